@@ -1,0 +1,134 @@
+"""Idempotency-Key on creates: a retry replays the first answer instead of creating twice.
+
+The key is reserved in its own short transaction before the work starts, so a concurrent
+duplicate sees the reservation and gets 409. The answer is stored in the same transaction as
+the work, so a stored answer always belongs to committed work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session
+
+from core.db import unit_of_work
+from core.errors import Conflict, InvalidInput, Unprocessable
+from core.identity.permissions import Principal
+from core.tenancy import TenantScoped
+from core.types import UTCDateTime, utcnow
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+class IdempotencyRecord(TenantScoped, table=True):
+    __tablename__ = "core_idempotency_record"
+
+    actor_id: uuid.UUID = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    response_body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    response_headers: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Idempotency:
+    def __init__(self, key: str | None, request_hash: str) -> None:
+        self.key = key
+        self.request_hash = request_hash
+
+    def respond(
+        self,
+        session: Session,
+        principal: Principal,
+        produce: Callable[[], tuple[BaseModel, dict[str, str]]],
+        status: int = 201,
+    ) -> Response:
+        """Run `produce` once per key; replay its stored answer on a retry."""
+        if self.key is None:
+            model, headers = produce()
+            return _json(status, _dump(model), headers)
+        replay = self._reserve(principal)
+        if replay is not None:
+            return replay
+        try:
+            model, headers = produce()
+            body = _dump(model)
+            record = session.get(IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key))
+            if record is None:  # reservation expired and was taken over meanwhile
+                raise Conflict("This Idempotency-Key is being used by another request.")
+            record.status_code, record.response_body, record.response_headers = status, body, headers
+            session.flush()
+        except BaseException:
+            self._release(principal)
+            raise
+        return _json(status, body, headers)
+
+    def _reserve(self, principal: Principal) -> Response | None:
+        pk = (principal.tenant_id, principal.actor_id, self.key)
+        try:
+            with unit_of_work(principal.tenant_id) as session:
+                session.add(IdempotencyRecord(actor_id=principal.actor_id, key=self.key,
+                                              request_hash=self.request_hash))
+            return None
+        except IntegrityError:
+            pass
+        with unit_of_work(principal.tenant_id) as session:
+            record = session.get(IdempotencyRecord, pk)
+            if record is None:
+                raise Conflict("This Idempotency-Key is being used by another request.")
+            if record.request_hash != self.request_hash:
+                raise Unprocessable("This Idempotency-Key was used for a different request.")
+            if record.status_code is None:
+                if utcnow() - record.created_at < STALE_AFTER:
+                    raise Conflict("A request with this Idempotency-Key is still in progress.")
+                record.created_at = utcnow()  # the first attempt died: take it over
+                return None
+            headers = {**record.response_headers, "Idempotent-Replayed": "true"}
+            return _json(record.status_code, record.response_body, headers)
+
+    def _release(self, principal: Principal) -> None:
+        with unit_of_work(principal.tenant_id) as session:
+            record = session.get(IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key))
+            if record is not None and record.status_code is None:
+                session.delete(record)
+
+
+def _dump(model: BaseModel) -> Any:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def _json(status: int, body: Any, headers: dict[str, str]) -> Response:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _idempotency(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=255,
+               description="Any unique string; a retry with the same key replays the first answer."),
+    ] = None,
+) -> Idempotency:
+    if key is not None and not key.strip():
+        raise InvalidInput("Idempotency-Key must not be blank.")
+    body = await request.body()
+    digest = hashlib.sha256(
+        json.dumps([request.method, request.url.path]).encode() + b"\0" + body
+    ).hexdigest()
+    return Idempotency(key, digest)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

@@ -1,0 +1,146 @@
+"""One pure-ASGI middleware for what every HTTP exchange needs.
+
+Request id, API-Version and security headers, the body size limit, the JSON-only rule for
+bodies, the access log line and the latency histogram. Pure ASGI (not BaseHTTPMiddleware)
+keeps it cheap on the hot path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fastapi import HTTPException
+
+from core.api.problems import problem_body
+from core.errors import PROBLEM_BASE
+from core.observability import REQUEST_SECONDS, request_id_var
+
+log = structlog.get_logger("regie.http")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_JSON_TYPES = ("application/json", "application/merge-patch+json", "application/scim+json")
+
+
+class HttpConventions:
+    def __init__(self, app: ASGIApp, *, api_version: str, max_body: int, ui_csp: str) -> None:
+        self.app = app
+        self.api_version = api_version
+        self.max_body = max_body
+        self.ui_csp = ui_csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope.setdefault("state", {})
+        started = time.perf_counter()
+        status = 500
+        tls = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                self._decorate(MutableHeaders(scope=message), scope["path"], request_id, tls)
+            await send(message)
+
+        try:
+            refusal = self._refuse(scope, headers)
+            if refusal is not None:
+                await self._send_problem(send_with_headers, *refusal)
+            else:
+                await self.app(scope, self._limited(receive), send_with_headers)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+            request_id_var.reset(token)
+            structlog.contextvars.clear_contextvars()
+
+    def _decorate(self, h: MutableHeaders, path: str, request_id: str, tls: bool) -> None:
+        h["API-Version"] = self.api_version
+        h["X-Request-ID"] = request_id
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["X-Frame-Options"] = "DENY"
+        if tls:
+            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if path.startswith("/api/"):
+            h["Cache-Control"] = "no-store"
+            h["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+        elif "content-security-policy" not in h:
+            h["Content-Security-Policy"] = self.ui_csp
+
+    def _refuse(self, scope: Scope, headers: Headers) -> tuple[int, str, str, str] | None:
+        """Refuse before the app reads anything: declared oversize bodies, non-JSON bodies."""
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return 413, "payload-too-large", "Request body too large", (
+                f"The body is {length} bytes; the limit is {self.max_body}."
+            )
+        if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
+            has_body = (length not in (None, "0")) or "transfer-encoding" in headers
+            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+            if has_body and ctype not in _JSON_TYPES:
+                return 415, "unsupported-media-type", "Unsupported media type", (
+                    f"Send the body as application/json, not {ctype or 'an unnamed type'}."
+                )
+        return None
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def receive_limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    # FastAPI re-raises HTTPException from body parsing; anything else becomes 400.
+                    raise HTTPException(413, f"The body exceeds the limit of {self.max_body} bytes.")
+            return message
+
+        return receive_limited
+
+    async def _send_problem(
+        self, send: Send, status: int, slug: str, title: str, detail: str
+    ) -> None:
+        body = json.dumps(problem_body(status, title, detail, PROBLEM_BASE + slug)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        REQUEST_SECONDS.labels(scope["method"], template, str(status)).observe(seconds)
+        state: dict[str, Any] = scope.get("state", {})
+        log.info(
+            "request",
+            method=scope["method"],
+            route=template,
+            status=status,
+            duration_ms=round(seconds * 1000, 2),
+            tenant_id=str(state["tenant_id"]) if state.get("tenant_id") else None,
+            actor_id=str(state["actor_id"]) if state.get("actor_id") else None,
+        )

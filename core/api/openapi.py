@@ -1,0 +1,139 @@
+"""Shape FastAPI's OpenAPI document to the Dutch API Design Rules.
+
+Paths are given relative to the `/api/v1` server entry; every error is a problem document;
+the statuses every operation can answer are declared from what the shared layer really does
+(validation, authentication, lookups, If-Match, Idempotency-Key, body limits).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+API_PREFIX = "/api/v1"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 100, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "correlationId": {"type": "string", "description": "Quote this when reporting"},
+        "invalidParams": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "reason"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "pointer": {"type": "string"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+VERSION_HEADER = {
+    "description": "The full version of this API",
+    "schema": {"type": "string", "example": "1.0.0"},
+}
+DESCRIPTIONS = {
+    "400": "Invalid input: every invalid field is listed in invalidParams",
+    "401": "No valid credentials",
+    "403": "The credentials lack the permission",
+    "404": "Not found (also for another tenant's resources)",
+    "405": "Method not allowed",
+    "409": "Conflict, or a concurrent request with the same Idempotency-Key",
+    "412": "If-Match names an outdated version",
+    "413": "Request body too large",
+    "415": "The body is not JSON",
+    "422": "The Idempotency-Key was used for a different request",
+    "428": "If-Match is required",
+    "500": "Unexpected error; no details are disclosed",
+    "503": "A dependency is unavailable",
+}
+
+
+def _error_codes(method: str, op: dict[str, Any]) -> set[str]:
+    params = op.get("parameters", [])
+    names = {p["name"] for p in params}
+    codes = {"500", "405"}
+    if op.get("security"):
+        codes |= {"401", "403"}
+    if params or "requestBody" in op:
+        codes.add("400")
+    if any(p["in"] == "path" for p in params):
+        codes.add("404")
+    if "requestBody" in op:
+        codes |= {"413", "415"}
+    if "If-Match" in names:
+        codes |= {"412", "428", "409"}
+    if "Idempotency-Key" in names:
+        codes |= {"409", "422"}
+    return codes
+
+
+def _fix_operation(method: str, op: dict[str, Any]) -> None:
+    responses = op.setdefault("responses", {})
+    responses.pop("422", None)
+    for code in _error_codes(method, op) | {c for c in responses if c[0] in "45"}:
+        desc = responses.get(code, {}).get("description") or DESCRIPTIONS.get(code, "Error")
+        responses[code] = {
+            "description": desc,
+            "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+        }
+        if code == "405":
+            responses[code]["headers"] = {
+                "Allow": {"description": "Methods served here", "schema": {"type": "string"}},
+                "API-Version": {"$ref": "#/components/headers/API-Version"},
+            }
+    for code, resp in responses.items():
+        if code[0] in "23":
+            resp.setdefault("headers", {})["API-Version"] = {
+                "$ref": "#/components/headers/API-Version"
+            }
+
+
+def build_openapi(app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]) -> dict[str, Any]:
+    doc = get_openapi(
+        title="Regie API",
+        version=version,
+        description="ITSM for an outsourced public-sector information service.",
+        routes=app.routes,
+        contact=contact,
+    )
+    doc["servers"] = [{"url": public_url + API_PREFIX, "description": "This installation"}]
+    doc["paths"] = {
+        path.removeprefix(API_PREFIX) or "/": item
+        for path, item in doc.get("paths", {}).items()
+        if path.startswith(API_PREFIX)
+    }
+    for item in doc["paths"].values():
+        for method, op in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                _fix_operation(method, op)
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("headers", {})["API-Version"] = VERSION_HEADER
+    return doc
+
+
+def install(app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(
+                app, version=version, public_url=public_url, contact=contact
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

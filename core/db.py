@@ -1,0 +1,138 @@
+"""Engines, sessions and the tenant scoping every session applies.
+
+Two guards keep clients apart. The session layer adds `tenant_id = :current` to every ORM
+query and stamps new rows; on PostgreSQL, row-level security keyed on the per-transaction
+setting `regie.tenant_id` refuses anything the session layer might miss.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlmodel import Session, SQLModel
+
+from core.errors import CrossTenantWrite
+from core.settings import get_settings
+from core.tenancy import TenantScoped
+
+# Stable constraint names so migrations diff cleanly on both databases.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+TENANT_SETTING = "regie.tenant_id"
+
+
+def driver_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given without a driver."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = driver_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        _tune_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take over transaction control so writers queue on the lock instead of failing.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+def new_session(tenant_id: uuid.UUID | None, engine: Engine | None = None) -> Session:
+    """A session that sees and writes only `tenant_id`'s rows (nothing when None)."""
+    session = Session(engine or get_engine(), expire_on_commit=False)
+    session.info["tenant_id"] = tenant_id
+    return session
+
+
+@contextmanager
+def unit_of_work(tenant_id: uuid.UUID | None, engine: Engine | None = None) -> Iterator[Session]:
+    """Commit when the block ends cleanly, roll back otherwise. The only place that commits."""
+    session = new_session(tenant_id, engine)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def session_tenant(session: Session) -> uuid.UUID | None:
+    return session.info.get("tenant_id")
+
+
+@event.listens_for(Session, "after_begin")
+def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        tenant_id = session_tenant(session)
+        connection.execute(
+            text("SELECT set_config(:name, :value, true)"),
+            {"name": TENANT_SETTING, "value": str(tenant_id) if tenant_id else ""},
+        )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_queries(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    tenant_id = session_tenant(state.session)
+    scoped = [m.class_ for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+    if scoped:
+        state.statement = state.statement.options(
+            *(
+                with_loader_criteria(cls, cls.tenant_id == tenant_id, include_aliases=True)
+                for cls in scoped
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
+    tenant_id = session_tenant(session)
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None and obj in session.new and tenant_id is not None:
+            obj.tenant_id = tenant_id
+        if obj.tenant_id != tenant_id:
+            raise CrossTenantWrite()

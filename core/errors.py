@@ -1,0 +1,75 @@
+"""The one family of application errors; each knows its HTTP status and problem type.
+
+Services raise these; a single handler renders them as RFC 9457 problem details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_BASE = "https://regie.example/problems/"
+
+
+class AppError(Exception):
+    status: int = 500
+    type_slug: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_BASE + self.type_slug
+
+
+class InvalidInput(AppError):
+    status, type_slug, title = 400, "invalid-input", "Invalid input"
+
+
+class Unauthenticated(AppError):
+    status, type_slug, title = 401, "unauthenticated", "Authentication required"
+
+
+class Forbidden(AppError):
+    status, type_slug, title = 403, "forbidden", "Not permitted"
+
+
+class NotFound(AppError):
+    status, type_slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    status, type_slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, type_slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(AppError):
+    status, type_slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, type_slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class Unprocessable(AppError):
+    status, type_slug, title = 422, "unprocessable", "Request cannot be processed"
+
+
+class PreconditionRequired(AppError):
+    status, type_slug, title = 428, "precondition-required", "Precondition required"
+
+
+class ServiceUnavailable(AppError):
+    status, type_slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class CrossTenantWrite(AppError):
+    """A write named a tenant other than the session's: a programming error, never allowed."""
+
+    status, type_slug, title = 500, "internal-error", "Internal server error"

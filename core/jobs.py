@@ -1,0 +1,67 @@
+"""Background jobs: the Celery app and sending after commit.
+
+Jobs are queued in the session and sent only when its transaction commits, so a rolled-back
+request sends nothing. Anything that must not be lost goes through the outbox instead, which the
+scheduler drains even when a send after commit fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import Celery
+from sqlalchemy import event
+from sqlmodel import Session
+
+from core.settings import Settings
+
+log = structlog.get_logger("regie.jobs")
+
+celery_app = Celery("regie")
+
+
+def configure_celery(settings: Settings) -> Celery:
+    """Point the app at Redis in production, or at a folder broker that needs no server."""
+    conf: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "task_default_queue": "regie",
+    }
+    if settings.broker_url.startswith("filesystem://"):
+        folder = settings.broker_folder
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        conf["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    celery_app.conf.update(conf)
+    return celery_app
+
+
+def enqueue_after_commit(session: Session, task_name: str, *args: Any) -> None:
+    """Send `task_name(*args)` once the session's transaction commits; drop it on rollback."""
+    session.info.setdefault("after_commit_jobs", []).append((task_name, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_jobs(session: Session) -> None:
+    jobs = session.info.pop("after_commit_jobs", [])
+    for task_name, args in dict.fromkeys(jobs):
+        try:
+            celery_app.send_task(task_name, args=list(args))
+        except Exception as exc:  # the outbox poll is the safety net; never fail a commit here
+            log.warning("job_send_failed", task=task_name, error=type(exc).__name__)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_jobs(session: Session) -> None:
+    session.info.pop("after_commit_jobs", None)

@@ -1,0 +1,131 @@
+"""Settings from REGIE_* environment variables, validated once at start."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, NoReturn
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Effective configuration; every field is `REGIE_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="REGIE_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = f"sqlite:///{VAR_DIR}/regie.db"
+    # Migrations run as the table owner; the application connects as a role that is not.
+    database_owner_url: str | None = None
+    broker_url: str = "filesystem://"
+    broker_folder: Path = VAR_DIR / "broker"
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    otlp_endpoint: str | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    security_contact: str = "mailto:security@regie.example"
+    security_policy_url: str = "https://regie.example/security-policy"
+    security_languages: str = "nl, en"
+    api_contact_name: str = "Regie service desk"
+    api_contact_url: str = "https://regie.example/support"
+    api_contact_email: str = "servicedesk@regie.example"
+
+    @field_validator("database_url", "database_owner_url")
+    @classmethod
+    def _valid_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite:// and postgresql:// are supported")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _valid_public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_demands(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+                raise _field_error("secret_key", "production needs a secret of 32+ characters")
+            if self.is_sqlite:
+                raise _field_error("database_url", "production needs PostgreSQL")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def owner_url(self) -> str:
+        return self.database_owner_url or self.database_url
+
+    @property
+    def app_role(self) -> str | None:
+        """The PostgreSQL role the application connects as (granted rights by migrations)."""
+        return make_url(self.database_url).username
+
+    def masked(self) -> dict[str, object]:
+        """The effective configuration with passwords and secrets hidden."""
+        shown: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            if name == "secret_key":
+                value = "********" if value else None
+            elif name.endswith("_url") and isinstance(value, str) and "@" in value:
+                value = make_url(value).render_as_string(hide_password=True)
+            shown[f"REGIE_{name.upper()}"] = str(value) if isinstance(value, Path) else value
+        return shown
+
+
+class _FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _field_error(field: str, message: str) -> _FieldError:
+    return _FieldError(field, message)
+
+
+def load_settings() -> Settings:
+    """Build settings or end the process with one line naming the bad variable (exit 2)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, _FieldError):
+            name, msg = cause.field, str(cause)
+        else:
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            msg = err["msg"].removeprefix("Value error, ")
+        fail_config(f"REGIE_{name.upper()}", msg)
+
+
+def fail_config(variable: str, message: str) -> NoReturn:
+    print(f"regie: configuration error: {variable}: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

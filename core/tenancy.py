@@ -1,0 +1,44 @@
+"""Tenants (the clients) and the mixin that scopes a table to one of them."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from contextvars import ContextVar
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from core.ids import new_id
+from core.types import UTCDateTime, enum_type, utcnow
+
+# Bound per request or job for logs and traces; the session keeps its own copy in session.info.
+current_tenant: ContextVar[uuid.UUID | None] = ContextVar("current_tenant", default=None)
+
+
+class TenantStatus(enum.StrEnum):
+    active = "active"
+    suspended = "suspended"
+    offboarded = "offboarded"
+
+
+class Tenant(SQLModel, table=True):
+    """A client of the supplier. Global table: it is the tenancy itself."""
+
+    __tablename__ = "core_tenant"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    slug: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    entra_tenant_id: uuid.UUID | None = Field(default=None, unique=True)
+    status: TenantStatus = Field(default=TenantStatus.active, sa_type=enum_type(TenantStatus))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TenantScoped(SQLModel):
+    """Base for every tenant-owned table: `tenant_id` leads the primary key.
+
+    The session layer filters and stamps it; PostgreSQL row-level security enforces it.
+    """
+
+    tenant_id: uuid.UUID = Field(foreign_key="core_tenant.id", primary_key=True)

@@ -1,0 +1,73 @@
+"""The application factory: wires the shared layer, the domains and the web UI."""
+
+from __future__ import annotations
+
+from importlib.metadata import version as package_version
+
+from fastapi import APIRouter, FastAPI
+
+from core.api import openapi, problems
+from core.api.middleware import HttpConventions
+from core.observability import configure_logging, configure_tracing
+from core.settings import Settings, get_settings
+from regie import ops, web
+from services.catalogue.api import router as catalogue_router
+
+API_VERSION = package_version("regie")
+UI_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=openapi.API_PREFIX)
+    router.include_router(catalogue_router)
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    configure_tracing("regie-api", settings.otlp_endpoint)
+    app = FastAPI(
+        title="Regie API",
+        version=API_VERSION,
+        openapi_url=openapi.API_PREFIX + "/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
+    app.include_router(api_router())
+    app.include_router(ops.router)
+    app.include_router(web.router)
+    web.mount_static(app)
+    problems.install(app)
+    openapi.install(
+        app,
+        version=API_VERSION,
+        public_url=settings.public_url,
+        contact={
+            "name": settings.api_contact_name,
+            "url": settings.api_contact_url,
+            "email": settings.api_contact_email,
+        },
+    )
+    app.add_middleware(
+        HttpConventions, api_version=API_VERSION, max_body=settings.max_body_bytes, ui_csp=UI_CSP
+    )
+    _instrument(app)
+    return app
+
+
+def _instrument(app: FastAPI) -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    from core.db import get_engine
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
+    if not getattr(_instrument, "done", False):
+        # The instrumentation's declared range trails SQLAlchemy 2.1; its hooks work unchanged.
+        SQLAlchemyInstrumentor().instrument(engine=get_engine(), skip_dep_check=True)
+        _instrument.done = True  # type: ignore[attr-defined]

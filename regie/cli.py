@@ -1,0 +1,188 @@
+"""The `regie` command: run, migrate and administer an installation."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from core.settings import Settings, fail_config, get_settings
+
+app = typer.Typer(help="Regie: multi-tenant ITSM. Settings come from REGIE_* variables.",
+                  no_args_is_help=True, add_completion=False)
+tenant_app = typer.Typer(help="Create and list tenants (clients).", no_args_is_help=True)
+apikey_app = typer.Typer(help="Issue API keys for integrations.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(apikey_app, name="apikey")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default REGIE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default REGIE_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+) -> None:
+    """Serve the API and the web UI with uvicorn."""
+    import uvicorn
+
+    settings = _checked_settings()
+    uvicorn.run(
+        "regie.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Parallel tasks")] = 2,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads or solo")] = "prefork",
+) -> None:
+    """Run a Celery worker that executes background jobs and drains the outbox."""
+    _checked_settings()
+    from regie.worker import app as celery
+
+    celery.worker_main(["worker", "-Q", "regie", f"--concurrency={concurrency}", f"--pool={pool}",
+                        "--without-gossip", "--without-mingle", "--loglevel=INFO"])
+
+
+@app.command()
+def beat() -> None:
+    """Run the scheduler (exactly one per installation)."""
+    settings = _checked_settings()
+    from regie.worker import app as celery
+
+    schedule = settings.broker_folder.parent / "celerybeat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", "-s", str(schedule), "--loglevel=INFO"])
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="Downgrade to REVISION instead")] = False,
+) -> None:
+    """Bring the database schema to REVISION (default: the newest) as the table owner."""
+    from regie import migrate as m
+
+    settings = _checked_settings()
+    (m.downgrade if down else m.upgrade)(settings, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo tenant with a sample catalogue, only if there is no tenant yet."""
+    from regie import seed
+
+    _checked_settings()
+    created = seed.seed_demo()
+    typer.echo("demo tenant created" if created else "database not empty; nothing seeded")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: Annotated[str, typer.Argument(help="Short unique name, e.g. 'gemeente-utrecht'")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    entra_tenant_id: Annotated[str | None, typer.Option(help="Entra ID tenant id")] = None,
+) -> None:
+    """Create a tenant."""
+    from regie import seed
+
+    _checked_settings()
+    try:
+        tenant = seed.create_tenant(slug=slug, name=name, entra_tenant_id=entra_tenant_id)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{tenant.id} {tenant.slug}")
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    """List tenants as JSON lines."""
+    from regie import seed
+
+    _checked_settings()
+    for t in seed.list_tenants():
+        typer.echo(json.dumps({"id": str(t.id), "slug": t.slug, "name": t.name,
+                               "status": t.status}))
+
+
+@apikey_app.command("create")
+def apikey_create(
+    tenant: Annotated[str, typer.Option(help="Tenant slug")],
+    name: Annotated[str, typer.Option(help="What the key is for")],
+    permission: Annotated[list[str], typer.Option(help="Permission; repeat for more")],
+    expires: Annotated[datetime | None, typer.Option(help="Expiry (ISO 8601, UTC)")] = None,
+) -> None:
+    """Issue an API key; the token is printed once and never stored."""
+    from regie import seed
+
+    _checked_settings()
+    when = expires.replace(tzinfo=UTC) if expires and expires.tzinfo is None else expires
+    try:
+        token = seed.issue_api_key(tenant_slug=tenant, name=name, permissions=permission,
+                                   expires_at=when)
+    except (ValueError, LookupError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Validate the configuration, check the database is reachable, print it masked."""
+    settings = _checked_settings()
+    for key, value in settings.masked().items():
+        typer.echo(f"{key}={value}")
+
+
+@app.command()
+def up() -> None:
+    """Everything on one machine: migrate, seed the demo, run API, worker and scheduler."""
+    from regie import runner
+
+    _checked_settings()
+    sys.exit(runner.run_all())
+
+
+@app.command("openapi")
+def export_openapi() -> None:
+    """Print the OpenAPI document (for linting and clients)."""
+    from regie.app import create_app
+
+    typer.echo(json.dumps(create_app().openapi(), indent=2))
+
+
+def _checked_settings() -> Settings:
+    """Settings validated, plus a reachable database; exit 2 with one line otherwise."""
+    settings = get_settings()
+    if settings.is_sqlite:
+        os.makedirs(os.path.dirname(settings.database_url.removeprefix("sqlite:///")) or ".",
+                    exist_ok=True)
+        return settings
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    try:
+        engine = make_engine(settings.database_url, pool_size=1, connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        fail_config("REGIE_DATABASE_URL", f"database unreachable ({type(exc).__name__})")
+    return settings
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,32 @@
+"""The Celery worker and beat entry point: `celery -A regie.worker ...`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import setup_logging, worker_process_init
+
+import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
+from core.jobs import celery_app, configure_celery
+from core.observability import configure_logging, configure_tracing
+from core.settings import get_settings
+
+settings = get_settings()
+configure_celery(settings)
+celery_app.conf.beat_schedule = {
+    "outbox-drain-all": {"task": "core.outbox.drain_all", "schedule": settings.outbox_poll_seconds},
+}
+app = celery_app
+
+
+@setup_logging.connect
+def _logging(**_: Any) -> None:
+    configure_logging(settings.log_level)
+
+
+@worker_process_init.connect
+def _tracing(**_: Any) -> None:
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+    configure_tracing("regie-worker", settings.otlp_endpoint)
+    CeleryInstrumentor().instrument()

@@ -1,0 +1,50 @@
+"""The service catalogue: what the supplier delivers to a client, per the IT service model."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, Integer, UniqueConstraint
+from sqlmodel import Field
+
+from core.ids import new_id
+from core.tenancy import TenantScoped
+from core.types import UTCDateTime, enum_type, utcnow
+
+
+class ServiceDomain(enum.StrEnum):
+    """Domains of the central government's IT service model."""
+
+    A = "A"  # strategy, policy and direction
+    B = "B"  # cross-domain services
+    C = "C"  # operational technology
+    D = "D"  # business technology
+    E = "E"  # office automation
+    F = "F"  # connectivity
+
+
+class ServiceStatus(enum.StrEnum):
+    active = "active"
+    retired = "retired"
+
+
+_version = Column("version", Integer, nullable=False, default=1)
+
+
+class CatalogueEntry(TenantScoped, table=True):
+    __tablename__ = "services_catalogue_entry"
+    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),)
+    __mapper_args__ = {"version_id_col": _version}
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200, index=True)
+    description: str = Field(default="", max_length=4000)
+    domain: ServiceDomain = Field(sa_type=enum_type(ServiceDomain))
+    subdomain: int = Field(ge=1, le=17)
+    status: ServiceStatus = Field(default=ServiceStatus.active, sa_type=enum_type(ServiceStatus))
+    version: int = Field(default=1, sa_column=_version)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

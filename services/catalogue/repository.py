@@ -1,0 +1,64 @@
+"""All SQL of the catalogue. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.api.pagination import keyset
+from core.errors import InvalidInput
+from services.catalogue.models import CatalogueEntry, ServiceDomain, ServiceStatus
+
+SORTS: dict[str, Any] = {
+    "name": CatalogueEntry.name,
+    "code": CatalogueEntry.code,
+    "createdAt": CatalogueEntry.created_at,
+}
+
+
+def get(session: Session, entry_id: uuid.UUID) -> CatalogueEntry | None:
+    stmt = select(CatalogueEntry).where(CatalogueEntry.id == entry_id)
+    return session.exec(stmt).first()
+
+
+def code_taken(session: Session, code: str) -> bool:
+    stmt = select(CatalogueEntry.id).where(CatalogueEntry.code == code)
+    return session.exec(stmt).first() is not None
+
+
+def page(
+    session: Session,
+    *,
+    sort: str,
+    limit: int,
+    after: list[Any] | None,
+    status: ServiceStatus | None = None,
+    domain: ServiceDomain | None = None,
+) -> list[CatalogueEntry]:
+    descending = sort.startswith("-")
+    sort_col = SORTS[sort.lstrip("-")]
+    stmt = select(CatalogueEntry)
+    if status is not None:
+        stmt = stmt.where(CatalogueEntry.status == status)
+    if domain is not None:
+        stmt = stmt.where(CatalogueEntry.domain == domain)
+    typed_after = _typed_cursor(sort.lstrip("-"), after) if after is not None else None
+    stmt = keyset(stmt, sort_col, col(CatalogueEntry.id), descending=descending, after=typed_after)
+    return list(session.exec(stmt.limit(limit)))
+
+
+def _typed_cursor(sort: str, after: list[Any]) -> list[Any]:
+    try:
+        value = datetime.fromisoformat(after[0]) if sort == "createdAt" else str(after[0])
+        return [value, uuid.UUID(str(after[1]))]
+    except (ValueError, TypeError):
+        raise InvalidInput("The cursor does not belong to this sort order.") from None
+
+
+def cursor_values(entry: CatalogueEntry, sort: str) -> list[Any]:
+    key = sort.lstrip("-")
+    value = entry.created_at.isoformat() if key == "createdAt" else getattr(entry, key)
+    return [value, str(entry.id)]
