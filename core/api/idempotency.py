@@ -72,6 +72,9 @@ class Idempotency:
             record.status_code, record.response_body, record.response_headers = status, body, headers
             session.flush()
         except BaseException:
+            # The work is void anyway; end its transaction first so the release can write
+            # (SQLite has one writer), then free the key for a corrected retry.
+            session.rollback()
             self._release(principal)
             raise
         return _json(status, body, headers)

@@ -51,10 +51,12 @@ class HttpConventions:
         status = 500
         tls = scope.get("scheme") == "https"
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 self._decorate(MutableHeaders(scope=message), scope["path"], request_id, tls)
             await send(message)
 
@@ -64,6 +66,15 @@ class HttpConventions:
                 await self._send_problem(send_with_headers, *refusal)
             else:
                 await self.app(scope, self._limited(receive), send_with_headers)
+        except Exception as exc:
+            # Answer here rather than in Starlette's outermost handler, so the 500 still
+            # carries the correlation id and the headers every response has.
+            log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+            if not started:
+                await self._send_problem(
+                    send_with_headers, 500, "internal-error", "Internal server error",
+                    "An unexpected error occurred. Quote the correlation id when you report it.",
+                )
         finally:
             self._record(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)

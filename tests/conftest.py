@@ -1,0 +1,72 @@
+"""Test harness: a migrated database (SQLite, or PostgreSQL when REGIE_TEST_DATABASE_URL is
+set) with the same roles as production, a real broker, and a real Celery worker on demand.
+
+On PostgreSQL the tests connect as `regie_test_app`, a role that owns nothing and has no
+BYPASSRLS, exactly as the application does in production; migrations run as the owner role.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+TEST_PG = os.environ.get("REGIE_TEST_DATABASE_URL")
+TMP = Path(tempfile.mkdtemp(prefix="regie-test-"))
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
+OWNER_ROLE, APP_ROLE, TEST_DB = "regie_test_owner", "regie_test_app", "regie_test"
+
+
+def _pg_urls(admin_url: str) -> tuple[str, str]:
+    base = make_url(admin_url).set(database=TEST_DB, password=None)
+    owner = base.set(username=OWNER_ROLE).render_as_string(hide_password=False)
+    app = base.set(username=APP_ROLE).render_as_string(hide_password=False)
+    return owner, app
+
+
+def _prepare_postgres(admin_url: str) -> None:
+    """Fresh database and roles, created through the admin (trust-auth) connection."""
+    import psycopg
+
+    conninfo = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for role, extra in ((OWNER_ROLE, ""), (APP_ROLE, " NOBYPASSRLS NOSUPERUSER")):
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(f"CREATE ROLE {role} LOGIN{extra}")
+        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {TEST_DB} OWNER {OWNER_ROLE}")
+
+
+# Settings are read from the environment once; set it before anything imports them.
+os.environ["REGIE_ENV"] = "development"
+os.environ["REGIE_LOG_LEVEL"] = "warning"
+os.environ["REGIE_OUTBOX_POLL_SECONDS"] = "1"
+if TEST_PG:
+    _prepare_postgres(TEST_PG)
+    os.environ["REGIE_DATABASE_OWNER_URL"], os.environ["REGIE_DATABASE_URL"] = _pg_urls(TEST_PG)
+    os.environ["REGIE_BROKER_URL"] = os.environ.get(
+        "REGIE_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
+    )
+else:
+    os.environ["REGIE_DATABASE_URL"] = f"sqlite:///{TMP}/regie.db"
+    os.environ.pop("REGIE_DATABASE_OWNER_URL", None)
+    os.environ["REGIE_BROKER_URL"] = "filesystem://"
+os.environ["REGIE_BROKER_FOLDER"] = str(TMP / "broker")
+
+pytest_plugins = ["tests.fixtures"]
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """PostgreSQL-only tests (row-level security itself) are deselected on SQLite, not skipped."""
+    if TEST_PG:
+        return
+    keep = [i for i in items if "postgres" not in i.keywords]
+    dropped = [i for i in items if "postgres" in i.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
