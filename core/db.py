@@ -69,7 +69,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front (a deferred reader upgrading to writer fails at once
+        # instead of waiting); read-only units use DEFERRED so they never queue behind writers.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}")
 
 
 @lru_cache
@@ -77,17 +79,24 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-def new_session(tenant_id: uuid.UUID | None, engine: Engine | None = None) -> Session:
+def new_session(
+    tenant_id: uuid.UUID | None, engine: Engine | None = None, *, read_only: bool = False
+) -> Session:
     """A session that sees and writes only `tenant_id`'s rows (nothing when None)."""
-    session = Session(engine or get_engine(), expire_on_commit=False)
+    bind = engine or get_engine()
+    if read_only:
+        bind = bind.execution_options(sqlite_begin="DEFERRED")
+    session = Session(bind, expire_on_commit=False)
     session.info["tenant_id"] = tenant_id
     return session
 
 
 @contextmanager
-def unit_of_work(tenant_id: uuid.UUID | None, engine: Engine | None = None) -> Iterator[Session]:
+def unit_of_work(
+    tenant_id: uuid.UUID | None, engine: Engine | None = None, *, read_only: bool = False
+) -> Iterator[Session]:
     """Commit when the block ends cleanly, roll back otherwise. The only place that commits."""
-    session = new_session(tenant_id, engine)
+    session = new_session(tenant_id, engine, read_only=read_only)
     try:
         yield session
         session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as package_version
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
@@ -20,12 +20,6 @@ UI_CSP = (
 )
 
 
-def api_router() -> APIRouter:
-    router = APIRouter(prefix=openapi.API_PREFIX)
-    router.include_router(catalogue_router)
-    return router
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -38,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         redirect_slashes=False,
     )
-    app.include_router(api_router())
+    app.include_router(catalogue_router)
     app.include_router(ops.router)
     app.include_router(web.router)
     web.mount_static(app)

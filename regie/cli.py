@@ -186,3 +186,7 @@ def _checked_settings() -> Settings:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

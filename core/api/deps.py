@@ -45,8 +45,9 @@ def require(permission: str) -> Any:
     return Depends(check)
 
 
-def get_session(principal: PrincipalDep) -> Iterator[Session]:
-    with unit_of_work(principal.tenant_id) as session:
+def get_session(request: Request, principal: PrincipalDep) -> Iterator[Session]:
+    read_only = request.method in ("GET", "HEAD")
+    with unit_of_work(principal.tenant_id, read_only=read_only) as session:
         yield session
 
 

@@ -47,7 +47,7 @@ class HttpConventions:
         token = request_id_var.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         scope.setdefault("state", {})
-        started = time.perf_counter()
+        began = time.perf_counter()
         status = 500
         tls = scope.get("scheme") == "https"
 
@@ -76,7 +76,7 @@ class HttpConventions:
                     "An unexpected error occurred. Quote the correlation id when you report it.",
                 )
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, status, time.perf_counter() - began)
             request_id_var.reset(token)
             structlog.contextvars.clear_contextvars()
 

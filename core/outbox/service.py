@@ -52,7 +52,7 @@ def publish(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMess
 
 
 def pending_ids(tenant_id: uuid.UUID, limit: int, engine: Engine | None = None) -> list[uuid.UUID]:
-    with unit_of_work(tenant_id, engine) as session:
+    with unit_of_work(tenant_id, engine, read_only=True) as session:
         stmt = (
             select(OutboxMessage.id)
             .where(OutboxMessage.status == OutboxStatus.pending)
@@ -114,7 +114,7 @@ def _record_failure(
 
 
 def active_tenant_ids(engine: Engine | None = None) -> list[uuid.UUID]:
-    with unit_of_work(None, engine) as session:
+    with unit_of_work(None, engine, read_only=True) as session:
         stmt = select(Tenant.id).where(Tenant.status == TenantStatus.active)
         return list(session.exec(stmt))
 

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
+from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
 from services.catalogue import permissions, service
 from services.catalogue.models import ServiceDomain, ServiceStatus
 from services.catalogue.schemas import ServiceCreate, ServicePublic, ServiceUpdate
 
-router = APIRouter(prefix="/services", tags=["service catalogue"])
+# Routers carry the full path, so every route knows its own template (logs, metrics).
+router = APIRouter(prefix=API_PREFIX + "/services", tags=["service catalogue"])
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Writer = Annotated[Principal, require(permissions.WRITE)]
@@ -50,7 +52,7 @@ def create_service(
 ) -> Response:
     def produce() -> tuple[ServicePublic, dict[str, str]]:
         entry = service.create_entry(session, actor, data=body)
-        headers = {"ETag": etag(entry.version), "Location": f"/api/v1/services/{entry.id}"}
+        headers = {"ETag": etag(entry.version), "Location": f"{API_PREFIX}/services/{entry.id}"}
         return ServicePublic.model_validate(entry), headers
 
     return idem.respond(session, actor, produce)

@@ -33,12 +33,12 @@ def probe_table(owner_engine: Engine):  # type: ignore[no-untyped-def]
 
 
 def effects(owner_engine: Engine) -> list[str]:
-    with owner_engine.connect() as conn:
+    with owner_engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
         return [r[0] for r in conn.execute(text("SELECT message_id FROM test_probe_effect"))]
 
 
 def statuses(tenant_id: uuid.UUID) -> dict[str, OutboxStatus]:
-    with unit_of_work(tenant_id) as session:
+    with unit_of_work(tenant_id, read_only=True) as session:
         return {str(m.id): m.status for m in session.exec(select(OutboxMessage))}
 
 

@@ -1,0 +1,75 @@
+"""What operators see: JSON log lines with ids but no contents, metrics, health and readiness."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+
+from core.settings import get_settings
+from tests.factories import make_tenant, make_token
+from tests.fixtures import ROOT, regie_env, wait_for
+from tests.regie.test_up import fetch, free_port
+
+SECRET_TEXT = "Confidential-citizen-remark-4711"
+
+
+def request(url: str, token: str, body: dict | None = None) -> int:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method="POST" if data else "GET", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback only
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_served_api_logs_json_lines_with_ids_and_no_bodies() -> None:
+    tenant = make_tenant()
+    token = make_token(tenant)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "regie.cli", "serve", "--port", str(port)], cwd=ROOT,
+        env=regie_env(REGIE_LOG_LEVEL="info"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: fetch(base + "/health")[0] == 200, timeout=60, what="the API")
+        assert request(base + "/api/v1/services", token, {
+            "code": "LOG-1", "name": "Logged", "domain": "A", "subdomain": 1,
+            "description": SECRET_TEXT}) == 201
+        status, metrics = fetch(base + "/metrics")
+        assert status == 200
+        assert 'regie_http_request_duration_seconds_count{method="POST",route="/api/v1/services",status="201"} 1.0' in metrics
+        assert 'regie_http_request_duration_seconds_bucket{le="5.0",method="POST",route="/api/v1/services",status="201"} 1.0' in metrics
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert SECRET_TEXT not in out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    post = next(e for e in lines if e.get("event") == "request" and e.get("method") == "POST")
+    assert post["route"] == "/api/v1/services" and post["status"] == 201
+    assert post["tenant_id"] == str(tenant.id) and post["actor_id"]
+    assert len(post["request_id"]) >= 8 and len(post["trace_id"]) == 32
+    assert post["duration_ms"] > 0
+
+
+def test_health_and_ready(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").status_code == 200
+
+
+def test_ready_is_503_problem_when_the_broker_is_unreachable(client) -> None:  # type: ignore[no-untyped-def]
+    from core.jobs import celery_app
+
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        r = client.get("/ready")
+    finally:
+        celery_app.conf.broker_url = original
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["unavailable"] == ["broker"]
+    assert get_settings().broker_url == original
