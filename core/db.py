@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-from sqlmodel import Session, SQLModel
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, SQLModel, col
 
 from core.errors import CrossTenantWrite
 from core.settings import get_settings
@@ -71,7 +72,9 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front (a deferred reader upgrading to writer fails at once
         # instead of waiting); read-only units use DEFERRED so they never queue behind writers.
-        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}")
+        conn.exec_driver_sql(
+            f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}"
+        )
 
 
 @lru_cache
@@ -107,7 +110,7 @@ def unit_of_work(
         session.close()
 
 
-def session_tenant(session: Session) -> uuid.UUID | None:
+def session_tenant(session: OrmSession) -> uuid.UUID | None:
     return session.info.get("tenant_id")
 
 
@@ -130,7 +133,7 @@ def _scope_queries(state: ORMExecuteState) -> None:
     if scoped:
         state.statement = state.statement.options(
             *(
-                with_loader_criteria(cls, cls.tenant_id == tenant_id, include_aliases=True)
+                with_loader_criteria(cls, col(cls.tenant_id) == tenant_id, include_aliases=True)
                 for cls in scoped
             )
         )

@@ -49,24 +49,12 @@ class PreconditionFailed(AppError):
     status, type_slug, title = 412, "precondition-failed", "Precondition failed"
 
 
-class PayloadTooLarge(AppError):
-    status, type_slug, title = 413, "payload-too-large", "Request body too large"
-
-
-class UnsupportedMediaType(AppError):
-    status, type_slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
 class Unprocessable(AppError):
     status, type_slug, title = 422, "unprocessable", "Request cannot be processed"
 
 
 class PreconditionRequired(AppError):
     status, type_slug, title = 428, "precondition-required", "Precondition required"
-
-
-class ServiceUnavailable(AppError):
-    status, type_slug, title = 503, "service-unavailable", "Service unavailable"
 
 
 class CrossTenantWrite(AppError):

@@ -41,4 +41,5 @@ class TenantScoped(SQLModel):
     The session layer filters and stamps it; PostgreSQL row-level security enforces it.
     """
 
-    tenant_id: uuid.UUID = Field(foreign_key="core_tenant.id", primary_key=True)
+    # Stamped from the session at flush; a value naming another tenant is refused there.
+    tenant_id: uuid.UUID = Field(default=None, foreign_key="core_tenant.id", primary_key=True)

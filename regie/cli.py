@@ -6,14 +6,18 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from core.settings import Settings, fail_config, get_settings
 
-app = typer.Typer(help="Regie: multi-tenant ITSM. Settings come from REGIE_* variables.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Regie: multi-tenant ITSM. Settings come from REGIE_* variables.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 tenant_app = typer.Typer(help="Create and list tenants (clients).", no_args_is_help=True)
 apikey_app = typer.Typer(help="Issue API keys for integrations.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
@@ -50,8 +54,18 @@ def worker(
     _checked_settings()
     from regie.worker import app as celery
 
-    celery.worker_main(["worker", "-Q", "regie", f"--concurrency={concurrency}", f"--pool={pool}",
-                        "--without-gossip", "--without-mingle", "--loglevel=INFO"])
+    celery.worker_main(
+        [
+            "worker",
+            "-Q",
+            "regie",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ]
+    )
 
 
 @app.command()
@@ -113,8 +127,9 @@ def tenant_list() -> None:
 
     _checked_settings()
     for t in seed.list_tenants():
-        typer.echo(json.dumps({"id": str(t.id), "slug": t.slug, "name": t.name,
-                               "status": t.status}))
+        typer.echo(
+            json.dumps({"id": str(t.id), "slug": t.slug, "name": t.name, "status": t.status})
+        )
 
 
 @apikey_app.command("create")
@@ -130,8 +145,9 @@ def apikey_create(
     _checked_settings()
     when = expires.replace(tzinfo=UTC) if expires and expires.tzinfo is None else expires
     try:
-        token = seed.issue_api_key(tenant_slug=tenant, name=name, permissions=permission,
-                                   expires_at=when)
+        token = seed.issue_api_key(
+            tenant_slug=tenant, name=name, permissions=permission, expires_at=when
+        )
     except (ValueError, LookupError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -156,26 +172,31 @@ def up() -> None:
 
 
 @app.command("openapi")
-def export_openapi() -> None:
-    """Print the OpenAPI document (for linting and clients)."""
+def export_openapi(
+    output: Annotated[Path, typer.Option(help="File to write the document to")],
+) -> None:
+    """Write the OpenAPI document to a file (for linting and for client generators)."""
     from regie.app import create_app
 
-    typer.echo(json.dumps(create_app().openapi(), indent=2))
+    output.write_text(json.dumps(create_app().openapi(), indent=2))
 
 
 def _checked_settings() -> Settings:
     """Settings validated, plus a reachable database; exit 2 with one line otherwise."""
     settings = get_settings()
     if settings.is_sqlite:
-        os.makedirs(os.path.dirname(settings.database_url.removeprefix("sqlite:///")) or ".",
-                    exist_ok=True)
+        os.makedirs(
+            os.path.dirname(settings.database_url.removeprefix("sqlite:///")) or ".", exist_ok=True
+        )
         return settings
     from sqlalchemy import text
 
     from core.db import make_engine
 
     try:
-        engine = make_engine(settings.database_url, pool_size=1, connect_args={"connect_timeout": 5})
+        engine = make_engine(
+            settings.database_url, pool_size=1, connect_args={"connect_timeout": 5}
+        )
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()

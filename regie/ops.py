@@ -39,7 +39,10 @@ def ready() -> Response:
         failed.append("broker")
     if failed:
         return problem_response(
-            503, "Not ready", f"Unreachable: {', '.join(failed)}", PROBLEM_BASE + "not-ready",
+            503,
+            "Not ready",
+            f"Unreachable: {', '.join(failed)}",
+            PROBLEM_BASE + "not-ready",
             unavailable=failed,
         )
     return Response('{"status":"ready"}', media_type="application/json")

@@ -38,8 +38,11 @@ def run_all() -> int:
         "worker": _spawn("worker", "--pool", pool, "--concurrency", "1"),
         "beat": _spawn("beat"),
     }
-    log.info("started", url=f"http://{settings.host}:{settings.port}/",
-             pids={name: p.pid for name, p in children.items()})
+    log.info(
+        "started",
+        url=f"http://{settings.host}:{settings.port}/",
+        pids={name: p.pid for name, p in children.items()},
+    )
     stopping = False
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

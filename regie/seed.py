@@ -27,8 +27,11 @@ DEMO_SERVICES = [
 def create_tenant(*, slug: str, name: str, entra_tenant_id: str | None = None) -> Tenant:
     if not SLUG.match(slug):
         raise ValueError("slug must be 2-40 characters of a-z, 0-9 and -")
-    tenant = Tenant(slug=slug, name=name,
-                    entra_tenant_id=uuid.UUID(entra_tenant_id) if entra_tenant_id else None)
+    tenant = Tenant(
+        slug=slug,
+        name=name,
+        entra_tenant_id=uuid.UUID(entra_tenant_id) if entra_tenant_id else None,
+    )
     try:
         with unit_of_work(None) as session:
             session.add(tenant)
@@ -57,8 +60,9 @@ def issue_api_key(
     import services.catalogue.permissions  # noqa: F401  (declares its permissions)
 
     with unit_of_work(tenant.id) as session:
-        _key, token = create_api_key(session, name=name, permissions=permissions,
-                                     expires_at=expires_at)
+        _key, token = create_api_key(
+            session, name=name, permissions=permissions, expires_at=expires_at
+        )
     return token
 
 
@@ -72,4 +76,3 @@ def seed_demo() -> bool:
         for code, title, domain, sub in DEMO_SERVICES:
             session.add(CatalogueEntry(code=code, name=title, domain=domain, subdomain=sub))
     return True
-

@@ -61,7 +61,7 @@ os.environ["REGIE_BROKER_FOLDER"] = str(TMP / "broker")
 pytest_plugins = ["tests.fixtures"]
 
 
-def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (row-level security itself) are deselected on SQLite, not skipped."""
     if TEST_PG:
         return

@@ -35,8 +35,9 @@ def auth(token: str, **headers: str) -> dict[str, str]:
 
 def make_entries(tenant: Tenant, count: int, prefix: str = "S") -> list[CatalogueEntry]:
     entries = [
-        CatalogueEntry(code=f"{prefix}{i:04d}", name=f"Service {i:04d}", domain=ServiceDomain.B,
-                       subdomain=3)
+        CatalogueEntry(
+            code=f"{prefix}{i:04d}", name=f"Service {i:04d}", domain=ServiceDomain.B, subdomain=3
+        )
         for i in range(count)
     ]
     with unit_of_work(tenant.id) as session:

@@ -53,14 +53,14 @@ def clean_tables(owner_engine: Engine) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def app():  # type: ignore[no-untyped-def]
+def app():
     from regie.app import create_app
 
     return create_app()
 
 
 @pytest.fixture
-def client(app) -> TestClient:  # type: ignore[no-untyped-def]
+def client(app) -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -76,20 +76,41 @@ class Processes:
 
     def start(self, *args: str, log_name: str) -> subprocess.Popen[bytes]:
         log = open(TMP / log_name, "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(args, cwd=ROOT, env=regie_env(), stdout=log, stderr=log,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=regie_env(), stdout=log, stderr=log, start_new_session=True
+        )
         self.procs.append(proc)
         return proc
 
     def worker(self) -> subprocess.Popen[bytes]:
         pool = ["--pool=solo"] if get_settings().is_sqlite else ["--pool=prefork", "-c", "2"]
-        return self.start(sys.executable, "-m", "celery", "-A", "tests.support.worker", "worker",
-                          "-Q", "regie", "--without-gossip", "--without-mingle", *pool,
-                          log_name="worker.log")
+        return self.start(
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.support.worker",
+            "worker",
+            "-Q",
+            "regie",
+            "--without-gossip",
+            "--without-mingle",
+            *pool,
+            log_name="worker.log",
+        )
 
     def beat(self) -> subprocess.Popen[bytes]:
-        return self.start(sys.executable, "-m", "celery", "-A", "tests.support.worker", "beat",
-                          "-s", str(TMP / f"beat-{time.monotonic_ns()}"), log_name="beat.log")
+        return self.start(
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.support.worker",
+            "beat",
+            "-s",
+            str(TMP / f"beat-{time.monotonic_ns()}"),
+            log_name="beat.log",
+        )
 
     @staticmethod
     def kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:

@@ -60,16 +60,22 @@ class Idempotency:
         if self.key is None:
             model, headers = produce()
             return _json(status, _dump(model), headers)
-        replay = self._reserve(principal)
+        replay = self._reserve(principal, self.key)
         if replay is not None:
             return replay
         try:
             model, headers = produce()
             body = _dump(model)
-            record = session.get(IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key))
+            record = session.get(
+                IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key)
+            )
             if record is None:  # reservation expired and was taken over meanwhile
                 raise Conflict("This Idempotency-Key is being used by another request.")
-            record.status_code, record.response_body, record.response_headers = status, body, headers
+            record.status_code, record.response_body, record.response_headers = (
+                status,
+                body,
+                headers,
+            )
             session.flush()
         except BaseException:
             # The work is void anyway; end its transaction first so the release can write
@@ -79,12 +85,15 @@ class Idempotency:
             raise
         return _json(status, body, headers)
 
-    def _reserve(self, principal: Principal) -> Response | None:
-        pk = (principal.tenant_id, principal.actor_id, self.key)
+    def _reserve(self, principal: Principal, key: str) -> Response | None:
+        pk = (principal.tenant_id, principal.actor_id, key)
         try:
             with unit_of_work(principal.tenant_id) as session:
-                session.add(IdempotencyRecord(actor_id=principal.actor_id, key=self.key,
-                                              request_hash=self.request_hash))
+                session.add(
+                    IdempotencyRecord(
+                        actor_id=principal.actor_id, key=key, request_hash=self.request_hash
+                    )
+                )
             return None
         except IntegrityError:
             pass
@@ -104,7 +113,9 @@ class Idempotency:
 
     def _release(self, principal: Principal) -> None:
         with unit_of_work(principal.tenant_id) as session:
-            record = session.get(IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key))
+            record = session.get(
+                IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key)
+            )
             if record is not None and record.status_code is None:
                 session.delete(record)
 
@@ -121,8 +132,11 @@ async def _idempotency(
     request: Request,
     key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", max_length=255,
-               description="Any unique string; a retry with the same key replays the first answer."),
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Any unique string; a retry with the same key replays the first answer.",
+        ),
     ] = None,
 ) -> Idempotency:
     if key is not None and not key.strip():

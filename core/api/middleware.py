@@ -14,10 +14,9 @@ import uuid
 from typing import Any
 
 import structlog
+from fastapi import HTTPException
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from fastapi import HTTPException
 
 from core.api.problems import problem_body
 from core.errors import PROBLEM_BASE
@@ -72,7 +71,10 @@ class HttpConventions:
             log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
             if not started:
                 await self._send_problem(
-                    send_with_headers, 500, "internal-error", "Internal server error",
+                    send_with_headers,
+                    500,
+                    "internal-error",
+                    "Internal server error",
                     "An unexpected error occurred. Quote the correlation id when you report it.",
                 )
         finally:
@@ -98,15 +100,21 @@ class HttpConventions:
         """Refuse before the app reads anything: declared oversize bodies, non-JSON bodies."""
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            return 413, "payload-too-large", "Request body too large", (
-                f"The body is {length} bytes; the limit is {self.max_body}."
+            return (
+                413,
+                "payload-too-large",
+                "Request body too large",
+                (f"The body is {length} bytes; the limit is {self.max_body}."),
             )
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length not in (None, "0")) or "transfer-encoding" in headers
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             if has_body and ctype not in _JSON_TYPES:
-                return 415, "unsupported-media-type", "Unsupported media type", (
-                    f"Send the body as application/json, not {ctype or 'an unnamed type'}."
+                return (
+                    415,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    (f"Send the body as application/json, not {ctype or 'an unnamed type'}."),
                 )
         return None
 
@@ -120,7 +128,9 @@ class HttpConventions:
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     # FastAPI re-raises HTTPException from body parsing; anything else becomes 400.
-                    raise HTTPException(413, f"The body exceeds the limit of {self.max_body} bytes.")
+                    raise HTTPException(
+                        413, f"The body exceeds the limit of {self.max_body} bytes."
+                    )
             return message
 
         return receive_limited

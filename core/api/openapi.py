@@ -101,7 +101,9 @@ def _fix_operation(method: str, op: dict[str, Any]) -> None:
             }
 
 
-def build_openapi(app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]) -> dict[str, Any]:
+def build_openapi(
+    app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]
+) -> dict[str, Any]:
     doc = get_openapi(
         title="Regie API",
         version=version,

@@ -7,7 +7,7 @@ import json
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import and_, or_
 from sqlmodel.sql.expression import SelectOfScalar
 
 from core.errors import InvalidInput
@@ -31,9 +31,12 @@ def decode_cursor(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError):
-        raise InvalidInput("The cursor is not one this API gave out.", invalidParams=[
-            {"name": "cursor", "pointer": "query:cursor", "reason": "malformed cursor"}
-        ]) from None
+        raise InvalidInput(
+            "The cursor is not one this API gave out.",
+            invalidParams=[
+                {"name": "cursor", "pointer": "query:cursor", "reason": "malformed cursor"}
+            ],
+        ) from None
     if not isinstance(values, list) or len(values) != 2:
         raise InvalidInput("The cursor is not one this API gave out.")
     return values
@@ -41,8 +44,8 @@ def decode_cursor(cursor: str) -> list[Any]:
 
 def keyset(
     stmt: SelectOfScalar[Any],
-    sort_col: ColumnElement[Any],
-    id_col: ColumnElement[Any],
+    sort_col: Any,
+    id_col: Any,
     *,
     descending: bool,
     after: list[Any] | None,

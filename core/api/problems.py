@@ -54,9 +54,7 @@ def problem_response(
     **extra: Any,
 ) -> Response:
     body = problem_body(status, title, detail, type_uri, **extra)
-    return Response(
-        json.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
-    )
+    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def from_app_error(exc: AppError, headers: dict[str, str] | None = None) -> Response:
@@ -109,8 +107,10 @@ def allowed_methods(request: Request, given: str) -> str:
         doc = request.app.openapi()
         prefix = doc["servers"][0]["url"].split("://", 1)[-1].partition("/")[2]
         request.app.state.path_methods = [
-            (re.compile("^/" + prefix + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"),
-             {m.upper() for m in item if m != "parameters"})
+            (
+                re.compile("^/" + prefix + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"),
+                {m.upper() for m in item if m != "parameters"},
+            )
             for path, item in doc["paths"].items()
         ]
     for pattern, served in request.app.state.path_methods:

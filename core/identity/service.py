@@ -47,8 +47,12 @@ def create_api_key(
     if unknown:
         raise InvalidInput(f"Unknown permission(s): {', '.join(unknown)}")
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(name=name, secret_hash=_digest(secret), permissions=sorted(set(permissions)),
-                 expires_at=expires_at)
+    key = ApiKey(
+        name=name,
+        secret_hash=_digest(secret),
+        permissions=sorted(set(permissions)),
+        expires_at=expires_at,
+    )
     session.add(key)
     session.flush()
     return key, f"{PREFIX}_{key.tenant_id.hex}_{key.id.hex}_{secret}"

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import unit_of_work
 from core.jobs import enqueue_after_commit
@@ -57,7 +57,7 @@ def pending_ids(tenant_id: uuid.UUID, limit: int, engine: Engine | None = None) 
             select(OutboxMessage.id)
             .where(OutboxMessage.status == OutboxStatus.pending)
             .where(OutboxMessage.available_at <= utcnow())
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         )
         return list(session.exec(stmt))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_datetime
@@ -48,8 +49,8 @@ def home(request: Request) -> HTMLResponse:
         _=lambda s: messages.get(s, s),
         lang=lang,
         other=[code for code in LANGUAGES if code != lang],
-        language_name=lambda code: Locale.parse(code).get_display_name(code).capitalize(),
-        now=format_datetime(utcnow(), "full", tzinfo="Europe/Amsterdam", locale=lang),
+        language_name=lambda code: (Locale.parse(code).get_display_name(code) or code).capitalize(),
+        now=format_datetime(utcnow(), "full", tzinfo=ZoneInfo("Europe/Amsterdam"), locale=lang),
     )
     return HTMLResponse(html, headers={"Content-Language": lang, "Vary": "Accept-Language"})
 

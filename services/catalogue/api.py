@@ -11,11 +11,11 @@ from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
-from core.api.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
 from services.catalogue import permissions, service
 from services.catalogue.models import ServiceDomain, ServiceStatus
-from services.catalogue.schemas import ServiceCreate, ServicePublic, ServiceUpdate
+from services.catalogue.schemas import ServiceCreate, ServicePage, ServicePublic, ServiceUpdate
 
 # Routers carry the full path, so every route knows its own template (logs, metrics).
 router = APIRouter(prefix=API_PREFIX + "/services", tags=["service catalogue"])
@@ -28,7 +28,7 @@ Sort = Query(
 )
 
 
-@router.get("", response_model=Page[ServicePublic], summary="List services")
+@router.get("", response_model=ServicePage, summary="List services")
 def list_services(
     session: SessionDep,
     actor: Reader,
@@ -37,13 +37,13 @@ def list_services(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     status: ServiceStatus | None = None,
     domain: ServiceDomain | None = None,
-) -> Page[ServicePublic]:
+) -> ServicePage:
     after = decode_cursor(cursor) if cursor else None
     rows, last = service.list_entries(
         session, actor, sort=sort, limit=limit, after=after, status=status, domain=domain
     )
     items = [ServicePublic.model_validate(r) for r in rows]
-    return Page[ServicePublic](items=items, nextCursor=encode_cursor(last) if last else None)
+    return ServicePage(items=items, nextCursor=encode_cursor(last) if last else None)
 
 
 @router.post("", response_model=ServicePublic, status_code=201, summary="Add a service")

@@ -35,7 +35,9 @@ _version = Column("version", Integer, nullable=False, default=1)
 
 class CatalogueEntry(TenantScoped, table=True):
     __tablename__ = "services_catalogue_entry"
-    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),
+    )
     __mapper_args__ = {"version_id_col": _version}
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

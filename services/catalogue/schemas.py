@@ -8,13 +8,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from core.api.pagination import Page
 from core.api.schemas import ApiModel
 from services.catalogue.models import ServiceDomain, ServiceStatus
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Description = Annotated[str, StringConstraints(max_length=4000)]
-Subdomain = Annotated[int, Field(ge=1, le=17, description="Sub-domain 1-17 of the IT service model")]
+Subdomain = Annotated[
+    int, Field(ge=1, le=17, description="Sub-domain 1-17 of the IT service model")
+]
 
 
 class ServiceCreate(ApiModel):
@@ -46,3 +49,7 @@ class ServicePublic(ApiModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class ServicePage(Page[ServicePublic]):
+    """One page of services; pass nextCursor back as `cursor` for the next."""

@@ -71,9 +71,12 @@ def update_entry(
     check_if_match(if_match, entry.version)
     for field, value in changes.model_dump(exclude_unset=True).items():
         if value is None:
-            raise InvalidInput(f"{field} cannot be removed.", invalidParams=[
-                {"name": field, "pointer": f"/{field}", "reason": "may not be null"}
-            ])
+            raise InvalidInput(
+                f"{field} cannot be removed.",
+                invalidParams=[
+                    {"name": field, "pointer": f"/{field}", "reason": "may not be null"}
+                ],
+            )
         setattr(entry, field, value)
     if session.is_modified(entry):
         entry.updated_at = utcnow()

@@ -14,7 +14,7 @@ from tests.factories import auth, make_entries, make_tenant, make_token
 PROBLEM = "application/problem+json"
 
 
-def _assert_problem(r, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _assert_problem(r, status: int) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == PROBLEM
     body = r.json()
@@ -23,67 +23,89 @@ def _assert_problem(r, status: int) -> dict:  # type: ignore[no-untyped-def]
     return body
 
 
-def test_invalid_input_lists_every_field_with_a_pointer(client) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_input_lists_every_field_with_a_pointer(client) -> None:
     token = make_token(make_tenant())
-    r = client.post("/api/v1/services", headers=auth(token),
-                    json={"code": "lower", "domain": "Z", "subdomain": 99, "colour": "red"})
+    r = client.post(
+        "/api/v1/services",
+        headers=auth(token),
+        json={"code": "lower", "domain": "Z", "subdomain": 99, "colour": "red"},
+    )
     body = _assert_problem(r, 400)
     pointers = {p["pointer"] for p in body["invalidParams"]}
     assert pointers == {"/code", "/name", "/domain", "/subdomain", "/colour"}
     assert client.get("/api/v1/services", headers=auth(token)).json()["items"] == []
 
 
-def test_invalid_query_and_path_parameters_are_400(client) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_query_and_path_parameters_are_400(client) -> None:
     token = make_token(make_tenant())
-    body = _assert_problem(client.get("/api/v1/services?limit=0&sort=colour", headers=auth(token)), 400)
+    body = _assert_problem(
+        client.get("/api/v1/services?limit=0&sort=colour", headers=auth(token)), 400
+    )
     assert {p["name"] for p in body["invalidParams"]} == {"limit", "sort"}
     body = _assert_problem(client.get("/api/v1/services/not-a-uuid", headers=auth(token)), 400)
     assert body["invalidParams"][0]["name"] == "serviceId"
 
 
-def test_unparseable_json_is_400(client) -> None:  # type: ignore[no-untyped-def]
+def test_unparseable_json_is_400(client) -> None:
     token = make_token(make_tenant())
-    r = client.post("/api/v1/services", headers=auth(token, **{"Content-Type": "application/json"}),
-                    content=b'{"code": ')
+    r = client.post(
+        "/api/v1/services",
+        headers=auth(token, **{"Content-Type": "application/json"}),
+        content=b'{"code": ',
+    )
     _assert_problem(r, 400)
 
 
-def test_non_json_body_is_415(client) -> None:  # type: ignore[no-untyped-def]
+def test_non_json_body_is_415(client) -> None:
     token = make_token(make_tenant())
-    r = client.post("/api/v1/services", headers=auth(token, **{"Content-Type": "text/plain"}),
-                    content=b"code=X")
+    r = client.post(
+        "/api/v1/services", headers=auth(token, **{"Content-Type": "text/plain"}), content=b"code=X"
+    )
     _assert_problem(r, 415)
 
 
-def test_body_over_the_limit_is_413_declared_or_streamed(client) -> None:  # type: ignore[no-untyped-def]
+def test_body_over_the_limit_is_413_declared_or_streamed(client) -> None:
     token = make_token(make_tenant())
-    big = json.dumps({"code": "BIG-1", "name": "x", "domain": "A", "subdomain": 1,
-                      "description": "x" * 2_000_000})
-    r = client.post("/api/v1/services", headers=auth(token, **{"Content-Type": "application/json"}),
-                    content=big.encode())
+    big = json.dumps(
+        {
+            "code": "BIG-1",
+            "name": "x",
+            "domain": "A",
+            "subdomain": 1,
+            "description": "x" * 2_000_000,
+        }
+    )
+    r = client.post(
+        "/api/v1/services",
+        headers=auth(token, **{"Content-Type": "application/json"}),
+        content=big.encode(),
+    )
     _assert_problem(r, 413)
 
     def chunks():  # no Content-Length: the limit is enforced while reading
         for i in range(0, len(big), 65536):
-            yield big[i:i + 65536].encode()
+            yield big[i : i + 65536].encode()
 
-    r = client.post("/api/v1/services", headers=auth(token, **{"Content-Type": "application/json"}),
-                    content=chunks())
+    r = client.post(
+        "/api/v1/services",
+        headers=auth(token, **{"Content-Type": "application/json"}),
+        content=chunks(),
+    )
     _assert_problem(r, 413)
     assert client.get("/api/v1/services", headers=auth(token)).json()["items"] == []
 
 
-def test_trailing_slash_is_404_not_a_redirect(client) -> None:  # type: ignore[no-untyped-def]
+def test_trailing_slash_is_404_not_a_redirect(client) -> None:
     token = make_token(make_tenant())
     r = client.get("/api/v1/services/", headers=auth(token), follow_redirects=False)
     _assert_problem(r, 404)
 
 
-def test_unknown_path_is_404_problem(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_path_is_404_problem(client) -> None:
     _assert_problem(client.get("/api/v1/nothing-here"), 404)
 
 
-def test_405_allow_lists_methods_of_all_sibling_routes(client) -> None:  # type: ignore[no-untyped-def]
+def test_405_allow_lists_methods_of_all_sibling_routes(client) -> None:
     r = client.delete("/api/v1/services")
     _assert_problem(r, 405)
     assert r.headers["allow"] == "GET, HEAD, POST"
@@ -91,7 +113,7 @@ def test_405_allow_lists_methods_of_all_sibling_routes(client) -> None:  # type:
     assert r.headers["allow"] == "GET, HEAD, PATCH"
 
 
-def test_every_response_carries_version_and_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+def test_every_response_carries_version_and_security_headers(client) -> None:
     for r in (client.get("/api/v1/services"), client.get("/api/v1/openapi.json"), client.get("/")):
         assert r.headers["api-version"] == client.app.version
         assert r.headers["x-content-type-options"] == "nosniff"
@@ -99,7 +121,7 @@ def test_every_response_carries_version_and_security_headers(client) -> None:  #
     assert client.get("/api/v1/openapi.json").headers["cache-control"] == "no-store"
 
 
-def test_hsts_only_over_tls(app) -> None:  # type: ignore[no-untyped-def]
+def test_hsts_only_over_tls(app) -> None:
     assert "strict-transport-security" not in TestClient(app).get("/health").headers
     tls = TestClient(app, base_url="https://regie.test").get("/health")
     assert tls.headers["strict-transport-security"].startswith("max-age=")
@@ -113,37 +135,45 @@ def test_unexpected_error_is_500_problem_without_internals() -> None:
         raise RuntimeError("secret internal detail in /srv/regie/core.py")
 
     problems.install(app)
-    app.add_middleware(HttpConventions, api_version="1.0.0", max_body=1024, ui_csp="default-src 'none'")
+    app.add_middleware(
+        HttpConventions, api_version="1.0.0", max_body=1024, ui_csp="default-src 'none'"
+    )
     r = TestClient(app, raise_server_exceptions=False).get("/api/v1/boom")
     body = _assert_problem(r, 500)
     assert "secret" not in r.text and "Traceback" not in r.text and ".py" not in r.text
     assert body["correlationId"]
 
 
-def test_request_id_is_taken_from_the_caller_when_sane(client) -> None:  # type: ignore[no-untyped-def]
+def test_request_id_is_taken_from_the_caller_when_sane(client) -> None:
     r = client.get("/health", headers={"X-Request-ID": "caller-id-123456"})
     assert r.headers["x-request-id"] == "caller-id-123456"
     r = client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
     assert r.headers["x-request-id"] != "bad id\twith spaces"
 
 
-def test_security_txt_follows_rfc_9116(client) -> None:  # type: ignore[no-untyped-def]
+def test_security_txt_follows_rfc_9116(client) -> None:
     r = client.get("/.well-known/security.txt")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     fields = dict(line.split(": ", 1) for line in r.text.strip().splitlines())
     assert {"Contact", "Expires", "Policy", "Preferred-Languages", "Canonical"} <= set(fields)
 
 
-def test_cross_tenant_get_and_update_reveal_nothing(client) -> None:  # type: ignore[no-untyped-def]
+def test_cross_tenant_get_and_update_reveal_nothing(client) -> None:
     a, b = make_tenant(), make_tenant()
     theirs = make_entries(b, 1)[0]
     token = make_token(a)
-    missing = client.get("/api/v1/services/01a21448-90f5-7037-9d10-c6e79125225e", headers=auth(token))
+    missing = client.get(
+        "/api/v1/services/01a21448-90f5-7037-9d10-c6e79125225e", headers=auth(token)
+    )
     r = client.get(f"/api/v1/services/{theirs.id}", headers=auth(token))
     body = _assert_problem(r, 404)
     assert body["detail"].replace(str(theirs.id), "ID") == missing.json()["detail"].replace(
-        "01a21448-90f5-7037-9d10-c6e79125225e", "ID")
-    r = client.patch(f"/api/v1/services/{theirs.id}", headers=auth(token, **{"If-Match": '"1"'}),
-                     json={"name": "hijacked"})
+        "01a21448-90f5-7037-9d10-c6e79125225e", "ID"
+    )
+    r = client.patch(
+        f"/api/v1/services/{theirs.id}",
+        headers=auth(token, **{"If-Match": '"1"'}),
+        json={"name": "hijacked"},
+    )
     _assert_problem(r, 404)
     assert "hijacked" not in client.get("/api/v1/services", headers=auth(make_token(b))).text

@@ -17,14 +17,18 @@ from tests.fixtures import Processes, wait_for
 
 
 @pytest.fixture
-def probe_table(owner_engine: Engine):  # type: ignore[no-untyped-def]
+def probe_table(owner_engine: Engine):
     """A table for the probe handler's effect, granted to the app role like any other."""
     with owner_engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS test_probe_effect"))
-        conn.execute(text("CREATE TABLE test_probe_effect (tenant_id VARCHAR(40), message_id VARCHAR(40))"))
+        conn.execute(
+            text("CREATE TABLE test_probe_effect (tenant_id VARCHAR(40), message_id VARCHAR(40))")
+        )
         if conn.dialect.name == "postgresql":
             role = owner_engine.url.username
-            app_role = conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE 'regie_test_app'")).scalar()
+            app_role = conn.execute(
+                text("SELECT rolname FROM pg_roles WHERE rolname LIKE 'regie_test_app'")
+            ).scalar()
             assert role != app_role
             conn.execute(text(f"GRANT SELECT, INSERT ON test_probe_effect TO {app_role}"))
     yield
@@ -44,7 +48,9 @@ def statuses(tenant_id: uuid.UUID) -> dict[str, OutboxStatus]:
 
 def publish_probes(tenant_id: uuid.UUID, count: int, sleep: float = 0.0) -> list[str]:
     with unit_of_work(tenant_id) as session:
-        return [str(publish(session, "test.probe", {"n": i, "sleep": sleep}).id) for i in range(count)]
+        return [
+            str(publish(session, "test.probe", {"n": i, "sleep": sleep}).id) for i in range(count)
+        ]
 
 
 def test_rolled_back_transaction_publishes_nothing() -> None:
@@ -55,7 +61,9 @@ def test_rolled_back_transaction_publishes_nothing() -> None:
     assert statuses(tenant.id) == {}
 
 
-def test_worker_handles_published_messages_once(processes: Processes, probe_table, owner_engine) -> None:  # type: ignore[no-untyped-def]
+def test_worker_handles_published_messages_once(
+    processes: Processes, probe_table, owner_engine
+) -> None:
     a, b = make_tenant(), make_tenant()
     processes.worker()
     ids = publish_probes(a.id, 5) + publish_probes(b.id, 3)
@@ -65,7 +73,7 @@ def test_worker_handles_published_messages_once(processes: Processes, probe_tabl
     assert set(statuses(a.id).values()) == set(statuses(b.id).values()) == {OutboxStatus.done}
 
 
-def test_worker_killed_mid_batch_loses_nothing_and_repeats_no_effect(  # type: ignore[no-untyped-def]
+def test_worker_killed_mid_batch_loses_nothing_and_repeats_no_effect(
     processes: Processes, probe_table, owner_engine
 ) -> None:
     tenant = make_tenant()
@@ -80,8 +88,11 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_no_effect(  # type: i
 
     processes.worker()
     processes.beat()  # the scheduler's poll picks up what the dead worker left
-    wait_for(lambda: set(statuses(tenant.id).values()) == {OutboxStatus.done}, timeout=90,
-             what="all messages done after restart")
+    wait_for(
+        lambda: set(statuses(tenant.id).values()) == {OutboxStatus.done},
+        timeout=90,
+        what="all messages done after restart",
+    )
     time.sleep(1.0)
     assert sorted(effects(owner_engine)) == sorted(ids)
 
@@ -93,7 +104,7 @@ def test_failing_handler_is_retried_with_backoff_then_marked_failed() -> None:
     calls = []
 
     @service.handler("test.always-fails")
-    def fails(session, message) -> None:  # type: ignore[no-untyped-def]
+    def fails(session, message) -> None:
         calls.append(message.id)
         raise ValueError("downstream refused")
 

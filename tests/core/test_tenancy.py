@@ -33,14 +33,20 @@ def test_get_by_primary_key_of_other_tenant_finds_nothing() -> None:
     a, b = make_tenant(), make_tenant()
     entry = make_entries(b, 1)[0]
     with unit_of_work(a.id) as session:
-        assert session.exec(select(CatalogueEntry).where(CatalogueEntry.id == entry.id)).first() is None
+        assert (
+            session.exec(select(CatalogueEntry).where(CatalogueEntry.id == entry.id)).first()
+            is None
+        )
 
 
 def test_insert_with_other_tenants_id_is_refused() -> None:
     a, b = make_tenant(), make_tenant()
     with pytest.raises(CrossTenantWrite), unit_of_work(a.id) as session:
-        session.add(CatalogueEntry(tenant_id=b.id, code="X-1", name="x", domain=ServiceDomain.A,
-                                   subdomain=1))
+        session.add(
+            CatalogueEntry(
+                tenant_id=b.id, code="X-1", name="x", domain=ServiceDomain.A, subdomain=1
+            )
+        )
     with unit_of_work(b.id) as session:
         assert session.exec(select(CatalogueEntry)).all() == []
 
@@ -52,7 +58,7 @@ def test_bulk_update_touches_only_current_tenant() -> None:
     make_entries(a, 2, "A")
     make_entries(b, 2, "B")
     with unit_of_work(a.id) as session:
-        session.exec(update(CatalogueEntry).values(description="changed"))  # type: ignore[call-overload]
+        session.exec(update(CatalogueEntry).values(description="changed"))
     with unit_of_work(b.id) as session:
         assert {e.description for e in session.exec(select(CatalogueEntry))} == {""}
 
@@ -69,7 +75,7 @@ WHERE n.nspname = 'public' AND c.relkind = 'r'
 
 
 @pytest.mark.postgres
-def test_every_tenant_table_forces_row_level_security(owner_engine) -> None:  # type: ignore[no-untyped-def]
+def test_every_tenant_table_forces_row_level_security(owner_engine) -> None:
     with owner_engine.connect() as conn:
         rows = conn.execute(text(TENANT_TABLES_SQL)).all()
     assert rows, "no tenant tables found"
@@ -79,13 +85,15 @@ def test_every_tenant_table_forces_row_level_security(owner_engine) -> None:  # 
 @pytest.mark.postgres
 def test_app_role_owns_nothing_and_cannot_bypass_rls() -> None:
     with get_engine().connect() as conn:
-        role = conn.execute(text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )).one()
-        owned = conn.execute(text(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
-            "AND tableowner = current_user"
-        )).scalar()
+        role = conn.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
+        owned = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tableowner = current_user"
+            )
+        ).scalar()
     assert (role.rolsuper, role.rolbypassrls, owned) == (False, False, 0)
 
 
@@ -111,7 +119,10 @@ def test_pooled_connection_does_not_keep_the_previous_tenant() -> None:
     # The setting is transaction-local: a new transaction on the same pool starts empty.
     with get_engine().connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM services_catalogue_entry")).scalar() == 0
-        assert conn.execute(text("SELECT current_setting('regie.tenant_id', true)")).scalar() in (None, "")
+        assert conn.execute(text("SELECT current_setting('regie.tenant_id', true)")).scalar() in (
+            None,
+            "",
+        )
 
 
 @pytest.mark.postgres
@@ -119,11 +130,14 @@ def test_database_refuses_raw_insert_with_other_tenants_id() -> None:
     a, b = make_tenant(), make_tenant()
     session = new_session(a.id)
     with pytest.raises(DBAPIError, match="row-level security"):
-        session.execute(text(
-            "INSERT INTO services_catalogue_entry (tenant_id, id, code, name, description, domain,"
-            " subdomain, status, version, created_at, updated_at) VALUES (:t, gen_random_uuid(),"
-            " 'X-1', 'x', '', 'A', 1, 'active', 1, now(), now())"
-        ), {"t": str(b.id)})
+        session.execute(
+            text(
+                "INSERT INTO services_catalogue_entry (tenant_id, id, code, name, description,"
+                " domain, subdomain, status, version, created_at, updated_at)"
+                " VALUES (:t, gen_random_uuid(), 'X-1', 'x', '', 'A', 1, 'active', 1, now(), now())"
+            ),
+            {"t": str(b.id)},
+        )
     session.rollback()
     session.close()
 
@@ -134,6 +148,8 @@ def test_database_refuses_moving_a_row_to_another_tenant() -> None:
     make_entries(a, 1)
     session = new_session(a.id)
     with pytest.raises(DBAPIError, match="row-level security"):
-        session.execute(text("UPDATE services_catalogue_entry SET tenant_id = :t"), {"t": str(b.id)})
+        session.execute(
+            text("UPDATE services_catalogue_entry SET tenant_id = :t"), {"t": str(b.id)}
+        )
     session.rollback()
     session.close()

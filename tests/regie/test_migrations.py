@@ -17,7 +17,7 @@ from tests.conftest import OWNER_ROLE, TEST_PG, TMP
 
 
 @pytest.fixture
-def empty_settings():  # type: ignore[no-untyped-def]
+def empty_settings():
     """Settings for a brand-new empty database of the same kind as the one under test."""
     if not TEST_PG:
         yield Settings(database_url=f"sqlite:///{TMP}/mig-{uuid.uuid4().hex}.db")
@@ -44,9 +44,11 @@ def tables(settings: Settings) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_from_empty_downgrade_one_step_and_upgrade_again(empty_settings) -> None:  # type: ignore[no-untyped-def]
+def test_upgrade_from_empty_downgrade_one_step_and_upgrade_again(empty_settings) -> None:
     upgrade(empty_settings)
-    assert {"core_tenant", "services_catalogue_entry", "core_outbox_message"} <= tables(empty_settings)
+    assert {"core_tenant", "services_catalogue_entry", "core_outbox_message"} <= tables(
+        empty_settings
+    )
     downgrade(empty_settings, "-1")
     assert tables(empty_settings) == set()
     upgrade(empty_settings)
@@ -59,14 +61,23 @@ def test_models_and_migrations_agree() -> None:
 
 
 @pytest.mark.postgres
-def test_migrations_run_as_owner_and_grant_only_dml_to_app(owner_engine) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_run_as_owner_and_grant_only_dml_to_app(owner_engine) -> None:
     app_role = make_url(get_settings().database_url).username
     with owner_engine.connect() as conn:
-        privileges = conn.execute(text(
-            "SELECT DISTINCT privilege_type FROM information_schema.role_table_grants "
-            "WHERE grantee = :r"), {"r": app_role}).scalars().all()
-        owner = conn.execute(text(
-            "SELECT tableowner FROM pg_tables WHERE tablename = 'core_tenant'")).scalar()
+        privileges = (
+            conn.execute(
+                text(
+                    "SELECT DISTINCT privilege_type FROM information_schema.role_table_grants "
+                    "WHERE grantee = :r"
+                ),
+                {"r": app_role},
+            )
+            .scalars()
+            .all()
+        )
+        owner = conn.execute(
+            text("SELECT tableowner FROM pg_tables WHERE tablename = 'core_tenant'")
+        ).scalar()
     assert set(privileges) <= {"SELECT", "INSERT", "UPDATE", "DELETE"}
     assert owner == OWNER_ROLE != app_role
     assert os.environ["REGIE_DATABASE_OWNER_URL"] != os.environ["REGIE_DATABASE_URL"]

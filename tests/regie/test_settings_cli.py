@@ -12,8 +12,14 @@ from tests.fixtures import ROOT, regie_env
 
 
 def regie(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "regie.cli", *args], cwd=ROOT, text=True,
-                          capture_output=True, env=regie_env(**env), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "regie.cli", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env=regie_env(**env),
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize(
@@ -23,8 +29,14 @@ def regie(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"REGIE_DATABASE_URL": "mysql://x@localhost/db"}, "REGIE_DATABASE_URL"),
         ({"REGIE_PORT": "99999"}, "REGIE_PORT"),
         ({"REGIE_ENV": "production", "REGIE_SECRET_KEY": ""}, "REGIE_SECRET_KEY"),
-        ({"REGIE_ENV": "production", "REGIE_SECRET_KEY": "x" * 40,
-          "REGIE_DATABASE_URL": "sqlite:///var/x.db"}, "REGIE_DATABASE_URL"),
+        (
+            {
+                "REGIE_ENV": "production",
+                "REGIE_SECRET_KEY": "x" * 40,
+                "REGIE_DATABASE_URL": "sqlite:///var/x.db",
+            },
+            "REGIE_DATABASE_URL",
+        ),
         ({"REGIE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "REGIE_DATABASE_URL"),
     ],
 )
@@ -45,7 +57,16 @@ def test_check_config_masks_secrets() -> None:
 
 def test_help_explains_every_command() -> None:
     out = regie("--help").stdout
-    for command in ("serve", "worker", "beat", "migrate", "seed-demo", "tenant", "check-config", "up"):
+    for command in (
+        "serve",
+        "worker",
+        "beat",
+        "migrate",
+        "seed-demo",
+        "tenant",
+        "check-config",
+        "up",
+    ):
         assert command in out
     assert "Create a tenant" in regie("tenant", "create", "--help").stdout
 
@@ -59,12 +80,22 @@ def test_tenant_create_list_and_refuse_duplicates() -> None:
     assert [t["slug"] for t in listed] == ["gemeente-test"]
 
 
-def test_seed_demo_runs_once(client) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_runs_once(client) -> None:
     assert "created" in regie("seed-demo").stdout
     assert "nothing seeded" in regie("seed-demo").stdout
-    token = regie("apikey", "create", "--tenant", "demo", "--name", "t",
-                  "--permission", "services.catalogue:read").stdout.strip()
-    items = client.get("/api/v1/services", headers={"Authorization": f"Bearer {token}"}).json()["items"]
+    token = regie(
+        "apikey",
+        "create",
+        "--tenant",
+        "demo",
+        "--name",
+        "t",
+        "--permission",
+        "services.catalogue:read",
+    ).stdout.strip()
+    items = client.get("/api/v1/services", headers={"Authorization": f"Bearer {token}"}).json()[
+        "items"
+    ]
     assert len(items) == 5
 
 

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import TMP
-from tests.fixtures import ROOT, regie_env, wait_for
+from tests.fixtures import regie_env, wait_for
 
 
 def free_port() -> int:
@@ -23,7 +23,7 @@ def free_port() -> int:
 
 def fetch(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=5) as r:
             return r.status, r.read().decode()
     except OSError:
         return 0, ""
@@ -31,12 +31,22 @@ def fetch(url: str) -> tuple[int, str]:
 
 def start(workdir: Path, port: int) -> subprocess.Popen[str]:
     env = regie_env(REGIE_PORT=str(port), REGIE_LOG_LEVEL="info")
-    for name in ("REGIE_DATABASE_URL", "REGIE_DATABASE_OWNER_URL", "REGIE_BROKER_URL",
-                 "REGIE_BROKER_FOLDER"):
+    for name in (
+        "REGIE_DATABASE_URL",
+        "REGIE_DATABASE_OWNER_URL",
+        "REGIE_BROKER_URL",
+        "REGIE_BROKER_FOLDER",
+    ):
         env.pop(name, None)  # the embedded defaults: SQLite and a folder broker under ./var
-    return subprocess.Popen([sys.executable, "-m", "regie.cli", "up"], cwd=workdir, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "regie.cli", "up"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
@@ -57,8 +67,11 @@ def test_up_runs_everything_and_ctrl_c_stops_it_all() -> None:
     for run in (1, 2):  # running it twice is safe
         proc = start(workdir, port)
         try:
-            wait_for(lambda: fetch(f"http://127.0.0.1:{port}/ready")[0] == 200, timeout=90,
-                     what="the API to be ready")
+            wait_for(
+                lambda: fetch(f"http://127.0.0.1:{port}/ready")[0] == 200,
+                timeout=90,
+                what="the API to be ready",
+            )
             assert len(children_alive(proc.pid)) == 3
             time.sleep(4)  # the scheduler's outbox poll must have run in the worker
         finally:

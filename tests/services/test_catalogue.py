@@ -21,30 +21,32 @@ def token() -> str:
     return make_token(make_tenant())
 
 
-def test_create_then_read_back(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_create_then_read_back(client, token) -> None:
     r = client.post("/api/v1/services", headers=auth(token), json=NEW)
     assert r.status_code == 201
     created = r.json()
-    assert created["code"] == "E14-MAIL" and created["version"] == 1 and created["status"] == "active"
+    assert (
+        created["code"] == "E14-MAIL" and created["version"] == 1 and created["status"] == "active"
+    )
     assert r.headers["location"] == f"/api/v1/services/{created['id']}"
     got = client.get(r.headers["location"], headers=auth(token))
     assert got.json() == created and got.headers["etag"] == '"1"'
 
 
-def test_duplicate_code_is_409_and_creates_nothing(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_code_is_409_and_creates_nothing(client, token) -> None:
     assert client.post("/api/v1/services", headers=auth(token), json=NEW).status_code == 201
     r = client.post("/api/v1/services", headers=auth(token), json={**NEW, "name": "Other"})
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
     assert len(client.get("/api/v1/services", headers=auth(token)).json()["items"]) == 1
 
 
-def test_same_code_is_fine_in_another_tenant(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_same_code_is_fine_in_another_tenant(client, token) -> None:
     other = make_token(make_tenant())
     assert client.post("/api/v1/services", headers=auth(token), json=NEW).status_code == 201
     assert client.post("/api/v1/services", headers=auth(other), json=NEW).status_code == 201
 
 
-def test_update_needs_if_match_and_refuses_a_stale_one(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_update_needs_if_match_and_refuses_a_stale_one(client, token) -> None:
     created = client.post("/api/v1/services", headers=auth(token), json=NEW).json()
     url = f"/api/v1/services/{created['id']}"
     assert client.patch(url, headers=auth(token), json={"name": "Mail"}).status_code == 428
@@ -56,14 +58,17 @@ def test_update_needs_if_match_and_refuses_a_stale_one(client, token) -> None:  
     assert client.get(url, headers=auth(token)).json()["name"] == "Mail"
 
 
-def test_update_refuses_null_for_required_fields(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_update_refuses_null_for_required_fields(client, token) -> None:
     created = client.post("/api/v1/services", headers=auth(token), json=NEW).json()
-    r = client.patch(f"/api/v1/services/{created['id']}", headers=auth(token, **{"If-Match": '"1"'}),
-                     json={"name": None})
+    r = client.patch(
+        f"/api/v1/services/{created['id']}",
+        headers=auth(token, **{"If-Match": '"1"'}),
+        json={"name": None},
+    )
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "name"
 
 
-def test_missing_or_bad_token_is_401(client) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_bad_token_is_401(client) -> None:
     assert client.get("/api/v1/services").status_code == 401
     assert client.get("/api/v1/services", headers=auth("rgk_nonsense")).status_code == 401
     real = make_token(make_tenant())
@@ -71,7 +76,7 @@ def test_missing_or_bad_token_is_401(client) -> None:  # type: ignore[no-untyped
     assert client.get("/api/v1/services", headers=auth(forged)).status_code == 401
 
 
-def test_token_without_permission_is_403(client) -> None:  # type: ignore[no-untyped-def]
+def test_token_without_permission_is_403(client) -> None:
     reader = make_token(make_tenant(), [permissions.READ])
     assert client.get("/api/v1/services", headers=auth(reader)).status_code == 200
     r = client.post("/api/v1/services", headers=auth(reader), json=NEW)
@@ -81,7 +86,7 @@ def test_token_without_permission_is_403(client) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("sort", ["name", "-name", "code", "-code", "createdAt", "-createdAt"])
-def test_cursor_paging_visits_every_row_once_in_order(client, sort) -> None:  # type: ignore[no-untyped-def]
+def test_cursor_paging_visits_every_row_once_in_order(client, sort) -> None:
     tenant = make_tenant()
     make_entries(tenant, 57)
     make_entries(make_tenant(), 5, "OTHER")  # another tenant's rows never appear
@@ -100,16 +105,18 @@ def test_cursor_paging_visits_every_row_once_in_order(client, sort) -> None:  # 
     assert keys == sorted(keys, reverse=sort.startswith("-"))
 
 
-def test_filters_and_bad_cursor(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_filters_and_bad_cursor(client, token) -> None:
     client.post("/api/v1/services", headers=auth(token), json=NEW)
-    client.post("/api/v1/services", headers=auth(token), json={**NEW, "code": "B3-DESK", "domain": "B"})
+    client.post(
+        "/api/v1/services", headers=auth(token), json={**NEW, "code": "B3-DESK", "domain": "B"}
+    )
     only_b = client.get("/api/v1/services?domain=B", headers=auth(token)).json()["items"]
     assert [s["code"] for s in only_b] == ["B3-DESK"]
     r = client.get("/api/v1/services?cursor=!!notacursor", headers=auth(token))
     assert r.status_code == 400
 
 
-def test_idempotency_key_replays_the_first_answer(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_idempotency_key_replays_the_first_answer(client, token) -> None:
     headers = auth(token, **{"Idempotency-Key": "create-mail-1"})
     first = client.post("/api/v1/services", headers=headers, json=NEW)
     again = client.post("/api/v1/services", headers=headers, json=NEW)
@@ -119,14 +126,14 @@ def test_idempotency_key_replays_the_first_answer(client, token) -> None:  # typ
     assert len(client.get("/api/v1/services", headers=auth(token)).json()["items"]) == 1
 
 
-def test_idempotency_key_reused_with_another_body_is_422(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_idempotency_key_reused_with_another_body_is_422(client, token) -> None:
     headers = auth(token, **{"Idempotency-Key": "k-2"})
     client.post("/api/v1/services", headers=headers, json=NEW)
     r = client.post("/api/v1/services", headers=headers, json={**NEW, "name": "Different"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
 
 
-def test_idempotency_key_while_first_request_runs_is_409(client) -> None:  # type: ignore[no-untyped-def]
+def test_idempotency_key_while_first_request_runs_is_409(client) -> None:
     tenant = make_tenant()
     token = make_token(tenant)
     # The first request has reserved the key and is still working (no answer stored yet).
@@ -138,7 +145,7 @@ def test_idempotency_key_while_first_request_runs_is_409(client) -> None:  # typ
     assert r.status_code == 409
 
 
-def test_failed_create_releases_the_key(client, token) -> None:  # type: ignore[no-untyped-def]
+def test_failed_create_releases_the_key(client, token) -> None:
     existing = client.post("/api/v1/services", headers=auth(token), json=NEW).json()
     headers = auth(token, **{"Idempotency-Key": "k-4"})
     assert client.post("/api/v1/services", headers=headers, json=NEW).status_code == 409
