@@ -6,9 +6,12 @@ import json
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import Session
 
 from core.api import problems
 from core.api.middleware import HttpConventions
+from services.catalogue.models import CatalogueEntry
 from tests.factories import auth, make_entries, make_tenant, make_token
 
 PROBLEM = "application/problem+json"
@@ -177,3 +180,30 @@ def test_cross_tenant_get_and_update_reveal_nothing(client) -> None:
     )
     _assert_problem(r, 404)
     assert "hijacked" not in client.get("/api/v1/services", headers=auth(make_token(b))).text
+
+
+def test_a_failed_commit_is_never_acknowledged(client) -> None:
+    """The unit of work commits before the answer is sent: no 2xx for data that is not stored."""
+    token = make_token(make_tenant())
+
+    def note_entry(session, _ctx) -> None:
+        if any(isinstance(obj, CatalogueEntry) for obj in session.new):
+            session.info["wrote_entry"] = True
+
+    def disk_full(session) -> None:
+        if session.info.get("wrote_entry"):
+            raise OSError("disk full")
+
+    event.listen(Session, "after_flush", note_entry)
+    event.listen(Session, "before_commit", disk_full)
+    try:
+        r = client.post(
+            "/api/v1/services",
+            headers=auth(token),
+            json={"code": "LOST-1", "name": "x", "domain": "A", "subdomain": 1},
+        )
+    finally:
+        event.remove(Session, "before_commit", disk_full)
+        event.remove(Session, "after_flush", note_entry)
+    _assert_problem(r, 500)
+    assert client.get("/api/v1/services", headers=auth(token)).json()["items"] == []
