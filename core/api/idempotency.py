@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session
 
 from core.db import unit_of_work
-from core.errors import Conflict, InvalidInput, Unprocessable
+from core.errors import Conflict, Unprocessable
 from core.identity.permissions import Principal
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, utcnow
@@ -134,13 +134,13 @@ async def _idempotency(
         str | None,
         Header(
             alias="Idempotency-Key",
+            min_length=1,
             max_length=255,
+            pattern=r"^[!-~]+$",
             description="Any unique string; a retry with the same key replays the first answer.",
         ),
     ] = None,
 ) -> Idempotency:
-    if key is not None and not key.strip():
-        raise InvalidInput("Idempotency-Key must not be blank.")
     body = await request.body()
     digest = hashlib.sha256(
         json.dumps([request.method, request.url.path]).encode() + b"\0" + body
