@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     otlp_endpoint: str | None = None
+    # Entra ID: tokens of directory {tid} come from {entra_authority}/{tid}/v2.0.
+    entra_authority: str = "https://login.microsoftonline.com"
+    api_audience: str = "api://regie"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
@@ -41,6 +44,15 @@ class Settings(BaseSettings):
     api_contact_name: str = "Regie service desk"
     api_contact_url: str = "https://regie.example/support"
     api_contact_email: str = "servicedesk@regie.example"
+    # Ed25519 private key signing audit checkpoints: 32 raw bytes as hex or base64, or PEM.
+    audit_signing_key: SecretStr | None = None
+    # Where development keeps a generated key when none is set (production demands one).
+    audit_key_file: Path = VAR_DIR / "audit-signing.key"
+    # Append-only copy of every checkpoint outside the database, one file per tenant.
+    audit_checkpoint_dir: Path = VAR_DIR / "audit-checkpoints"
+    audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
+    # Extra columns masked in audit entries, as "table.column" (JSON list in the environment).
+    audit_masked_fields: frozenset[str] = frozenset()
 
     @field_validator("database_url", "database_owner_url")
     @classmethod
@@ -69,6 +81,8 @@ class Settings(BaseSettings):
                 raise _field_error("secret_key", "production needs a secret of 32+ characters")
             if self.is_sqlite:
                 raise _field_error("database_url", "production needs PostgreSQL")
+            if self.audit_signing_key is None:
+                raise _field_error("audit_signing_key", "production needs an Ed25519 key")
         return self
 
     @property
@@ -88,7 +102,7 @@ class Settings(BaseSettings):
         """The effective configuration with passwords and secrets hidden."""
         shown: dict[str, object] = {}
         for name, value in self.model_dump().items():
-            if name == "secret_key":
+            if name in ("secret_key", "audit_signing_key"):
                 value = "********" if value else None
             elif name.endswith("_url") and isinstance(value, str) and "@" in value:
                 value = make_url(value).render_as_string(hide_password=True)

@@ -22,6 +22,11 @@ class TenantStatus(enum.StrEnum):
     offboarded = "offboarded"
 
 
+class TenantKind(enum.StrEnum):
+    client = "client"
+    supplier = "supplier"  # the operator itself: its staff sign in through its own directory
+
+
 class Tenant(SQLModel, table=True):
     """A client of the supplier. Global table: it is the tenancy itself."""
 
@@ -32,6 +37,9 @@ class Tenant(SQLModel, table=True):
     name: str = Field(max_length=200)
     entra_tenant_id: uuid.UUID | None = Field(default=None, unique=True)
     status: TenantStatus = Field(default=TenantStatus.active, sa_type=enum_type(TenantStatus))
+    kind: TenantKind = Field(default=TenantKind.client, sa_type=enum_type(TenantKind))
+    # An Entra authentication context (e.g. "c1") this tenant demands in the token's acrs.
+    auth_context_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

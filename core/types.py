@@ -36,8 +36,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def enum_type(enum_cls: type[enum.StrEnum]) -> sa.Enum:
+def enum_type(enum_cls: type[enum.StrEnum], length: int = 20) -> sa.Enum:
     """Enums stored as plain strings: no native PostgreSQL type to migrate when values grow."""
     return sa.Enum(
-        enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )

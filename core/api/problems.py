@@ -57,9 +57,9 @@ def problem_response(
     return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def from_app_error(exc: AppError, headers: dict[str, str] | None = None) -> Response:
+def from_app_error(exc: AppError) -> Response:
     return problem_response(
-        exc.status, exc.title, exc.detail, exc.type_uri, headers=headers, **exc.extra
+        exc.status, exc.title, exc.detail, exc.type_uri, headers=exc.headers, **exc.extra
     )
 
 

@@ -25,6 +25,9 @@ class Principal:
     kind: str
     name: str
     permissions: frozenset[str] = field(default_factory=frozenset)
+    roles: frozenset[str] = field(default_factory=frozenset)
+    # The Entra directory and object id of a person or app; None for API keys.
+    directory_id: uuid.UUID | None = None
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

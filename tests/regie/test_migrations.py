@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
@@ -44,15 +46,30 @@ def tables(settings: Settings) -> set[str]:
         engine.dispose()
 
 
+def current_revision(settings: Settings) -> str | None:
+    engine = make_engine(settings.owner_url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_from_empty_downgrade_one_step_and_upgrade_again(empty_settings) -> None:
+    script = ScriptDirectory.from_config(alembic_config(empty_settings))
+    head = script.get_current_head()
+    previous = script.get_revision(head).down_revision
     upgrade(empty_settings)
-    assert {"core_tenant", "services_catalogue_entry", "core_outbox_message"} <= tables(
-        empty_settings
-    )
+    at_head = tables(empty_settings)
+    assert {"core_tenant", "services_catalogue_entry", "core_outbox_message"} <= at_head
+    assert current_revision(empty_settings) == head
     downgrade(empty_settings, "-1")
-    assert tables(empty_settings) == set()
+    assert current_revision(empty_settings) == previous
+    assert tables(empty_settings) <= at_head
     upgrade(empty_settings)
-    assert "core_tenant" in tables(empty_settings)
+    assert tables(empty_settings) == at_head
+    downgrade(empty_settings, "base")
+    assert tables(empty_settings) == set()
 
 
 def test_models_and_migrations_agree() -> None:

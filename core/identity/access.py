@@ -1,0 +1,132 @@
+"""Turn a bearer credential into the principal acting in one tenant.
+
+Entra access tokens are checked against the directory they name (`tid` must belong to a
+Regie tenant). Permissions come from the token's app roles (in its own tenant only) and from
+grants held in Regie; the token's `groups` claim is never used, so Entra's 200-group limit and
+its overage form cannot decide access. Supplier staff name the client tenant they act in with
+the `Regie-Tenant` header and need a grant there.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+
+from sqlmodel import select
+
+from core import events
+from core.db import unit_of_work
+from core.errors import Forbidden, Unauthenticated
+from core.identity import tokens
+from core.identity.events import CredentialRefused
+from core.identity.grants import active_roles
+from core.identity.permissions import Principal
+from core.identity.roles import permissions_for
+from core.identity.service import PREFIX, authenticate_api_key
+from core.settings import get_settings
+from core.tenancy import Tenant, TenantStatus
+
+_TENANT_TTL = 30.0
+_tenants: dict[tuple[str, str], tuple[float, Tenant | None]] = {}
+NO_ACCESS = "No access to the requested tenant."
+
+
+def authenticate(token: str, *, target: str | None, client_address: str | None) -> Principal:
+    """The principal for `token` acting in tenant `target` (a slug; default: its own)."""
+    try:
+        if token.startswith(PREFIX + "_"):
+            principal = authenticate_api_key(token)
+            named = _tenant("slug", target) if target else None
+            if target and (named is None or named.id != principal.tenant_id):
+                raise Forbidden(NO_ACCESS)
+            return principal
+        return _from_access_token(token, target)
+    except Unauthenticated as exc:
+        events.publish(
+            CredentialRefused(
+                reason=getattr(exc, "reason", exc.detail),
+                kind="api_key" if token.startswith(PREFIX + "_") else "token",
+                tenant_id=None,
+                directory_id=_safe_tid(token),
+                client_address=client_address,
+            )
+        )
+        raise
+
+
+def _from_access_token(token: str, target: str | None) -> Principal:
+    settings = get_settings()
+    tid = tokens.unverified_tid(token)
+    home = _tenant("entra", str(tid))
+    if home is None or home.status != TenantStatus.active:
+        raise tokens.Refused("the token's directory is not a Regie tenant")
+    claims = tokens.validate(
+        token,
+        issuer=tokens.issuer_for(settings.entra_authority, tid),
+        audience=settings.api_audience,
+    )
+    tenant = home if not target or target == home.slug else _tenant("slug", target)
+    if tenant is None or tenant.status != TenantStatus.active:
+        raise Forbidden(NO_ACCESS)
+    if tenant.auth_context_id and tenant.auth_context_id not in claims.acrs:
+        raise _insufficient_claims(tenant.auth_context_id)
+    with unit_of_work(tenant.id, read_only=True) as session:
+        roles = set(active_roles(session, tid=claims.tid, oid=claims.oid))
+    if tenant.id == home.id:
+        roles |= claims.roles  # app roles assigned in the tenant's own directory
+    elif not roles:
+        raise Forbidden(NO_ACCESS)
+    return Principal(
+        tenant_id=tenant.id,
+        actor_id=claims.oid,
+        kind="service" if claims.app_only else "user",
+        name=str(claims.oid),
+        permissions=permissions_for(roles),
+        roles=frozenset(roles),
+        directory_id=claims.tid,
+    )
+
+
+class InsufficientClaims(Unauthenticated):
+    reason = "authentication context missing"
+
+
+def _insufficient_claims(context_id: str) -> Unauthenticated:
+    """Entra's claims challenge: the client must get a token that satisfies the context."""
+    wanted = {"access_token": {"acrs": {"essential": True, "value": context_id}}}
+    challenge = base64.b64encode(json.dumps(wanted).encode()).decode()
+    return InsufficientClaims(
+        f"This tenant requires the authentication context {context_id!r} (for example "
+        "multi-factor sign-in); sign in again to satisfy it.",
+        headers={"WWW-Authenticate": f'Bearer error="insufficient_claims", claims="{challenge}"'},
+    )
+
+
+def _tenant(by: str, value: str) -> Tenant | None:
+    """A tenant by slug, id or Entra directory id, cached briefly (the table is global)."""
+    now = time.monotonic()
+    hit = _tenants.get((by, value))
+    if hit and hit[0] > now:
+        return hit[1]
+    column = {"slug": Tenant.slug, "id": Tenant.id, "entra": Tenant.entra_tenant_id}[by]
+    key: object = value if by == "slug" else _uuid(value)
+    with unit_of_work(None, read_only=True) as session:
+        tenant = session.exec(select(Tenant).where(column == key)).first() if key else None
+    _tenants[(by, value)] = (now + _TENANT_TTL, tenant)
+    return tenant
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _safe_tid(token: str) -> uuid.UUID | None:
+    try:
+        return tokens.unverified_tid(token)
+    except Unauthenticated:
+        return None

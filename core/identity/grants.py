@@ -1,0 +1,98 @@
+"""Grants of roles within a tenant: deny by default, revocation takes effect at once."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from core.errors import Conflict, Forbidden, NotFound
+from core.identity.models import Grant, SubjectKind
+from core.identity.permissions import Principal, declare
+from core.identity.roles import CLIENT_ROLES, Role
+from core.tenancy import Tenant, TenantKind
+from core.types import utcnow
+
+MANAGE = declare("identity.grants:manage", "Grant and revoke roles in this tenant")
+SUPPLIER_GRANTS = declare(
+    "identity.grants:supplier", "Grant supplier roles (staff access) in a client tenant"
+)
+
+
+def active_roles(session: Session, *, tid: uuid.UUID, oid: uuid.UUID) -> frozenset[str]:
+    """Roles granted in the session's tenant to the user (tid, oid), not revoked."""
+    stmt = select(Grant.role).where(
+        Grant.subject_kind == SubjectKind.user,
+        Grant.subject_tid == tid,
+        Grant.subject_oid == oid,
+        col(Grant.revoked_at).is_(None),
+    )
+    return frozenset(str(role) for role in session.exec(stmt))
+
+
+def list_grants(session: Session, actor: Principal, *, include_revoked: bool) -> list[Grant]:
+    actor.require(MANAGE)
+    stmt = select(Grant).order_by(col(Grant.granted_at), col(Grant.id))
+    if not include_revoked:
+        stmt = stmt.where(col(Grant.revoked_at).is_(None))
+    return list(session.exec(stmt))
+
+
+def create_grant(
+    session: Session,
+    actor: Principal,
+    *,
+    subject_kind: SubjectKind,
+    subject_tid: uuid.UUID,
+    subject_oid: uuid.UUID,
+    subject_name: str,
+    role: Role,
+) -> Grant:
+    """Grant `role`; a client's admin may hand out only the client's own roles."""
+    actor.require(MANAGE)
+    _check_grantable(session, actor, role)
+    duplicate = select(Grant.id).where(
+        Grant.subject_tid == subject_tid,
+        Grant.subject_oid == subject_oid,
+        Grant.role == role,
+        col(Grant.revoked_at).is_(None),
+    )
+    if session.exec(duplicate).first() is not None:
+        raise Conflict("This subject already holds this role here.")
+    grant = Grant(
+        subject_kind=subject_kind,
+        subject_tid=subject_tid,
+        subject_oid=subject_oid,
+        subject_name=subject_name,
+        role=role,
+        granted_by=_who(actor),
+    )
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def revoke_grant(session: Session, actor: Principal, *, grant_id: uuid.UUID) -> Grant:
+    actor.require(MANAGE)
+    grant = session.exec(select(Grant).where(Grant.id == grant_id)).first()
+    if grant is None:
+        raise NotFound(f"No grant with id {grant_id}.")
+    _check_grantable(session, actor, grant.role)
+    if grant.revoked_at is None:
+        grant.revoked_at, grant.revoked_by = utcnow(), _who(actor)
+        session.flush()
+    return grant
+
+
+def _check_grantable(session: Session, actor: Principal, role: Role) -> None:
+    tenant = session.exec(select(Tenant).where(Tenant.id == actor.tenant_id)).one()
+    if (
+        tenant.kind == TenantKind.client
+        and role not in CLIENT_ROLES
+        and not actor.can(SUPPLIER_GRANTS)
+    ):
+        raise Forbidden("Only the supplier's administrators grant supplier roles.")
+
+
+def _who(actor: Principal) -> str:
+    return f"{actor.kind}:{actor.actor_id}"
