@@ -8,9 +8,11 @@ from fastapi import FastAPI
 
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
+from core.identity.api import keys_router
+from core.identity.api import router as grants_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
-from regie import ops, web
+from regie import ops, roles, web
 from services.catalogue.api import router as catalogue_router
 
 API_VERSION = package_version("regie")
@@ -22,6 +24,7 @@ UI_CSP = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    roles.wire()
     configure_logging(settings.log_level)
     configure_tracing("regie-api", settings.otlp_endpoint)
     app = FastAPI(
@@ -33,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.include_router(catalogue_router)
+    app.include_router(grants_router)
+    app.include_router(keys_router)
     app.include_router(ops.router)
     app.include_router(web.router)
     web.mount_static(app)

@@ -18,7 +18,9 @@ from sqlalchemy.engine import make_url
 TEST_PG = os.environ.get("REGIE_TEST_DATABASE_URL")
 TMP = Path(tempfile.mkdtemp(prefix="regie-test-"))
 atexit.register(shutil.rmtree, TMP, ignore_errors=True)
-OWNER_ROLE, APP_ROLE, TEST_DB = "regie_test_owner", "regie_test_app", "regie_test"
+# Per-run database (and Redis db) names, so two test runs on one machine never collide.
+OWNER_ROLE, APP_ROLE = "regie_test_owner", "regie_test_app"
+TEST_DB = f"regie_test_{os.getpid()}"
 
 
 def _pg_urls(admin_url: str) -> tuple[str, str]:
@@ -40,6 +42,14 @@ def _prepare_postgres(admin_url: str) -> None:
                 conn.execute(f"CREATE ROLE {role} LOGIN{extra}")
         conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {TEST_DB} OWNER {OWNER_ROLE}")
+    atexit.register(_drop_postgres, conninfo)
+
+
+def _drop_postgres(conninfo: str) -> None:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
 
 
 # Settings are read from the environment once; set it before anything imports them.
@@ -50,7 +60,7 @@ if TEST_PG:
     _prepare_postgres(TEST_PG)
     os.environ["REGIE_DATABASE_OWNER_URL"], os.environ["REGIE_DATABASE_URL"] = _pg_urls(TEST_PG)
     os.environ["REGIE_BROKER_URL"] = os.environ.get(
-        "REGIE_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
+        "REGIE_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}"
     )
 else:
     os.environ["REGIE_DATABASE_URL"] = f"sqlite:///{TMP}/regie.db"

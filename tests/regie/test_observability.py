@@ -9,7 +9,7 @@ import urllib.request
 
 from core.settings import get_settings
 from tests.factories import make_tenant, make_token
-from tests.fixtures import ROOT, regie_env, wait_for
+from tests.fixtures import ROOT, regie_env, wait_for_http
 from tests.regie.test_up import fetch, free_port
 
 SECRET_TEXT = "Confidential-citizen-remark-4711"
@@ -44,7 +44,7 @@ def test_served_api_logs_json_lines_with_ids_and_no_bodies() -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: fetch(base + "/health")[0] == 200, timeout=60, what="the API")
+        wait_for_http(proc, base + "/health")
         assert (
             request(
                 base + "/api/v1/services",

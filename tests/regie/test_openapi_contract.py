@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from tests.factories import make_tenant, make_token
-from tests.fixtures import ROOT, regie_env, wait_for
-from tests.regie.test_up import fetch, free_port
+from tests.fixtures import ROOT, regie_env, wait_for_http
+from tests.regie.test_up import free_port
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
@@ -29,7 +29,7 @@ def test_api_conforms_to_its_openapi_document() -> None:
         env=regie_env(REGIE_PUBLIC_URL=base, REGIE_LOG_LEVEL="error"),
     )
     try:
-        wait_for(lambda: fetch(base + "/health")[0] == 200, timeout=60, what="the API")
+        wait_for_http(server, base + "/health")
         run = subprocess.run(
             [
                 str(SCHEMATHESIS),

@@ -13,7 +13,6 @@ from alembic import op
 import core.types
 from regie.migrations import rls
 
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None

@@ -1,0 +1,83 @@
+"""Routes for grants of roles and for API keys, within the caller's tenant."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from core.api.deps import SessionDep, require
+from core.api.idempotency import IdempotencyDep
+from core.api.openapi import API_PREFIX
+from core.identity import grants, service
+from core.identity.permissions import Principal
+from core.identity.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyPage,
+    ApiKeyPublic,
+    GrantCreate,
+    GrantPage,
+    GrantPublic,
+)
+
+router = APIRouter(prefix=API_PREFIX + "/grants", tags=["access"])
+Manager = Annotated[Principal, require(grants.MANAGE)]
+GrantId = Annotated[uuid.UUID, Path(alias="grantId")]
+
+
+@router.get("", response_model=GrantPage, summary="List the grants of this tenant")
+def list_grants(
+    session: SessionDep,
+    actor: Manager,
+    include_revoked: Annotated[bool, Query(alias="includeRevoked")] = False,
+) -> GrantPage:
+    rows = grants.list_grants(session, actor, include_revoked=include_revoked)
+    return GrantPage(items=[GrantPublic.model_validate(g) for g in rows])
+
+
+@router.post("", response_model=GrantPublic, status_code=201, summary="Grant a role")
+def create_grant(
+    body: GrantCreate, session: SessionDep, actor: Manager, idem: IdempotencyDep
+) -> Response:
+    def produce() -> tuple[GrantPublic, dict[str, str]]:
+        grant = grants.create_grant(session, actor, **body.model_dump())
+        return GrantPublic.model_validate(grant), {"Location": f"{router.prefix}/{grant.id}"}
+
+    return idem.respond(session, actor, produce)
+
+
+@router.delete("/{grantId}", response_model=GrantPublic, summary="Revoke a grant, at once")
+def revoke_grant(grant_id: GrantId, session: SessionDep, actor: Manager) -> GrantPublic:
+    return GrantPublic.model_validate(grants.revoke_grant(session, actor, grant_id=grant_id))
+
+
+keys_router = APIRouter(prefix=API_PREFIX + "/api-keys", tags=["access"])
+KeyManager = Annotated[Principal, require(service.MANAGE_KEYS)]
+ApiKeyId = Annotated[uuid.UUID, Path(alias="apiKeyId")]
+
+
+@keys_router.get("", response_model=ApiKeyPage, summary="List API keys, with last use")
+def list_api_keys(session: SessionDep, actor: KeyManager) -> ApiKeyPage:
+    rows = service.list_api_keys(session, actor)
+    return ApiKeyPage(items=[ApiKeyPublic.model_validate(k) for k in rows])
+
+
+@keys_router.post("", response_model=ApiKeyIssued, status_code=201, summary="Issue an API key")
+def issue_api_key(
+    body: ApiKeyCreate, session: SessionDep, actor: KeyManager, idem: IdempotencyDep
+) -> Response:
+    def produce() -> tuple[ApiKeyIssued, dict[str, str]]:
+        key, token = service.issue_api_key(session, actor, **body.model_dump())
+        issued = ApiKeyIssued.model_validate(
+            {**ApiKeyPublic.model_validate(key).model_dump(), "token": token}
+        )
+        return issued, {"Location": f"{keys_router.prefix}/{key.id}"}
+
+    return idem.respond(session, actor, produce)
+
+
+@keys_router.delete("/{apiKeyId}", response_model=ApiKeyPublic, summary="Revoke an API key")
+def revoke_api_key(key_id: ApiKeyId, session: SessionDep, actor: KeyManager) -> ApiKeyPublic:
+    return ApiKeyPublic.model_validate(service.revoke_api_key(session, actor, key_id=key_id))

@@ -1,0 +1,63 @@
+"""API shapes of grants."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from core.api.pagination import Page
+from core.api.schemas import ApiModel
+from core.identity.models import SubjectKind
+from core.identity.roles import Role
+
+
+class GrantCreate(ApiModel):
+    subject_kind: SubjectKind
+    subject_tid: uuid.UUID
+    subject_oid: uuid.UUID
+    subject_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    role: Role
+
+
+class GrantPublic(ApiModel):
+    id: uuid.UUID
+    subject_kind: SubjectKind
+    subject_tid: uuid.UUID
+    subject_oid: uuid.UUID
+    subject_name: str
+    role: Role
+    granted_by: str
+    granted_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+
+class GrantPage(Page[GrantPublic]):
+    """One page of grants, oldest first."""
+
+
+class ApiKeyCreate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    permissions: list[Annotated[str, StringConstraints(max_length=100)]]
+    expires_at: datetime | None = None
+
+
+class ApiKeyPublic(ApiModel):
+    id: uuid.UUID
+    name: str
+    permissions: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyPublic):
+    token: str = Field(description="The secret; shown only in this answer, never again")
+
+
+class ApiKeyPage(Page[ApiKeyPublic]):
+    """The API keys of this tenant, oldest first."""

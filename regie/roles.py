@@ -1,0 +1,16 @@
+"""Which role holds which permission, across the domains. Wired once at start."""
+
+from __future__ import annotations
+
+from core.identity import grants
+from core.identity import service as keys
+from core.identity.roles import Role, allow
+from services.catalogue import permissions as catalogue
+
+
+def wire() -> None:
+    allow(catalogue.READ, *Role)
+    allow(catalogue.WRITE, Role.service_level_manager, Role.supplier_admin)
+    allow(grants.MANAGE, Role.client_admin, Role.supplier_admin)
+    allow(grants.SUPPLIER_GRANTS, Role.supplier_admin)
+    allow(keys.MANAGE_KEYS, Role.client_admin, Role.supplier_admin)
