@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Entra ID: tokens of directory {tid} come from {entra_authority}/{tid}/v2.0.
     entra_authority: str = "https://login.microsoftonline.com"
     api_audience: str = "api://regie"
+    # The web UI's app registration (authorization code + PKCE).
+    oidc_client_id: str = "regie-web"
+    oidc_client_secret: SecretStr | None = None
+    # Sign in as a demo user without a directory: development on a loopback address only.
+    demo_sign_in: bool = False
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
@@ -83,6 +88,10 @@ class Settings(BaseSettings):
                 raise _field_error("database_url", "production needs PostgreSQL")
             if self.audit_signing_key is None:
                 raise _field_error("audit_signing_key", "production needs an Ed25519 key")
+            if self.demo_sign_in:
+                raise _field_error("demo_sign_in", "never allowed in production")
+        if self.demo_sign_in and self.host not in ("127.0.0.1", "::1", "localhost"):
+            raise _field_error("demo_sign_in", "only when bound to a loopback address")
         return self
 
     @property
@@ -102,7 +111,7 @@ class Settings(BaseSettings):
         """The effective configuration with passwords and secrets hidden."""
         shown: dict[str, object] = {}
         for name, value in self.model_dump().items():
-            if name in ("secret_key", "audit_signing_key"):
+            if name in ("secret_key", "audit_signing_key", "oidc_client_secret"):
                 value = "********" if value else None
             elif name.endswith("_url") and isinstance(value, str) and "@" in value:
                 value = make_url(value).render_as_string(hide_password=True)

@@ -40,6 +40,9 @@ class Tenant(SQLModel, table=True):
     kind: TenantKind = Field(default=TenantKind.client, sa_type=enum_type(TenantKind))
     # An Entra authentication context (e.g. "c1") this tenant demands in the token's acrs.
     auth_context_id: str | None = Field(default=None, max_length=40)
+    # Web sessions end after this much inactivity, and at the latest after the absolute limit.
+    session_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    session_absolute_minutes: int = Field(default=600, ge=15, le=7 * 24 * 60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
-from core.identity.api import keys_router
+from core.identity.api import keys_router, sessions_router
 from core.identity.api import router as grants_router
+from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
+    app.include_router(sessions_router)
+    app.include_router(signin_router)
     app.include_router(ops.router)
     app.include_router(web.router)
     web.mount_static(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.identity import grants
+from core.identity import grants, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
 from services.catalogue import permissions as catalogue
@@ -14,3 +14,4 @@ def wire() -> None:
     allow(grants.MANAGE, Role.client_admin, Role.supplier_admin)
     allow(grants.SUPPLIER_GRANTS, Role.supplier_admin)
     allow(keys.MANAGE_KEYS, Role.client_admin, Role.supplier_admin)
+    allow(sessions.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)

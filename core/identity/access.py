@@ -72,20 +72,42 @@ def _from_access_token(token: str, target: str | None) -> Principal:
         raise Forbidden(NO_ACCESS)
     if tenant.auth_context_id and tenant.auth_context_id not in claims.acrs:
         raise _insufficient_claims(tenant.auth_context_id)
-    with unit_of_work(tenant.id, read_only=True) as session:
-        roles = set(active_roles(session, tid=claims.tid, oid=claims.oid))
+    return principal_for(
+        tenant,
+        home=home,
+        tid=claims.tid,
+        oid=claims.oid,
+        app_roles=claims.roles,
+        kind="service" if claims.app_only else "user",
+    )
+
+
+def principal_for(
+    tenant: Tenant,
+    *,
+    home: Tenant,
+    tid: uuid.UUID | None,
+    oid: uuid.UUID,
+    app_roles: frozenset[str],
+    kind: str,
+) -> Principal:
+    """Roles granted in `tenant`, plus the app roles when acting in the home tenant."""
+    roles: set[str] = set()
+    if tid is not None:
+        with unit_of_work(tenant.id, read_only=True) as session:
+            roles = set(active_roles(session, tid=tid, oid=oid))
     if tenant.id == home.id:
-        roles |= claims.roles  # app roles assigned in the tenant's own directory
+        roles |= app_roles  # app roles assigned in the tenant's own directory
     elif not roles:
         raise Forbidden(NO_ACCESS)
     return Principal(
         tenant_id=tenant.id,
-        actor_id=claims.oid,
-        kind="service" if claims.app_only else "user",
-        name=str(claims.oid),
+        actor_id=oid,
+        kind=kind,
+        name=str(oid),
         permissions=permissions_for(roles),
         roles=frozenset(roles),
-        directory_id=claims.tid,
+        directory_id=tid,
     )
 
 
@@ -102,6 +124,10 @@ def _insufficient_claims(context_id: str) -> Unauthenticated:
         "multi-factor sign-in); sign in again to satisfy it.",
         headers={"WWW-Authenticate": f'Bearer error="insufficient_claims", claims="{challenge}"'},
     )
+
+
+def tenant_by_slug(slug: str) -> Tenant | None:
+    return _tenant("slug", slug)
 
 
 def _tenant(by: str, value: str) -> Tenant | None:

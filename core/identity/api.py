@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
-from core.identity import grants, service
+from core.identity import grants, service, sessions
 from core.identity.permissions import Principal
 from core.identity.schemas import (
     ApiKeyCreate,
@@ -20,6 +20,8 @@ from core.identity.schemas import (
     GrantCreate,
     GrantPage,
     GrantPublic,
+    WebSessionPage,
+    WebSessionPublic,
 )
 
 router = APIRouter(prefix=API_PREFIX + "/grants", tags=["access"])
@@ -81,3 +83,27 @@ def issue_api_key(
 @keys_router.delete("/{apiKeyId}", response_model=ApiKeyPublic, summary="Revoke an API key")
 def revoke_api_key(key_id: ApiKeyId, session: SessionDep, actor: KeyManager) -> ApiKeyPublic:
     return ApiKeyPublic.model_validate(service.revoke_api_key(session, actor, key_id=key_id))
+
+
+sessions_router = APIRouter(prefix=API_PREFIX + "/sessions", tags=["access"])
+SessionManager = Annotated[Principal, require(sessions.MANAGE)]
+SessionId = Annotated[uuid.UUID, Path(alias="sessionId")]
+
+
+@sessions_router.get("", response_model=WebSessionPage, summary="Live web sessions of a user")
+def list_sessions(
+    session: SessionDep,
+    actor: SessionManager,
+    user_oid: Annotated[uuid.UUID, Query(alias="userOid")],
+    user_tid: Annotated[uuid.UUID | None, Query(alias="userTid")] = None,
+) -> WebSessionPage:
+    rows = sessions.list_user_sessions(session, actor, tid=user_tid, oid=user_oid)
+    return WebSessionPage(items=[WebSessionPublic.model_validate(w) for w in rows])
+
+
+@sessions_router.delete("/{sessionId}", response_model=WebSessionPublic, summary="End a session")
+def end_session(
+    session_id: SessionId, session: SessionDep, actor: SessionManager
+) -> WebSessionPublic:
+    ended = sessions.end_as_admin(session, actor, session_id=session_id)
+    return WebSessionPublic.model_validate(ended)

@@ -49,3 +49,37 @@ class Grant(TenantScoped, table=True):
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_by: str | None = Field(default=None, max_length=200)
+
+
+class WebSession(TenantScoped, table=True):
+    """A signed-in browser. The cookie holds a random secret; only its SHA-256 is stored."""
+
+    __tablename__ = "core_web_session"
+    __table_args__ = (Index("ix_core_web_session_user", "tenant_id", "user_tid", "user_oid"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    secret_hash: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64)
+    user_tid: uuid.UUID | None = None  # None for the demo sign-in
+    user_oid: uuid.UUID
+    user_name: str = Field(default="", max_length=200)
+    app_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    id_token: str | None = Field(default=None, max_length=8000)
+    user_agent: str = Field(default="", max_length=300)
+    client_address: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)  # the absolute limit
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_reason: str | None = Field(default=None, max_length=100)
+
+
+class LoginAttempt(TenantScoped, table=True):
+    """State, nonce and PKCE verifier of a sign-in under way, kept server-side."""
+
+    __tablename__ = "core_login_attempt"
+
+    state: str = Field(primary_key=True, max_length=100)
+    nonce: str = Field(max_length=64)
+    code_verifier: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -61,3 +61,21 @@ class ApiKeyIssued(ApiKeyPublic):
 
 class ApiKeyPage(Page[ApiKeyPublic]):
     """The API keys of this tenant, oldest first."""
+
+
+class WebSessionPublic(ApiModel):
+    id: uuid.UUID
+    user_tid: uuid.UUID | None
+    user_oid: uuid.UUID
+    user_name: str
+    user_agent: str
+    client_address: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    ended_reason: str | None
+
+
+class WebSessionPage(Page[WebSessionPublic]):
+    """Live sessions, newest first."""

@@ -58,6 +58,7 @@ class _Issuer:
 
 _issuers: dict[str, _Issuer] = {}
 _validated: dict[str, Claims] = {}
+_metadata: dict[str, dict[str, Any]] = {}
 
 
 def issuer_for(authority: str, tid: uuid.UUID) -> str:
@@ -99,27 +100,60 @@ def validate(token: str, *, issuer: str, audience: str) -> Claims:
     return result
 
 
-def _verify(token: str, issuer: str, audience: str) -> dict[str, Any]:
+def _signed_claims(token: str, issuer: str) -> dict[str, Any]:
+    """The claims of a token whose signature checks out against the issuer's keys."""
     header = _segment(token, 0)
     if header.get("alg") not in ALGORITHMS:
         raise Refused(f"signing algorithm {header.get('alg')!r} is not accepted")
     keys = _keys(issuer, str(header.get("kid", "")))
     try:
-        decoded = jwt.decode(token, keys, algorithms=ALGORITHMS)
+        return jwt.decode(token, keys, algorithms=ALGORITHMS).claims
     except (JoseError, ValueError):
         raise Refused("bad signature") from None
-    registry = jwt.JWTClaimsRegistry(
-        leeway=LEEWAY_SECONDS,
-        iss={"essential": True, "value": issuer},
-        aud={"essential": True, "value": audience},
-        exp={"essential": True},
-        oid={"essential": True},
-    )
+
+
+def _check(claims: dict[str, Any], **rules: Any) -> dict[str, Any]:
+    registry = jwt.JWTClaimsRegistry(leeway=LEEWAY_SECONDS, exp={"essential": True}, **rules)
     try:
-        registry.validate(decoded.claims)
+        registry.validate(claims)
     except JoseError as exc:
         raise Refused(_reason(exc)) from None
-    return decoded.claims
+    return claims
+
+
+def _verify(token: str, issuer: str, audience: str) -> dict[str, Any]:
+    return _check(
+        _signed_claims(token, issuer),
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": audience},
+        oid={"essential": True},
+    )
+
+
+def validate_id_token(token: str, *, issuer: str, client_id: str, nonce: str) -> dict[str, Any]:
+    """Check an ID token from the sign-in: signature, issuer, audience (us), time and nonce."""
+    return _check(
+        _signed_claims(token, issuer),
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": client_id},
+        nonce={"essential": True, "value": nonce},
+        tid={"essential": True},
+        oid={"essential": True},
+    )
+
+
+def metadata(issuer: str) -> dict[str, Any]:
+    """The provider's discovery document, fetched once per issuer."""
+    cached = _metadata.get(issuer)
+    if cached is None:
+        try:
+            with httpx.Client(timeout=5.0) as client:
+                url = issuer + "/.well-known/openid-configuration"
+                cached = dict(client.get(url).raise_for_status().json())
+        except (httpx.HTTPError, ValueError):
+            raise Refused("the directory's metadata could not be fetched") from None
+        _metadata[issuer] = cached
+    return cached
 
 
 def _reason(exc: JoseError) -> str:
@@ -165,8 +199,7 @@ def _keys(issuer: str, kid: str) -> KeySet:
 def _fetch_keys(issuer: str) -> KeySet:
     try:
         with httpx.Client(timeout=5.0) as client:
-            meta = client.get(issuer + "/.well-known/openid-configuration").raise_for_status()
-            jwks = client.get(meta.json()["jwks_uri"]).raise_for_status().json()
+            jwks = client.get(metadata(issuer)["jwks_uri"]).raise_for_status().json()
         return KeySet.import_key_set(jwks)
     except (httpx.HTTPError, KeyError, ValueError, JoseError):
         raise Refused("the directory's signing keys could not be fetched") from None

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_datetime
 from babel.messages.pofile import read_po
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from core.db import unit_of_work
+from core.errors import NotFound
+from core.identity import sessions
+from core.settings import get_settings
 from core.types import utcnow
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
 router = APIRouter(include_in_schema=False)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
 
 
@@ -41,18 +48,57 @@ def pick_language(request: Request) -> str:
     return negotiate_locale([w for w in wanted if w], LANGUAGES) or "nl"
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    """A page in the visitor's language, with the signed-in user's session when there is one."""
     lang = pick_language(request)
     messages = catalog(lang)
-    html = _env.get_template("home.html").render(
+    current = sessions.resolve(request.cookies.get(sessions.COOKIE, ""))
+    html = _env.get_template(template).render(
         _=lambda s: messages.get(s, s),
         lang=lang,
         other=[code for code in LANGUAGES if code != lang],
         language_name=lambda code: (Locale.parse(code).get_display_name(code) or code).capitalize(),
-        now=format_datetime(utcnow(), "full", tzinfo=ZoneInfo("Europe/Amsterdam"), locale=lang),
+        when=lambda dt: format_datetime(dt, "medium", tzinfo=AMSTERDAM, locale=lang),
+        now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),
+        web=current[0] if current else None,
+        demo=get_settings().demo_sign_in,
+        **context,
     )
     return HTMLResponse(html, headers={"Content-Language": lang, "Vary": "Accept-Language"})
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+@router.get("/account/sessions", response_class=HTMLResponse)
+def my_sessions(request: Request) -> Response:
+    """The signed-in user's sessions, to end the ones they do not recognise."""
+    current = sessions.resolve(request.cookies.get(sessions.COOKIE, ""))
+    if current is None:
+        return RedirectResponse("/", status_code=303)
+    web, principal = current
+    with unit_of_work(principal.tenant_id, read_only=True) as session:
+        live = sessions.sessions_of(session, tid=web.user_tid, oid=web.user_oid)
+    return render(request, "sessions.html", live=live)
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_my_session(
+    request: Request, session_id: uuid.UUID, csrf: Annotated[str, Form()]
+) -> Response:
+    current = sessions.resolve(request.cookies.get(sessions.COOKIE, ""))
+    if current is None:
+        return RedirectResponse("/", status_code=303)
+    web, principal = current
+    sessions.check_csrf(web, csrf)
+    with unit_of_work(principal.tenant_id) as session:
+        mine = {s.id for s in sessions.sessions_of(session, tid=web.user_tid, oid=web.user_oid)}
+        if session_id not in mine:
+            raise NotFound("No such session.")
+        sessions.end_session(session, session_id=session_id, reason="ended by the user")
+    return RedirectResponse("/account/sessions", status_code=303)
 
 
 def mount_static(app: FastAPI) -> None:

@@ -38,6 +38,7 @@ def regie(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             "REGIE_DATABASE_URL",
         ),
         ({"REGIE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "REGIE_DATABASE_URL"),
+        ({"REGIE_DEMO_SIGN_IN": "true", "REGIE_HOST": "0.0.0.0"}, "REGIE_DEMO_SIGN_IN"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(env: dict[str, str], variable: str) -> None:

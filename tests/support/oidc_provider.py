@@ -31,6 +31,8 @@ class OidcProvider:
         self.workdir, self.port = workdir, port
         self.keys = [new_key("key-1")]
         self.directories: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self.users: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self.web_client: dict[str, Any] | None = None
         self.proc: subprocess.Popen[str] | None = None
 
     @property
@@ -51,6 +53,20 @@ class OidcProvider:
         )
         return client_id
 
+    def user(self, tid: uuid.UUID, login: str, **claims: Any) -> uuid.UUID:
+        """A person who signs in on the provider's login page with `login`; returns the oid."""
+        claims.setdefault("oid", str(uuid.uuid4()))
+        self.users.setdefault(tid, []).append({"login": login, "claims": claims})
+        return uuid.UUID(claims["oid"])
+
+    def register_web(self, client_id: str, secret: str, public_url: str) -> None:
+        self.web_client = {
+            "client_id": client_id,
+            "client_secret": secret,
+            "redirect_uris": [f"{public_url}/auth/callback"],
+            "post_logout_redirect_uris": [f"{public_url}/"],
+        }
+
     def start(self) -> None:
         config = self.workdir / "oidc.json"
         config.write_text(
@@ -59,8 +75,10 @@ class OidcProvider:
                     "port": self.port,
                     "audience": AUDIENCE,
                     "keys": [k.as_dict(private=True) for k in self.keys],
+                    "web": self.web_client,
                     "directories": [
-                        {"tid": str(t), "clients": c} for t, c in self.directories.items()
+                        {"tid": str(t), "clients": c, "users": self.users.get(t, [])}
+                        for t, c in self.directories.items()
                     ],
                 }
             )
@@ -102,3 +120,37 @@ class OidcProvider:
     def oid(self, tid: uuid.UUID, client_id: str) -> uuid.UUID:
         client = next(c for c in self.directories[tid] if c["client_id"] == client_id)
         return uuid.UUID(client["claims"]["oid"])
+
+    def sign_in(self, authorize_url: str, login: str) -> str:
+        """Play the browser on the provider's own pages; returns the redirect back to Regie."""
+        with httpx.Client(follow_redirects=False) as browser:
+            r = browser.get(authorize_url)
+            for _ in range(10):
+                if r.status_code in (302, 303) and not r.headers["location"].startswith("/"):
+                    location = r.headers["location"]
+                    if not location.startswith(self.authority):
+                        return location
+                    r = browser.get(location)
+                elif r.status_code in (302, 303):
+                    r = browser.get(self.authority + r.headers["location"])
+                elif r.status_code == 200 and 'name="prompt" value="login"' in r.text:
+                    r = browser.post(
+                        _action(r.text, self.authority),
+                        data={"prompt": "login", "login": login, "password": "x"},
+                    )
+                elif r.status_code == 200 and 'name="prompt" value="consent"' in r.text:
+                    r = browser.post(_action(r.text, self.authority), data={"prompt": "consent"})
+                else:
+                    raise AssertionError(
+                        f"unexpected provider answer {r.status_code}: {r.text[-600:]}"
+                    )
+        raise AssertionError("the sign-in did not come back")
+
+
+def _action(html: str, authority: str) -> str:
+    import re
+
+    match = re.search(r'action="([^"]+)"', html)
+    assert match, html[:300]
+    action = match[1]
+    return action if action.startswith("http") else authority + action

@@ -1,4 +1,5 @@
-"""Identity: grants of roles per tenant; tenant kind and required authentication context.
+"""Identity: grants of roles, web sessions and sign-in state per tenant; tenant kind,
+required authentication context and session limits.
 
 Revision ID: 0002
 Revises: 0001
@@ -12,6 +13,8 @@ from alembic import op
 
 import core.types
 from regie.migrations import rls
+
+TENANT_TABLES = ("core_grant", "core_login_attempt", "core_web_session")
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -69,6 +72,50 @@ def upgrade() -> None:
             "ix_core_grant_subject", ["tenant_id", "subject_tid", "subject_oid"], unique=False
         )
 
+    op.create_table(
+        "core_login_attempt",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("state", sa.String(length=100), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("code_verifier", sa.String(length=128), nullable=False),
+        sa.Column("created_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["core_tenant.id"],
+            name=op.f("fk_core_login_attempt_tenant_id_core_tenant"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "state", name=op.f("pk_core_login_attempt")),
+    )
+    op.create_table(
+        "core_web_session",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("user_tid", sa.Uuid(), nullable=True),
+        sa.Column("user_oid", sa.Uuid(), nullable=False),
+        sa.Column("user_name", sa.String(length=200), nullable=False),
+        sa.Column("app_roles", sa.JSON(), nullable=False),
+        sa.Column("id_token", sa.String(length=8000), nullable=True),
+        sa.Column("user_agent", sa.String(length=300), nullable=False),
+        sa.Column("client_address", sa.String(length=64), nullable=False),
+        sa.Column("created_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_reason", sa.String(length=100), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["core_tenant.id"],
+            name=op.f("fk_core_web_session_tenant_id_core_tenant"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_core_web_session")),
+    )
+    with op.batch_alter_table("core_web_session", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_core_web_session_user", ["tenant_id", "user_tid", "user_oid"], unique=False
+        )
+
     with op.batch_alter_table("core_tenant", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -79,16 +126,33 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("auth_context_id", sa.String(length=40), nullable=True))
+        batch_op.add_column(
+            sa.Column("session_idle_minutes", sa.Integer(), nullable=False, server_default="30")
+        )
+        batch_op.add_column(
+            sa.Column(
+                "session_absolute_minutes", sa.Integer(), nullable=False, server_default="600"
+            )
+        )
 
-    rls.tenant_table("core_grant")
+    for table in TENANT_TABLES:
+        rls.tenant_table(table)
 
 
 def downgrade() -> None:
-    rls.drop_tenant_table_policy("core_grant")
+    for table in TENANT_TABLES:
+        rls.drop_tenant_table_policy(table)
     with op.batch_alter_table("core_tenant", schema=None) as batch_op:
+        batch_op.drop_column("session_absolute_minutes")
+        batch_op.drop_column("session_idle_minutes")
         batch_op.drop_column("auth_context_id")
         batch_op.drop_column("kind")
 
+    with op.batch_alter_table("core_web_session", schema=None) as batch_op:
+        batch_op.drop_index("ix_core_web_session_user")
+
+    op.drop_table("core_web_session")
+    op.drop_table("core_login_attempt")
     with op.batch_alter_table("core_grant", schema=None) as batch_op:
         batch_op.drop_index("ix_core_grant_subject")
 

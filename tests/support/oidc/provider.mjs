@@ -1,7 +1,9 @@
 // A real OpenID provider (panva/oidc-provider) for the test suite, shaped like Entra ID:
 // one issuer per directory at /{tid}/v2.0, JWT access tokens for the Regie API audience
-// carrying tid, oid, roles, groups and acrs. Tokens are obtained with the client-credentials
-// grant; each test principal is a client whose metadata holds the claims to issue.
+// carrying tid, oid, roles, groups and acrs. API tokens are obtained with the client-credentials
+// grant (each test principal is a client whose metadata holds the claims to issue); the web
+// sign-in uses the authorization code flow with the provider's own login and consent pages,
+// where the login name picks one of the directory's users.
 // Usage: node provider.mjs CONFIG.json   (prints "ready <port>" when listening)
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -13,18 +15,30 @@ const base = `http://127.0.0.1:${config.port}`;
 function provider(directory) {
   const issuer = `${base}/${directory.tid}/v2.0`;
   const byClient = new Map(directory.clients.map((c) => [c.client_id, c.claims]));
+  const users = new Map((directory.users ?? []).map((u) => [u.login, u.claims]));
+  const api = directory.clients.map((c) => ({
+    client_id: c.client_id,
+    client_secret: c.client_secret,
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+  }));
+  const web = config.web ? [{ ...config.web, grant_types: ['authorization_code'],
+    response_types: ['code'] }] : [];
   return new Provider(issuer, {
-    clients: directory.clients.map((c) => ({
-      client_id: c.client_id,
-      client_secret: c.client_secret,
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-    })),
+    clients: [...api, ...web],
+    findAccount: (ctx, id) => users.has(id) ? {
+      accountId: id,
+      claims: () => ({ sub: id, tid: directory.tid, ...users.get(id) }),
+    } : undefined,
+    claims: { openid: ['sub', 'tid', 'oid', 'name', 'preferred_username', 'roles'] },
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
     jwks: { keys: config.keys },
     features: {
       clientCredentials: { enabled: true },
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => config.audience,
