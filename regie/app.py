@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
-from core.identity.api import keys_router, sessions_router
+from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
 from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grants_router)
     app.include_router(keys_router)
     app.include_router(sessions_router)
+    app.include_router(reviews_router)
     app.include_router(signin_router)
     app.include_router(ops.router)
     app.include_router(web.router)

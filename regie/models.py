@@ -1,12 +1,21 @@
 """Every table of every domain, imported once so metadata and migrations see them all."""
 
 from core.api.idempotency import IdempotencyRecord
-from core.identity.models import ApiKey, Grant, LoginAttempt, WebSession
+from core.identity.models import (
+    AccessReview,
+    AccessReviewItem,
+    ApiKey,
+    Grant,
+    LoginAttempt,
+    WebSession,
+)
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
 
 __all__ = [
+    "AccessReview",
+    "AccessReviewItem",
     "ApiKey",
     "CatalogueEntry",
     "Grant",

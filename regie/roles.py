@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.identity import grants, sessions
+from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
 from services.catalogue import permissions as catalogue
@@ -15,3 +15,5 @@ def wire() -> None:
     allow(grants.SUPPLIER_GRANTS, Role.supplier_admin)
     allow(keys.MANAGE_KEYS, Role.client_admin, Role.supplier_admin)
     allow(sessions.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
+    allow(reviews.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
+    allow(reviews.DECIDE, *Role)  # any signed-in person may be named reviewer

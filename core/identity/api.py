@@ -6,17 +6,25 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import PlainTextResponse
 
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
-from core.identity import grants, service, sessions
+from core.identity import grants, reviews, service, sessions
+from core.identity.models import AccessReview, ReviewDecision
 from core.identity.permissions import Principal
 from core.identity.schemas import (
+    AccessReviewCreate,
+    AccessReviewDetail,
+    AccessReviewItemPublic,
+    AccessReviewPage,
+    AccessReviewPublic,
     ApiKeyCreate,
     ApiKeyIssued,
     ApiKeyPage,
     ApiKeyPublic,
+    DecisionCreate,
     GrantCreate,
     GrantPage,
     GrantPublic,
@@ -107,3 +115,88 @@ def end_session(
 ) -> WebSessionPublic:
     ended = sessions.end_as_admin(session, actor, session_id=session_id)
     return WebSessionPublic.model_validate(ended)
+
+
+reviews_router = APIRouter(prefix=API_PREFIX + "/access-reviews", tags=["access"])
+ReviewManager = Annotated[Principal, require(reviews.MANAGE)]
+Reviewer = Annotated[Principal, require(reviews.DECIDE)]
+ReviewId = Annotated[uuid.UUID, Path(alias="reviewId")]
+ItemId = Annotated[uuid.UUID, Path(alias="itemId")]
+
+
+def _review_out(review: AccessReview) -> AccessReviewPublic:
+    out = AccessReviewPublic.model_validate(review)
+    out.overdue = reviews.is_overdue(review)
+    return out
+
+
+@reviews_router.get("", response_model=AccessReviewPage, summary="List access reviews")
+def list_reviews(session: SessionDep, actor: ReviewManager) -> AccessReviewPage:
+    return AccessReviewPage(items=[_review_out(r) for r in reviews.list_reviews(session, actor)])
+
+
+@reviews_router.post(
+    "",
+    response_model=AccessReviewPublic,
+    status_code=201,
+    summary="Start an access review of every grant",
+)
+def start_review(
+    body: AccessReviewCreate, session: SessionDep, actor: ReviewManager, idem: IdempotencyDep
+) -> Response:
+    def produce() -> tuple[AccessReviewPublic, dict[str, str]]:
+        review = reviews.start_review(session, actor, **body.model_dump())
+        return _review_out(review), {"Location": f"{reviews_router.prefix}/{review.id}"}
+
+    return idem.respond(session, actor, produce)
+
+
+@reviews_router.get(
+    "/{reviewId}",
+    response_model=AccessReviewDetail,
+    summary="An access review with every grant in it",
+)
+def get_review(review_id: ReviewId, session: SessionDep, actor: Reviewer) -> AccessReviewDetail:
+    review, items = reviews.get_review(session, actor, review_id=review_id)
+    return AccessReviewDetail(
+        **_review_out(review).model_dump(),
+        items=[AccessReviewItemPublic.model_validate(i) for i in items],
+    )
+
+
+@reviews_router.post(
+    "/{reviewId}/items/{itemId}/decision",
+    response_model=AccessReviewItemPublic,
+    summary="Confirm or revoke one grant (the named reviewer only)",
+)
+def decide(
+    review_id: ReviewId,
+    item_id: ItemId,
+    body: DecisionCreate,
+    session: SessionDep,
+    actor: Reviewer,
+) -> AccessReviewItemPublic:
+    item = reviews.decide(
+        session,
+        actor,
+        review_id=review_id,
+        item_id=item_id,
+        decision=ReviewDecision(body.decision),
+        note=body.note,
+    )
+    return AccessReviewItemPublic.model_validate(item)
+
+
+@reviews_router.get(
+    "/{reviewId}/export",
+    summary="The review's results as CSV",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def export_review(review_id: ReviewId, session: SessionDep, actor: ReviewManager) -> Response:
+    review, items = reviews.get_review(session, actor, review_id=review_id)
+    return Response(
+        reviews.export_csv(review, items),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="access-review-{review.id}.csv"'},
+    )

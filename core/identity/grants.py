@@ -75,11 +75,16 @@ def create_grant(
 def revoke_grant(session: Session, actor: Principal, *, grant_id: uuid.UUID) -> Grant:
     """Revoke at once. A client's admin may revoke any grant, supplier staff's included."""
     actor.require(MANAGE)
+    return revoke(session, grant_id=grant_id, by=_who(actor))
+
+
+def revoke(session: Session, *, grant_id: uuid.UUID, by: str) -> Grant:
+    """Revoke a grant of the session's tenant (callers have checked who may)."""
     grant = session.exec(select(Grant).where(Grant.id == grant_id)).first()
     if grant is None:
         raise NotFound(f"No grant with id {grant_id}.")
     if grant.revoked_at is None:
-        grant.revoked_at, grant.revoked_by = utcnow(), _who(actor)
+        grant.revoked_at, grant.revoked_by = utcnow(), by
         session.flush()
     return grant
 

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index
 from sqlmodel import Field
 
 from core.identity.roles import Role
@@ -83,3 +83,55 @@ class LoginAttempt(TenantScoped, table=True):
     nonce: str = Field(max_length=64)
     code_verifier: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReviewDecision(enum.StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    revoked = "revoked"
+
+
+class AccessReview(TenantScoped, table=True):
+    """A campaign in which a named reviewer confirms or revokes every grant of the tenant."""
+
+    __tablename__ = "core_access_review"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=200)
+    reviewer_tid: uuid.UUID | None = None
+    reviewer_oid: uuid.UUID
+    reviewer_name: str = Field(default="", max_length=200)
+    started_by: str = Field(max_length=200)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccessReviewItem(TenantScoped, table=True):
+    """One grant as it stood when the review started, and the reviewer's decision on it."""
+
+    __tablename__ = "core_access_review_item"
+    # Composite keys carry the tenant, so a row can never point into another tenant.
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "review_id"], ["core_access_review.tenant_id", "core_access_review.id"]
+        ),
+        ForeignKeyConstraint(["tenant_id", "grant_id"], ["core_grant.tenant_id", "core_grant.id"]),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    review_id: uuid.UUID
+    grant_id: uuid.UUID
+    subject_kind: SubjectKind = Field(sa_type=enum_type(SubjectKind))
+    subject_tid: uuid.UUID
+    subject_oid: uuid.UUID
+    subject_name: str = Field(default="", max_length=200)
+    role: Role = Field(sa_type=enum_type(Role, length=40))
+    granted_by: str = Field(max_length=200)
+    granted_at: datetime = Field(sa_type=UTCDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision: ReviewDecision = Field(
+        default=ReviewDecision.pending, sa_type=enum_type(ReviewDecision)
+    )
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = Field(default="", max_length=1000)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
 from core.api.pagination import Page
 from core.api.schemas import ApiModel
-from core.identity.models import SubjectKind
+from core.identity.models import ReviewDecision, SubjectKind
 from core.identity.roles import Role
 
 
@@ -79,3 +79,53 @@ class WebSessionPublic(ApiModel):
 
 class WebSessionPage(Page[WebSessionPublic]):
     """Live sessions, newest first."""
+
+
+class AccessReviewCreate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reviewer_tid: uuid.UUID | None = None
+    reviewer_oid: uuid.UUID
+    reviewer_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    due_at: datetime
+
+
+class AccessReviewPublic(ApiModel):
+    id: uuid.UUID
+    name: str
+    reviewer_tid: uuid.UUID | None
+    reviewer_oid: uuid.UUID
+    reviewer_name: str
+    started_by: str
+    started_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+    overdue: bool = False
+
+
+class AccessReviewItemPublic(ApiModel):
+    id: uuid.UUID
+    grant_id: uuid.UUID
+    subject_kind: SubjectKind
+    subject_tid: uuid.UUID
+    subject_oid: uuid.UUID
+    subject_name: str
+    role: Role
+    granted_by: str
+    granted_at: datetime
+    last_sign_in_at: datetime | None
+    decision: ReviewDecision
+    decided_at: datetime | None
+    note: str
+
+
+class AccessReviewDetail(AccessReviewPublic):
+    items: list[AccessReviewItemPublic]
+
+
+class AccessReviewPage(Page[AccessReviewPublic]):
+    """Access reviews, newest first."""
+
+
+class DecisionCreate(ApiModel):
+    decision: Literal["confirmed", "revoked"]
+    note: Annotated[str, StringConstraints(max_length=1000)] = ""

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -147,10 +147,10 @@ def metadata(issuer: str) -> dict[str, Any]:
     cached = _metadata.get(issuer)
     if cached is None:
         try:
-            with httpx.Client(timeout=5.0) as client:
+            with httpx2.Client(timeout=5.0) as client:
                 url = issuer + "/.well-known/openid-configuration"
                 cached = dict(client.get(url).raise_for_status().json())
-        except (httpx.HTTPError, ValueError):
+        except (httpx2.HTTPError, ValueError):
             raise Refused("the directory's metadata could not be fetched") from None
         _metadata[issuer] = cached
     return cached
@@ -198,8 +198,8 @@ def _keys(issuer: str, kid: str) -> KeySet:
 
 def _fetch_keys(issuer: str) -> KeySet:
     try:
-        with httpx.Client(timeout=5.0) as client:
+        with httpx2.Client(timeout=5.0) as client:
             jwks = client.get(metadata(issuer)["jwks_uri"]).raise_for_status().json()
         return KeySet.import_key_set(jwks)
-    except (httpx.HTTPError, KeyError, ValueError, JoseError):
+    except (httpx2.HTTPError, KeyError, ValueError, JoseError):
         raise Refused("the directory's signing keys could not be fetched") from None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import pytest
 from joserfc import jwt
 
 from core import events
@@ -17,66 +16,11 @@ from core.identity import access, tokens
 from core.identity.events import CredentialRefused
 from core.identity.roles import Role
 from core.settings import get_settings
-from core.tenancy import Tenant, TenantKind
-from tests.conftest import TMP
+from core.tenancy import Tenant
 from tests.factories import auth, make_tenant, make_token
-from tests.regie.test_up import free_port
-from tests.support.oidc_provider import AUDIENCE, OidcProvider, new_key
+from tests.support.oidc_provider import AUDIENCE, new_key
 
 SERVICES = "/api/v1/services"
-
-
-@pytest.fixture(scope="module")
-def idp():
-    provider = OidcProvider(TMP, free_port())
-    provider.client_dir = provider.directory()
-    provider.supplier_dir = provider.directory()
-    provider.stranger_dir = provider.directory()
-    p = provider.principal
-    cd, sd = provider.client_dir, provider.supplier_dir
-    provider.admin = p(cd, roles=["client-admin"], scp="access", idtyp="user")
-    provider.plain = p(cd, scp="access", idtyp="user")
-    provider.mfa_user = p(cd, roles=["reporter"], scp="access", idtyp="user", acrs=["c1"])
-    provider.app = p(cd, roles=["kpi-viewer"], idtyp="app")
-    provider.overage = p(
-        cd, scp="access", idtyp="user", groups=[str(uuid.uuid4()) for _ in range(250)]
-    )
-    provider.claim_names = p(
-        cd,
-        scp="access",
-        idtyp="user",
-        _claim_names={"groups": "src1"},
-        _claim_sources={"src1": {"endpoint": "x"}},
-    )
-    provider.agent = p(sd, roles=["supplier-admin"], scp="access", idtyp="user")
-    provider.stranger = p(provider.stranger_dir, roles=["client-admin"], scp="access", idtyp="user")
-    provider.start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def world(idp, monkeypatch):
-    """A client tenant and the supplier tenant bound to the provider's directories."""
-    monkeypatch.setattr(get_settings(), "entra_authority", idp.authority)
-    monkeypatch.setattr(get_settings(), "api_audience", AUDIENCE)
-    suffix = uuid.uuid4().hex[:6]
-    client = Tenant(slug=f"client-{suffix}", name="Client", entra_tenant_id=idp.client_dir)
-    other = Tenant(slug=f"other-{suffix}", name="Other client")
-    supplier = Tenant(
-        slug=f"supplier-{suffix}",
-        name="Supplier",
-        kind=TenantKind.supplier,
-        entra_tenant_id=idp.supplier_dir,
-    )
-    with unit_of_work(None) as session:
-        session.add_all([client, other, supplier])
-    access._tenants.clear()  # the directories are re-bound to fresh tenants in every test
-    return client, other, supplier
-
-
-def bearer(token: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **headers}
 
 
 def refusals():
@@ -87,25 +31,25 @@ def refusals():
 
 def test_user_token_with_app_role_is_accepted(client, idp, world) -> None:
     token = idp.token(idp.client_dir, idp.admin)
-    assert client.get(SERVICES, headers=bearer(token)).status_code == 200
-    grants = client.get("/api/v1/grants", headers=bearer(token))
+    assert client.get(SERVICES, headers=auth(token)).status_code == 200
+    grants = client.get("/api/v1/grants", headers=auth(token))
     assert grants.status_code == 200
 
 
 def test_token_without_any_role_or_grant_is_403(client, idp, world) -> None:
-    r = client.get(SERVICES, headers=bearer(idp.token(idp.client_dir, idp.plain)))
+    r = client.get(SERVICES, headers=auth(idp.token(idp.client_dir, idp.plain)))
     assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
 
 
 def test_app_only_token_acts_as_a_service_account(client, idp, world) -> None:
     token = idp.token(idp.client_dir, idp.app)
-    assert client.get(SERVICES, headers=bearer(token)).status_code == 200
-    assert client.get("/api/v1/grants", headers=bearer(token)).status_code == 403
+    assert client.get(SERVICES, headers=auth(token)).status_code == 200
+    assert client.get("/api/v1/grants", headers=auth(token)).status_code == 403
 
 
 def test_unknown_directory_is_refused_and_recorded(client, idp, world) -> None:
     seen = refusals()
-    r = client.get(SERVICES, headers=bearer(idp.token(idp.stranger_dir, idp.stranger)))
+    r = client.get(SERVICES, headers=auth(idp.token(idp.stranger_dir, idp.stranger)))
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     assert seen[-1].kind == "token" and seen[-1].directory_id == idp.stranger_dir
     assert "directory" in seen[-1].reason
@@ -113,7 +57,7 @@ def test_unknown_directory_is_refused_and_recorded(client, idp, world) -> None:
 
 def test_wrong_audience_is_refused(client, idp, world, monkeypatch) -> None:
     monkeypatch.setattr(get_settings(), "api_audience", "api://another-api")
-    r = client.get(SERVICES, headers=bearer(idp.token(idp.client_dir, idp.admin)))
+    r = client.get(SERVICES, headers=auth(idp.token(idp.client_dir, idp.admin)))
     assert r.status_code == 401 and "aud" in r.json()["detail"]
 
 
@@ -138,10 +82,10 @@ def test_expired_and_not_yet_valid_tokens_are_refused(client, idp, world) -> Non
     now = int(time.time())
     expired = _hand_made(idp, idp.client_dir, key, iat=now - 7200, exp=now - 3600)
     early = _hand_made(idp, idp.client_dir, key, nbf=now + 3600)
-    assert client.get(SERVICES, headers=bearer(expired)).json()["detail"].endswith("expired.")
-    assert client.get(SERVICES, headers=bearer(early)).status_code == 401
+    assert client.get(SERVICES, headers=auth(expired)).json()["detail"].endswith("expired.")
+    assert client.get(SERVICES, headers=auth(early)).status_code == 401
     fresh = _hand_made(idp, idp.client_dir, key)
-    assert client.get(SERVICES, headers=bearer(fresh)).status_code == 200
+    assert client.get(SERVICES, headers=auth(fresh)).status_code == 200
 
 
 def test_alg_none_hmac_and_forged_signatures_are_refused(client, idp, world) -> None:
@@ -167,7 +111,7 @@ def test_alg_none_hmac_and_forged_signatures_are_refused(client, idp, world) -> 
     elevated = b64({**claims, "roles": ["supplier-admin"]})
     tampered = f"{header}.{elevated}.{real.split('.')[2]}"
     for token in (none, hs256, forged, tampered, "not.a.jwt", "garbage"):
-        r = client.get(SERVICES, headers=bearer(token))
+        r = client.get(SERVICES, headers=auth(token))
         assert r.status_code == 401, token
 
 
@@ -183,12 +127,12 @@ def test_key_rotation_is_followed_without_fetching_on_every_request(
     tokens._issuers.clear()
     for _ in range(5):
         token = idp.token(idp.client_dir, idp.admin)
-        assert client.get(SERVICES, headers=bearer(token)).status_code == 200
+        assert client.get(SERVICES, headers=auth(token)).status_code == 200
     assert len(fetches) == 1
     idp.rotate()
     rotated = idp.token(idp.client_dir, idp.admin)
     assert rotated.split(".")[0] != token.split(".")[0]  # signed with the new key id
-    assert client.get(SERVICES, headers=bearer(rotated)).status_code == 200
+    assert client.get(SERVICES, headers=auth(rotated)).status_code == 200
     assert len(fetches) == 2
 
 
@@ -197,11 +141,11 @@ def test_authentication_context_is_demanded_with_a_claims_challenge(client, idp,
     with unit_of_work(None) as session:
         session.get(Tenant, tenant.id).auth_context_id = "c1"
     access._tenants.clear()
-    r = client.get(SERVICES, headers=bearer(idp.token(idp.client_dir, idp.admin)))
+    r = client.get(SERVICES, headers=auth(idp.token(idp.client_dir, idp.admin)))
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith('Bearer error="insufficient_claims", claims="')
     assert "c1" in r.json()["detail"]
-    ok = client.get(SERVICES, headers=bearer(idp.token(idp.client_dir, idp.mfa_user)))
+    ok = client.get(SERVICES, headers=auth(idp.token(idp.client_dir, idp.mfa_user)))
     assert ok.status_code == 200
     access._tenants.clear()
 
@@ -209,8 +153,8 @@ def test_authentication_context_is_demanded_with_a_claims_challenge(client, idp,
 def test_group_claims_and_overage_never_decide_access(client, idp, world) -> None:
     for principal in (idp.overage, idp.claim_names):
         token = idp.token(idp.client_dir, principal)
-        assert client.get(SERVICES, headers=bearer(token)).status_code == 403
-    admin = bearer(idp.token(idp.client_dir, idp.admin))
+        assert client.get(SERVICES, headers=auth(token)).status_code == 403
+    admin = auth(idp.token(idp.client_dir, idp.admin))
     grant = {
         "subjectKind": "user",
         "subjectTid": str(idp.client_dir),
@@ -219,14 +163,14 @@ def test_group_claims_and_overage_never_decide_access(client, idp, world) -> Non
     }
     assert client.post("/api/v1/grants", headers=admin, json=grant).status_code == 201
     token = idp.token(idp.client_dir, idp.claim_names)
-    assert client.get(SERVICES, headers=bearer(token)).status_code == 200
+    assert client.get(SERVICES, headers=auth(token)).status_code == 200
 
 
 def test_supplier_staff_act_in_client_tenants_by_grant_only(client, idp, world) -> None:
     client_tenant, other, _supplier = world
-    agent = bearer(idp.token(idp.supplier_dir, idp.agent), **{"Regie-Tenant": client_tenant.slug})
+    agent = auth(idp.token(idp.supplier_dir, idp.agent), **{"Regie-Tenant": client_tenant.slug})
     assert client.get(SERVICES, headers=agent).status_code == 403
-    admin = bearer(idp.token(idp.client_dir, idp.admin))
+    admin = auth(idp.token(idp.client_dir, idp.admin))
     grant = {
         "subjectKind": "user",
         "subjectTid": str(idp.supplier_dir),
@@ -248,8 +192,8 @@ def test_supplier_staff_act_in_client_tenants_by_grant_only(client, idp, world) 
             )
         )
     assert client.get(SERVICES, headers=agent).status_code == 200
-    elsewhere = bearer(idp.token(idp.supplier_dir, idp.agent), **{"Regie-Tenant": other.slug})
-    nowhere = bearer(idp.token(idp.supplier_dir, idp.agent), **{"Regie-Tenant": "no-such-tenant"})
+    elsewhere = auth(idp.token(idp.supplier_dir, idp.agent), **{"Regie-Tenant": other.slug})
+    nowhere = auth(idp.token(idp.supplier_dir, idp.agent), **{"Regie-Tenant": "no-such-tenant"})
     r1, r2 = client.get(SERVICES, headers=elsewhere), client.get(SERVICES, headers=nowhere)
     assert r1.status_code == r2.status_code == 403
     assert r1.json()["detail"] == r2.json()["detail"]  # an existing tenant is not revealed
@@ -260,7 +204,7 @@ def test_supplier_staff_act_in_client_tenants_by_grant_only(client, idp, world) 
 
 
 def test_same_object_id_in_another_directory_does_not_inherit_a_grant(client, idp, world) -> None:
-    admin = bearer(idp.token(idp.client_dir, idp.admin))
+    admin = auth(idp.token(idp.client_dir, idp.admin))
     oid = idp.oid(idp.client_dir, idp.plain)
     grant = {
         "subjectKind": "user",
@@ -269,12 +213,12 @@ def test_same_object_id_in_another_directory_does_not_inherit_a_grant(client, id
         "role": "reporter",
     }
     assert client.post("/api/v1/grants", headers=admin, json=grant).status_code == 201
-    r = client.get(SERVICES, headers=bearer(idp.token(idp.client_dir, idp.plain)))
+    r = client.get(SERVICES, headers=auth(idp.token(idp.client_dir, idp.plain)))
     assert r.status_code == 403
 
 
 def test_grants_of_another_tenant_cannot_be_seen_or_revoked(client, idp, world) -> None:
-    admin = bearer(idp.token(idp.client_dir, idp.admin))
+    admin = auth(idp.token(idp.client_dir, idp.admin))
     grant = {
         "subjectKind": "group",
         "subjectTid": str(idp.client_dir),
@@ -291,7 +235,7 @@ def test_grants_of_another_tenant_cannot_be_seen_or_revoked(client, idp, world) 
 
 
 def test_client_admin_issues_lists_and_revokes_api_keys(client, idp, world) -> None:
-    admin = bearer(idp.token(idp.client_dir, idp.admin))
+    admin = auth(idp.token(idp.client_dir, idp.admin))
     too_much = {"name": "monitoring", "permissions": ["services.catalogue:write"]}
     assert client.post("/api/v1/api-keys", headers=admin, json=too_much).status_code == 403
     body = {"name": "reporting", "permissions": ["services.catalogue:read"]}
@@ -299,7 +243,7 @@ def test_client_admin_issues_lists_and_revokes_api_keys(client, idp, world) -> N
     assert issued.status_code == 201
     key = issued.json()
     assert key["token"].startswith("rgk_") and key["lastUsedAt"] is None
-    assert client.get(SERVICES, headers=bearer(key["token"])).status_code == 200
+    assert client.get(SERVICES, headers=auth(key["token"])).status_code == 200
     listed = client.get("/api/v1/api-keys", headers=admin).json()["items"]
     assert [k["id"] for k in listed] == [key["id"]]
     assert "token" not in listed[0] and listed[0]["lastUsedAt"] is not None
@@ -311,4 +255,4 @@ def test_client_admin_issues_lists_and_revokes_api_keys(client, idp, world) -> N
     assert key["id"] not in {k["id"] for k in theirs}
     revoked = client.delete(f"/api/v1/api-keys/{key['id']}", headers=admin)
     assert revoked.status_code == 200 and revoked.json()["revokedAt"]
-    assert client.get(SERVICES, headers=bearer(key["token"])).status_code == 401
+    assert client.get(SERVICES, headers=auth(key["token"])).status_code == 401

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from joserfc.jwk import RSAKey
 
 from tests.fixtures import ROOT
@@ -109,7 +109,7 @@ class OidcProvider:
 
     def token(self, tid: uuid.UUID, client_id: str) -> str:
         client = next(c for c in self.directories[tid] if c["client_id"] == client_id)
-        r = httpx.post(
+        r = httpx2.post(
             f"{self.authority}/{tid}/v2.0/token",
             auth=(client_id, client["client_secret"]),
             data={"grant_type": "client_credentials", "resource": AUDIENCE, "scope": "api"},
@@ -123,7 +123,7 @@ class OidcProvider:
 
     def sign_in(self, authorize_url: str, login: str) -> str:
         """Play the browser on the provider's own pages; returns the redirect back to Regie."""
-        with httpx.Client(follow_redirects=False) as browser:
+        with httpx2.Client(follow_redirects=False) as browser:
             r = browser.get(authorize_url)
             for _ in range(10):
                 if r.status_code in (302, 303) and not r.headers["location"].startswith("/"):

@@ -1,4 +1,4 @@
-"""Identity: grants of roles, web sessions and sign-in state per tenant; tenant kind,
+"""Identity: grants of roles, access reviews, web sessions and sign-in state per tenant; tenant kind,
 required authentication context and session limits.
 
 Revision ID: 0002
@@ -14,7 +14,13 @@ from alembic import op
 import core.types
 from regie.migrations import rls
 
-TENANT_TABLES = ("core_grant", "core_login_attempt", "core_web_session")
+TENANT_TABLES = (
+    "core_grant",
+    "core_login_attempt",
+    "core_web_session",
+    "core_access_review",
+    "core_access_review_item",
+)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -135,6 +141,97 @@ def upgrade() -> None:
             )
         )
 
+    op.create_table(
+        "core_access_review",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("reviewer_tid", sa.Uuid(), nullable=True),
+        sa.Column("reviewer_oid", sa.Uuid(), nullable=False),
+        sa.Column("reviewer_name", sa.String(length=200), nullable=False),
+        sa.Column("started_by", sa.String(length=200), nullable=False),
+        sa.Column("started_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["core_tenant.id"],
+            name=op.f("fk_core_access_review_tenant_id_core_tenant"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_core_access_review")),
+    )
+    op.create_table(
+        "core_access_review_item",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("review_id", sa.Uuid(), nullable=False),
+        sa.Column("grant_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "subject_kind",
+            sa.Enum("user", "group", name="subjectkind", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("subject_tid", sa.Uuid(), nullable=False),
+        sa.Column("subject_oid", sa.Uuid(), nullable=False),
+        sa.Column("subject_name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "agent-line-1",
+                "agent-line-2",
+                "agent-line-3",
+                "problem-manager",
+                "change-manager",
+                "service-level-manager",
+                "security-officer",
+                "supplier-admin",
+                "reporter",
+                "key-user",
+                "product-owner",
+                "kpi-viewer",
+                "client-admin",
+                "auditor",
+                name="role",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("granted_by", sa.String(length=200), nullable=False),
+        sa.Column("granted_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_sign_in_at", core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "decision",
+            sa.Enum(
+                "pending",
+                "confirmed",
+                "revoked",
+                name="reviewdecision",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("decided_at", core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "grant_id"],
+            ["core_grant.tenant_id", "core_grant.id"],
+            name=op.f("fk_core_access_review_item_tenant_id_core_grant"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "review_id"],
+            ["core_access_review.tenant_id", "core_access_review.id"],
+            name=op.f("fk_core_access_review_item_tenant_id_core_access_review"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["core_tenant.id"],
+            name=op.f("fk_core_access_review_item_tenant_id_core_tenant"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_core_access_review_item")),
+    )
+
     for table in TENANT_TABLES:
         rls.tenant_table(table)
 
@@ -142,6 +239,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TENANT_TABLES:
         rls.drop_tenant_table_policy(table)
+    op.drop_table("core_access_review_item")
+    op.drop_table("core_access_review")
     with op.batch_alter_table("core_tenant", schema=None) as batch_op:
         batch_op.drop_column("session_absolute_minutes")
         batch_op.drop_column("session_idle_minutes")
