@@ -6,8 +6,12 @@ from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
 
+from audit import public as audit_public
+from audit.api import router as audit_router
+from core import events
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
+from core.identity.events import CredentialRefused
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, web
@@ -24,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     configure_tracing("regie-api", settings.otlp_endpoint)
+    audit_public.install()
+    events.subscribe(CredentialRefused, audit_public.record_refused_credential)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -33,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.include_router(catalogue_router)
+    app.include_router(audit_router)
     app.include_router(ops.router)
     app.include_router(web.router)
     web.mount_static(app)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from core.auditing import emit_security_event
 from core.db import unit_of_work
 from core.errors import InvalidInput, NotFound, Unauthenticated
 from core.identity.models import ApiKey
@@ -88,12 +87,8 @@ def authenticate_api_key(token: str) -> Principal:
     if hit and hit[0] > now:
         return hit[1]
     tenant_id, key_id, secret = _parse(token)
-    try:
-        with unit_of_work(tenant_id) as session:
-            principal = _check(session, tenant_id, key_id, secret)
-    except Unauthenticated:
-        emit_security_event("token.refused", tenant_id=tenant_id, keyId=str(key_id))
-        raise
+    with unit_of_work(tenant_id) as session:
+        principal = _check(session, tenant_id, key_id, secret)
     with _cache_lock:
         _cache[cache_key] = (now + _CACHE_SECONDS, principal)
     return principal
