@@ -6,10 +6,14 @@ from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
 
+from audit import public as audit_public
+from audit.api import router as audit_router
+from core import events
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
+from core.identity.events import CredentialRefused
 from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
@@ -28,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     roles.wire()
     configure_logging(settings.log_level)
     configure_tracing("regie-api", settings.otlp_endpoint)
+    audit_public.install()
+    events.subscribe(CredentialRefused, audit_public.record_refused_credential)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -37,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.include_router(catalogue_router)
+    app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
     app.include_router(sessions_router)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from core.settings import Settings, fail_config, get_settings
 
+T = TypeVar("T")
 app = typer.Typer(
     help="Regie: multi-tenant ITSM. Settings come from REGIE_* variables.",
     no_args_is_help=True,
@@ -22,6 +24,8 @@ tenant_app = typer.Typer(help="Create and list tenants (clients).", no_args_is_h
 apikey_app = typer.Typer(help="Issue API keys for integrations.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
+audit_app = typer.Typer(help="Verify, checkpoint and prune the audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
@@ -154,6 +158,76 @@ def apikey_create(
     typer.echo(token)
 
 
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: all)")] = None,
+) -> None:
+    """Recompute chain and Merkle tree, check every checkpoint; exit 1 naming the first bad
+    sequence number."""
+    from audit import admin
+
+    _checked_settings()
+    failed = False
+    for t, verdict in _or_exit(lambda: admin.verify(tenant)):
+        if verdict.ok:
+            typer.echo(
+                f"{t.slug}: ok ({verdict.entries} entries, {verdict.checkpoints} checkpoints)"
+            )
+        else:
+            failed = True
+            typer.echo(
+                f"{t.slug}: FAILED at sequence number {verdict.first_bad_seq}: {verdict.reason}"
+            )
+    raise typer.Exit(1 if failed else 0)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: all)")] = None,
+) -> None:
+    """Sign a checkpoint now."""
+    from audit import admin
+
+    _checked_settings()
+    for t, size in _or_exit(lambda: admin.checkpoint(tenant)):
+        typer.echo(f"{t.slug}: " + (f"signed at size {size}" if size else "nothing new"))
+
+
+@audit_app.command("retention")
+def audit_retention(
+    tenant: Annotated[str, typer.Option(help="Tenant slug")],
+    days: Annotated[int, typer.Option(help="Keep entries this many days (at least 183)")],
+) -> None:
+    """Set a tenant's retention period (default 7 years)."""
+    from audit import admin
+
+    _checked_settings()
+    _or_exit(lambda: admin.set_retention(tenant, days))
+    typer.echo(f"{tenant}: entries kept {days} days")
+
+
+@audit_app.command("prune")
+def audit_prune(
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: all)")] = None,
+) -> None:
+    """Delete entries past retention, up to a checkpoint the rest verifies from."""
+    from audit import admin
+
+    _checked_settings()
+    for t, deleted in _or_exit(lambda: admin.prune(tenant)):
+        typer.echo(f"{t.slug}: {deleted} entries pruned")
+
+
+def _or_exit(action: Callable[[], T]) -> T:
+    from core.errors import AppError
+
+    try:
+        return action()
+    except (LookupError, AppError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command("check-config")
 def check_config() -> None:
     """Validate the configuration, check the database is reachable, print it masked."""
@@ -206,6 +280,10 @@ def _checked_settings() -> Settings:
 
 
 def main() -> None:
+    from audit import public as audit_public
+
+    # Writes made by commands (tenants, keys, seeds) are audited like any other.
+    audit_public.install()
     app()
 
 

@@ -1,5 +1,6 @@
 """Every table of every domain, imported once so metadata and migrations see them all."""
 
+from audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
     AccessReview,
@@ -17,6 +18,9 @@ __all__ = [
     "AccessReview",
     "AccessReviewItem",
     "ApiKey",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
     "CatalogueEntry",
     "Grant",
     "IdempotencyRecord",

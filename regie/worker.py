@@ -7,6 +7,10 @@ from typing import Any
 from celery.signals import setup_logging, worker_process_init
 
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
+from audit import public as audit_public
+from audit import tasks as audit_tasks
+from core import events
+from core.identity.events import CredentialRefused
 from core.jobs import celery_app, configure_celery
 from core.observability import configure_logging, configure_tracing
 from core.settings import get_settings
@@ -15,7 +19,14 @@ settings = get_settings()
 configure_celery(settings)
 celery_app.conf.beat_schedule = {
     "outbox-drain-all": {"task": "core.outbox.drain_all", "schedule": settings.outbox_poll_seconds},
+    "audit-checkpoint-all": {
+        "task": audit_tasks.CHECKPOINT_ALL,
+        "schedule": settings.audit_checkpoint_seconds,
+    },
+    "audit-prune-all": {"task": audit_tasks.PRUNE_ALL, "schedule": 24 * 3600.0},
 }
+audit_public.install()
+events.subscribe(CredentialRefused, audit_public.record_refused_credential)
 app = celery_app
 
 

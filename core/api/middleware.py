@@ -19,6 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.api.problems import problem_body
+from core.context import Client, client_var
 from core.errors import PROBLEM_BASE
 from core.observability import REQUEST_SECONDS, request_id_var
 
@@ -44,6 +45,10 @@ class HttpConventions:
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        peer = scope.get("client")
+        client_token = client_var.set(
+            Client(address=peer[0] if peer else None, user_agent=headers.get("user-agent"))
+        )
         structlog.contextvars.bind_contextvars(request_id=request_id)
         scope.setdefault("state", {})
         began = time.perf_counter()
@@ -80,6 +85,7 @@ class HttpConventions:
         finally:
             self._record(scope, status, time.perf_counter() - began)
             request_id_var.reset(token)
+            client_var.reset(client_token)
             structlog.contextvars.clear_contextvars()
 
     def _decorate(self, h: MutableHeaders, path: str, request_id: str, tls: bool) -> None:

@@ -17,6 +17,8 @@ from core.types import UTCDateTime, enum_type, utcnow
 
 class ApiKey(TenantScoped, table=True):
     __tablename__ = "core_api_key"
+    __audited__ = True
+    __audit_masked__ = ("secret_hash",)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(max_length=100)

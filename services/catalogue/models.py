@@ -39,6 +39,7 @@ class CatalogueEntry(TenantScoped, table=True):
         UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),
     )
     __mapper_args__ = {"version_id_col": _version}
+    __audited__ = True
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     code: str = Field(max_length=40)

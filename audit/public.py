@@ -1,0 +1,51 @@
+"""What other domains and the composition root may call."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from audit import sequencer
+from audit.capture import base_body, install, uninstall
+from core.db import unit_of_work
+from core.identity.events import CredentialRefused
+from core.tenancy import Tenant
+
+__all__ = ["install", "record_refused_credential", "record_security_event", "uninstall"]
+
+
+def record_security_event(
+    session: Session, *, kind: str, tenant_id: uuid.UUID, detail: dict[str, Any] | None = None
+) -> None:
+    """Record a security event (sign-in, grant, revoke...) in `session`'s transaction."""
+    body = base_body(session, action="security", entity_type="security_event", entity_id=kind)
+    body["event"] = {"kind": kind, **(detail or {})}
+    sequencer.append(session.connection(), tenant_id, [body])
+
+
+def record_refused_credential(event: CredentialRefused) -> None:
+    """Listener for identity's refusals. Recorded in a transaction of its own: the refusal
+    ends the request, and nothing else of it commits. No secret material is stored."""
+    with unit_of_work(None) as lookup:
+        tenant_id = _tenant_of(lookup, event)
+    if tenant_id is None:
+        return  # a credential naming no known tenant belongs to no tenant's log
+    with unit_of_work(tenant_id) as session:
+        detail = {"reason": event.reason, "credential": event.kind}
+        if event.client_address:
+            detail["clientAddress"] = event.client_address
+        record_security_event(
+            session, kind="credential.refused", tenant_id=tenant_id, detail=detail
+        )
+
+
+def _tenant_of(session: Session, event: CredentialRefused) -> uuid.UUID | None:
+    if event.tenant_id is not None:
+        stmt = select(Tenant.id).where(Tenant.id == event.tenant_id)
+    elif event.directory_id is not None:
+        stmt = select(Tenant.id).where(col(Tenant.entra_tenant_id) == event.directory_id)
+    else:
+        return None
+    return session.exec(stmt).first()

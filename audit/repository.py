@@ -1,0 +1,161 @@
+"""All SQL of the audit log. Reads go through the tenant-scoped session; appends run on the
+flushing session's connection, inside the transaction of the change they record."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from audit.chain import GENESIS
+from audit.models import SEVEN_YEARS_DAYS, AuditCheckpoint, AuditEntry, AuditHead
+from core.api.pagination import keyset
+
+_head = AuditHead.__table__  # type: ignore[attr-defined]
+_entry = AuditEntry.__table__  # type: ignore[attr-defined]
+
+
+def lock_head(conn: Connection, tenant_id: uuid.UUID) -> tuple[int, str]:
+    """The tenant's (size, last hash), its row locked until the transaction ends.
+
+    Only this tenant's writers queue on the row; other tenants never wait for it."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(_head)
+        .values(
+            tenant_id=tenant_id,
+            size=0,
+            last_hash=GENESIS,
+            retention_days=SEVEN_YEARS_DAYS,
+        )
+        .on_conflict_do_nothing()
+    )
+    stmt = select(_head.c.size, _head.c.last_hash).where(_head.c.tenant_id == tenant_id)
+    size, last_hash = conn.execute(stmt.with_for_update()).one()
+    return size, last_hash
+
+
+def append(conn: Connection, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    conn.execute(insert(_entry), rows)
+    conn.execute(
+        update(_head)
+        .where(_head.c.tenant_id == tenant_id)
+        .values(size=rows[-1]["seq"], last_hash=rows[-1]["entry_hash"])
+    )
+
+
+def head(session: Session) -> AuditHead | None:
+    return session.exec(select(AuditHead)).first()
+
+
+def get_entry(session: Session, seq: int) -> AuditEntry | None:
+    return session.exec(select(AuditEntry).where(AuditEntry.seq == seq)).first()
+
+
+def page(
+    session: Session,
+    *,
+    filters: dict[str, Any],
+    limit: int,
+    descending: bool,
+    after: int | None,
+) -> list[AuditEntry]:
+    stmt = _filtered(select(AuditEntry), filters)
+    seq = col(AuditEntry.seq)
+    stmt = keyset(
+        stmt, seq, seq, descending=descending, after=None if after is None else [after, after]
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
+def _filtered(stmt: Any, filters: dict[str, Any]) -> Any:
+    for name in ("entity_type", "entity_id", "actor_id", "action"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(AuditEntry, name) == filters[name])
+    if filters.get("seq_after") is not None:
+        stmt = stmt.where(col(AuditEntry.seq) > filters["seq_after"])
+    if filters.get("since") is not None:
+        stmt = stmt.where(col(AuditEntry.occurred_at) >= filters["since"])
+    if filters.get("until") is not None:
+        stmt = stmt.where(col(AuditEntry.occurred_at) < filters["until"])
+    return stmt
+
+
+def iter_entries(session: Session, filters: dict[str, Any] | None = None) -> Iterator[AuditEntry]:
+    """Every entry in sequence order, streamed."""
+    stmt = _filtered(select(AuditEntry), filters or {}).order_by(col(AuditEntry.seq))
+    yield from session.exec(stmt.execution_options(yield_per=2000))
+
+
+def entry_hashes(session: Session, *, after: int, upto: int) -> list[str]:
+    """Entry hashes with after < seq <= upto, in order."""
+    stmt = (
+        select(AuditEntry.entry_hash)
+        .where(col(AuditEntry.seq) > after, col(AuditEntry.seq) <= upto)
+        .order_by(col(AuditEntry.seq))
+    )
+    return list(session.exec(stmt))
+
+
+def first_seq(session: Session) -> int | None:
+    return session.exec(select(func.min(AuditEntry.seq))).one()
+
+
+def last_seq_before(session: Session, moment: datetime) -> int | None:
+    stmt = select(func.max(AuditEntry.seq)).where(col(AuditEntry.occurred_at) < moment)
+    return session.exec(stmt).one()
+
+
+def checkpoints(session: Session) -> list[AuditCheckpoint]:
+    return list(session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.tree_size))))
+
+
+def checkpoint_at(session: Session, size: int) -> AuditCheckpoint | None:
+    stmt = select(AuditCheckpoint).where(AuditCheckpoint.tree_size == size)
+    return session.exec(stmt).first()
+
+
+def latest_checkpoint(session: Session, *, upto: int | None = None) -> AuditCheckpoint | None:
+    stmt = select(AuditCheckpoint)
+    if upto is not None:
+        stmt = stmt.where(col(AuditCheckpoint.tree_size) <= upto)
+    return session.exec(stmt.order_by(col(AuditCheckpoint.tree_size).desc()).limit(1)).first()
+
+
+def checkpoint_page(
+    session: Session, *, limit: int, descending: bool, after: int | None
+) -> list[AuditCheckpoint]:
+    size = col(AuditCheckpoint.tree_size)
+    stmt = keyset(
+        select(AuditCheckpoint),
+        size,
+        size,
+        descending=descending,
+        after=None if after is None else [after, after],
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
+def delete_through(session: Session, tenant_id: uuid.UUID, seq: int) -> int:
+    """Delete entries up to `seq`. On PostgreSQL only the owner's security-definer function
+    may, and it re-checks the retention floor and the anchoring checkpoint itself."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        stmt = text("SELECT audit_prune(:tenant, :seq)")
+        return int(conn.execute(stmt, {"tenant": tenant_id, "seq": seq}).scalar_one())
+    result = conn.execute(
+        _entry.delete().where(_entry.c.tenant_id == tenant_id, _entry.c.seq <= seq)
+    )
+    return int(result.rowcount)
+
+
+def set_retention(session: Session, tenant_id: uuid.UUID, days: int) -> None:
+    lock_head(session.connection(), tenant_id)
+    session.connection().execute(
+        update(_head).where(_head.c.tenant_id == tenant_id).values(retention_days=days)
+    )

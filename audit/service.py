@@ -1,0 +1,184 @@
+"""Reading the log, proofs, and verification over the database. Never commits."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlmodel import Session
+
+from audit import checkpoints, permissions, repository, sequencer, signing
+from audit.capture import base_body
+from audit.errors import CheckpointNotFound, EntryNotFound, ProofUnavailable
+from audit.merkle import CompactRange, Tree, leaf_hash
+from audit.models import AuditCheckpoint, AuditEntry
+from audit.verify import CheckpointRecord, EntryRecord, Verdict, verify_log
+from core.identity.permissions import Principal
+
+
+def record_access(session: Session, actor: Principal, *, action: str, what: str) -> None:
+    """Reading and exporting the log are entries themselves, in the reader's transaction."""
+    body = base_body(session, action=action, entity_type="audit_log", entity_id=what)
+    body["event"] = {"kind": f"audit.{action}", "permission": permissions.READ}
+    sequencer.append(session.connection(), actor.tenant_id, [body])
+
+
+def list_entries(
+    session: Session,
+    actor: Principal,
+    *,
+    filters: dict[str, Any],
+    limit: int,
+    descending: bool,
+    after: int | None,
+) -> tuple[list[AuditEntry], int | None]:
+    """One page in sequence order, plus the cursor's sequence number when more follow."""
+    actor.require(permissions.READ)
+    record_access(session, actor, action="read", what="entries")
+    rows = repository.page(
+        session, filters=filters, limit=limit + 1, descending=descending, after=after
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].seq if more and rows else None
+
+
+def get_entry(session: Session, actor: Principal, *, seq: int) -> AuditEntry:
+    actor.require(permissions.READ)
+    entry = repository.get_entry(session, seq)
+    if entry is None:
+        raise EntryNotFound(f"No audit entry with sequence number {seq}.")
+    record_access(session, actor, action="read", what=f"entry/{seq}")
+    return entry
+
+
+def list_checkpoints(
+    session: Session, actor: Principal, *, limit: int, descending: bool, after: int | None
+) -> tuple[list[AuditCheckpoint], int | None]:
+    actor.require(permissions.READ)
+    rows = repository.checkpoint_page(session, limit=limit + 1, descending=descending, after=after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].tree_size if more and rows else None
+
+
+def _checkpoint(session: Session, size: int | None) -> AuditCheckpoint:
+    cp = (
+        repository.latest_checkpoint(session)
+        if size is None
+        else repository.checkpoint_at(session, size)
+    )
+    if cp is None:
+        raise CheckpointNotFound("No checkpoint of that size; make one or pick another.")
+    return cp
+
+
+def _tree(session: Session, size: int) -> Tree:
+    """The tree over the retained entries, with the pruned prefix from its checkpoint."""
+    first = repository.first_seq(session) or size + 1
+    prefix = CompactRange()
+    if first > 1:
+        anchor = repository.checkpoint_at(session, first - 1)
+        if anchor is None:
+            raise ProofUnavailable("The retained log has no anchoring checkpoint.")
+        prefix = CompactRange(anchor.tree_size, [bytes.fromhex(h) for h in anchor.frontier])
+    hashes = repository.entry_hashes(session, after=prefix.size, upto=size)
+    return Tree([leaf_hash(bytes.fromhex(h)) for h in hashes], prefix)
+
+
+def inclusion_proof(
+    session: Session, actor: Principal, *, seq: int, tree_size: int | None
+) -> tuple[AuditEntry, AuditCheckpoint, list[str]]:
+    """The audit path from an entry to a signed tree head that contains it."""
+    entry = get_entry(session, actor, seq=seq)
+    cp = _checkpoint(session, tree_size)
+    if seq > cp.tree_size:
+        raise ProofUnavailable(f"Entry {seq} is not yet covered by that checkpoint.")
+    try:
+        path = _tree(session, cp.tree_size).inclusion_path(seq - 1, cp.tree_size)
+    except LookupError as exc:
+        raise ProofUnavailable(str(exc)) from None
+    return entry, cp, [p.hex() for p in path]
+
+
+def consistency_proof(
+    session: Session, actor: Principal, *, first: int, second: int
+) -> tuple[AuditCheckpoint, AuditCheckpoint, list[str]]:
+    """Proof that the checkpoint at `second` extends the one at `first` (append-only)."""
+    actor.require(permissions.READ)
+    if not 0 < first <= second:
+        raise ProofUnavailable("Need 0 < first <= second.")
+    old, new = _checkpoint(session, first), _checkpoint(session, second)
+    record_access(session, actor, action="read", what=f"consistency/{first}/{second}")
+    try:
+        path = _tree(session, second).consistency_path(first, second)
+    except LookupError as exc:
+        raise ProofUnavailable(str(exc)) from None
+    return old, new, [p.hex() for p in path]
+
+
+def public_key() -> dict[str, str]:
+    key = signing.signing_key().public_key()
+    return {
+        "algorithm": "Ed25519",
+        "keyId": signing.key_id(key),
+        "publicKey": base64.b64encode(signing.public_bytes(key)).decode(),
+    }
+
+
+def verify_tenant(session: Session, tenant_id: uuid.UUID) -> Verdict:
+    """Recompute chain and tree of the stored log against every checkpoint, those in the
+    database and those in the file outside it."""
+    found = _all_checkpoints(session, tenant_id)
+    if isinstance(found, Verdict):
+        return found
+    columns_bad: list[int] = []
+    key = signing.signing_key().public_key()
+    verdict = verify_log(_records(session, tenant_id, columns_bad), found, key, str(tenant_id))
+    if columns_bad and (verdict.ok or (verdict.first_bad_seq or 0) >= columns_bad[0]):
+        verdict.fail(columns_bad[0], "a stored column differs from the hashed entry")
+    head = repository.head(session)
+    last = verdict.entries + (repository.first_seq(session) or 1) - 1
+    if verdict.ok and head is not None and head.size != last:
+        verdict.fail(min(head.size, last) + 1, f"the head says {head.size} entries, found {last}")
+    return verdict
+
+
+def _all_checkpoints(session: Session, tenant_id: uuid.UUID) -> list[CheckpointRecord] | Verdict:
+    stored = {cp.tree_size: checkpoints.record_of(cp) for cp in repository.checkpoints(session)}
+    for outside in checkpoints.read_file(tenant_id):
+        inside = stored.setdefault(outside.tree_size, outside)
+        if inside.root_hash != outside.root_hash or inside.chain_hash != outside.chain_hash:
+            return Verdict().fail(outside.tree_size, "database and file checkpoints disagree")
+    return [stored[size] for size in sorted(stored)]
+
+
+def _records(
+    session: Session, tenant_id: uuid.UUID, columns_bad: list[int]
+) -> Iterator[EntryRecord]:
+    for row in repository.iter_entries(session):
+        if not columns_bad and not _columns_agree(row, tenant_id):
+            columns_bad.append(row.seq)
+        yield EntryRecord(row.seq, row.prev_hash, row.entry_hash, row.body.encode())
+
+
+def _columns_agree(row: AuditEntry, tenant_id: uuid.UUID) -> bool:
+    try:
+        body = json.loads(row.body)
+        expected = sequencer.columns(body)
+    except (ValueError, KeyError, TypeError):
+        return False
+    stored = {name: getattr(row, name) for name in expected}
+    return body.get("tenant") == str(tenant_id) and stored == expected
+
+
+def checkpoint_now(session: Session, actor: Principal) -> tuple[AuditCheckpoint, bool]:
+    """Sign the tree head on demand: (checkpoint, whether it is new)."""
+    actor.require(permissions.MANAGE)
+    made = checkpoints.make_checkpoint(session, actor.tenant_id)
+    if made is not None:
+        return made, True
+    return _checkpoint(session, None), False

@@ -1,0 +1,108 @@
+"""Ed25519 keys for checkpoints: loaded from settings, or generated once in development."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from core.settings import Settings, get_settings
+
+_RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+
+
+@dataclass(frozen=True)
+class CheckpointStatement:
+    """What a checkpoint signature covers."""
+
+    tenant_id: str
+    tree_size: int
+    root_hash: str
+    chain_hash: str
+    issued_at: str
+
+    def message(self) -> bytes:
+        fields = (self.tenant_id, self.tree_size, self.root_hash, self.chain_hash, self.issued_at)
+        return ("regie-audit-checkpoint/v1\n" + "\n".join(map(str, fields)) + "\n").encode()
+
+
+def public_bytes(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(*_RAW)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(public_bytes(key)).hexdigest()[:16]
+
+
+def parse_private_key(text: str) -> Ed25519PrivateKey:
+    """PEM, or the 32-byte seed as hex or base64."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("REGIE_AUDIT_SIGNING_KEY is not an Ed25519 key")
+        return key
+    try:
+        seed = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        raise ValueError("REGIE_AUDIT_SIGNING_KEY is neither PEM, hex nor base64") from None
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def parse_public_key(text: str) -> Ed25519PublicKey:
+    """PEM, or the 32 raw bytes as hex or base64 (as the API publishes it)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_public_key(text.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return key
+    raw = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _dev_key(path: Path) -> Ed25519PrivateKey:
+    """Generate and keep a key for development; production refuses to start without one."""
+    if path.exists():
+        return parse_private_key(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seed = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(seed.hex())
+    return parse_private_key(path.read_text())
+
+
+def load_private_key(settings: Settings) -> Ed25519PrivateKey:
+    if settings.audit_signing_key is not None:
+        return parse_private_key(settings.audit_signing_key.get_secret_value())
+    return _dev_key(settings.audit_key_file)
+
+
+@lru_cache
+def signing_key() -> Ed25519PrivateKey:
+    return load_private_key(get_settings())
+
+
+def sign(statement: CheckpointStatement) -> str:
+    return signing_key().sign(statement.message()).hex()
+
+
+def verify(key: Ed25519PublicKey, statement: CheckpointStatement, signature: str) -> bool:
+    try:
+        key.verify(bytes.fromhex(signature), statement.message())
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,43 @@
+"""Celery tasks: periodic checkpoints and retention, one transaction per tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import select
+
+from audit import checkpoints, retention
+from core.db import unit_of_work
+from core.jobs import celery_app
+from core.tenancy import Tenant
+
+CHECKPOINT_ALL = "audit.checkpoint_all"
+PRUNE_ALL = "audit.prune_all"
+
+
+def _tenant_ids() -> list[uuid.UUID]:
+    with unit_of_work(None, read_only=True) as session:
+        return list(session.exec(select(Tenant.id)))
+
+
+@celery_app.task(name="audit.checkpoint")
+def checkpoint(tenant_id: str) -> int:
+    """Sign the tenant's tree head now; returns the tree size signed (0: nothing new)."""
+    tid = uuid.UUID(tenant_id)
+    with unit_of_work(tid) as session:
+        cp = checkpoints.make_checkpoint(session, tid)
+    return cp.tree_size if cp else 0
+
+
+@celery_app.task(name=CHECKPOINT_ALL)
+def checkpoint_all() -> int:
+    return sum(1 for tid in _tenant_ids() if checkpoint(str(tid)))
+
+
+@celery_app.task(name=PRUNE_ALL)
+def prune_all() -> int:
+    total = 0
+    for tid in _tenant_ids():
+        with unit_of_work(tid) as session:
+            total += retention.prune(session, tid)
+    return total

@@ -1,0 +1,141 @@
+"""Verification of a tenant's log: chain, tree and checkpoint signatures. Pure, no database.
+
+Used by `regie audit verify` over the database and by the offline verifier over an export.
+It names the first sequence number at which the log stops being what was signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit import signing
+from audit.chain import GENESIS, entry_digest
+from audit.merkle import CompactRange, leaf_hash
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    seq: int
+    prev_hash: str
+    entry_hash: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    tenant_id: str
+    tree_size: int
+    root_hash: str
+    chain_hash: str
+    issued_at: str
+    key_id: str
+    signature: str
+    frontier: list[str] = field(default_factory=list)
+
+    def statement(self) -> signing.CheckpointStatement:
+        return signing.CheckpointStatement(
+            self.tenant_id, self.tree_size, self.root_hash, self.chain_hash, self.issued_at
+        )
+
+
+@dataclass
+class Verdict:
+    ok: bool = True
+    first_bad_seq: int | None = None
+    reason: str = ""
+    entries: int = 0
+    checkpoints: int = 0
+
+    def fail(self, seq: int, reason: str) -> Verdict:
+        self.ok, self.first_bad_seq, self.reason = False, seq, reason
+        return self
+
+
+class _Walk:
+    """State while walking the entries in order."""
+
+    def __init__(self, start_seq: int, prev: str, tree: CompactRange) -> None:
+        self.expected = start_seq
+        self.prev = prev
+        self.tree = tree
+        self.signed_through = start_seq - 1  # the last entry a checkpoint confirmed
+
+
+def check_signatures(
+    checkpoints: Sequence[CheckpointRecord], key: Ed25519PublicKey, tenant_id: str
+) -> Verdict:
+    for cp in checkpoints:
+        if cp.tenant_id != tenant_id or not signing.verify(key, cp.statement(), cp.signature):
+            return Verdict().fail(cp.tree_size, f"checkpoint at size {cp.tree_size}: bad signature")
+    return Verdict(checkpoints=len(checkpoints))
+
+
+def _start(first_seq: int, checkpoints: dict[int, CheckpointRecord]) -> _Walk | Verdict:
+    """Where the walk begins: the genesis, or the checkpoint the retained part starts from."""
+    if first_seq == 1:
+        return _Walk(1, GENESIS, CompactRange())
+    anchor = checkpoints.get(first_seq - 1)
+    if anchor is None:
+        return Verdict().fail(first_seq, "earlier entries are gone and no checkpoint anchors these")
+    try:
+        tree = CompactRange(anchor.tree_size, [bytes.fromhex(h) for h in anchor.frontier])
+    except ValueError:
+        return Verdict().fail(first_seq, "the anchoring checkpoint's compact range is malformed")
+    if tree.root().hex() != anchor.root_hash:
+        return Verdict().fail(first_seq, "the anchoring checkpoint's range does not match its root")
+    return _Walk(first_seq, anchor.chain_hash, tree)
+
+
+def verify_log(
+    entries: Iterable[EntryRecord],
+    checkpoints: Sequence[CheckpointRecord],
+    key: Ed25519PublicKey,
+    tenant_id: str,
+) -> Verdict:
+    """Check every signature, then walk the entries: sequence, chain, tree at each checkpoint."""
+    verdict = check_signatures(checkpoints, key, tenant_id)
+    if not verdict.ok:
+        return verdict
+    by_size = {cp.tree_size: cp for cp in checkpoints}
+    walk: _Walk | Verdict | None = None
+    for e in entries:
+        if walk is None:
+            walk = _start(e.seq, by_size)
+        if isinstance(walk, Verdict):
+            return walk
+        bad = _step(walk, e, by_size)
+        if bad:
+            return verdict.fail(*bad)
+        verdict.entries += 1
+    last = walk.expected - 1 if isinstance(walk, _Walk) else 0
+    missing = [size for size in by_size if size > last]
+    if missing:
+        return verdict.fail(last + 1, f"checkpoint at size {max(missing)} covers missing entries")
+    return verdict
+
+
+def _step(
+    walk: _Walk, e: EntryRecord, by_size: dict[int, CheckpointRecord]
+) -> tuple[int, str] | None:
+    """Advance by one entry; (first bad sequence number, reason), or None."""
+    seq = walk.expected
+    if e.seq != seq:
+        return seq, f"expected sequence number {seq}, found {e.seq}"
+    if e.prev_hash != walk.prev:
+        return seq, "does not link to the previous entry"
+    digest = entry_digest(e.prev_hash, seq, e.body)
+    if digest.hex() != e.entry_hash:
+        return seq, "content does not match its hash"
+    walk.tree.append(leaf_hash(digest))
+    walk.prev = e.entry_hash
+    walk.expected += 1
+    cp = by_size.get(seq)
+    if cp is not None:
+        if cp.root_hash != walk.tree.root().hex() or cp.chain_hash != walk.prev:
+            # A consistently rewritten stretch: only the signed heads around it can tell.
+            return walk.signed_through + 1, f"entries up to {seq} differ from the signed checkpoint"
+        walk.signed_through = seq
+    return None

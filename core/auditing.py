@@ -1,0 +1,17 @@
+"""The audit marker: core declares which tables are audited, the audit domain records them.
+
+A table class sets `__audited__ = True` to have every insert, update and delete recorded, and
+may name columns in `__audit_masked__` whose values never reach the log (secrets, hashes).
+Core knows nothing of how that happens; `audit/` installs the flush listener, wired at start
+by the composition root.
+"""
+
+from __future__ import annotations
+
+
+def is_audited(cls: type) -> bool:
+    return bool(getattr(cls, "__audited__", False))
+
+
+def masked_columns(cls: type) -> frozenset[str]:
+    return frozenset(getattr(cls, "__audit_masked__", ()))
