@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
@@ -51,7 +51,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
+        # As many connections as the threadpool runs requests, so none is opened per request.
+        kwargs.setdefault("pool_size", get_settings().db_pool_size)
         kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
 
@@ -102,10 +103,19 @@ def unit_of_work(
     session = new_session(tenant_id, engine, read_only=read_only)
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        finish(session, ok=False)
         raise
+    finish(session, ok=True)
+
+
+def finish(session: Session, *, ok: bool) -> None:
+    """Commit (or roll back) and close: the end of every unit of work, in one call."""
+    try:
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
     finally:
         session.close()
 
@@ -118,9 +128,9 @@ def session_tenant(session: OrmSession) -> uuid.UUID | None:
 def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) -> None:
     if connection.dialect.name == "postgresql":
         tenant_id = session_tenant(session)
-        connection.execute(
-            text("SELECT set_config(:name, :value, true)"),
-            {"name": TENANT_SETTING, "value": str(tenant_id) if tenant_id else ""},
+        # Straight to the driver: this runs at the start of every transaction.
+        connection.exec_driver_sql(
+            "SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id) if tenant_id else "")
         )
 
 

@@ -59,17 +59,27 @@ def configure_logging(level: str = "info") -> None:
 
 
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> None:
-    """Install a tracer provider; export over OTLP/HTTP only when an endpoint is set."""
+    """Install a tracer provider; export over OTLP/HTTP only when an endpoint is set.
+
+    Without an endpoint nothing is recorded (spans would go nowhere), but every request still
+    gets a trace id, which the logs and the audit trail carry.
+    """
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    if otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    resource = Resource.create({"service.name": service_name})
+    if not otlp_endpoint:
+        trace.set_tracer_provider(
+            TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
+        )
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        exporter = OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider = TracerProvider(resource=resource)
+    exporter = OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = None
     # Sign in as a demo user without a directory: development on a loopback address only.
     demo_sign_in: bool = False
+    db_pool_size: int = Field(default=40, ge=1, le=500)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)

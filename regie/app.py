@@ -41,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,
+        # Tracing comes from the OpenTelemetry instrumentation below and metrics from
+        # /metrics; FastAPI's own telemetry would record everything a second time.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(catalogue_router)
     app.include_router(audit_router)
@@ -66,18 +69,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         HttpConventions, api_version=API_VERSION, max_body=settings.max_body_bytes, ui_csp=UI_CSP
     )
-    _instrument(app)
+    _instrument(app, settings)
     return app
 
 
-def _instrument(app: FastAPI) -> None:
+def _instrument(app: FastAPI, settings: Settings) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     from core.db import get_engine
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
-    if not getattr(_instrument, "done", False):
+    # Statement spans only pay off when someone collects them.
+    if settings.otlp_endpoint and not getattr(_instrument, "done", False):
         # The instrumentation's declared range trails SQLAlchemy 2.1; its hooks work unchanged.
         SQLAlchemyInstrumentor().instrument(engine=get_engine(), skip_dep_check=True)
         _instrument.done = True  # type: ignore[attr-defined]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from core.context import Actor, actor_var
-from core.db import unit_of_work
+from core.db import finish, new_session
 from core.errors import Unauthenticated
-from core.identity.access import authenticate
+from core.identity.access import authenticate, cached_principal
 from core.identity.permissions import Principal
 from core.tenancy import current_tenant
 
@@ -21,7 +22,7 @@ _bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     tenant: Annotated[
@@ -39,11 +40,15 @@ def get_principal(
             "Send a bearer token in the Authorization header.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = authenticate(
-        credentials.credentials,
-        target=tenant,
-        client_address=request.client.host if request.client else None,
-    )
+    # The event loop answers from the credential cache; only a miss goes to a thread.
+    principal = cached_principal(credentials.credentials, target=tenant)
+    if principal is None:
+        principal = await run_in_threadpool(
+            authenticate,
+            credentials.credentials,
+            target=tenant,
+            client_address=request.client.host if request.client else None,
+        )
     request.state.tenant_id = principal.tenant_id
     request.state.actor_id = principal.actor_id
     current_tenant.set(principal.tenant_id)
@@ -57,7 +62,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require(permission: str) -> Any:
     """A dependency that resolves the principal and demands `permission` of it."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         principal.require(permission)
         return principal
 
@@ -65,13 +70,17 @@ def require(permission: str) -> Any:
     return Depends(check)
 
 
-def get_session(request: Request, principal: PrincipalDep) -> Iterator[Session]:
-    read_only = request.method in ("GET", "HEAD")
-    with unit_of_work(principal.tenant_id, read_only=read_only) as session:
-        # Sync dependencies run in copies of the context, so the actor set while resolving
-        # the principal is not visible here: the session carries it for the audit trail.
-        session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
+    """The request's unit of work. Opening it does no I/O; the commit runs in a thread."""
+    session = new_session(principal.tenant_id, read_only=request.method in ("GET", "HEAD"))
+    # The session carries the actor for the audit trail, whatever thread uses it.
+    session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(finish, session, ok=False)
+        raise
+    await run_in_threadpool(finish, session, ok=True)
 
 
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.

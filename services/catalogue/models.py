@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
 from core.ids import new_id
@@ -35,15 +35,18 @@ _version = Column("version", Integer, nullable=False, default=1)
 
 class CatalogueEntry(TenantScoped, table=True):
     __tablename__ = "services_catalogue_entry"
+    # The list's sort orders, each led by the tenant so a page never scans other tenants.
     __table_args__ = (
         UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),
+        Index("ix_services_catalogue_entry_name", "tenant_id", "name", "id"),
+        Index("ix_services_catalogue_entry_created", "tenant_id", "created_at", "id"),
     )
     __mapper_args__ = {"version_id_col": _version}
     __audited__ = True
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     code: str = Field(max_length=40)
-    name: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=200)
     description: str = Field(default="", max_length=4000)
     domain: ServiceDomain = Field(sa_type=enum_type(ServiceDomain))
     subdomain: int = Field(ge=1, le=17)

@@ -146,10 +146,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_services_catalogue_entry")),
         sa.UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),
     )
-    with op.batch_alter_table("services_catalogue_entry", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_services_catalogue_entry_name"), ["name"], unique=False
-        )
+    op.create_index(
+        "ix_services_catalogue_entry_name",
+        "services_catalogue_entry",
+        ["tenant_id", "name", "id"],
+    )
+    op.create_index(
+        "ix_services_catalogue_entry_created",
+        "services_catalogue_entry",
+        ["tenant_id", "created_at", "id"],
+    )
 
     # The tenancy itself is global: the app may read and add tenants, never remove them.
     rls.grant("core_tenant", "SELECT, INSERT, UPDATE")
@@ -160,9 +166,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TENANT_TABLES:
         rls.drop_tenant_table_policy(table)
-    with op.batch_alter_table("services_catalogue_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_services_catalogue_entry_name"))
-
+    op.drop_index("ix_services_catalogue_entry_created", "services_catalogue_entry")
+    op.drop_index("ix_services_catalogue_entry_name", "services_catalogue_entry")
     op.drop_table("services_catalogue_entry")
     with op.batch_alter_table("core_outbox_message", schema=None) as batch_op:
         batch_op.drop_index("ix_core_outbox_message_due")
