@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from importlib.metadata import version as package_version
+from typing import cast
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from audit import public as audit_public
 from audit.api import router as audit_router
@@ -14,6 +16,8 @@ from core.api.middleware import HttpConventions
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
 from core.identity.events import CredentialRefused
+from core.identity.scim.api import router as scim_tokens_router
+from core.identity.scim.app import ScimApp
 from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
@@ -51,10 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(keys_router)
     app.include_router(sessions_router)
     app.include_router(reviews_router)
+    app.include_router(scim_tokens_router)
     app.include_router(signin_router)
     app.include_router(ops.router)
     app.include_router(web.router)
     web.mount_static(app)
+    app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)
     openapi.install(
         app,

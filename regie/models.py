@@ -10,6 +10,7 @@ from core.identity.models import (
     LoginAttempt,
     WebSession,
 )
+from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, ScimUser
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
@@ -26,6 +27,10 @@ __all__ = [
     "IdempotencyRecord",
     "LoginAttempt",
     "OutboxMessage",
+    "ScimCredential",
+    "ScimGroup",
+    "ScimMember",
+    "ScimUser",
     "Tenant",
     "WebSession",
 ]

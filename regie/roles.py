@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
+from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
 
 
@@ -14,6 +15,7 @@ def wire() -> None:
     allow(grants.MANAGE, Role.client_admin, Role.supplier_admin)
     allow(grants.SUPPLIER_GRANTS, Role.supplier_admin)
     allow(keys.MANAGE_KEYS, Role.client_admin, Role.supplier_admin)
+    allow(scim.MANAGE, Role.client_admin, Role.supplier_admin)
     allow(sessions.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
     allow(reviews.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
     allow(reviews.DECIDE, *Role)  # any signed-in person may be named reviewer

@@ -24,6 +24,7 @@ from core.identity.events import CredentialRefused
 from core.identity.grants import active_roles
 from core.identity.permissions import Principal
 from core.identity.roles import permissions_for
+from core.identity.scim import directory
 from core.identity.service import PREFIX, authenticate_api_key, cached_api_key
 from core.settings import get_settings
 from core.tenancy import Tenant, TenantStatus
@@ -103,13 +104,12 @@ def principal_for(
     app_roles: frozenset[str],
     kind: str,
 ) -> Principal:
-    """Roles granted in `tenant`, plus the app roles when acting in the home tenant."""
-    roles: set[str] = set()
-    if tid is not None:
-        with unit_of_work(tenant.id, read_only=True) as session:
-            roles = set(active_roles(session, tid=tid, oid=oid))
+    """Roles granted in `tenant`, plus the app roles when acting in the home tenant.
+
+    A user whom SCIM provisioning deactivated holds nothing, app roles included."""
+    active, roles = _granted_roles(tenant, home=home, tid=tid, oid=oid)
     if tenant.id == home.id:
-        roles |= app_roles  # app roles assigned in the tenant's own directory
+        roles |= app_roles if active else set()  # app roles of the tenant's own directory
     elif not roles:
         raise Forbidden(NO_ACCESS)
     return Principal(
@@ -121,6 +121,25 @@ def principal_for(
         roles=frozenset(roles),
         directory_id=tid,
     )
+
+
+def _granted_roles(
+    tenant: Tenant, *, home: Tenant, tid: uuid.UUID | None, oid: uuid.UUID
+) -> tuple[bool, set[str]]:
+    """Whether the user is active, and the roles held in `tenant` directly or through groups.
+
+    Provisioning data lives in the home tenant (the user's own directory); grants live in the
+    tenant acted in, which for supplier staff is a client's."""
+    if tid is None:
+        return True, set()
+    with unit_of_work(home.id, read_only=True) as session:
+        standing = directory.standing(session, tid=tid, oid=oid)
+        if not standing.active:
+            return False, set()
+        if tenant.id == home.id:
+            return True, set(active_roles(session, tid=tid, oid=oid, groups=standing.groups))
+    with unit_of_work(tenant.id, read_only=True) as session:
+        return True, set(active_roles(session, tid=tid, oid=oid, groups=standing.groups))
 
 
 class InsufficientClaims(Unauthenticated):

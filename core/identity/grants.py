@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Forbidden, NotFound
@@ -19,12 +20,22 @@ SUPPLIER_GRANTS = declare(
 )
 
 
-def active_roles(session: Session, *, tid: uuid.UUID, oid: uuid.UUID) -> frozenset[str]:
-    """Roles granted in the session's tenant to the user (tid, oid), not revoked."""
+def active_roles(
+    session: Session,
+    *,
+    tid: uuid.UUID,
+    oid: uuid.UUID,
+    groups: frozenset[uuid.UUID] = frozenset(),
+) -> frozenset[str]:
+    """Roles granted in the session's tenant, not revoked, to the user (tid, oid) or to one of
+    `groups`: the object ids, in the same directory, of the groups SCIM says the user is in."""
+    to_user = and_(col(Grant.subject_kind) == SubjectKind.user, col(Grant.subject_oid) == oid)
+    to_groups = and_(
+        col(Grant.subject_kind) == SubjectKind.group, col(Grant.subject_oid).in_(groups)
+    )
     stmt = select(Grant.role).where(
-        Grant.subject_kind == SubjectKind.user,
         Grant.subject_tid == tid,
-        Grant.subject_oid == oid,
+        or_(to_user, to_groups) if groups else to_user,
         col(Grant.revoked_at).is_(None),
     )
     return frozenset(str(role) for role in session.exec(stmt))
