@@ -13,7 +13,7 @@ from core.api import openapi, problems
 from core.api.middleware import HttpConventions
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
-from core.identity.events import CredentialRefused
+from core.identity.events import CredentialRefused, SessionChanged
 from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_tracing("regie-api", settings.otlp_endpoint)
     audit_public.install()
     events.subscribe(CredentialRefused, audit_public.record_refused_credential)
+    events.subscribe(SessionChanged, audit_public.record_session_change)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,

@@ -52,6 +52,7 @@ class Grant(GrantFacts, TenantScoped, table=True):
 
     __tablename__ = "core_grant"
     __table_args__ = (Index("ix_core_grant_subject", "tenant_id", "subject_tid", "subject_oid"),)
+    __audited__ = True  # grants and revocations are security events in the audit log
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
