@@ -1,5 +1,6 @@
 """Capture at flush: every insert, update and delete of an audited table becomes an entry in
-the same transaction. A failure here fails the flush, so no change commits without its entry.
+the same transaction. Changes are described at each flush and sequenced just before commit;
+a failure in either fails the transaction, so no change commits without its entry.
 """
 
 from __future__ import annotations
@@ -25,20 +26,32 @@ from core.types import utcnow
 MASK = "********"
 
 
+_DRAFTS = "audit_drafts"
+_EVENTS = (
+    ("after_flush", "_after_flush"),
+    ("before_commit", "_before_commit"),
+    ("after_rollback", "_discard"),
+)
+
+
 def install() -> None:
-    """Listen on every session (idempotent); wired by the app factory and the worker."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    """Listen on every session (idempotent); wired by the app factory, worker and CLI."""
+    for name, fn in _EVENTS:
+        if not event.contains(Session, name, globals()[fn]):
+            event.listen(Session, name, globals()[fn])
 
 
 def uninstall() -> None:
-    if event.contains(Session, "after_flush", _after_flush):
-        event.remove(Session, "after_flush", _after_flush)
+    for name, fn in _EVENTS:
+        if event.contains(Session, name, globals()[fn]):
+            event.remove(Session, name, globals()[fn])
 
 
 def _after_flush(session: Session, _flush_context: Any) -> None:
-    # History and the new/dirty/deleted sets still describe this flush here.
-    drafts: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    """Describe what this flush wrote, while history and new/dirty/deleted still show it."""
+    drafts: dict[uuid.UUID, list[dict[str, Any]]] = session.info.setdefault(
+        _DRAFTS, defaultdict(list)
+    )
     for action, objects in (
         ("create", session.new),
         ("update", session.dirty),
@@ -49,8 +62,23 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
                 draft = describe(session, obj, action)
                 if draft is not None:
                     drafts[obj.tenant_id].append(draft)
-    for tenant_id, items in drafts.items():
-        sequencer.append(session.connection(), tenant_id, items)
+
+
+def _before_commit(session: Session) -> None:
+    """Sequence the transaction's entries just before it commits.
+
+    Still the same transaction, so a failure here fails the commit; and the tenant's head
+    row is locked only for the last moments of the transaction, not from its first flush,
+    which keeps one tenant's writers from queueing behind each other's request handling."""
+    session.flush()
+    drafts = session.info.pop(_DRAFTS, None)
+    for tenant_id, items in (drafts or {}).items():
+        if items:
+            sequencer.append(session.connection(), tenant_id, items)
+
+
+def _discard(session: Session) -> None:
+    session.info.pop(_DRAFTS, None)
 
 
 def describe(session: Session, obj: Any, action: str) -> dict[str, Any] | None:

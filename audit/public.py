@@ -10,10 +10,16 @@ from sqlmodel import Session, col, select
 from audit import sequencer
 from audit.capture import base_body, install, uninstall
 from core.db import unit_of_work
-from core.identity.events import CredentialRefused
+from core.identity.events import CredentialRefused, SessionChanged
 from core.tenancy import Tenant
 
-__all__ = ["install", "record_refused_credential", "record_security_event", "uninstall"]
+__all__ = [
+    "install",
+    "record_refused_credential",
+    "record_security_event",
+    "record_session_change",
+    "uninstall",
+]
 
 
 def record_security_event(
@@ -49,3 +55,15 @@ def _tenant_of(session: Session, event: CredentialRefused) -> uuid.UUID | None:
     else:
         return None
     return session.exec(stmt).first()
+
+
+def record_session_change(event: SessionChanged) -> None:
+    """Listener for sign-in, sign-out and ended sessions, in the session's own transaction."""
+    detail = {"sessionId": str(event.session_id), "userOid": str(event.user_oid)}
+    if event.user_tid is not None:
+        detail["userTid"] = str(event.user_tid)
+    if event.reason:
+        detail["reason"] = event.reason
+    record_security_event(
+        event.session, kind=f"session.{event.change}", tenant_id=event.tenant_id, detail=detail
+    )

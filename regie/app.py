@@ -15,7 +15,7 @@ from core.api import openapi, problems
 from core.api.middleware import HttpConventions
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
-from core.identity.events import CredentialRefused
+from core.identity.events import CredentialRefused, SessionChanged
 from core.identity.scim.api import router as scim_tokens_router
 from core.identity.scim.app import ScimApp
 from core.identity.signin import router as signin_router
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_tracing("regie-api", settings.otlp_endpoint)
     audit_public.install()
     events.subscribe(CredentialRefused, audit_public.record_refused_credential)
+    events.subscribe(SessionChanged, audit_public.record_session_change)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,

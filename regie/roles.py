@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit import permissions as audit
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
@@ -19,3 +20,5 @@ def wire() -> None:
     allow(sessions.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
     allow(reviews.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
     allow(reviews.DECIDE, *Role)  # any signed-in person may be named reviewer
+    allow(audit.READ, Role.security_officer, Role.auditor)
+    allow(audit.MANAGE, Role.security_officer)

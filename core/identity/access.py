@@ -25,7 +25,12 @@ from core.identity.grants import active_roles
 from core.identity.permissions import Principal
 from core.identity.roles import permissions_for
 from core.identity.scim import directory
-from core.identity.service import PREFIX, authenticate_api_key, cached_api_key
+from core.identity.service import (
+    PREFIX,
+    authenticate_api_key,
+    cached_api_key,
+    tenant_of_key,
+)
 from core.settings import get_settings
 from core.tenancy import Tenant, TenantStatus
 
@@ -36,6 +41,7 @@ NO_ACCESS = "No access to the requested tenant."
 
 def authenticate(token: str, *, target: str | None, client_address: str | None) -> Principal:
     """The principal for `token` acting in tenant `target` (a slug; default: its own)."""
+    is_key = token.startswith(PREFIX + "_")
     try:
         if token.startswith(PREFIX + "_"):
             principal = authenticate_api_key(token)
@@ -48,9 +54,9 @@ def authenticate(token: str, *, target: str | None, client_address: str | None) 
         events.publish(
             CredentialRefused(
                 reason=getattr(exc, "reason", exc.detail),
-                kind="api_key" if token.startswith(PREFIX + "_") else "token",
-                tenant_id=None,
-                directory_id=_safe_tid(token),
+                kind="api_key" if is_key else "token",
+                tenant_id=tenant_of_key(token) if is_key else None,
+                directory_id=None if is_key else _safe_tid(token),
                 client_address=client_address,
             )
         )

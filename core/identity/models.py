@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from core.identity.roles import Role
 from core.ids import new_id
@@ -35,13 +35,9 @@ class SubjectKind(enum.StrEnum):
     group = "group"
 
 
-class Grant(TenantScoped, table=True):
-    """A role in this tenant for a user or group of an Entra directory, keyed by object id."""
+class GrantFacts(SQLModel):
+    """Who holds which role, granted by whom and when: a grant, and a review's copy of one."""
 
-    __tablename__ = "core_grant"
-    __table_args__ = (Index("ix_core_grant_subject", "tenant_id", "subject_tid", "subject_oid"),)
-
-    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     subject_kind: SubjectKind = Field(sa_type=enum_type(SubjectKind))
     subject_tid: uuid.UUID
     subject_oid: uuid.UUID
@@ -49,6 +45,16 @@ class Grant(TenantScoped, table=True):
     role: Role = Field(sa_type=enum_type(Role, length=40))
     granted_by: str = Field(max_length=200)
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Grant(GrantFacts, TenantScoped, table=True):
+    """A role in this tenant for a user or group of an Entra directory, keyed by object id."""
+
+    __tablename__ = "core_grant"
+    __table_args__ = (Index("ix_core_grant_subject", "tenant_id", "subject_tid", "subject_oid"),)
+    __audited__ = True  # grants and revocations are security events in the audit log
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_by: str | None = Field(default=None, max_length=200)
 
@@ -109,7 +115,7 @@ class AccessReview(TenantScoped, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class AccessReviewItem(TenantScoped, table=True):
+class AccessReviewItem(GrantFacts, TenantScoped, table=True):
     """One grant as it stood when the review started, and the reviewer's decision on it."""
 
     __tablename__ = "core_access_review_item"
@@ -124,13 +130,6 @@ class AccessReviewItem(TenantScoped, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     review_id: uuid.UUID
     grant_id: uuid.UUID
-    subject_kind: SubjectKind = Field(sa_type=enum_type(SubjectKind))
-    subject_tid: uuid.UUID
-    subject_oid: uuid.UUID
-    subject_name: str = Field(default="", max_length=200)
-    role: Role = Field(sa_type=enum_type(Role, length=40))
-    granted_by: str = Field(max_length=200)
-    granted_at: datetime = Field(sa_type=UTCDateTime)
     last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision: ReviewDecision = Field(
         default=ReviewDecision.pending, sa_type=enum_type(ReviewDecision)

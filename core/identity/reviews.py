@@ -20,6 +20,7 @@ from core.identity.models import (
     AccessReview,
     AccessReviewItem,
     Grant,
+    GrantFacts,
     ReviewDecision,
     WebSession,
 )
@@ -56,20 +57,12 @@ def start_review(
     session.flush()
     active = select(Grant).where(col(Grant.revoked_at).is_(None))
     for grant in session.exec(active.order_by(col(Grant.granted_at))):
-        session.add(
-            AccessReviewItem(
-                review_id=review.id,
-                grant_id=grant.id,
-                subject_kind=grant.subject_kind,
-                subject_tid=grant.subject_tid,
-                subject_oid=grant.subject_oid,
-                subject_name=grant.subject_name,
-                role=grant.role,
-                granted_by=grant.granted_by,
-                granted_at=grant.granted_at,
-                last_sign_in_at=_last_sign_in(session, grant.subject_tid, grant.subject_oid),
-            )
+        facts = {name: getattr(grant, name) for name in GrantFacts.model_fields}
+        last = _last_sign_in(session, grant.subject_tid, grant.subject_oid)
+        item = AccessReviewItem(
+            review_id=review.id, grant_id=grant.id, last_sign_in_at=last, **facts
         )
+        session.add(item)
     session.flush()
     return review
 

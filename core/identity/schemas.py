@@ -22,8 +22,9 @@ class GrantCreate(ApiModel):
     role: Role
 
 
-class GrantPublic(ApiModel):
-    id: uuid.UUID
+class _GrantFacts(ApiModel):
+    """Who holds which role, granted by whom and when: shared by grants and review items."""
+
     subject_kind: SubjectKind
     subject_tid: uuid.UUID
     subject_oid: uuid.UUID
@@ -31,6 +32,10 @@ class GrantPublic(ApiModel):
     role: Role
     granted_by: str
     granted_at: datetime
+
+
+class GrantPublic(_GrantFacts):
+    id: uuid.UUID
     revoked_at: datetime | None
     revoked_by: str | None
 
@@ -102,16 +107,9 @@ class AccessReviewPublic(ApiModel):
     overdue: bool = False
 
 
-class AccessReviewItemPublic(ApiModel):
+class AccessReviewItemPublic(_GrantFacts):
     id: uuid.UUID
     grant_id: uuid.UUID
-    subject_kind: SubjectKind
-    subject_tid: uuid.UUID
-    subject_oid: uuid.UUID
-    subject_name: str
-    role: Role
-    granted_by: str
-    granted_at: datetime
     last_sign_in_at: datetime | None
     decision: ReviewDecision
     decided_at: datetime | None

@@ -92,6 +92,14 @@ def revoke_api_key(session: Session, actor: Principal, *, key_id: uuid.UUID) -> 
     return key
 
 
+def tenant_of_key(token: str) -> uuid.UUID | None:
+    """The tenant an API key claims to belong to (unverified; to file a refusal under it)."""
+    try:
+        return _parse(token)[0]
+    except Unauthenticated:
+        return None
+
+
 def _parse(token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
     try:
         prefix, tenant_hex, key_hex, secret = token.split("_", 3)

@@ -16,9 +16,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core import events
 from core.db import unit_of_work
 from core.errors import Forbidden, NotFound
 from core.identity.access import principal_for
+from core.identity.events import SessionChanged
 from core.identity.models import WebSession
 from core.identity.permissions import Principal, declare
 from core.tenancy import Tenant, TenantStatus
@@ -47,7 +49,22 @@ def open_session(session: Session, tenant: Tenant, **fields: Any) -> tuple[WebSe
     )
     session.add(web)
     session.flush()
+    _announce(session, web, "signed-in")
     return web, f"{tenant.id.hex}.{web.id.hex}.{secret}"
+
+
+def _announce(session: Session, web: WebSession, change: str) -> None:
+    events.publish(
+        SessionChanged(
+            session=session,
+            tenant_id=web.tenant_id,
+            session_id=web.id,
+            user_tid=web.user_tid,
+            user_oid=web.user_oid,
+            change=change,
+            reason=web.ended_reason,
+        )
+    )
 
 
 def resolve(cookie: str) -> tuple[WebSession, Principal] | None:
@@ -60,7 +77,7 @@ def resolve(cookie: str) -> tuple[WebSession, Principal] | None:
     with unit_of_work(tenant_id) as session:
         tenant = session.exec(select(Tenant).where(Tenant.id == tenant_id)).first()
         web = session.exec(select(WebSession).where(WebSession.id == session_id)).first()
-        if tenant is None or web is None or not _alive(tenant, web, secret):
+        if tenant is None or web is None or not _alive(session, tenant, web, secret):
             return None
         now = utcnow()
         if now - web.last_seen_at > _TOUCH_EVERY:
@@ -76,7 +93,7 @@ def resolve(cookie: str) -> tuple[WebSession, Principal] | None:
     return web, principal
 
 
-def _alive(tenant: Tenant, web: WebSession, secret: str) -> bool:
+def _alive(session: Session, tenant: Tenant, web: WebSession, secret: str) -> bool:
     if not hmac.compare_digest(web.secret_hash, _digest(secret)):
         return False
     if web.ended_at is not None or tenant.status != TenantStatus.active:
@@ -85,6 +102,7 @@ def _alive(tenant: Tenant, web: WebSession, secret: str) -> bool:
     idle_limit = web.last_seen_at + timedelta(minutes=tenant.session_idle_minutes)
     if now >= web.expires_at or now >= idle_limit:
         web.ended_at, web.ended_reason = now, "expired"
+        _announce(session, web, "expired")
         return False
     return True
 
@@ -95,6 +113,7 @@ def end_session(session: Session, *, session_id: uuid.UUID, reason: str) -> WebS
         raise NotFound("No such session.")
     if web.ended_at is None:
         web.ended_at, web.ended_reason = utcnow(), reason
+        _announce(session, web, "signed-out" if reason == "signed out" else "ended")
     return web
 
 

@@ -19,10 +19,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
+from core import events
 from core.db import unit_of_work
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from core.identity import sessions, tokens
 from core.identity.access import tenant_by_slug
+from core.identity.events import CredentialRefused
 from core.identity.models import LoginAttempt
 from core.settings import get_settings
 from core.tenancy import Tenant, TenantStatus
@@ -82,7 +84,33 @@ def callback(
     request: Request, state: str, code: str | None = None, error: str | None = None
 ) -> Response:
     """Finish the sign-in: one use of the attempt, the code exchanged, the ID token checked."""
-    tenant_id, attempt = _take_attempt(state)
+    tenant_id = _tenant_of_state(state)
+    try:
+        return _finish_sign_in(request, tenant_id, state, code, error)
+    except (Unauthenticated, Forbidden) as exc:
+        events.publish(
+            CredentialRefused(
+                reason=exc.detail,
+                kind="sign-in",
+                tenant_id=tenant_id,
+                directory_id=None,
+                client_address=request.client.host if request.client else None,
+            )
+        )
+        raise
+
+
+def _tenant_of_state(state: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(hex=state.split(".", 1)[0])
+    except ValueError:
+        raise InvalidInput("Unknown sign-in state.") from None
+
+
+def _finish_sign_in(
+    request: Request, tenant_id: uuid.UUID, state: str, code: str | None, error: str | None
+) -> Response:
+    attempt = _take_attempt(tenant_id, state)
     if error or not code:
         raise Forbidden(f"The sign-in was not completed ({error or 'no code'}).")
     with unit_of_work(None, read_only=True) as session:
@@ -106,18 +134,14 @@ def callback(
     return _start(request, tenant, claims=claims, id_token=str(token["id_token"]))
 
 
-def _take_attempt(state: str) -> tuple[uuid.UUID, LoginAttempt]:
-    try:
-        tenant_id = uuid.UUID(hex=state.split(".", 1)[0])
-    except ValueError:
-        raise InvalidInput("Unknown sign-in state.") from None
+def _take_attempt(tenant_id: uuid.UUID, state: str) -> LoginAttempt:
     with unit_of_work(tenant_id) as session:
         attempt = session.exec(select(LoginAttempt).where(LoginAttempt.state == state)).first()
         if attempt is not None:
             session.delete(attempt)  # single use, even when what follows fails
     if attempt is None or utcnow() - attempt.created_at > ATTEMPT_LIFETIME:
         raise Forbidden("This sign-in link is unknown or expired; start again.")
-    return tenant_id, attempt
+    return attempt
 
 
 def _start(

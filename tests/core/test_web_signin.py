@@ -192,3 +192,14 @@ def test_a_user_cannot_end_someone_elses_session(app, idp, tenant) -> None:
     r = anna.post(f"/account/sessions/{theirs.id}/end", data={"csrf": csrf_of(page.text)})
     assert r.status_code == 404
     assert "Signed in as Bram" in bram.get("/?lang=en").text
+
+
+def test_sign_in_sign_out_and_failed_sign_in_are_security_events(browser, idp, tenant) -> None:
+    from tests.audit.helpers import records
+
+    back, _done = sign_in(browser, idp, tenant)
+    page = browser.get("/?lang=en")
+    browser.post("/sign-out", data={"csrf": csrf_of(page.text)})
+    browser.get(_local(back))  # a replayed callback: a failed sign-in
+    kinds = [r["event"]["kind"] for r in records(tenant.id, "security_event")]
+    assert kinds == ["session.signed-in", "session.signed-out", "credential.refused"]

@@ -43,6 +43,9 @@ def standing(session: Session, *, tid: uuid.UUID, oid: uuid.UUID) -> Standing:
 
 def end_sessions(session: Session, user: ScimUser) -> None:
     """End the user's web sessions in this tenant at once."""
+    # sessions imports access, which imports this module: resolve it when first needed.
+    from core.identity import sessions
+
     if user.object_id is None:
         return
     live = select(WebSession).where(
@@ -50,9 +53,8 @@ def end_sessions(session: Session, user: ScimUser) -> None:
         WebSession.user_oid == user.object_id,
         col(WebSession.ended_at).is_(None),
     )
-    now = utcnow()
     for web in session.exec(live):
-        web.ended_at, web.ended_reason = now, DEPROVISIONED
+        sessions.end_session(session, session_id=web.id, reason=DEPROVISIONED)
 
 
 def revoke_user_grants(session: Session, user: ScimUser) -> None:

@@ -89,3 +89,5 @@ class ScimMember(TenantScoped, table=True):
 
     group_id: uuid.UUID = Field(primary_key=True)
     user_id: uuid.UUID = Field(primary_key=True)
+    # The label the directory sent for the member; returned as sent (RFC 7643 §4.2 'display').
+    display: str | None = Field(default=None, max_length=300)

@@ -158,14 +158,17 @@ class SqlStorage(ScimStorage):
         row.document = _document(group, members=None)
         self.session.add(row)
         self.session.flush()
-        wanted = {self._member_id(m.value) for m in group.members or []}
+        wanted = {self._member_id(m.value): m.display for m in group.members or []}
         held = self.session.exec(select(ScimMember).where(ScimMember.group_id == row.id))
         for member in held:
             if member.user_id in wanted:
-                wanted.discard(member.user_id)
+                member.display = wanted.pop(member.user_id)
             else:
                 self.session.delete(member)
-        self.session.add_all(ScimMember(group_id=row.id, user_id=uid) for uid in wanted)
+        self.session.add_all(
+            ScimMember(group_id=row.id, user_id=uid, display=display)
+            for uid, display in wanted.items()
+        )
 
     def _member_id(self, value: str | None) -> uuid.UUID:
         """Members are users provisioned in this tenant (nested groups are not supported)."""
@@ -191,14 +194,14 @@ class SqlStorage(ScimStorage):
 
     def _members(self, group: ScimGroup) -> list[dict[str, str]]:
         stmt = (
-            select(ScimUser.id, ScimUser.user_name)
+            select(ScimUser.id, ScimUser.user_name, ScimMember.display)
             .join(ScimMember, col(ScimMember.user_id) == col(ScimUser.id))
             .where(ScimMember.group_id == group.id)
             .order_by(col(ScimUser.user_name))
         )
         return [
-            {"value": str(uid), "$ref": f"Users/{uid}", "type": "User", "display": name}
-            for uid, name in self.session.exec(stmt)
+            {"value": str(uid), "$ref": f"Users/{uid}", "type": "User", "display": shown or name}
+            for uid, name, shown in self.session.exec(stmt)
         ]
 
 

@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("group_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("display", sa.String(length=300), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "group_id"],
             ["core_scim_group.tenant_id", "core_scim_group.id"],

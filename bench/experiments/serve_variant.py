@@ -1,0 +1,73 @@
+"""What-if server for the benchmark: `regie serve` with one thing changed, app code untouched.
+
+    .venv/bin/python bench/run_foundation.py --variant no-otel --workers 1
+
+Each variant patches the app at import time, in this process only, to measure what a change
+would buy before anyone makes it in the app. Variants (comma-separated to combine):
+    baseline   nothing changed (checks this launcher matches `regie serve`)
+    no-otel    skip regie.app._instrument (OpenTelemetry ASGI + SQLAlchemy instrumentation)
+    pool32     SQLAlchemy pool_size=32, max_overflow=8 instead of 10/10 (no connection churn
+               with 32 concurrent requests)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+
+VARIANTS = {"baseline", "no-otel", "pool32"}
+
+
+def apply(variants: set[str]) -> None:
+    unknown = variants - VARIANTS
+    if unknown:
+        raise SystemExit(f"unknown variant(s): {', '.join(sorted(unknown))}")
+    if "pool32" in variants:
+        import core.db as db
+        from core.settings import get_settings
+
+        @lru_cache
+        def get_engine():  # type: ignore[no-untyped-def]
+            return db.make_engine(get_settings().database_url, pool_size=32, max_overflow=8)
+
+        db.get_engine = get_engine
+    if "no-otel" in variants:
+        import regie.app
+
+        regie.app._instrument = lambda app: None
+
+
+if __name__ != "__main__":  # imported by uvicorn (in each worker): patch, then build the app
+    apply(set(filter(None, os.environ.get("BENCH_VARIANT", "baseline").split(","))))
+    from regie.asgi import app  # noqa: F401  (after the patches)
+
+
+def main() -> None:
+    import argparse
+
+    import uvicorn
+
+    p = argparse.ArgumentParser()
+    p.add_argument("variant")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--workers", type=int, default=1)
+    a = p.parse_args()
+    apply(set(a.variant.split(",")))  # validate early
+    os.environ["BENCH_VARIANT"] = a.variant  # uvicorn (and each worker) imports this module
+    # Same options as regie.cli.serve.
+    uvicorn.run(
+        "serve_variant:app",
+        host=a.host,
+        port=a.port,
+        workers=a.workers,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        app_dir=os.path.dirname(os.path.abspath(__file__)),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
