@@ -59,6 +59,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=5, help="warm-up seconds per scenario")
     p.add_argument("--regie", default=str(ROOT / ".venv" / "bin" / "regie"))
     p.add_argument("--wrk", default=shutil.which("wrk") or _install_wrk())
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        default=DATA / "token",
+        help="Bearer credential to load with (default: the dataset's API key)",
+    )
     p.add_argument("--profile", metavar="PY_SPY", help="profile GET by id with this py-spy")
     p.add_argument("--profile-scenario", choices=["get", "list"], default="get")
     p.add_argument("--variant", help="what-if server, see bench/experiments/serve_variant.py")
@@ -297,7 +303,7 @@ def _install_wrk() -> str:
 def wrk(args: argparse.Namespace, seconds: int, path: str, ids: bool) -> dict:
     env = dict(
         os.environ,
-        BENCH_TOKEN_FILE=str(DATA / "token"),
+        BENCH_TOKEN_FILE=str(args.token_file),
         BENCH_PATH=path,
         BENCH_IDS_FILE=str(DATA / "ids.txt") if ids else "",
     )
@@ -507,7 +513,7 @@ def main() -> int:
         + (f" + {len(dirty)} uncommitted file(s)" if dirty else ""),
         flush=True,
     )
-    token_file, ids_file = DATA / "token", DATA / "ids.txt"
+    token_file, ids_file = args.token_file, DATA / "ids.txt"
     if not token_file.exists() or not ids_file.exists():
         raise SystemExit("no dataset: run .venv/bin/python bench/dataset.py first")
     token = token_file.read_text().strip()
