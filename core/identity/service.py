@@ -1,15 +1,7 @@
-"""Issue, check and revoke API keys.
-
-A key reads `rgk_<tenant hex>_<key hex>_<secret>`: the tenant part lets the lookup run inside
-that tenant's row-level-security scope; only a SHA-256 of the secret is stored (the secret has
-256 bits of entropy, so a slow hash adds nothing).
-"""
+"""Issue, check and revoke API keys (`rgk_...`, see bearer_secrets for their form)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import threading
 import time
 import uuid
@@ -19,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from core.db import unit_of_work
 from core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from core.identity import bearer_secrets
 from core.identity.models import ApiKey
 from core.identity.permissions import DECLARED, Principal, declare
 from core.tenancy import Tenant, TenantStatus
@@ -32,10 +25,6 @@ _cache: dict[str, tuple[float, Principal]] = {}
 _cache_lock = threading.Lock()
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_api_key(
     session: Session,
     *,
@@ -47,16 +36,16 @@ def create_api_key(
     unknown = sorted(set(permissions) - set(DECLARED))
     if unknown:
         raise InvalidInput(f"Unknown permission(s): {', '.join(unknown)}")
-    secret = secrets.token_urlsafe(32)
+    secret, secret_hash = bearer_secrets.new_secret()
     key = ApiKey(
         name=name,
-        secret_hash=_digest(secret),
+        secret_hash=secret_hash,
         permissions=sorted(set(permissions)),
         expires_at=expires_at,
     )
     session.add(key)
     session.flush()
-    return key, f"{PREFIX}_{key.tenant_id.hex}_{key.id.hex}_{secret}"
+    return key, bearer_secrets.compose(PREFIX, key.tenant_id, key.id, secret)
 
 
 def issue_api_key(
@@ -101,24 +90,18 @@ def tenant_of_key(token: str) -> uuid.UUID | None:
 
 
 def _parse(token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
-    try:
-        prefix, tenant_hex, key_hex, secret = token.split("_", 3)
-        if prefix != PREFIX or not secret:
-            raise ValueError
-        return uuid.UUID(hex=tenant_hex), uuid.UUID(hex=key_hex), secret
-    except ValueError:
-        raise Unauthenticated("The bearer token is not a Regie API key.") from None
+    return bearer_secrets.parse(token, PREFIX, "Regie API key")
 
 
 def cached_api_key(token: str) -> Principal | None:
     """The principal of a key validated in the last few seconds, without touching the database."""
-    hit = _cache.get(_digest(token))
+    hit = _cache.get(bearer_secrets.digest(token))
     return hit[1] if hit and hit[0] > time.monotonic() else None
 
 
 def authenticate_api_key(token: str) -> Principal:
     """Resolve a bearer API key to its principal, or raise Unauthenticated."""
-    cache_key = _digest(token)
+    cache_key = bearer_secrets.digest(token)
     now = time.monotonic()
     hit = _cache.get(cache_key)
     if hit and hit[0] > now:
@@ -137,7 +120,7 @@ def _check(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: st
     key = session.get(ApiKey, (tenant_id, key_id))
     if tenant is None or key is None or tenant.status != TenantStatus.active:
         raise refused
-    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+    if not bearer_secrets.matches(key.secret_hash, secret):
         raise refused
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):

@@ -6,9 +6,6 @@ run inside that tenant's row-level-security scope; only a SHA-256 of the secret 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -16,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from core.db import unit_of_work
 from core.errors import NotFound, Unauthenticated
+from core.identity import bearer_secrets
 from core.identity.permissions import Principal, declare
 from core.identity.scim.models import ScimCredential
 from core.tenancy import Tenant, TenantStatus
@@ -26,18 +24,14 @@ MANAGE = declare("identity.scim:manage", "Issue, list and revoke SCIM provisioni
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def issue(session: Session, actor: Principal, *, name: str) -> tuple[ScimCredential, str]:
     """Create a secret in the actor's tenant; returns the row and the token, shown only once."""
     actor.require(MANAGE)
-    secret = secrets.token_urlsafe(32)
-    credential = ScimCredential(name=name, secret_hash=_digest(secret))
+    secret, secret_hash = bearer_secrets.new_secret()
+    credential = ScimCredential(name=name, secret_hash=secret_hash)
     session.add(credential)
     session.flush()
-    return credential, f"{PREFIX}_{credential.tenant_id.hex}_{credential.id.hex}_{secret}"
+    return credential, bearer_secrets.compose(PREFIX, credential.tenant_id, credential.id, secret)
 
 
 def list_credentials(session: Session, actor: Principal) -> list[ScimCredential]:
@@ -58,13 +52,7 @@ def revoke(session: Session, actor: Principal, *, credential_id: uuid.UUID) -> S
 
 
 def _parse(token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
-    try:
-        prefix, tenant_hex, credential_hex, secret = token.split("_", 3)
-        if prefix != PREFIX or not secret:
-            raise ValueError
-        return uuid.UUID(hex=tenant_hex), uuid.UUID(hex=credential_hex), secret
-    except ValueError:
-        raise Unauthenticated("The bearer token is not a Regie SCIM token.") from None
+    return bearer_secrets.parse(token, PREFIX, "Regie SCIM token")
 
 
 def authenticate(token: str) -> tuple[Tenant, uuid.UUID]:
@@ -78,7 +66,7 @@ def authenticate(token: str) -> tuple[Tenant, uuid.UUID]:
             raise refused
         if credential.revoked_at is not None:
             raise refused
-        if not hmac.compare_digest(credential.secret_hash, _digest(secret)):
+        if not bearer_secrets.matches(credential.secret_hash, secret):
             raise refused
         now = utcnow()
         if credential.last_used_at is None or now - credential.last_used_at > _TOUCH_EVERY:
