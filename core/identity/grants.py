@@ -76,7 +76,7 @@ def create_grant(
         subject_oid=subject_oid,
         subject_name=subject_name,
         role=role,
-        granted_by=_who(actor),
+        granted_by=actor.label,
     )
     session.add(grant)
     session.flush()
@@ -86,7 +86,7 @@ def create_grant(
 def revoke_grant(session: Session, actor: Principal, *, grant_id: uuid.UUID) -> Grant:
     """Revoke at once. A client's admin may revoke any grant, supplier staff's included."""
     actor.require(MANAGE)
-    return revoke(session, grant_id=grant_id, by=_who(actor))
+    return revoke(session, grant_id=grant_id, by=actor.label)
 
 
 def revoke(session: Session, *, grant_id: uuid.UUID, by: str) -> Grant:
@@ -108,7 +108,3 @@ def _check_grantable(session: Session, actor: Principal, role: Role) -> None:
         and not actor.can(SUPPLIER_GRANTS)
     ):
         raise Forbidden("Only the supplier's administrators grant supplier roles.")
-
-
-def _who(actor: Principal) -> str:
-    return f"{actor.kind}:{actor.actor_id}"

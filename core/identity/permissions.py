@@ -29,6 +29,11 @@ class Principal:
     # The Entra directory and object id of a person or app; None for API keys.
     directory_id: uuid.UUID | None = None
 
+    @property
+    def label(self) -> str:
+        """How records name this principal: `<kind>:<id>` (never a name or e-mail)."""
+        return f"{self.kind}:{self.actor_id}"
+
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 

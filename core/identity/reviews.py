@@ -51,7 +51,7 @@ def start_review(
         reviewer_oid=reviewer_oid,
         reviewer_name=reviewer_name,
         due_at=due_at,
-        started_by=f"{actor.kind}:{actor.actor_id}",
+        started_by=actor.label,
     )
     session.add(review)
     session.flush()

@@ -139,9 +139,7 @@ def list_user_sessions(
 def end_as_admin(session: Session, actor: Principal, *, session_id: uuid.UUID) -> WebSession:
     """For an administrator: end any session in this tenant, at once."""
     actor.require(MANAGE)
-    return end_session(
-        session, session_id=session_id, reason=f"ended by {actor.kind}:{actor.actor_id}"
-    )
+    return end_session(session, session_id=session_id, reason=f"ended by {actor.label}")
 
 
 def check_csrf(web: WebSession, submitted: str) -> None:
