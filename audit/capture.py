@@ -6,6 +6,7 @@ a failure in either fails the transaction, so no change commits without its entr
 from __future__ import annotations
 
 import enum
+import hashlib
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from sqlalchemy.orm import InstanceState
 from sqlmodel import Session
 
 from audit import sequencer
-from core.auditing import is_audited, masked_columns
+from core.auditing import digested_columns, is_audited, masked_columns
 from core.context import actor_var, client_var, processing_var
 from core.observability import request_id_var
 from core.settings import get_settings
@@ -129,6 +130,7 @@ def _changes(state: InstanceState[Any], action: str) -> dict[str, dict[str, Any]
     masked = set(masked_columns(cls)) | {
         f.split(".", 1)[1] for f in get_settings().audit_masked_fields if f.startswith(table + ".")
     }
+    digested = digested_columns(cls)
     out: dict[str, dict[str, Any]] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -142,8 +144,16 @@ def _changes(state: InstanceState[Any], action: str) -> dict[str, dict[str, Any]
                 (MASK if before is not None else None),
                 (MASK if after is not None else None),
             )
+        elif key in digested:
+            before, after = _digest(before), _digest(after)
         out[key] = {"before": _plain(before), "after": _plain(after)}
     return out
+
+
+def _digest(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
 
 
 def _before_after(state: InstanceState[Any], key: str, action: str) -> tuple[Any, Any]:

@@ -1,7 +1,10 @@
 """The audit marker: core declares which tables are audited, the audit domain records them.
 
 A table class sets `__audited__ = True` to have every insert, update and delete recorded, and
-may name columns in `__audit_masked__` whose values never reach the log (secrets, hashes).
+may name columns in `__audit_masked__` whose values never reach the log (secrets, hashes),
+and in `__audit_digested__` free-text columns recorded only as a SHA-256 digest: the log then
+proves what the text was without keeping it (tickets may hold personal data that is later
+redacted, and the log is immutable).
 Core knows nothing of how that happens; `audit/` installs the flush listener, wired at start
 by the composition root.
 """
@@ -15,3 +18,7 @@ def is_audited(cls: type) -> bool:
 
 def masked_columns(cls: type) -> frozenset[str]:
     return frozenset(getattr(cls, "__audit_masked__", ()))
+
+
+def digested_columns(cls: type) -> frozenset[str]:
+    return frozenset(getattr(cls, "__audit_digested__", ()))

@@ -23,6 +23,8 @@ from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from services.catalogue.api import router as catalogue_router
+from tickets.api import router as tickets_router
+from tickets.groups_api import router as ticket_groups_router
 
 API_VERSION = package_version("regie")
 UI_CSP = (
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(catalogue_router)
+    app.include_router(tickets_router)
+    app.include_router(ticket_groups_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)

@@ -14,16 +14,19 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from tickets.models import AssignmentGroup, GroupMember, Ticket, TicketEvent, TicketSettings
 
 __all__ = [
     "AccessReview",
     "AccessReviewItem",
     "ApiKey",
+    "AssignmentGroup",
     "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
     "CatalogueEntry",
     "Grant",
+    "GroupMember",
     "IdempotencyRecord",
     "LoginAttempt",
     "OutboxMessage",
@@ -32,5 +35,8 @@ __all__ = [
     "ScimMember",
     "ScimUser",
     "Tenant",
+    "Ticket",
+    "TicketEvent",
+    "TicketSettings",
     "WebSession",
 ]

@@ -8,6 +8,7 @@ from core.identity import service as keys
 from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
+from tickets import permissions as tickets
 
 
 def wire() -> None:
@@ -20,5 +21,11 @@ def wire() -> None:
     allow(sessions.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
     allow(reviews.MANAGE, Role.client_admin, Role.supplier_admin, Role.security_officer)
     allow(reviews.DECIDE, *Role)  # any signed-in person may be named reviewer
+    agents = (Role.agent_line_1, Role.agent_line_2, Role.agent_line_3, Role.problem_manager)
+    allow(tickets.REPORT, Role.reporter, Role.key_user, Role.product_owner, *agents)
+    allow(tickets.READ, Role.key_user, Role.product_owner, Role.kpi_viewer, Role.auditor, *agents)
+    allow(tickets.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
+    allow(tickets.WORK, *agents)
+    allow(tickets.CONFIGURE, Role.service_level_manager, Role.supplier_admin)
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)

@@ -70,6 +70,18 @@ def require(permission: str) -> Any:
     return Depends(check)
 
 
+def require_any(*permissions: str) -> Any:
+    """A dependency that demands at least one of `permissions` (the service narrows further)."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not any(principal.can(p) for p in permissions):
+            principal.require(permissions[0])
+        return principal
+
+    check.permission = " | ".join(permissions)  # type: ignore[attr-defined]
+    return Depends(check)
+
+
 async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
     """The request's unit of work. Opening it does no I/O; the commit runs in a thread."""
     session = new_session(principal.tenant_id, read_only=request.method in ("GET", "HEAD"))

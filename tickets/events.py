@@ -1,0 +1,18 @@
+"""What the tickets domain announces. Listeners run inside the announcing transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from tickets.models import Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class TicketEventRecorded:
+    """A history row was added (created, status, priority, assignment, ...)."""
+
+    session: Session
+    ticket: Ticket
+    event: TicketEvent

@@ -1,0 +1,210 @@
+"""All SQL of tickets. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.api.pagination import keyset
+from core.db import session_tenant
+from core.errors import InvalidInput
+from core.tenancy import Tenant
+from tickets.models import (
+    AssignmentGroup,
+    GroupMember,
+    Level,
+    Line,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketSettings,
+    TicketType,
+)
+
+SORTS: dict[str, Any] = {
+    "createdAt": Ticket.created_at,
+    "updatedAt": Ticket.updated_at,
+    "number": Ticket.number,
+    "priority": Ticket.priority,
+}
+_TIME_SORTS = {"createdAt", "updatedAt"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    number: str | None = None
+    type: TicketType | None = None
+    status: list[Status] | None = None
+    priority: Priority | None = None
+    impact: Level | None = None
+    group_id: uuid.UUID | None = None
+    line: Line | None = None
+    assignee_id: uuid.UUID | None = None
+    reporter_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None
+    problem_id: uuid.UUID | None = None
+    created_from: datetime | None = None
+    created_until: datetime | None = None
+    ids: list[uuid.UUID] | None = None
+
+
+def get(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def get_by_number(session: Session, number: str) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.number == number)).first()
+
+
+def page(
+    session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
+) -> list[Ticket]:
+    key = sort.lstrip("-")
+    stmt = _filtered(select(Ticket), filters)
+    typed_after = _typed_cursor(key, after) if after is not None else None
+    stmt = keyset(
+        stmt, SORTS[key], col(Ticket.id), descending=sort.startswith("-"), after=typed_after
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
+def _filtered(stmt: Any, f: Filters) -> Any:
+    equal = [
+        (Ticket.number, f.number),
+        (Ticket.type, f.type),
+        (Ticket.priority, f.priority),
+        (Ticket.impact, f.impact),
+        (Ticket.group_id, f.group_id),
+        (Ticket.line, f.line),
+        (Ticket.assignee_id, f.assignee_id),
+        (Ticket.reporter_id, f.reporter_id),
+        (Ticket.service_id, f.service_id),
+        (Ticket.ci_id, f.ci_id),
+        (Ticket.problem_id, f.problem_id),
+    ]
+    for column, value in equal:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.status:
+        stmt = stmt.where(col(Ticket.status).in_(f.status))
+    if f.created_from is not None:
+        stmt = stmt.where(Ticket.created_at >= f.created_from)
+    if f.created_until is not None:
+        stmt = stmt.where(Ticket.created_at < f.created_until)
+    if f.ids is not None:
+        stmt = stmt.where(col(Ticket.id).in_(f.ids))
+    return stmt
+
+
+def _typed_cursor(key: str, after: list[Any]) -> list[Any]:
+    try:
+        value = datetime.fromisoformat(after[0]) if key in _TIME_SORTS else str(after[0])
+        return [value, uuid.UUID(str(after[1]))]
+    except (ValueError, TypeError):
+        raise InvalidInput("The cursor does not belong to this sort order.") from None
+
+
+def cursor_values(ticket: Ticket, sort: str) -> list[Any]:
+    key = sort.lstrip("-")
+    value = getattr(ticket, SORTS[key].key)
+    return [value.isoformat() if key in _TIME_SORTS else str(value), str(ticket.id)]
+
+
+def events(session: Session, ticket_id: uuid.UUID) -> list[TicketEvent]:
+    stmt = (
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(col(TicketEvent.at), col(TicketEvent.id))
+    )
+    return list(session.exec(stmt))
+
+
+def last_status_before(session: Session, ticket_id: uuid.UUID, status: Status) -> Status | None:
+    """The status a ticket had before it last entered `status`."""
+    stmt = (
+        select(TicketEvent.from_value)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.to_value == status.value)
+        .where(TicketEvent.kind == "status")
+        .order_by(col(TicketEvent.at).desc(), col(TicketEvent.id).desc())
+    )
+    value = session.exec(stmt).first()
+    return Status(value) if value else None
+
+
+def settings(session: Session, *, create: bool = False) -> TicketSettings | None:
+    found = session.exec(select(TicketSettings)).first()
+    if found is None and create:
+        _create_settings(session)
+        found = session.exec(select(TicketSettings)).first()
+    return found
+
+
+def take_number(session: Session) -> str:
+    """The next ticket number of the session's tenant, e.g. SHN-000123. The settings row stays
+    locked until commit, so numbers are unique and never reused."""
+    stmt = (
+        update(TicketSettings)
+        .values(next_number=col(TicketSettings.next_number) + 1)
+        .returning(col(TicketSettings.prefix), col(TicketSettings.next_number))
+    )
+    taken = session.execute(stmt).one_or_none()
+    if taken is None:
+        _create_settings(session)
+        taken = session.execute(stmt).one()
+    prefix, following = taken
+    return f"{prefix}-{following - 1:06d}"
+
+
+def _create_settings(session: Session) -> None:
+    tenant = session.get(Tenant, session_tenant(session))
+    letters = "".join(c for c in (tenant.slug if tenant else "").upper() if c.isalpha())
+    try:
+        with session.begin_nested():
+            session.add(TicketSettings(prefix=letters[:3] or "REG"))
+    except IntegrityError:
+        pass  # a concurrent first ticket created it; the caller's update now finds it
+
+
+def group(session: Session, group_id: uuid.UUID) -> AssignmentGroup | None:
+    return session.exec(select(AssignmentGroup).where(AssignmentGroup.id == group_id)).first()
+
+
+def groups(session: Session, *, line: Line | None = None) -> list[AssignmentGroup]:
+    stmt = select(AssignmentGroup).order_by(col(AssignmentGroup.name))
+    if line is not None:
+        stmt = stmt.where(AssignmentGroup.line == line, col(AssignmentGroup.active).is_(True))
+    return list(session.exec(stmt))
+
+
+def group_name_taken(session: Session, name: str) -> bool:
+    return (
+        session.exec(select(AssignmentGroup.id).where(AssignmentGroup.name == name)).first()
+        is not None
+    )
+
+
+def member(session: Session, group_id: uuid.UUID, member_id: uuid.UUID) -> GroupMember | None:
+    stmt = select(GroupMember).where(
+        GroupMember.group_id == group_id, GroupMember.member_id == member_id
+    )
+    return session.exec(stmt).first()
+
+
+def members(session: Session, group_id: uuid.UUID) -> list[GroupMember]:
+    stmt = (
+        select(GroupMember)
+        .where(GroupMember.group_id == group_id)
+        .order_by(col(GroupMember.member_name))
+    )
+    return list(session.exec(stmt))

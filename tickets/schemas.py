@@ -1,0 +1,220 @@
+"""API shapes of tickets and of the actions on them."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from core.api.pagination import Page
+from core.api.schemas import ApiModel
+from tickets.models import EventKind, Level, Line, Priority, PrivacyMode, Status, TicketType
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+class TicketCreate(ApiModel):
+    """A new ticket. Incidents must also carry everything the SLA asks of an incident report."""
+
+    type: TicketType
+    title: Title
+    description: Text
+    impact: Level | None = Field(None, description="Impact on the client's business")
+    urgency: Level = Level.medium
+    service_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None
+    occurred_at: datetime | None = Field(None, description="When it occurred (incidents)")
+    preceding_actions: Short | None = Field(None, description="What was done just before")
+    reproducible: bool | None = Field(None, description="Whether repeating it reproduces it")
+    investigation: Short | None = Field(None, description="What the reporter did to find the cause")
+    cause_outside_service: bool | None = Field(
+        None, description="Whether the cause may lie in the client's or a third party's systems"
+    )
+
+
+class TicketUpdate(ApiModel):
+    """Merge patch of the descriptive fields; status, priority and assignment have their own."""
+
+    title: Title | None = None
+    description: Text | None = None
+    service_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None
+    occurred_at: datetime | None = None
+    preceding_actions: Short | None = None
+    reproducible: bool | None = None
+    investigation: Short | None = None
+    cause_outside_service: bool | None = None
+    backlog_story: Ref | None = Field(None, description="The backlog story of a software fix")
+
+
+class PrivacyFinding(ApiModel):
+    field: str
+    kind: str
+    start: int
+    end: int
+
+
+class TicketPublic(ApiModel):
+    id: uuid.UUID
+    number: str
+    type: TicketType
+    title: str
+    description: str
+    status: Status
+    impact: Level
+    urgency: Level
+    priority: Priority
+    reporter_id: uuid.UUID
+    reporter_name: str
+    group_id: uuid.UUID | None
+    line: Line | None
+    assignee_id: uuid.UUID | None
+    assignee_name: str | None
+    service_id: uuid.UUID | None
+    ci_id: uuid.UUID | None
+    occurred_at: datetime | None
+    preceding_actions: str | None
+    reproducible: bool | None
+    investigation: str | None
+    cause_outside_service: bool | None
+    third_party: str | None
+    external_reference: str | None
+    backlog_story: str | None
+    problem_id: uuid.UUID | None
+    converted_to_id: uuid.UUID | None
+    converted_from_id: uuid.UUID | None
+    privacy_findings: list[PrivacyFinding]
+    resolution: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketPage(Page[TicketPublic]):
+    """One page of tickets; pass nextCursor back as `cursor` for the next."""
+
+
+class TransitionCreate(ApiModel):
+    status: Status
+    reason: Reason | None = Field(None, description="Required for waiting, rejection, reopening")
+    resolution: Short | None = Field(None, description="Required when resolving")
+
+
+class AssignmentCreate(ApiModel):
+    group_id: uuid.UUID
+    assignee_id: uuid.UUID | None = Field(None, description="A member of the group")
+    reason: Reason | None = None
+
+
+class EscalationKind(enum.StrEnum):
+    functional = "functional"  # to the next line
+    hierarchical = "hierarchical"  # to the group's manager
+
+
+class EscalationCreate(ApiModel):
+    kind: EscalationKind
+    reason: Reason
+    group_id: uuid.UUID | None = Field(
+        None, description="Functional: the next line's group (default: the first active one)"
+    )
+
+
+class PriorityChange(ApiModel):
+    impact: Level | None = None
+    urgency: Level | None = None
+    priority: Priority | None = Field(None, description="Overrides the matrix")
+    reason: Reason
+
+
+class Rejection(ApiModel):
+    reason: Reason
+    convert_to_service_request: bool = Field(
+        False, description="Also file the same request as a service request, in one step"
+    )
+
+
+class Forwarding(ApiModel):
+    third_party: Ref
+    external_reference: Ref
+    reason: Reason | None = None
+
+
+class EventPublic(ApiModel):
+    id: uuid.UUID
+    at: datetime
+    actor: str
+    actor_name: str
+    kind: EventKind
+    from_value: str | None
+    to_value: str | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class EventList(ApiModel):
+    items: list[EventPublic]
+
+
+class GroupCreate(ApiModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    line: Line
+    manager_id: uuid.UUID | None = None
+    manager_name: Ref | None = None
+
+
+class GroupPublic(ApiModel):
+    id: uuid.UUID
+    name: str
+    line: Line
+    manager_id: uuid.UUID | None
+    manager_name: str | None
+    active: bool
+    created_at: datetime
+
+
+class GroupList(ApiModel):
+    items: list[GroupPublic]
+
+
+class MemberCreate(ApiModel):
+    member_id: uuid.UUID
+    member_name: Ref
+
+
+class MemberPublic(ApiModel):
+    member_id: uuid.UUID
+    member_name: str
+
+
+class MemberList(ApiModel):
+    items: list[MemberPublic]
+
+
+class SettingsPublic(ApiModel):
+    prefix: str
+    reopen_days: int
+    privacy_mode: PrivacyMode
+    priority_matrix: dict[str, Priority]
+
+
+class SettingsUpdate(ApiModel):
+    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,8}$")] | None = None
+    reopen_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    privacy_mode: PrivacyMode | None = None
+    priority_matrix: (
+        dict[
+            Annotated[str, StringConstraints(pattern=r"^(low|medium|high)/(low|medium|high)$")],
+            Priority,
+        ]
+        | None
+    ) = None

@@ -1,0 +1,242 @@
+"""Business operations on tickets: intake, reading, lists, edits. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from core import events
+from core.api.etag import check_if_match
+from core.errors import Forbidden, InvalidInput
+from core.identity.permissions import Principal
+from core.types import utcnow
+from tickets import permissions, repository
+from tickets.errors import TicketNotFound
+from tickets.events import TicketEventRecorded
+from tickets.lifecycle import priority_for
+from tickets.models import EventKind, Level, Status, Ticket, TicketEvent, TicketSettings, TicketType
+from tickets.schemas import TicketCreate, TicketUpdate
+
+# What the SLA requires of an incident report, by API name.
+INCIDENT_FIELDS = {
+    "occurredAt": "occurred_at",
+    "impact": "impact",
+    "precedingActions": "preceding_actions",
+    "reproducible": "reproducible",
+    "investigation": "investigation",
+    "causeOutsideService": "cause_outside_service",
+}
+# A clock skew allowance for "not in the future".
+_SKEW = timedelta(minutes=5)
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    ticket: Ticket,
+    kind: EventKind,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    reason: str | None = None,
+    **data: Any,
+) -> TicketEvent:
+    """Add a history row and announce it in the same transaction."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor=actor.label,
+        actor_name=actor.name,
+        kind=kind,
+        from_value=before,
+        to_value=after,
+        reason=reason,
+        data=data,
+    )
+    session.add(event)
+    events.publish(TicketEventRecorded(session=session, ticket=ticket, event=event))
+    return event
+
+
+def ticket_settings(session: Session) -> TicketSettings:
+    """The tenant's ticket settings, or the defaults when none were stored yet."""
+    return repository.settings(session) or TicketSettings()
+
+
+def can_read_all(actor: Principal) -> bool:
+    return actor.can(permissions.READ) or actor.can(permissions.WORK)
+
+
+def get_ticket(
+    session: Session, actor: Principal, *, ticket_id: uuid.UUID, for_update: bool = False
+) -> Ticket:
+    """The ticket, or TicketNotFound (also for another tenant's, or another reporter's)."""
+    if not (can_read_all(actor) or actor.can(permissions.REPORT)):
+        raise Forbidden(f"This action needs the permission '{permissions.READ}'.")
+    ticket = repository.get(session, ticket_id, for_update=for_update)
+    if ticket is None or not (can_read_all(actor) or ticket.reporter_id == actor.actor_id):
+        raise TicketNotFound(f"No ticket with id {ticket_id}.")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    actor: Principal,
+    filters: repository.Filters,
+    *,
+    sort: str,
+    limit: int,
+    after: list[Any] | None,
+) -> tuple[list[Ticket], list[Any] | None]:
+    """One page in stable order (a reporter sees only their own), plus the next cursor."""
+    if not can_read_all(actor):
+        actor.require(permissions.REPORT)
+        filters = repository.Filters(**{**vars(filters), "reporter_id": actor.actor_id})
+    rows = repository.page(session, filters, sort=sort, limit=limit + 1, after=after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, repository.cursor_values(rows[-1], sort) if more else None
+
+
+def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> Ticket:
+    """Register a ticket with the tenant's next number; incidents must be fully described."""
+    actor.require(permissions.REPORT)
+    if data.type == TicketType.incident:
+        check_incident_report(data.model_dump())
+    config = ticket_settings(session)
+    impact = data.impact or Level.medium
+    ticket = Ticket(
+        **data.model_dump(exclude={"impact"}),
+        impact=impact,
+        priority=priority_for(impact, data.urgency, config.priority_matrix),
+        reporter_id=actor.actor_id,
+        reporter_name=actor.name,
+        number=repository.take_number(session),
+    )
+    session.add(ticket)
+    session.flush()
+    record(session, actor, ticket, EventKind.created, after=ticket.status.value)
+    return ticket
+
+
+def check_incident_report(values: dict[str, Any]) -> None:
+    """400 naming every missing item of an incident report, and a future occurrence time."""
+    problems = [
+        {"name": api, "pointer": f"/{api}", "reason": "required for incidents"}
+        for api, attr in INCIDENT_FIELDS.items()
+        if values.get(attr) is None
+    ]
+    occurred = values.get("occurred_at")
+    if occurred is not None and occurred.tzinfo is None:
+        problems.append(
+            {"name": "occurredAt", "pointer": "/occurredAt", "reason": "needs a time zone"}
+        )
+    elif occurred is not None and occurred > utcnow() + _SKEW:
+        problems.append(
+            {"name": "occurredAt", "pointer": "/occurredAt", "reason": "lies in the future"}
+        )
+    if problems:
+        raise InvalidInput(
+            "The incident report is incomplete: " + ", ".join(p["name"] for p in problems) + ".",
+            invalidParams=problems,
+        )
+
+
+def update_ticket(
+    session: Session,
+    actor: Principal,
+    *,
+    ticket_id: uuid.UUID,
+    changes: TicketUpdate,
+    if_match: str | None,
+) -> Ticket:
+    """Apply the given fields, only if `if_match` names the version now stored.
+
+    The reporter may complete their own report; a ticket that was returned to them for
+    information goes back to the status it had."""
+    ticket = get_ticket(session, actor, ticket_id=ticket_id)
+    if not actor.can(permissions.WORK) and ticket.reporter_id != actor.actor_id:
+        raise Forbidden(f"This action needs the permission '{permissions.WORK}'.")
+    check_if_match(if_match, ticket.version)
+    given = changes.model_dump(exclude_unset=True)
+    _refuse_nulls(given)
+    for field, value in given.items():
+        setattr(ticket, field, value)
+    if ticket.type == TicketType.incident:
+        check_incident_report(ticket.model_dump())
+    if "backlog_story" in given:
+        record(session, actor, ticket, EventKind.linked, after=ticket.backlog_story)
+    if ticket.status == Status.needs_information and ticket.reporter_id == actor.actor_id:
+        reporter_supplied_information(session, actor, ticket)
+    if session.is_modified(ticket):
+        ticket.updated_at = utcnow()
+        session.flush()
+    return ticket
+
+
+def _refuse_nulls(given: dict[str, Any]) -> None:
+    nulls = [name for name, value in given.items() if value is None]
+    if nulls:
+        raise InvalidInput(
+            "These fields cannot be removed: " + ", ".join(nulls) + ".",
+            invalidParams=[
+                {"name": n, "pointer": f"/{n}", "reason": "may not be null"} for n in nulls
+            ],
+        )
+
+
+def reporter_supplied_information(session: Session, actor: Principal, ticket: Ticket) -> None:
+    """A ticket returned for information goes back to where it was when the reporter answers."""
+    if ticket.status != Status.needs_information:
+        return
+    previous = repository.last_status_before(session, ticket.id, Status.needs_information)
+    back = previous if previous in (Status.new, Status.assigned, Status.in_progress) else Status.new
+    ticket.status = back
+    ticket.updated_at = utcnow()
+    record(
+        session,
+        actor,
+        ticket,
+        EventKind.status,
+        before=Status.needs_information.value,
+        after=back.value,
+        reason="The reporter supplied information",
+    )
+
+
+def history(session: Session, actor: Principal, *, ticket_id: uuid.UUID) -> list[TicketEvent]:
+    """Every recorded change of the ticket, oldest first."""
+    get_ticket(session, actor, ticket_id=ticket_id)
+    return repository.events(session, ticket_id)
+
+
+def create_converted(session: Session, actor: Principal, source: Ticket) -> Ticket:
+    """The same request filed again as a service request, for the same reporter."""
+    config = ticket_settings(session)
+    ticket = Ticket(
+        type=TicketType.service_request,
+        title=source.title,
+        description=source.description,
+        impact=source.impact,
+        urgency=source.urgency,
+        priority=priority_for(source.impact, source.urgency, config.priority_matrix),
+        reporter_id=source.reporter_id,
+        reporter_name=source.reporter_name,
+        service_id=source.service_id,
+        ci_id=source.ci_id,
+        converted_from_id=source.id,
+        number=repository.take_number(session),
+    )
+    session.add(ticket)
+    session.flush()
+    record(
+        session,
+        actor,
+        ticket,
+        EventKind.created,
+        after=ticket.status.value,
+        reason=f"Converted from {source.number}",
+    )
+    return ticket
