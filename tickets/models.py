@@ -77,6 +77,9 @@ class EventKind(enum.StrEnum):
     linked = "linked"
     redacted = "redacted"
     responded = "responded"  # the first public answer by the supplier (response clock)
+    replied = "replied"  # a public message on the conversation
+    workaround = "workaround"  # a linked problem published a workaround
+    alert = "alert"  # a monitoring alert folded into this incident
 
 
 _version = Column("version", Integer, nullable=False, default=1)
