@@ -8,7 +8,7 @@ setting `regie.tenant_id` refuses anything the session layer might miss.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -57,9 +57,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# SQL functions that domains give the embedded database (e.g. stemming for full-text search).
+SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
+
+
+def sqlite_function(name: str, nargs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a deterministic SQL function on every SQLite connection opened from now on."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        SQLITE_FUNCTIONS[name] = (nargs, fn)
+        return fn
+
+    return register
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        for name, (nargs, fn) in SQLITE_FUNCTIONS.items():
+            dbapi_conn.create_function(name, nargs, fn, deterministic=True)
         # Take over transaction control so writers queue on the lock instead of failing.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()

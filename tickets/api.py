@@ -53,6 +53,13 @@ def _answer(ticket: Ticket, response: Response) -> TicketPublic:
 
 
 def _filters(
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="Full text over title and description, Dutch and English stemming",
+        ),
+    ] = None,
     number: Annotated[str | None, Query(max_length=20, description="e.g. SHN-000123")] = None,
     type: TicketType | None = None,
     status: Annotated[list[Status] | None, Query()] = None,
@@ -69,6 +76,7 @@ def _filters(
     created_until: Annotated[datetime | None, Query(alias="createdUntil")] = None,
 ) -> Filters:
     return Filters(
+        q=q,
         number=number,
         type=type,
         status=status,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+import tickets.search  # noqa: F401  (SQLite search triggers call its function: register it first)
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow

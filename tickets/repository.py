@@ -15,6 +15,7 @@ from core.api.pagination import keyset
 from core.db import session_tenant
 from core.errors import InvalidInput
 from core.tenancy import Tenant
+from tickets import search
 from tickets.models import (
     AssignmentGroup,
     GroupMember,
@@ -39,6 +40,7 @@ _TIME_SORTS = {"createdAt", "updatedAt"}
 
 @dataclass(frozen=True)
 class Filters:
+    q: str | None = None
     number: str | None = None
     type: TicketType | None = None
     status: list[Status] | None = None
@@ -72,6 +74,9 @@ def page(
 ) -> list[Ticket]:
     key = sort.lstrip("-")
     stmt = _filtered(select(Ticket), filters)
+    if filters.q:
+        match = search.clause(session.get_bind().dialect.name, filters.q)
+        stmt = stmt.where(match) if match is not None else stmt
     typed_after = _typed_cursor(key, after) if after is not None else None
     stmt = keyset(
         stmt, SORTS[key], col(Ticket.id), descending=sort.startswith("-"), after=typed_after
