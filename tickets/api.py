@@ -14,7 +14,7 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
-from tickets import permissions, service, workflow
+from tickets import permissions, queue, service, workflow
 from tickets.models import Level, Line, Priority, Status, Ticket, TicketType
 from tickets.repository import Filters
 from tickets.schemas import (
@@ -24,6 +24,8 @@ from tickets.schemas import (
     EventPublic,
     Forwarding,
     PriorityChange,
+    QueueEntry,
+    QueuePage,
     Rejection,
     TicketCreate,
     TicketPage,
@@ -33,6 +35,7 @@ from tickets.schemas import (
 )
 
 router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"])
+queue_router = APIRouter(prefix=API_PREFIX + "/queue", tags=["tickets"])
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.WORK, permissions.REPORT)]
 Reporter = Annotated[Principal, require(permissions.REPORT)]
@@ -237,3 +240,26 @@ def forward(
 ) -> TicketPublic:
     ticket = workflow.forward(session, actor, ticket_id=ticket_id, data=body, if_match=if_match)
     return _answer(ticket, response)
+
+
+@queue_router.get(
+    "",
+    response_model=QueuePage,
+    summary="The work queue",
+    description="Open tickets that are not waiting, most urgent and oldest first, across every "
+    "tenant where the caller holds a grant to work tickets (supplier staff), or of the "
+    "caller's own tenant. Each tenant is read under its own isolation.",
+)
+def work_queue(
+    actor: Agent,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    line: Line | None = None,
+    mine: Annotated[bool, Query(description="Only tickets assigned to the caller")] = False,
+) -> QueuePage:
+    found = queue.work_queue(actor, limit=limit, line=line, mine=mine)
+    return QueuePage(
+        items=[
+            QueueEntry(tenant=i.tenant.slug, ticket=TicketPublic.model_validate(i.ticket))
+            for i in found
+        ]
+    )

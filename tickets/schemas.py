@@ -104,6 +104,15 @@ class TicketPage(Page[TicketPublic]):
     """One page of tickets; pass nextCursor back as `cursor` for the next."""
 
 
+class QueueEntry(ApiModel):
+    tenant: str = Field(description="Slug of the ticket's tenant")
+    ticket: TicketPublic
+
+
+class QueuePage(ApiModel):
+    items: list[QueueEntry]
+
+
 class TransitionCreate(ApiModel):
     status: Status
     reason: Reason | None = Field(None, description="Required for waiting, rejection, reopening")

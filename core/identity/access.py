@@ -193,3 +193,43 @@ def _safe_tid(token: str) -> uuid.UUID | None:
         return tokens.unverified_tid(token)
     except Unauthenticated:
         return None
+
+
+def reach(principal: Principal) -> list[tuple[Tenant, Principal]]:
+    """The principal's own tenant plus every other active tenant where the same person holds a
+    grant, each with the principal acting there: a supplier agent's queue across clients.
+
+    API keys and app-only tokens act in their own tenant only."""
+    own = _tenant("id", str(principal.tenant_id))
+    reached = [(own, principal)] if own is not None else []
+    tid, oid = principal.directory_id, principal.actor_id
+    home = _tenant("entra", str(tid)) if tid is not None else None
+    if home is None or principal.kind != "user":
+        return reached
+    with unit_of_work(home.id, read_only=True) as session:
+        standing = directory.standing(session, tid=tid, oid=oid)  # type: ignore[arg-type]
+    if not standing.active:
+        return reached
+    for tenant in _active_tenants():
+        if tenant.id == principal.tenant_id:
+            continue
+        with unit_of_work(tenant.id, read_only=True) as session:
+            roles = active_roles(session, tid=tid, oid=oid, groups=standing.groups)  # type: ignore[arg-type]
+        if roles:
+            acting = Principal(
+                tenant_id=tenant.id,
+                actor_id=oid,
+                kind=principal.kind,
+                name=principal.name,
+                permissions=permissions_for(roles),
+                roles=frozenset(roles),
+                directory_id=tid,
+            )
+            reached.append((tenant, acting))
+    return reached
+
+
+def _active_tenants() -> list[Tenant]:
+    with unit_of_work(None, read_only=True) as session:
+        stmt = select(Tenant).where(Tenant.status == TenantStatus.active).order_by(Tenant.slug)
+        return list(session.exec(stmt))

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from core.db import unit_of_work
+from core.identity import access
+from core.settings import get_settings
+from core.tenancy import Tenant, TenantKind
+from tests.conftest import TMP
 from tests.factories import make_tenant
+from tests.regie.test_up import free_port
+from tests.support.oidc_provider import AUDIENCE, OidcProvider
 from tests.tickets.helpers import Desk
 
 
@@ -14,3 +23,32 @@ def desk(client) -> Desk:
 @pytest.fixture
 def other(client) -> Desk:
     return Desk(client, make_tenant())
+
+
+@pytest.fixture(scope="module")
+def idp():
+    """A real OpenID provider with the supplier's directory and one line-1 agent in it."""
+    provider = OidcProvider(TMP, free_port())
+    provider.supplier_dir = provider.directory()
+    provider.agent = provider.principal(
+        provider.supplier_dir, roles=["agent-line-1"], scp="access", idtyp="user"
+    )
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def supplier(idp, monkeypatch) -> Tenant:
+    monkeypatch.setattr(get_settings(), "entra_authority", idp.authority)
+    monkeypatch.setattr(get_settings(), "api_audience", AUDIENCE)
+    tenant = Tenant(
+        slug=f"supplier-{uuid.uuid4().hex[:6]}",
+        name="Supplier",
+        kind=TenantKind.supplier,
+        entra_tenant_id=idp.supplier_dir,
+    )
+    with unit_of_work(None) as session:
+        session.add(tenant)
+    access._tenants.clear()
+    return tenant
