@@ -13,6 +13,7 @@ from core.db import unit_of_work
 from core.identity.service import create_api_key
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry, ServiceDomain
+from tickets.models import AssignmentGroup, Line
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 DEMO_SERVICES = [
@@ -21,6 +22,13 @@ DEMO_SERVICES = [
     ("B3-SERVICEDESK", "Service desk", ServiceDomain.B, 3),
     ("B5-ACCESS", "Access management", ServiceDomain.B, 5),
     ("D11-SAAS", "SaaS client portal", ServiceDomain.D, 11),
+]
+
+DEMO_GROUPS = [
+    ("Servicedesk", Line.first),
+    ("Functioneel beheer", Line.second),
+    ("Technisch beheer", Line.third),
+    ("Hosting partner", Line.third_party),
 ]
 
 
@@ -57,7 +65,7 @@ def issue_api_key(
     *, tenant_slug: str, name: str, permissions: list[str], expires_at: datetime | None
 ) -> str:
     tenant = tenant_by_slug(tenant_slug)
-    import services.catalogue.permissions  # noqa: F401  (declares its permissions)
+    import regie.roles  # noqa: F401  (imports, and so declares, every domain's permissions)
 
     with unit_of_work(tenant.id) as session:
         _key, token = create_api_key(
@@ -75,4 +83,6 @@ def seed_demo() -> bool:
     with unit_of_work(tenant.id) as session:
         for code, title, domain, sub in DEMO_SERVICES:
             session.add(CatalogueEntry(code=code, name=title, domain=domain, subdomain=sub))
+        for name, line in DEMO_GROUPS:
+            session.add(AssignmentGroup(name=name, line=line))
     return True
