@@ -25,6 +25,7 @@ from regie import ops, roles, web
 from services.catalogue.api import router as catalogue_router
 from tickets.api import router as tickets_router
 from tickets.groups_api import router as ticket_groups_router
+from tickets.problems.api import router as problems_router
 
 API_VERSION = package_version("regie")
 UI_CSP = (
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_router)
     app.include_router(tickets_router)
     app.include_router(ticket_groups_router)
+    app.include_router(problems_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
