@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from core.db import unit_of_work
 from core.tenancy import Tenant
 from tests.factories import auth, make_tenant, make_token
 from tests.tickets.helpers import AGENT, REPORTER, Desk
 from tickets import permissions as tp
 from tickets.problems import permissions as pp
+from tickets.problems.public import published_workaround
 
 MANAGER = [pp.MANAGE, pp.READ, pp.LINK, pp.KNOWN_ERRORS, tp.REPORT, tp.READ, tp.WORK]
 LINKER = [*AGENT, pp.READ, pp.LINK, pp.KNOWN_ERRORS]
@@ -150,7 +152,9 @@ def test_unlinking_takes_the_incident_off_and_records_it(team) -> None:
     assert [e["kind"] for e in r.json()["items"]][-2:] == ["linked", "unlinked"]
 
 
-def test_publishing_the_workaround_is_recorded_on_each_open_linked_incident_only(team) -> None:
+def test_publishing_the_workaround_is_recorded_on_each_open_linked_incident_only(
+    team, rival
+) -> None:
     problem = team.problem()
     open_one, open_two, done = team.report(), team.report(), team.report()
     for ticket in (open_one, open_two, done):
@@ -170,6 +174,10 @@ def test_publishing_the_workaround_is_recorded_on_each_open_linked_incident_only
         assert event["data"]["problem"] == problem["number"]
         assert text not in str(event)  # the text stays on the problem
     assert team.kinds(done, "workaround") == []
+    with unit_of_work(team.tenant.id) as session:
+        assert published_workaround(session, uuid.UUID(problem["id"])) == text
+    with unit_of_work(rival.tenant.id) as session:
+        assert published_workaround(session, uuid.UUID(problem["id"])) is None
 
 
 def test_root_cause_and_workaround_make_a_known_error(team) -> None:

@@ -57,7 +57,7 @@ Sort = Query(
     pattern=r"^-?(createdAt|updatedAt|number)$",
     description="Sort key; prefix - for descending",
 )
-Text = Annotated[
+Search = Annotated[
     str | None,
     Query(
         min_length=1,
@@ -83,7 +83,7 @@ def _filters(
     owner_id: Annotated[uuid.UUID | None, Query(alias="ownerId")] = None,
     service_id: Annotated[uuid.UUID | None, Query(alias="serviceId")] = None,
     ci_id: Annotated[uuid.UUID | None, Query(alias="ciId")] = None,
-    q: Text = None,
+    q: Search = None,
 ) -> Filters:
     return Filters(
         status=status,
@@ -288,7 +288,7 @@ def raise_change_request(
 def list_known_errors(
     session: SessionDep,
     actor: KnownErrorReader,
-    q: Text = None,
+    q: Search = None,
     status: Annotated[list[ProblemStatus] | None, Query()] = None,
     service_id: Annotated[uuid.UUID | None, Query(alias="serviceId")] = None,
     sort: str = Query(
