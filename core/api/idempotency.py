@@ -124,9 +124,7 @@ class Idempotency:
 
 def forget(session: Session, location: str) -> int:
     """Drop the stored answers that created `location` (after its text was redacted)."""
-    recent = select(IdempotencyRecord).where(
-        col(IdempotencyRecord.created_at) > utcnow() - KEEP
-    )
+    recent = select(IdempotencyRecord).where(col(IdempotencyRecord.created_at) > utcnow() - KEEP)
     gone = [r for r in session.exec(recent) if r.response_headers.get("Location") == location]
     for record in gone:
         session.delete(record)
@@ -136,9 +134,7 @@ def forget(session: Session, location: str) -> int:
 def prune(tenant_id: uuid.UUID) -> int:
     """Delete the tenant's stored answers older than KEEP; returns how many."""
     with unit_of_work(tenant_id) as session:
-        stmt = delete(IdempotencyRecord).where(
-            col(IdempotencyRecord.created_at) < utcnow() - KEEP
-        )
+        stmt = delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - KEEP)
         return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 

@@ -1,7 +1,7 @@
 """Problems and known errors: problems, their history and per-tenant numbering.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-26
 """
 
@@ -16,7 +16,7 @@ from regie.migrations import rls
 TENANT_TABLES = ("tickets_problem", "tickets_problem_counter", "tickets_problem_event")
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
