@@ -1,0 +1,5 @@
+"""The real clamd fixture for the attachment tests."""
+
+from tests.support.clamd import clamd
+
+__all__ = ["clamd"]
