@@ -1,0 +1,1 @@
+"""SLA clocks in business time: service calendars and the clocks measured against them."""
