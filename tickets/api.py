@@ -263,3 +263,21 @@ def work_queue(
             for i in found
         ]
     )
+
+
+@router.post(
+    "/{ticketId}/redactions",
+    response_model=TicketPublic,
+    summary="Redact personal data",
+    description="Replaces every piece of personal data the guard finds in the ticket's text by "
+    "a marker. The original text is not kept anywhere, the audit log included.",
+)
+def redact(
+    ticket_id: TicketId,
+    session: SessionDep,
+    actor: Agent,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TicketPublic:
+    ticket = service.redact(session, actor, ticket_id=ticket_id, if_match=if_match)
+    return _answer(ticket, response)

@@ -9,11 +9,13 @@ from typing import Any
 from sqlmodel import Session
 
 from core import events
+from core.api import idempotency
 from core.api.etag import check_if_match
+from core.api.openapi import API_PREFIX
 from core.errors import Forbidden, InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
-from tickets import permissions, repository
+from tickets import guard, permissions, repository
 from tickets.errors import TicketNotFound
 from tickets.events import TicketEventRecorded
 from tickets.lifecycle import priority_for
@@ -115,6 +117,7 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
         reporter_name=actor.name,
         number=repository.take_number(session),
     )
+    guard.check_ticket(session, ticket, config.privacy_mode)
     session.add(ticket)
     session.flush()
     record(session, actor, ticket, EventKind.created, after=ticket.status.value)
@@ -166,6 +169,8 @@ def update_ticket(
         setattr(ticket, field, value)
     if ticket.type == TicketType.incident:
         check_incident_report(ticket.model_dump())
+    if given.keys() & guard.GUARDED.keys():
+        guard.check_ticket(session, ticket, ticket_settings(session).privacy_mode)
     if "backlog_story" in given:
         record(session, actor, ticket, EventKind.linked, after=ticket.backlog_story)
     if ticket.status == Status.needs_information and ticket.reporter_id == actor.actor_id:
@@ -227,6 +232,7 @@ def create_converted(session: Session, actor: Principal, source: Ticket) -> Tick
         service_id=source.service_id,
         ci_id=source.ci_id,
         converted_from_id=source.id,
+        privacy_findings=list(source.privacy_findings),
         number=repository.take_number(session),
     )
     session.add(ticket)
@@ -239,4 +245,24 @@ def create_converted(session: Session, actor: Principal, source: Ticket) -> Tick
         after=ticket.status.value,
         reason=f"Converted from {source.number}",
     )
+    return ticket
+
+
+def redact(
+    session: Session, actor: Principal, *, ticket_id: uuid.UUID, if_match: str | None
+) -> Ticket:
+    """Replace the personal data found in the ticket's text; the original is kept nowhere.
+
+    The audit log holds digests of ticket text, never the text, and the stored answers of
+    earlier creates of this ticket are dropped."""
+    actor.require(permissions.WORK)
+    ticket = get_ticket(session, actor, ticket_id=ticket_id, for_update=True)
+    check_if_match(if_match, ticket.version)
+    fields = guard.redact_ticket(ticket)
+    if not fields:
+        return ticket
+    record(session, actor, ticket, EventKind.redacted, fields=fields)
+    idempotency.forget(session, f"{API_PREFIX}/tickets/{ticket.id}")
+    ticket.updated_at = utcnow()
+    session.flush()
     return ticket
