@@ -168,3 +168,17 @@ def test_an_unreachable_scanner_stores_nothing(desk, configure) -> None:
     assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
     assert r.headers["Retry-After"]
     assert stored(desk.tenant.id) == (0, 0)
+
+
+def test_a_retried_upload_with_the_same_key_stores_once(desk) -> None:
+    ticket = desk.report()
+    url = f"/api/v1/tickets/{ticket['id']}/attachments"
+    headers = auth(desk.reporter, **{"Idempotency-Key": "upload-1"})
+    first = desk.client.post(url, headers=headers, files={"file": ("a.pdf", PDF, "x/y")})
+    again = desk.client.post(url, headers=headers, files={"file": ("a.pdf", PDF, "x/y")})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = desk.client.post(url, headers=headers, files={"file": ("b.pdf", PDF, "x/y")})
+    assert other.status_code == 422  # the same key for another upload
+    assert stored(desk.tenant.id) == (1, 1)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Response, UploadFile
 
 from core.api.deps import SessionDep, require_any
-from core.api.idempotency import IdempotencyDep
+from core.api.idempotency import Idempotency, IdempotencyDep
 from core.api.openapi import API_PREFIX, PROBLEM_REF
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
@@ -31,6 +32,16 @@ Reader = Annotated[Principal, require_any(permissions.READ, permissions.WORK, pe
 Writer = Annotated[Principal, require_any(permissions.WORK, permissions.REPORT)]
 TicketId = Annotated[uuid.UUID, Path(alias="ticketId")]
 AttachmentId = Annotated[uuid.UUID, Path(alias="attachmentId")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[!-~]+$",
+        description="Any unique string; a retry with the same key replays the first answer.",
+    ),
+]
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -120,24 +131,24 @@ def upload_attachment(
     actor: Writer,
     file: Annotated[UploadFile, File(description="The file; one per request")],
     message_id: Annotated[uuid.UUID | None, Form(alias="messageId")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     # One byte past the limit is enough to know it is too large.
     data = file.file.read(get_settings().attachment_max_bytes + 1)
-    attachment = service.upload(
-        session,
-        actor,
-        ticket_id=ticket_id,
-        file_name=file.filename or "",
-        data=data,
-        message_id=message_id,
-    )
-    location = f"{API_PREFIX}/tickets/{ticket_id}/attachments/{attachment.id}"
-    return Response(
-        AttachmentPublic.model_validate(attachment).model_dump_json(by_alias=True),
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": location},
-    )
+    name = file.filename or ""
+    # The multipart body is parsed before dependencies run, so the retry is recognised by
+    # what was uploaded rather than by the raw body.
+    request = f"{ticket_id}\0{message_id}\0{name}\0".encode() + data
+    idem = Idempotency(idempotency_key, hashlib.sha256(request).hexdigest())
+
+    def produce() -> tuple[AttachmentPublic, dict[str, str]]:
+        attachment = service.upload(
+            session, actor, ticket_id=ticket_id, file_name=name, data=data, message_id=message_id
+        )
+        location = f"{API_PREFIX}/tickets/{ticket_id}/attachments/{attachment.id}"
+        return AttachmentPublic.model_validate(attachment), {"Location": location}
+
+    return idem.respond(session, actor, produce)
 
 
 @router.get(
