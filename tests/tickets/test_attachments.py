@@ -14,7 +14,7 @@ from sqlmodel import select
 from core.db import unit_of_work
 from core.settings import get_settings
 from tests.factories import auth
-from tests.support.clamd import MARKER, PAYLOAD, Clamd, clamd  # noqa: F401 - the fixture
+from tests.support.clamd import MARKER, PAYLOAD, Clamd
 from tickets.conversation.models import Attachment, AttachmentContent
 
 PDF = (
@@ -147,9 +147,7 @@ def test_another_tenant_gets_404_for_attachments_and_content(desk, other) -> Non
 
 
 def test_with_clamd_clean_files_are_stored_and_infected_ones_refused(
-    desk,
-    clamd: Clamd,  # noqa: F811 - the fixture imported above
-    configure,
+    desk, clamd: Clamd, configure
 ) -> None:
     configure(clamd_address=clamd.tcp)
     ticket = desk.report()
