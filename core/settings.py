@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
     # Extra columns masked in audit entries, as "table.column" (JSON list in the environment).
     audit_masked_fields: frozenset[str] = frozenset()
+    # Ticket attachments: the largest file accepted, and clamd to scan them (unset: no scan).
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    clamd_address: str | None = Field(default=None, pattern=r"^(tcp://[^/:]+:\d+|unix:///.+)$")
+    # Notifications by mail: smtp://[user:password@]host[:port] (STARTTLS when offered) or
+    # smtps://...; unset keeps every notification in the local mailbox only.
+    smtp_url: str | None = Field(default=None, pattern=r"^smtps?://")
+    smtp_from: str = "servicedesk@regie.example"
 
     @field_validator("database_url", "database_owner_url")
     @classmethod

@@ -23,12 +23,17 @@ from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from services.catalogue.api import router as catalogue_router
+from tickets import notifications
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
+from tickets.conversation.api import router as conversation_router
+from tickets.events import TicketEventRecorded
 from tickets.groups_api import router as ticket_groups_router
+from tickets.mail.api import router as mailbox_router
 from tickets.problems.api import router as problems_router
 
 API_VERSION = package_version("regie")
+ATTACHMENT_UPLOADS = openapi.API_PREFIX + r"/tickets/[^/]+/attachments$"
 UI_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -43,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     audit_public.install()
     events.subscribe(CredentialRefused, audit_public.record_refused_credential)
     events.subscribe(SessionChanged, audit_public.record_session_change)
+    events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -59,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queue_router)
     app.include_router(ticket_groups_router)
     app.include_router(problems_router)
+    app.include_router(conversation_router)
+    app.include_router(mailbox_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
@@ -82,7 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(
-        HttpConventions, api_version=API_VERSION, max_body=settings.max_body_bytes, ui_csp=UI_CSP
+        HttpConventions,
+        api_version=API_VERSION,
+        max_body=settings.max_body_bytes,
+        ui_csp=UI_CSP,
+        # Room for the multipart framing around a file of the largest size accepted.
+        uploads={ATTACHMENT_UPLOADS: settings.attachment_max_bytes + 64 * 1024},
     )
     _instrument(app, settings)
     return app

@@ -14,6 +14,8 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from tickets.conversation.models import Attachment, AttachmentContent, Message
+from tickets.mail.models import Mail, MailAddress
 from tickets.models import AssignmentGroup, GroupMember, Ticket, TicketEvent, TicketSettings
 from tickets.problems.models import Problem, ProblemCounter, ProblemEvent
 
@@ -22,6 +24,8 @@ __all__ = [
     "AccessReviewItem",
     "ApiKey",
     "AssignmentGroup",
+    "Attachment",
+    "AttachmentContent",
     "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
@@ -30,6 +34,9 @@ __all__ = [
     "GroupMember",
     "IdempotencyRecord",
     "LoginAttempt",
+    "Mail",
+    "MailAddress",
+    "Message",
     "OutboxMessage",
     "Problem",
     "ProblemCounter",

@@ -9,6 +9,7 @@ from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
 from tickets import permissions as tickets
+from tickets.mail import permissions as mail
 from tickets.problems import permissions as problems
 
 
@@ -34,5 +35,6 @@ def wire() -> None:
     allow(problems.READ, Role.supplier_admin)
     allow(problems.KNOWN_ERRORS, Role.reporter, Role.key_user, Role.product_owner, *agents)
     allow(problems.KNOWN_ERRORS, Role.service_level_manager, Role.change_manager)
+    allow(mail.READ_ALL, Role.service_level_manager, Role.supplier_admin)
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)

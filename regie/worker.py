@@ -14,6 +14,8 @@ from core.identity.events import CredentialRefused
 from core.jobs import celery_app, configure_celery
 from core.observability import configure_logging, configure_tracing
 from core.settings import get_settings
+from tickets import notifications
+from tickets.events import TicketEventRecorded
 
 settings = get_settings()
 configure_celery(settings)
@@ -28,6 +30,8 @@ celery_app.conf.beat_schedule = {
 }
 audit_public.install()
 events.subscribe(CredentialRefused, audit_public.record_refused_credential)
+# Ticket changes made in tasks notify people too; importing the module registers its handler.
+events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
 app = celery_app
 
 

@@ -14,7 +14,7 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
-from tickets import permissions, queue, service, workflow
+from tickets import permissions, queue, redaction, service, workflow
 from tickets.models import Level, Line, Priority, Status, Ticket, TicketType
 from tickets.repository import Filters
 from tickets.schemas import (
@@ -279,5 +279,5 @@ def redact(
     response: Response,
     if_match: IfMatch = None,
 ) -> TicketPublic:
-    ticket = service.redact(session, actor, ticket_id=ticket_id, if_match=if_match)
+    ticket = redaction.redact(session, actor, ticket_id=ticket_id, if_match=if_match)
     return _answer(ticket, response)

@@ -58,7 +58,20 @@ def check_ticket(session: Session, ticket: Ticket, mode: PrivacyMode) -> None:
     """Refuse (block) or record (warn) personal data in the ticket's guarded fields."""
     found = findings(ticket.model_dump(), GUARDED)
     enforce(mode, found)
-    ticket.privacy_findings = found
+    ticket.privacy_findings = found + _in_messages(ticket)
+
+
+def check_message(ticket: Ticket, message_id: str, body: str, mode: PrivacyMode) -> None:
+    """Refuse (block) or record on the ticket (warn) personal data in a message's body."""
+    found = findings({"body": body}, {"body": "body"})
+    enforce(mode, found)
+    ticket.privacy_findings = ticket.privacy_findings + [
+        {**f, "field": f"messages/{message_id}/body"} for f in found
+    ]
+
+
+def _in_messages(ticket: Ticket) -> list[dict[str, Any]]:
+    return [f for f in ticket.privacy_findings if f["field"].startswith("messages/")]
 
 
 def redact_ticket(ticket: Ticket) -> list[str]:
@@ -69,5 +82,5 @@ def redact_ticket(ticket: Ticket) -> list[str]:
         if isinstance(value, str) and privacy.find_personal_data(value):
             setattr(ticket, attr, privacy.redact(value))
             changed.append(api)
-    ticket.privacy_findings = findings(ticket.model_dump(), GUARDED)
+    ticket.privacy_findings = findings(ticket.model_dump(), GUARDED) + _in_messages(ticket)
     return changed

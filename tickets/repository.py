@@ -70,12 +70,19 @@ def get_by_number(session: Session, number: str) -> Ticket | None:
 
 
 def page(
-    session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
+    session: Session,
+    filters: Filters,
+    *,
+    sort: str,
+    limit: int,
+    after: list[Any] | None,
+    internal: bool = True,
 ) -> list[Ticket]:
     key = sort.lstrip("-")
     stmt = _filtered(select(Ticket), filters)
     if filters.q:
-        match = search.clause(session.get_bind().dialect.name, filters.q)
+        dialect = session.get_bind().dialect.name
+        match = search.clause(dialect, filters.q, internal=internal)
         stmt = stmt.where(match) if match is not None else stmt
     typed_after = _typed_cursor(key, after) if after is not None else None
     stmt = keyset(

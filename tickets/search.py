@@ -46,18 +46,26 @@ def fts5_query(query: str) -> str | None:
     return " AND ".join(groups)
 
 
-def clause(dialect: str, query: str) -> TextClause | None:
-    """The WHERE clause matching tickets whose title or description match `query`."""
+def clause(dialect: str, query: str, *, internal: bool) -> TextClause | None:
+    """Tickets whose title, description or messages match `query` (internal notes only when
+    `internal`: reporters never find a ticket by a note they cannot read)."""
+    visibility = "" if internal else " AND m.visibility = 'public'"
     if dialect == "postgresql":
         if not words(query):
             return None
+        q = "(websearch_to_tsquery('dutch', :q) || websearch_to_tsquery('english', :q))"
         return text(
-            "tickets_ticket.search @@ (websearch_to_tsquery('dutch', :q)"
-            " || websearch_to_tsquery('english', :q))"
+            # Only constants are formatted in; the query itself is a bound parameter.
+            f"(tickets_ticket.search @@ {q} OR tickets_ticket.id IN (SELECT m.ticket_id "  # noqa: S608
+            "FROM tickets_message m WHERE m.tenant_id = tickets_ticket.tenant_id "
+            f"AND m.search @@ {q}{visibility}))"
         ).bindparams(q=query[:500])
     expression = fts5_query(query)
     if expression is None:
         return None
     return text(
-        "tickets_ticket.rowid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :m)"
+        "(tickets_ticket.rowid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :m) "  # noqa: S608
+        "OR tickets_ticket.id IN (SELECT m.ticket_id FROM tickets_message m "
+        "WHERE m.tenant_id = tickets_ticket.tenant_id AND m.rowid IN (SELECT rowid FROM "
+        f"tickets_message_fts WHERE tickets_message_fts MATCH :m){visibility}))"
     ).bindparams(m=expression)

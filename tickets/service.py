@@ -9,9 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core import events
-from core.api import idempotency
 from core.api.etag import check_if_match
-from core.api.openapi import API_PREFIX
 from core.errors import Forbidden, InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -96,7 +94,9 @@ def list_tickets(
     if not can_read_all(actor):
         actor.require(permissions.REPORT)
         filters = repository.Filters(**{**vars(filters), "reporter_id": actor.actor_id})
-    rows = repository.page(session, filters, sort=sort, limit=limit + 1, after=after)
+    rows = repository.page(
+        session, filters, sort=sort, limit=limit + 1, after=after, internal=can_read_all(actor)
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, repository.cursor_values(rows[-1], sort) if more else None
@@ -245,24 +245,4 @@ def create_converted(session: Session, actor: Principal, source: Ticket) -> Tick
         after=ticket.status.value,
         reason=f"Converted from {source.number}",
     )
-    return ticket
-
-
-def redact(
-    session: Session, actor: Principal, *, ticket_id: uuid.UUID, if_match: str | None
-) -> Ticket:
-    """Replace the personal data found in the ticket's text; the original is kept nowhere.
-
-    The audit log holds digests of ticket text, never the text, and the stored answers of
-    earlier creates of this ticket are dropped."""
-    actor.require(permissions.WORK)
-    ticket = get_ticket(session, actor, ticket_id=ticket_id, for_update=True)
-    check_if_match(if_match, ticket.version)
-    fields = guard.redact_ticket(ticket)
-    if not fields:
-        return ticket
-    record(session, actor, ticket, EventKind.redacted, fields=fields)
-    idempotency.forget(session, f"{API_PREFIX}/tickets/{ticket.id}")
-    ticket.updated_at = utcnow()
-    session.flush()
     return ticket

@@ -31,11 +31,21 @@ _JSON_TYPES = ("application/json", "application/merge-patch+json", "application/
 
 
 class HttpConventions:
-    def __init__(self, app: ASGIApp, *, api_version: str, max_body: int, ui_csp: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_version: str,
+        max_body: int,
+        ui_csp: str,
+        uploads: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.api_version = api_version
         self.max_body = max_body
         self.ui_csp = ui_csp
+        # Paths (regular expressions) that take multipart/form-data files, with their limit.
+        self.uploads = [(re.compile(p), limit) for p, limit in (uploads or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,11 +75,12 @@ class HttpConventions:
             await send(message)
 
         try:
-            refusal = self._refuse(scope, headers)
+            limit, upload = self._body_limit(scope)
+            refusal = self._refuse(scope, headers, limit, upload)
             if refusal is not None:
                 await self._send_problem(send_with_headers, *refusal)
             else:
-                await self.app(scope, self._limited(receive), send_with_headers)
+                await self.app(scope, self._limited(receive, limit), send_with_headers)
         except Exception as exc:
             # Answer here rather than in Starlette's outermost handler, so the 500 still
             # carries the correlation id and the headers every response has.
@@ -102,20 +113,31 @@ class HttpConventions:
         elif "content-security-policy" not in h:
             h["Content-Security-Policy"] = self.ui_csp
 
-    def _refuse(self, scope: Scope, headers: Headers) -> tuple[int, str, str, str] | None:
+    def _body_limit(self, scope: Scope) -> tuple[int, bool]:
+        """The body limit of this request's path, and whether the path takes uploads."""
+        if scope["method"] in _BODY_METHODS:
+            for pattern, limit in self.uploads:
+                if pattern.match(scope["path"]):
+                    return limit, True
+        return self.max_body, False
+
+    def _refuse(
+        self, scope: Scope, headers: Headers, limit: int, upload: bool
+    ) -> tuple[int, str, str, str] | None:
         """Refuse before the app reads anything: declared oversize bodies, non-JSON bodies."""
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
+        if length is not None and length.isdigit() and int(length) > limit:
             return (
                 413,
                 "payload-too-large",
                 "Request body too large",
-                (f"The body is {length} bytes; the limit is {self.max_body}."),
+                (f"The body is {length} bytes; the limit is {limit}."),
             )
         if scope["method"] in _BODY_METHODS and scope["path"].startswith("/api/"):
             has_body = (length not in (None, "0")) or "transfer-encoding" in headers
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-            if has_body and ctype not in _JSON_TYPES:
+            accepted = (*_JSON_TYPES, "multipart/form-data") if upload else _JSON_TYPES
+            if has_body and ctype not in accepted:
                 return (
                     415,
                     "unsupported-media-type",
@@ -124,7 +146,7 @@ class HttpConventions:
                 )
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def receive_limited() -> Message:
@@ -132,11 +154,9 @@ class HttpConventions:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
+                if seen > limit:
                     # FastAPI re-raises HTTPException from body parsing; anything else becomes 400.
-                    raise HTTPException(
-                        413, f"The body exceeds the limit of {self.max_body} bytes."
-                    )
+                    raise HTTPException(413, f"The body exceeds the limit of {limit} bytes.")
             return message
 
         return receive_limited

@@ -13,8 +13,13 @@ from core.settings import get_settings
 
 # Search structures live outside the models (their SQL differs per database): a generated
 # tsvector column and its GIN index on PostgreSQL, FTS5 tables on SQLite.
-UNMODELLED_COLUMNS = {("tickets_ticket", "search")}
-UNMODELLED_PREFIXES = ("tickets_fts", "ix_tickets_ticket_search")
+UNMODELLED_COLUMNS = {("tickets_ticket", "search"), ("tickets_message", "search")}
+UNMODELLED_PREFIXES = (
+    "tickets_fts",
+    "tickets_message_fts",
+    "ix_tickets_ticket_search",
+    "ix_tickets_message_search",
+)
 
 
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool, _other: Any) -> bool:

@@ -1,3 +1,5 @@
+"""Ticket test fixtures: one tenant's desk and another's, and the real clamd."""
+
 from __future__ import annotations
 
 import uuid

@@ -90,3 +90,28 @@ def test_only_agents_redact_and_only_in_their_tenant(desk, other) -> None:
     )
     assert r.status_code == 404
     assert BSN in desk.get(ticket)["description"]
+
+
+def test_messages_are_guarded_and_redacted_with_the_ticket(desk) -> None:
+    ticket = desk.report()
+    r = desk.client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages",
+        headers=auth(desk.reporter),
+        json={"body": f"Het gaat om klant {BSN}", "visibility": "public"},
+    )
+    assert r.status_code == 201
+    findings = desk.get(ticket)["privacyFindings"]
+    assert [f["field"] for f in findings] == [f"messages/{r.json()['id']}/body"]
+    assert desk.act(ticket, "redactions", {}).status_code == 200
+    listed = desk.client.get(f"/api/v1/tickets/{ticket['id']}/messages", headers=auth(desk.agent))
+    assert BSN not in listed.text and "[bsn removed]" in listed.text
+    assert desk.get(ticket)["privacyFindings"] == []
+    _set_mode(desk, "block")
+    r = desk.client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages",
+        headers=auth(desk.agent),
+        json={"body": f"IBAN NL91ABNA0417164300 van {BSN}", "visibility": "internal"},
+    )
+    assert r.status_code == 422 and r.json()["invalidParams"][0]["pointer"] == "/body"
+    listed = desk.client.get(f"/api/v1/tickets/{ticket['id']}/messages", headers=auth(desk.agent))
+    assert len(listed.json()["items"]) == 1

@@ -63,3 +63,29 @@ def test_search_never_crosses_tenants(desk, other) -> None:
 def test_queries_without_words_return_the_plain_list(desk) -> None:
     desk.report()
     assert len(_search(desk, "  ** ")) == 1
+
+
+def _message(desk, ticket, body: str, visibility: str = "public", token: str | None = None):
+    r = desk.client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages",
+        headers=auth(token or desk.agent),
+        json={"body": body, "visibility": visibility},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_replies_are_searched_and_internal_notes_only_by_agents(desk) -> None:
+    ticket = desk.report(title="Scherm blijft zwart", description="Na het opstarten")
+    _message(desk, ticket, "De videokaarten zijn vervangen door de leverancier")
+    _message(desk, ticket, "Intern: firmware bijgewerkt", visibility="internal")
+    assert _search(desk, "videokaart") == [ticket["number"]]
+    assert _search(desk, "firmware") == [ticket["number"]]
+    reporter = desk.client.get(
+        "/api/v1/tickets", params={"q": "firmware"}, headers=auth(desk.reporter)
+    )
+    assert reporter.json()["items"] == []
+    reporter = desk.client.get(
+        "/api/v1/tickets", params={"q": "videokaart"}, headers=auth(desk.reporter)
+    )
+    assert [t["number"] for t in reporter.json()["items"]] == [ticket["number"]]

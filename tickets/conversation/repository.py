@@ -1,0 +1,76 @@
+"""All SQL of the conversation. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.api.pagination import keyset
+from core.errors import InvalidInput
+from tickets.conversation.models import Attachment, AttachmentContent, Message, Visibility
+
+
+def messages(
+    session: Session,
+    ticket_id: uuid.UUID,
+    *,
+    public_only: bool,
+    limit: int,
+    after: list[Any] | None,
+) -> list[Message]:
+    stmt = select(Message).where(Message.ticket_id == ticket_id)
+    if public_only:
+        stmt = stmt.where(Message.visibility == Visibility.public)
+    typed = _typed_cursor(after) if after is not None else None
+    stmt = keyset(stmt, col(Message.created_at), col(Message.id), descending=False, after=typed)
+    return list(session.exec(stmt.limit(limit)))
+
+
+def _typed_cursor(after: list[Any]) -> list[Any]:
+    try:
+        return [datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))]
+    except (ValueError, TypeError):
+        raise InvalidInput("The cursor does not belong to this list.") from None
+
+
+def cursor_values(message: Message) -> list[Any]:
+    return [message.created_at.isoformat(), str(message.id)]
+
+
+def message(session: Session, ticket_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
+    stmt = select(Message).where(Message.ticket_id == ticket_id, Message.id == message_id)
+    return session.exec(stmt).first()
+
+
+def attachments(session: Session, ticket_id: uuid.UUID, *, public_only: bool) -> list[Attachment]:
+    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id)
+    if public_only:
+        stmt = stmt.where(Attachment.visibility == Visibility.public)
+    stmt = stmt.order_by(col(Attachment.created_at), col(Attachment.id))
+    return list(session.exec(stmt))
+
+
+def attachment(
+    session: Session, ticket_id: uuid.UUID, attachment_id: uuid.UUID
+) -> Attachment | None:
+    stmt = select(Attachment).where(
+        Attachment.ticket_id == ticket_id, Attachment.id == attachment_id
+    )
+    return session.exec(stmt).first()
+
+
+def content(session: Session, attachment_id: uuid.UUID) -> bytes | None:
+    stmt = select(AttachmentContent.data).where(AttachmentContent.attachment_id == attachment_id)
+    return session.exec(stmt).first()
+
+
+def all_messages(session: Session, ticket_id: uuid.UUID) -> list[Message]:
+    stmt = (
+        select(Message)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(col(Message.created_at), col(Message.id))
+    )
+    return list(session.exec(stmt))

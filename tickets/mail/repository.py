@@ -1,0 +1,43 @@
+"""All SQL of notifications. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.api.pagination import keyset
+from core.errors import InvalidInput
+from tickets.mail.models import Mail, MailAddress
+
+
+def get(session: Session, mail_id: uuid.UUID) -> Mail | None:
+    return session.exec(select(Mail).where(Mail.id == mail_id)).first()
+
+
+def page(
+    session: Session, *, recipient_id: uuid.UUID | None, limit: int, after: list[Any] | None
+) -> list[Mail]:
+    stmt = select(Mail)
+    if recipient_id is not None:
+        stmt = stmt.where(Mail.recipient_id == recipient_id)
+    typed = _typed_cursor(after) if after is not None else None
+    stmt = keyset(stmt, col(Mail.created_at), col(Mail.id), descending=True, after=typed)
+    return list(session.exec(stmt.limit(limit)))
+
+
+def _typed_cursor(after: list[Any]) -> list[Any]:
+    try:
+        return [datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))]
+    except (ValueError, TypeError):
+        raise InvalidInput("The cursor does not belong to this list.") from None
+
+
+def cursor_values(mail: Mail) -> list[Any]:
+    return [mail.created_at.isoformat(), str(mail.id)]
+
+
+def address(session: Session, person_id: uuid.UUID) -> MailAddress | None:
+    return session.exec(select(MailAddress).where(MailAddress.person_id == person_id)).first()
