@@ -23,6 +23,7 @@ from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from services.catalogue.api import router as catalogue_router
+from tickets.alerts.api import router as alerts_router
 from tickets.api import router as tickets_router
 from tickets.groups_api import router as ticket_groups_router
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_router)
     app.include_router(tickets_router)
     app.include_router(ticket_groups_router)
+    app.include_router(alerts_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)

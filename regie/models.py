@@ -14,11 +14,15 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.models import AssignmentGroup, GroupMember, Ticket, TicketEvent, TicketSettings
 
 __all__ = [
     "AccessReview",
     "AccessReviewItem",
+    "AlertFold",
+    "AlertRule",
+    "AlertSettings",
     "ApiKey",
     "AssignmentGroup",
     "AuditCheckpoint",

@@ -9,6 +9,7 @@ from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
 from tickets import permissions as tickets
+from tickets.alerts import permissions as alerts
 
 
 def wire() -> None:
@@ -27,5 +28,7 @@ def wire() -> None:
     allow(tickets.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
     allow(tickets.WORK, *agents)
     allow(tickets.CONFIGURE, Role.service_level_manager, Role.supplier_admin)
+    # alerts:ingest is held by monitoring's API keys only, never by a person's role.
+    allow(alerts.MANAGE, Role.supplier_admin)
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)

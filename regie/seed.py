@@ -57,7 +57,7 @@ def issue_api_key(
     *, tenant_slug: str, name: str, permissions: list[str], expires_at: datetime | None
 ) -> str:
     tenant = tenant_by_slug(tenant_slug)
-    import services.catalogue.permissions  # noqa: F401  (declares its permissions)
+    import regie.roles  # noqa: F401  (imports, so declares, every domain's permissions)
 
     with unit_of_work(tenant.id) as session:
         _key, token = create_api_key(
