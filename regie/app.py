@@ -24,6 +24,7 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from services.catalogue.api import router as catalogue_router
 from tickets import notifications
+from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
 from tickets.conversation.api import router as conversation_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problems_router)
     app.include_router(conversation_router)
     app.include_router(mailbox_router)
+    app.include_router(alerts_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
