@@ -259,3 +259,12 @@ def test_visitors_without_a_session_go_to_the_start_page(app) -> None:
         r = anonymous.get(path)
         assert r.status_code == 303 and r.headers["location"] == "/"
     assert anonymous.post("/tickets", data={"csrf": "x"}).status_code == 303
+
+
+def test_the_demo_user_reports_and_works_tickets(app, tenant, monkeypatch) -> None:
+    monkeypatch.setattr(get_settings(), "demo_sign_in", True)
+    demo = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    assert demo.post("/sign-in/demo", data={"tenant": tenant.slug}).status_code == 303
+    address = report(demo)
+    page = demo.get(f"{address}?lang=en")
+    assert "Change status" in page.text and "Demo user" in page.text
