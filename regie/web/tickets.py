@@ -162,8 +162,8 @@ def ticket_list(request: Request, caller: CallerDep, q: str = "", cursor: str = 
         )
     following = None
     if last is not None:
-        following = link(request, "/tickets", q=q, status=[s.value for s in statuses])
-        following += ("&" if "?" in following else "?") + urlencode({"cursor": encode_cursor(last)})
+        kept = {"q": q, "status": [s.value for s in statuses]}
+        following = link(request, "/tickets", **kept, cursor=encode_cursor(last))
     return page(
         request,
         "tickets.html",
