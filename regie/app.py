@@ -22,6 +22,7 @@ from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web
+from regie.web.tickets import router as web_tickets_router
 from services.catalogue.api import router as catalogue_router
 from tickets import notifications
 from tickets.alerts.api import router as alerts_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signin_router)
     app.include_router(ops.router)
     app.include_router(web.router)
+    app.include_router(web_tickets_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

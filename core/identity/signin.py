@@ -210,7 +210,9 @@ def _current(request: Request, csrf: str) -> tuple[sessions.WebSession, Tenant] 
 
 @router.post("/sign-in/demo")
 def demo_sign_in(request: Request, tenant: Annotated[str, Form()]) -> Response:
-    """Development only: a demo administrator without a directory (refused unless enabled)."""
+    """Development only: a demo administrator without a directory (refused unless enabled).
+
+    It is also a line-1 agent, so the demo shows the ticket pages' agent forms too."""
     if not get_settings().demo_sign_in:
         raise NotFound("No resource exists at this address.")
     found = tenant_by_slug(tenant)
@@ -220,6 +222,6 @@ def demo_sign_in(request: Request, tenant: Annotated[str, Form()]) -> Response:
     claims: dict[str, object] = {
         "oid": str(uuid.uuid4()),
         "name": "Demo user",
-        "roles": ["client-admin", "key-user", "kpi-viewer"],
+        "roles": ["client-admin", "key-user", "kpi-viewer", "agent-line-1"],
     }
     return _start(request, found, claims=claims, id_token=None)

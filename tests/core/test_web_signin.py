@@ -42,6 +42,11 @@ def idp():
 
 @pytest.fixture
 def tenant(idp, monkeypatch):
+    return web_tenant(idp, monkeypatch)
+
+
+def web_tenant(idp, monkeypatch) -> Tenant:
+    """A tenant whose people sign in through `idp`, with Regie set up as its web client."""
     monkeypatch.setattr(get_settings(), "entra_authority", idp.authority)
     monkeypatch.setattr(get_settings(), "oidc_client_id", "regie-web")
     from pydantic import SecretStr

@@ -1,0 +1,327 @@
+"""The ticket pages: list, report, read and, for agents, change status and priority.
+
+Every read and write goes through the tickets service under the signed-in person's own
+principal, so the pages can show and do exactly what the API would allow them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from core.api.etag import etag
+from core.api.pagination import decode_cursor, encode_cursor
+from core.context import Actor
+from core.db import unit_of_work
+from core.errors import AppError, InvalidInput, PreconditionFailed
+from core.identity import sessions
+from core.identity.models import WebSession
+from core.identity.permissions import Principal
+from regie.web import LANGUAGES, render, ticket_forms
+from tickets import lifecycle, permissions, service, workflow
+from tickets.errors import TicketNotFound, TransitionRefused
+from tickets.models import Level, Priority, Status, Ticket, TicketType
+from tickets.repository import Filters
+
+PAGE_SIZE = 25
+CONFLICT = (
+    "Someone else changed this ticket after you opened it. Nothing was changed: "
+    "check the ticket and its history, then try again."
+)
+REFUSED = "This change is not possible for the ticket as it is now."
+ERROR_TEXTS = {
+    400: ("Invalid request", "The address or the form could not be read. Go back and try again."),
+    403: (
+        "Not allowed",
+        "You may not do this, or the form has expired. Reload the page and try again.",
+    ),
+    404: ("Not found", "This ticket or page does not exist, or it is not visible to you."),
+    409: ("Not possible", "This change is not possible for the ticket as it is now."),
+    412: ("Changed by someone else", CONFLICT),
+    500: ("Something went wrong", "Try again later."),
+}
+
+
+class SignInFirst(Exception):
+    """The visitor has no live session; the pages send them to the start page."""
+
+
+class WebRoute(APIRoute):
+    """Errors on these pages answer as a page in the visitor's language, not problem JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInFirst:
+                return RedirectResponse("/", status_code=303)
+            except AppError as exc:
+                return await run_in_threadpool(error_page, request, exc.status)
+            except RequestValidationError:
+                return await run_in_threadpool(error_page, request, 400)
+
+        return answer
+
+
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+
+
+@dataclass(frozen=True)
+class Caller:
+    web: WebSession
+    principal: Principal
+
+
+def signed_in(request: Request) -> Caller:
+    found = sessions.resolve(request.cookies.get(sessions.COOKIE, ""))
+    if found is None:
+        raise SignInFirst()
+    web, principal = found
+    request.state.tenant_id, request.state.actor_id = principal.tenant_id, principal.actor_id
+    # Tickets name their reporter and history names its actor; the session knows the name.
+    return Caller(web, replace(principal, name=web.user_name or principal.name))
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+CallerDep = Annotated[Caller, Depends(signed_in)]
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
+
+
+@contextmanager
+def writing(caller: Caller) -> Iterator[Session]:
+    """A unit of work whose audited changes name the signed-in person as their actor."""
+    principal = caller.principal
+    with unit_of_work(principal.tenant_id) as session:
+        session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+        yield session
+
+
+def link(request: Request, path: str, **params: Any) -> str:
+    """A local address that keeps a language the visitor chose explicitly."""
+    query = {k: v for k, v in params.items() if v not in (None, "", [])}
+    chosen = _chosen_language(request)
+    if chosen:
+        query["lang"] = chosen
+    return path + ("?" + urlencode(query, doseq=True) if query else "")
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    response = render(
+        request,
+        template,
+        link=lambda path, **params: link(request, path, **params),
+        labels=ticket_forms.LABELS,
+        field_labels=ticket_forms.FIELD_LABELS,
+        chosen_lang=_chosen_language(request),
+        **context,
+    )
+    response.status_code = status_code
+    return response
+
+
+def error_page(request: Request, status_code: int) -> Response:
+    title, text = ERROR_TEXTS.get(status_code, ERROR_TEXTS[500])
+    return page(request, "error.html", status_code, title=title, text=text)
+
+
+def _ticket_id(raw: str) -> uuid.UUID:
+    """A malformed id names no ticket: the same 404 as an unknown one."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise TicketNotFound("No such ticket.") from None
+
+
+@router.get("/tickets")
+def ticket_list(request: Request, caller: CallerDep, q: str = "", cursor: str = "") -> Response:
+    """The caller's visible tickets, newest first (a reporter sees their own)."""
+    wanted = set(request.query_params.getlist("status"))
+    statuses = [s for s in Status if s.value in wanted]
+    filters = Filters(q=q.strip()[:500] or None, status=statuses or None)
+    after = decode_cursor(cursor) if cursor else None
+    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
+        rows, last = service.list_tickets(
+            session, caller.principal, filters, sort="-createdAt", limit=PAGE_SIZE, after=after
+        )
+    following = None
+    if last is not None:
+        kept = {"q": q, "status": [s.value for s in statuses]}
+        following = link(request, "/tickets", **kept, cursor=encode_cursor(last))
+    return page(
+        request,
+        "tickets.html",
+        tickets=rows,
+        q=q,
+        statuses=statuses,
+        all_statuses=list(Status),
+        next_url=following,
+    )
+
+
+def _chosen_language(request: Request) -> str | None:
+    chosen = request.query_params.get("lang")
+    return chosen if chosen in LANGUAGES else None
+
+
+@router.get("/tickets/new")
+def new_ticket(request: Request, caller: CallerDep, type: str = "") -> Response:
+    """The report form; without a type it first asks which kind of ticket this is."""
+    caller.principal.require(permissions.REPORT)
+    return _report_form(request, {"type": type}, {})
+
+
+def _report_form(
+    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    ticket_type = values.get("type", "")
+    known = ticket_type in {t.value for t in TicketType}
+    return page(
+        request,
+        "ticket_new.html",
+        status_code,
+        ticket_type=ticket_type if known else None,
+        types=list(TicketType),
+        levels=list(Level),
+        values=values,
+        errors=errors,
+        fields=ticket_forms.fields_for(ticket_type),
+    )
+
+
+@router.post("/tickets")
+def report_ticket(request: Request, caller: CallerDep, form: FormDep) -> Response:
+    """Register the report, or show the form again with every problem next to its field."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+    data, errors = ticket_forms.ticket_create(form)
+    if data is None:
+        return _report_form(request, form, errors, 400)
+    try:
+        with writing(caller) as session:
+            ticket = service.create_ticket(session, caller.principal, data=data)
+    except InvalidInput as exc:
+        return _report_form(request, form, ticket_forms.service_errors(exc), 400)
+    return RedirectResponse(link(request, f"/tickets/{ticket.id}", reported=1), status_code=303)
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_page(request: Request, caller: CallerDep, ticket_id: str) -> Response:
+    return _ticket_page(request, caller, _ticket_id(ticket_id))
+
+
+def _ticket_page(
+    request: Request,
+    caller: Caller,
+    ticket_id: uuid.UUID,
+    status_code: int = 200,
+    **outcome: Any,
+) -> Response:
+    """The ticket with its history; `outcome` carries a refused form back with its problems."""
+    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
+        ticket = service.get_ticket(session, caller.principal, ticket_id=ticket_id)
+        history = service.history(session, caller.principal, ticket_id=ticket_id)
+    return page(
+        request,
+        "ticket.html",
+        status_code,
+        ticket=ticket,
+        history=history,
+        reported=request.query_params.get("reported") == "1",
+        can_work=caller.principal.can(permissions.WORK),
+        next_statuses=next_statuses(ticket),
+        levels=list(Level),
+        priorities=list(Priority),
+        status_form=outcome.get("status_form", {}),
+        priority_form=outcome.get("priority_form", {}),
+        message=outcome.get("message"),
+        detail=outcome.get("detail"),
+    )
+
+
+def next_statuses(ticket: Ticket) -> list[Status]:
+    """The statuses the life cycle allows from here, in the life cycle's own order."""
+    allowed = lifecycle.TRANSITIONS[ticket.status]
+    if ticket.group_id is None:
+        allowed = allowed - {Status.assigned}  # assigning needs a group, chosen elsewhere
+    return [s for s in Status if s in allowed]
+
+
+@router.post("/tickets/{ticket_id}/status")
+def change_status(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
+    """A status change on the version the agent saw; a stale form changes nothing."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+    found = _ticket_id(ticket_id)
+    return _act(
+        request, caller, found, form, "status_form", ticket_forms.transition, workflow.transition
+    )
+
+
+@router.post("/tickets/{ticket_id}/priority")
+def change_priority(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
+    """A new impact, urgency or priority with the reason, on the version the agent saw."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+    found = _ticket_id(ticket_id)
+    return _act(
+        request,
+        caller,
+        found,
+        form,
+        "priority_form",
+        ticket_forms.priority_change,
+        workflow.change_priority,
+    )
+
+
+def _act(
+    request: Request,
+    caller: Caller,
+    ticket_id: uuid.UUID,
+    form: dict[str, str],
+    form_name: str,
+    parse: Callable[[dict[str, str]], tuple[Any, ticket_forms.Errors]],
+    action: Callable[..., Any],
+) -> Response:
+    """Run one workflow action on the version the form shows; on refusal, the page again
+    with the form as typed and what went wrong."""
+    caller.principal.require(permissions.WORK)
+    data, errors = parse(form)
+    outcome: dict[str, Any] = {}
+    status_code = 400
+    if data is not None:
+        try:
+            with writing(caller) as session:
+                if_match = etag(_version(form))
+                action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
+            return RedirectResponse(link(request, f"/tickets/{ticket_id}"), status_code=303)
+        except PreconditionFailed:
+            outcome, status_code = {"message": CONFLICT}, 412
+        except TransitionRefused as exc:
+            outcome, status_code = {"message": REFUSED, "detail": exc.detail}, 409
+        except InvalidInput as exc:
+            errors = ticket_forms.service_errors(exc)
+    outcome[form_name] = {"values": form, "errors": errors}
+    return _ticket_page(request, caller, ticket_id, status_code, **outcome)
+
+
+def _version(form: dict[str, str]) -> int:
+    """The version the form was rendered from; anything else can only be stale."""
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return 0
