@@ -31,7 +31,7 @@ router = APIRouter(prefix=API_PREFIX + "/audit", tags=["audit log"])
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]
-Seq = Annotated[int, Path(alias="seq", ge=1)]
+Seq = Annotated[int, Path(alias="seq", ge=1, le=2**63 - 1)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 SortSeq = Annotated[str, Query(pattern=r"^-?seq$", description="seq or -seq")]

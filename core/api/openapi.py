@@ -73,6 +73,8 @@ def _error_codes(method: str, op: dict[str, Any]) -> set[str]:
         codes.add("404")
     if "requestBody" in op:
         codes |= {"413", "415"}
+    if method in ("post", "put", "patch"):
+        codes |= {"409", "422"}  # business conflicts and refusals (duplicates, personal data)
     if "If-Match" in names:
         codes |= {"412", "428", "409"}
     if "Idempotency-Key" in names:
