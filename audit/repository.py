@@ -47,10 +47,9 @@ def append(conn: Connection, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -
         .where(_head.c.tenant_id == tenant_id)
         .values(size=rows[-1]["seq"], last_hash=rows[-1]["entry_hash"])
     )
-    if conn.dialect.name == "postgresql":
-        # One round trip instead of two, inside the head lock (a data-modifying CTE).
-        conn.execute(insert(_entry).values(rows).add_cte(moved.cte("moved_head")))
-        return
+    # executemany: one cached statement, batched by the driver. A multi-row VALUES built per
+    # commit was compiled afresh every time (its shape changes with the row count), which
+    # cost more than the round trip it saved.
     conn.execute(insert(_entry), rows)
     conn.execute(moved)
 
