@@ -11,9 +11,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.api.pagination import keyset
+from core.api.pagination import keyset, typed_cursor
 from core.db import session_tenant
-from core.errors import InvalidInput
 from core.tenancy import Tenant
 from tickets import search
 from tickets.models import (
@@ -84,7 +83,7 @@ def page(
         dialect = session.get_bind().dialect.name
         match = search.clause(dialect, filters.q, internal=internal)
         stmt = stmt.where(match) if match is not None else stmt
-    typed_after = _typed_cursor(key, after) if after is not None else None
+    typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)
     stmt = keyset(
         stmt, SORTS[key], col(Ticket.id), descending=sort.startswith("-"), after=typed_after
     )
@@ -117,14 +116,6 @@ def _filtered(stmt: Any, f: Filters) -> Any:
     if f.ids is not None:
         stmt = stmt.where(col(Ticket.id).in_(f.ids))
     return stmt
-
-
-def _typed_cursor(key: str, after: list[Any]) -> list[Any]:
-    try:
-        value = datetime.fromisoformat(after[0]) if key in _TIME_SORTS else str(after[0])
-        return [value, uuid.UUID(str(after[1]))]
-    except (ValueError, TypeError):
-        raise InvalidInput("The cursor does not belong to this sort order.") from None
 
 
 def cursor_values(ticket: Ticket, sort: str) -> list[Any]:

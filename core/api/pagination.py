@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -40,6 +42,17 @@ def decode_cursor(cursor: str) -> list[Any]:
     if not isinstance(values, list) or len(values) != 2:
         raise InvalidInput("The cursor is not one this API gave out.")
     return values
+
+
+def typed_cursor(after: list[Any] | None, *, timestamp: bool) -> list[Any] | None:
+    """A decoded cursor's (sort value, id) back in their types; 400 if it does not fit."""
+    if after is None:
+        return None
+    try:
+        value = datetime.fromisoformat(str(after[0])) if timestamp else str(after[0])
+        return [value, uuid.UUID(str(after[1]))]
+    except (ValueError, TypeError):
+        raise InvalidInput("The cursor does not belong to this list and sort order.") from None
 
 
 def keyset(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.api.pagination import keyset
-from core.errors import InvalidInput
+from core.api.pagination import keyset, typed_cursor
 from services.catalogue.models import CatalogueEntry, ServiceDomain, ServiceStatus
 
 SORTS: dict[str, Any] = {
@@ -45,17 +43,11 @@ def page(
         stmt = stmt.where(CatalogueEntry.status == status)
     if domain is not None:
         stmt = stmt.where(CatalogueEntry.domain == domain)
-    typed_after = _typed_cursor(sort.lstrip("-"), after) if after is not None else None
+    typed_after = (
+        typed_cursor(after, timestamp=sort.endswith("createdAt")) if after is not None else None
+    )
     stmt = keyset(stmt, sort_col, col(CatalogueEntry.id), descending=descending, after=typed_after)
     return list(session.exec(stmt.limit(limit)))
-
-
-def _typed_cursor(sort: str, after: list[Any]) -> list[Any]:
-    try:
-        value = datetime.fromisoformat(after[0]) if sort == "createdAt" else str(after[0])
-        return [value, uuid.UUID(str(after[1]))]
-    except (ValueError, TypeError):
-        raise InvalidInput("The cursor does not belong to this sort order.") from None
 
 
 def cursor_values(entry: CatalogueEntry, sort: str) -> list[Any]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.api.pagination import keyset
-from core.errors import InvalidInput
+from core.api.pagination import keyset, typed_cursor
 from tickets.conversation.models import Attachment, AttachmentContent, Message, Visibility
 
 
@@ -24,16 +22,9 @@ def messages(
     stmt = select(Message).where(Message.ticket_id == ticket_id)
     if public_only:
         stmt = stmt.where(Message.visibility == Visibility.public)
-    typed = _typed_cursor(after) if after is not None else None
+    typed = typed_cursor(after, timestamp=True)
     stmt = keyset(stmt, col(Message.created_at), col(Message.id), descending=False, after=typed)
     return list(session.exec(stmt.limit(limit)))
-
-
-def _typed_cursor(after: list[Any]) -> list[Any]:
-    try:
-        return [datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))]
-    except (ValueError, TypeError):
-        raise InvalidInput("The cursor does not belong to this list.") from None
 
 
 def cursor_values(message: Message) -> list[Any]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.api.pagination import keyset
-from core.errors import InvalidInput
+from core.api.pagination import keyset, typed_cursor
 from tickets.mail.models import Mail, MailAddress
 
 
@@ -23,16 +21,9 @@ def page(
     stmt = select(Mail)
     if recipient_id is not None:
         stmt = stmt.where(Mail.recipient_id == recipient_id)
-    typed = _typed_cursor(after) if after is not None else None
+    typed = typed_cursor(after, timestamp=True)
     stmt = keyset(stmt, col(Mail.created_at), col(Mail.id), descending=True, after=typed)
     return list(session.exec(stmt.limit(limit)))
-
-
-def _typed_cursor(after: list[Any]) -> list[Any]:
-    try:
-        return [datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))]
-    except (ValueError, TypeError):
-        raise InvalidInput("The cursor does not belong to this list.") from None
 
 
 def cursor_values(mail: Mail) -> list[Any]:

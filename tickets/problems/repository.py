@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.api.pagination import keyset
-from core.errors import InvalidInput
+from core.api.pagination import keyset, typed_cursor
 from tickets.lifecycle import OPEN
 from tickets.models import Priority, Ticket
 from tickets.problems.models import Problem, ProblemCounter, ProblemEvent, ProblemStatus
@@ -49,7 +47,7 @@ def page(
 ) -> list[Problem]:
     key = sort.lstrip("-")
     stmt = _filtered(select(Problem), filters)
-    typed_after = _typed_cursor(key, after) if after is not None else None
+    typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)
     stmt = keyset(
         stmt, SORTS[key], col(Problem.id), descending=sort.startswith("-"), after=typed_after
     )
@@ -84,14 +82,6 @@ def _filtered(stmt: Any, f: Filters) -> Any:
 def _escape_like(text: str) -> str:
     """The text matched literally: LIKE's wildcards in it are only characters."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _typed_cursor(key: str, after: list[Any]) -> list[Any]:
-    try:
-        value = datetime.fromisoformat(after[0]) if key in _TIME_SORTS else str(after[0])
-        return [value, uuid.UUID(str(after[1]))]
-    except (ValueError, TypeError):
-        raise InvalidInput("The cursor does not belong to this sort order.") from None
 
 
 def cursor_values(problem: Problem, sort: str) -> list[Any]:
