@@ -18,6 +18,7 @@ from tickets import permissions, queue, redaction, service, workflow
 from tickets.models import Level, Line, Priority, Status, Ticket, TicketType
 from tickets.repository import Filters
 from tickets.schemas import (
+    SUMMARY_COLUMNS,
     AssignmentCreate,
     EscalationCreate,
     EventList,
@@ -30,6 +31,7 @@ from tickets.schemas import (
     TicketCreate,
     TicketPage,
     TicketPublic,
+    TicketSummary,
     TicketUpdate,
     TransitionCreate,
 )
@@ -107,8 +109,10 @@ def list_tickets(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> TicketPage:
     after = decode_cursor(cursor) if cursor else None
-    rows, last = service.list_tickets(session, actor, filters, sort=sort, limit=limit, after=after)
-    items = [TicketPublic.model_validate(r) for r in rows]
+    rows, last = service.list_tickets(
+        session, actor, filters, sort=sort, limit=limit, after=after, columns=SUMMARY_COLUMNS
+    )
+    items = [TicketSummary.model_validate(r) for r in rows]
     return TicketPage(items=items, nextCursor=encode_cursor(last) if last else None)
 
 
@@ -259,7 +263,7 @@ def work_queue(
     found = queue.work_queue(actor, limit=limit, line=line, mine=mine)
     return QueuePage(
         items=[
-            QueueEntry(tenant=i.tenant.slug, ticket=TicketPublic.model_validate(i.ticket))
+            QueueEntry(tenant=i.tenant.slug, ticket=TicketSummary.model_validate(i.ticket))
             for i in found
         ]
     )

@@ -139,8 +139,8 @@ class Ticket(TenantScoped, table=True):
         # Each list's sort order, led by the tenant so a page never scans another tenant.
         Index("ix_tickets_ticket_created", "tenant_id", "created_at", "id"),
         Index("ix_tickets_ticket_status", "tenant_id", "status", "created_at", "id"),
-        Index("ix_tickets_ticket_group", "tenant_id", "group_id", "status", "id"),
-        Index("ix_tickets_ticket_assignee", "tenant_id", "assignee_id", "status", "id"),
+        Index("ix_tickets_ticket_group", "tenant_id", "group_id", "created_at", "id"),
+        Index("ix_tickets_ticket_assignee", "tenant_id", "assignee_id", "created_at", "id"),
         Index("ix_tickets_ticket_reporter", "tenant_id", "reporter_id", "created_at", "id"),
         Index("ix_tickets_ticket_problem", "tenant_id", "problem_id", "created_at", "id"),
     )

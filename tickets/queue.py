@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import case
+from sqlalchemy.orm import load_only
 from sqlmodel import col, select
 
 from core.db import unit_of_work
@@ -17,6 +18,7 @@ from core.identity.permissions import Principal
 from core.tenancy import Tenant
 from tickets import lifecycle, permissions
 from tickets.models import Line, Priority, Ticket
+from tickets.schemas import SUMMARY_COLUMNS
 
 RANK = {Priority.urgent: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
 _RANK_SQL = case({p.value: r for p, r in RANK.items()}, value=col(Ticket.priority))
@@ -42,7 +44,9 @@ def work_queue(actor: Principal, *, limit: int, line: Line | None, mine: bool) -
 def _open(
     tenant_id: uuid.UUID, limit: int, line: Line | None, mine: bool, acting: Principal
 ) -> list[Ticket]:
-    stmt = select(Ticket).where(col(Ticket.status).in_(lifecycle.OPEN - lifecycle.PAUSED))
+    summary = load_only(*(getattr(Ticket, c) for c in SUMMARY_COLUMNS), raiseload=True)
+    stmt = select(Ticket).options(summary)
+    stmt = stmt.where(col(Ticket.status).in_(lifecycle.OPEN - lifecycle.PAUSED))
     if line is not None:
         stmt = stmt.where(Ticket.line == line)
     if mine:

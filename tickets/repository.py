@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset, typed_cursor
@@ -76,9 +77,13 @@ def page(
     limit: int,
     after: list[Any] | None,
     internal: bool = True,
+    columns: tuple[str, ...] | None = None,
 ) -> list[Ticket]:
+    """A page of tickets; with `columns`, only those are loaded (the others stay unloaded)."""
     key = sort.lstrip("-")
     stmt = _filtered(select(Ticket), filters)
+    if columns is not None:
+        stmt = stmt.options(load_only(*(getattr(Ticket, c) for c in columns), raiseload=True))
     if filters.q:
         dialect = session.get_bind().dialect.name
         match = search.clause(dialect, filters.q, internal=internal)

@@ -100,13 +100,44 @@ class TicketPublic(ApiModel):
     closed_at: datetime | None
 
 
-class TicketPage(Page[TicketPublic]):
+class TicketSummary(ApiModel):
+    """A ticket in a list: what a queue shows, without the long texts (GET it for those)."""
+
+    id: uuid.UUID
+    number: str
+    type: TicketType
+    title: str
+    status: Status
+    impact: Level
+    urgency: Level
+    priority: Priority
+    reporter_id: uuid.UUID
+    reporter_name: str
+    group_id: uuid.UUID | None
+    line: Line | None
+    assignee_id: uuid.UUID | None
+    assignee_name: str | None
+    service_id: uuid.UUID | None
+    ci_id: uuid.UUID | None
+    problem_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+
+
+# The columns a list loads: the summary's, plus the tenant (the row's key).
+SUMMARY_COLUMNS = ("tenant_id", *TicketSummary.model_fields)
+
+
+class TicketPage(Page[TicketSummary]):
     """One page of tickets; pass nextCursor back as `cursor` for the next."""
 
 
 class QueueEntry(ApiModel):
     tenant: str = Field(description="Slug of the ticket's tenant")
-    ticket: TicketPublic
+    ticket: TicketSummary
 
 
 class QueuePage(ApiModel):

@@ -89,13 +89,22 @@ def list_tickets(
     sort: str,
     limit: int,
     after: list[Any] | None,
+    columns: tuple[str, ...] | None = None,
 ) -> tuple[list[Ticket], list[Any] | None]:
-    """One page in stable order (a reporter sees only their own), plus the next cursor."""
+    """One page in stable order (a reporter sees only their own), plus the next cursor.
+
+    With `columns` only those are loaded: lists that show a summary skip the long texts."""
     if not can_read_all(actor):
         actor.require(permissions.REPORT)
         filters = repository.Filters(**{**vars(filters), "reporter_id": actor.actor_id})
     rows = repository.page(
-        session, filters, sort=sort, limit=limit + 1, after=after, internal=can_read_all(actor)
+        session,
+        filters,
+        sort=sort,
+        limit=limit + 1,
+        after=after,
+        internal=can_read_all(actor),
+        columns=columns,
     )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -166,13 +166,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets_ticket", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_tickets_ticket_assignee", ["tenant_id", "assignee_id", "status", "id"], unique=False
+            "ix_tickets_ticket_assignee",
+            ["tenant_id", "assignee_id", "created_at", "id"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_tickets_ticket_created", ["tenant_id", "created_at", "id"], unique=False
         )
         batch_op.create_index(
-            "ix_tickets_ticket_group", ["tenant_id", "group_id", "status", "id"], unique=False
+            "ix_tickets_ticket_group", ["tenant_id", "group_id", "created_at", "id"], unique=False
         )
         batch_op.create_index(
             "ix_tickets_ticket_reporter",
