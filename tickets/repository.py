@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
@@ -159,8 +159,18 @@ def settings(session: Session, *, create: bool = False) -> TicketSettings | None
 
 
 def take_number(session: Session) -> str:
-    """The next ticket number of the session's tenant, e.g. SHN-000123. The settings row stays
-    locked until commit, so numbers are unique and never reused."""
+    """The next ticket number of the session's tenant, e.g. SHN-000123: unique, never reused.
+
+    PostgreSQL takes it from the tenant's sequence, which holds no lock, so one tenant's
+    creates run side by side (a rolled-back create leaves a gap). SQLite has one writer at a
+    time anyway and counts in the settings row."""
+    if session.get_bind().dialect.name == "postgresql":
+        current = settings(session, create=True)
+        assert current is not None  # created just above when missing
+        number = session.execute(
+            text("SELECT tickets_next_number(:tenant)"), {"tenant": session_tenant(session)}
+        ).scalar_one()
+        return f"{current.prefix}-{number:06d}"
     stmt = (
         update(TicketSettings)
         .values(next_number=col(TicketSettings.next_number) + 1)

@@ -124,9 +124,10 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
         priority=priority_for(impact, data.urgency, config.priority_matrix),
         reporter_id=actor.actor_id,
         reporter_name=actor.name,
-        number=repository.take_number(session),
+        number="",
     )
     guard.check_ticket(session, ticket, config.privacy_mode)
+    ticket.number = repository.take_number(session)  # only once the ticket is acceptable
     session.add(ticket)
     session.flush()
     record(session, actor, ticket, EventKind.created, after=ticket.status.value)

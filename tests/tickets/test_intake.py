@@ -124,3 +124,16 @@ def test_the_audit_log_proves_the_text_without_keeping_it(desk) -> None:
     raw = str([e.body for e in created])
     assert "Jansen" not in raw and "sha256:" in raw
     assert ticket["number"] in raw
+
+
+def test_concurrent_reports_in_one_tenant_get_distinct_numbers(desk) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def report(_: int) -> str:
+        r = desk.client.post("/api/v1/tickets", headers=auth(desk.reporter), json=incident())
+        assert r.status_code == 201, r.text
+        return r.json()["number"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = list(pool.map(report, range(16)))
+    assert len(set(numbers)) == 16
