@@ -26,6 +26,7 @@ from services.catalogue.api import router as catalogue_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
 from tickets.groups_api import router as ticket_groups_router
+from tickets.problems.api import router as problems_router
 
 API_VERSION = package_version("regie")
 UI_CSP = (
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tickets_router)
     app.include_router(queue_router)
     app.include_router(ticket_groups_router)
+    app.include_router(problems_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)

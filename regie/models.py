@@ -15,6 +15,7 @@ from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
 from tickets.models import AssignmentGroup, GroupMember, Ticket, TicketEvent, TicketSettings
+from tickets.problems.models import Problem, ProblemCounter, ProblemEvent
 
 __all__ = [
     "AccessReview",
@@ -30,6 +31,9 @@ __all__ = [
     "IdempotencyRecord",
     "LoginAttempt",
     "OutboxMessage",
+    "Problem",
+    "ProblemCounter",
+    "ProblemEvent",
     "ScimCredential",
     "ScimGroup",
     "ScimMember",

@@ -9,6 +9,7 @@ from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
 from tickets import permissions as tickets
+from tickets.problems import permissions as problems
 
 
 def wire() -> None:
@@ -27,5 +28,11 @@ def wire() -> None:
     allow(tickets.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
     allow(tickets.WORK, *agents)
     allow(tickets.CONFIGURE, Role.service_level_manager, Role.supplier_admin)
+    allow(problems.MANAGE, Role.problem_manager)
+    allow(problems.LINK, *agents)
+    allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)
+    allow(problems.READ, Role.supplier_admin)
+    allow(problems.KNOWN_ERRORS, Role.reporter, Role.key_user, Role.product_owner, *agents)
+    allow(problems.KNOWN_ERRORS, Role.service_level_manager, Role.change_manager)
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)

@@ -24,6 +24,7 @@ celery_app.conf.beat_schedule = {
         "schedule": settings.audit_checkpoint_seconds,
     },
     "audit-prune-all": {"task": audit_tasks.PRUNE_ALL, "schedule": 24 * 3600.0},
+    "idempotency-prune-all": {"task": "core.idempotency.prune_all", "schedule": 3600.0},
 }
 audit_public.install()
 events.subscribe(CredentialRefused, audit_public.record_refused_credential)

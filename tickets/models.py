@@ -142,6 +142,7 @@ class Ticket(TenantScoped, table=True):
         Index("ix_tickets_ticket_group", "tenant_id", "group_id", "status", "id"),
         Index("ix_tickets_ticket_assignee", "tenant_id", "assignee_id", "status", "id"),
         Index("ix_tickets_ticket_reporter", "tenant_id", "reporter_id", "created_at", "id"),
+        Index("ix_tickets_ticket_problem", "tenant_id", "problem_id", "created_at", "id"),
     )
     __mapper_args__ = {"version_id_col": _version}
     __audited__ = True

@@ -17,9 +17,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session
+from sqlmodel import Field, Session, col, select
 
 from core.db import unit_of_work
 from core.errors import Conflict, Unprocessable
@@ -28,6 +28,8 @@ from core.tenancy import TenantScoped
 from core.types import UTCDateTime, utcnow
 
 STALE_AFTER = timedelta(minutes=5)
+# Long enough for any client's retries; stored answers may hold text that is later redacted.
+KEEP = timedelta(hours=24)
 
 
 class IdempotencyRecord(TenantScoped, table=True):
@@ -118,6 +120,22 @@ class Idempotency:
             )
             if record is not None and record.status_code is None:
                 session.delete(record)
+
+
+def forget(session: Session, location: str) -> int:
+    """Drop the stored answers that created `location` (after its text was redacted)."""
+    recent = select(IdempotencyRecord).where(col(IdempotencyRecord.created_at) > utcnow() - KEEP)
+    gone = [r for r in session.exec(recent) if r.response_headers.get("Location") == location]
+    for record in gone:
+        session.delete(record)
+    return len(gone)
+
+
+def prune(tenant_id: uuid.UUID) -> int:
+    """Delete the tenant's stored answers older than KEEP; returns how many."""
+    with unit_of_work(tenant_id) as session:
+        stmt = delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - KEEP)
+        return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def _dump(model: BaseModel) -> Any:

@@ -158,3 +158,22 @@ def test_failed_create_releases_the_key(client, token) -> None:
 
 def make_tenant_id(token: str) -> uuid.UUID:
     return uuid.UUID(hex=token.split("_")[1])
+
+
+def test_stored_answers_are_forgotten_after_a_day(client) -> None:
+    from datetime import timedelta
+
+    from core.api.idempotency import prune
+    from core.types import utcnow
+
+    tenant = make_tenant()
+    token = make_token(tenant)
+    client.post("/api/v1/services", headers=auth(token, **{"Idempotency-Key": "old"}), json=NEW)
+    fresh = {**NEW, "code": "E14-NEW"}
+    client.post("/api/v1/services", headers=auth(token, **{"Idempotency-Key": "new"}), json=fresh)
+    with unit_of_work(tenant.id) as session:
+        old = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == "old")).one()
+        old.created_at = utcnow() - timedelta(hours=25)
+    assert prune(tenant.id) == 1
+    with unit_of_work(tenant.id) as session:
+        assert [r.key for r in session.exec(select(IdempotencyRecord))] == ["new"]

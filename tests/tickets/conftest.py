@@ -11,6 +11,7 @@ from core.tenancy import Tenant, TenantKind
 from tests.conftest import TMP
 from tests.factories import make_tenant
 from tests.regie.test_up import free_port
+from tests.support.clamd import clamd  # noqa: F401  (the real clamd, for attachment tests)
 from tests.support.oidc_provider import AUDIENCE, OidcProvider
 from tests.tickets.helpers import Desk
 

@@ -1,7 +1,10 @@
 """Full-text search on tickets: a Dutch + English tsvector with a GIN index on PostgreSQL,
-an FTS5 table kept by triggers on SQLite (stems from the app's `regie_stems` function).
+an FTS5 table kept by triggers on SQLite (stems from the app's `regie_stems` function); and
+the index behind a problem's list of incidents.
 
-Revision ID: 0009
+A later batch migration that recreates tickets_ticket on SQLite must recreate these triggers.
+
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26
 """
@@ -10,7 +13,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -20,6 +23,11 @@ _SQLITE_TEXT = "regie_stems(coalesce(new.title, '') || ' ' || coalesce(new.descr
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_tickets_ticket_problem",
+        "tickets_ticket",
+        ["tenant_id", "problem_id", "created_at", "id"],
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "ALTER TABLE tickets_ticket ADD COLUMN search tsvector GENERATED ALWAYS AS "
@@ -49,6 +57,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_ticket_problem", table_name="tickets_ticket")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_tickets_ticket_search")
         op.execute("ALTER TABLE tickets_ticket DROP COLUMN IF EXISTS search")
