@@ -5,7 +5,7 @@
 Roles as in bench/dataset.py (the owner migrates; the API connects as a NOSUPERUSER
 NOBYPASSRLS role). 50 tenants `tickets-01`..`tickets-50`; the measured tenant `tickets-01`
 holds 40,000 tickets, the other 960,000 are spread over 49 tenants by a Zipf law (about
-56,000 down to 3,700). Every ticket has its history in `tickets_event` and, once the
+120,500 down to 7,900). Every ticket has its history in `tickets_event` and, once the
 conversation table exists (migration of tickets/conversation), about two replies.
 
 Rows are loaded with COPY as the `postgres` superuser: PostgreSQL refuses COPY FROM into a

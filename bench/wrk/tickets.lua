@@ -30,9 +30,11 @@ end
 
 function init(args)
   local token = read_all(assert(os.getenv("BENCH_TOKEN_FILE"), "BENCH_TOKEN_FILE unset"))
-  wrk.headers["Authorization"] = "Bearer " .. token:gsub("%s+$", "")
+  local trimmed = token:gsub("%s+$", "")
+  wrk.headers["Authorization"] = "Bearer " .. trimmed
   wrk.headers["Accept"] = "application/json"
-  for line in io.lines(assert(os.getenv("BENCH_PATHS_FILE"), "BENCH_PATHS_FILE unset")) do
+  local paths_file = assert(os.getenv("BENCH_PATHS_FILE"), "BENCH_PATHS_FILE unset")
+  for line in io.lines(paths_file) do
     if #line > 0 then paths[#paths + 1] = line end
   end
   assert(#paths > 0, "no paths")
