@@ -100,17 +100,17 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def reexec_in_snapshot(rev: str) -> None:
-    """Run this script again with the snapshot of `rev` first on PYTHONPATH."""
+def reexec_in_snapshot(rev: str, script: str = __file__) -> None:
+    """Run `script` (this one by default) again with the snapshot of `rev` first on PYTHONPATH."""
     sys.path.insert(0, str(HERE))
     from _source import resolve
 
     _path, desc, env = resolve(rev)
     env = dict(os.environ, **env, BENCH_SOURCE=json.dumps(desc))
-    os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env)
+    os.execve(sys.executable, [sys.executable, str(Path(script).resolve()), *sys.argv[1:]], env)
 
 
-def prepare_database(admin_url: str) -> None:
+def prepare_database(admin_url: str, database: str = BENCH_DB) -> None:
     """Fresh database and roles, through the admin (trust-auth) connection."""
     import psycopg
 
@@ -121,8 +121,8 @@ def prepare_database(admin_url: str) -> None:
                 conn.execute(f"CREATE ROLE {role} LOGIN{extra}")
             else:
                 conn.execute(f"ALTER ROLE {role} LOGIN{extra}")
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB} OWNER {OWNER_ROLE}")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database} OWNER {OWNER_ROLE}")
 
 
 def entry_rows(

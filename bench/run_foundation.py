@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,6 +74,7 @@ def parse_args() -> argparse.Namespace:
         metavar="REV",
         help="serve the code of this commit (git archive) instead of the working tree",
     )
+    p.set_defaults(database_url=APP_URL, log_prefix="serve")
     p.add_argument(
         "--wait-quiet",
         type=int,
@@ -219,11 +221,11 @@ def cpu_times() -> tuple[float, float]:
 # --------------------------------------------------------------------------- server
 
 
-def server_env(extra: dict[str, str]) -> dict[str, str]:
+def server_env(extra: dict[str, str], database_url: str = APP_URL) -> dict[str, str]:
     env = dict(os.environ, **extra)
     env.update(
         {
-            "REGIE_DATABASE_URL": APP_URL,
+            "REGIE_DATABASE_URL": database_url,
             "REGIE_BROKER_URL": "redis://127.0.0.1:6379/14",
             "REGIE_LOG_LEVEL": "warning",
             "REGIE_ENV": "development",
@@ -246,7 +248,7 @@ def get(port: int, path: str, token: str | None = None, timeout: float = 5) -> t
 
 
 def start_server(args: argparse.Namespace, workers: int) -> tuple[subprocess.Popen, Path]:
-    log = DATA / f"serve-w{workers}.log"
+    log = DATA / f"{args.log_prefix}-w{workers}.log"
     cmd = [args.regie, "serve"]
     if args.variant:
         log = DATA / f"serve-{args.variant.replace(',', '+')}-w{workers}.log"
@@ -256,7 +258,7 @@ def start_server(args: argparse.Namespace, workers: int) -> tuple[subprocess.Pop
         proc = subprocess.Popen(
             cmd,
             cwd=args.source_dir,
-            env=server_env(args.source_env),
+            env=server_env(args.source_env, args.database_url),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -301,12 +303,17 @@ def _install_wrk() -> str:
 
 
 def wrk(args: argparse.Namespace, seconds: int, path: str, ids: bool) -> dict:
-    env = dict(
-        os.environ,
-        BENCH_TOKEN_FILE=str(args.token_file),
-        BENCH_PATH=path,
-        BENCH_IDS_FILE=str(DATA / "ids.txt") if ids else "",
-    )
+    env = {
+        "BENCH_TOKEN_FILE": str(args.token_file),
+        "BENCH_PATH": path,
+        "BENCH_IDS_FILE": str(DATA / "ids.txt") if ids else "",
+    }
+    return run_wrk(args, seconds, LUA, env)
+
+
+def run_wrk(args: argparse.Namespace, seconds: int, script: Path, extra: dict[str, str]) -> dict:
+    """Run wrk with a Lua script whose done() prints a `BENCH_JSON {...}` line; parse it."""
+    env = dict(os.environ, **extra)
     cmd = [
         args.wrk,
         f"-t{min(args.threads, args.connections)}",
@@ -315,7 +322,7 @@ def wrk(args: argparse.Namespace, seconds: int, path: str, ids: bool) -> dict:
         "--timeout",
         "10s",
         "-s",
-        str(LUA),
+        str(script),
         f"http://{HOST}:{args.port}",
     ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
@@ -328,8 +335,15 @@ def wrk(args: argparse.Namespace, seconds: int, path: str, ids: bool) -> dict:
 def scenario(
     args: argparse.Namespace, proc: subprocess.Popen, name: str, path: str, ids: bool
 ) -> dict:
+    return measure(args, proc, name, lambda seconds: wrk(args, seconds, path, ids))
+
+
+def measure(
+    args: argparse.Namespace, proc: subprocess.Popen, name: str, load: Callable[[int], dict]
+) -> dict:
+    """Warm up, then run `load` for the measured seconds while accounting CPU and memory."""
     print(f"  [{name}] warm-up {args.warmup} s", flush=True)
-    wrk(args, args.warmup, path, ids)
+    load(args.warmup)
     before = {i["pid"]: i["cpu_s"] for i in api_processes(proc.pid)}
     pg_before = comm_cpu("postgres")
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -338,7 +352,7 @@ def scenario(
     sampler = RssSampler(proc.pid, args.port)
     sampler.start()
     print(f"  [{name}] measuring {args.duration} s, {args.connections} connections", flush=True)
-    result = wrk(args, args.duration, path, ids)
+    result = load(args.duration)
     sampler.stop.set()
     sampler.join()
     busy1, total1 = cpu_times()
