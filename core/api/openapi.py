@@ -7,6 +7,7 @@ the statuses every operation can answer are declared from what the shared layer 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -84,7 +85,8 @@ def _error_codes(method: str, op: dict[str, Any]) -> set[str]:
 
 def _fix_operation(method: str, op: dict[str, Any]) -> None:
     responses = op.setdefault("responses", {})
-    responses.pop("422", None)
+    if responses.get("422", {}).get("description") == "Validation Error":
+        responses.pop("422")  # FastAPI's own: Regie answers invalid input with 400
     for code in _error_codes(method, op) | {c for c in responses if c[0] in "45"}:
         desc = responses.get(code, {}).get("description") or DESCRIPTIONS.get(code, "Error")
         responses[code] = {
@@ -129,7 +131,23 @@ def build_openapi(
     schemas.pop("ValidationError", None)
     schemas["Problem"] = PROBLEM_SCHEMA
     components.setdefault("headers", {})["API-Version"] = VERSION_HEADER
-    return doc
+    return _rename_form_bodies(doc)
+
+
+def _rename_form_bodies(doc: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI names form bodies `Body_<function>_<path>`; ADR wants UpperCamelCase names."""
+    schemas = doc["components"]["schemas"]
+    renames = {}
+    for name in [n for n in schemas if n.startswith("Body_")]:
+        function = name.removeprefix("Body_").split("_api_v1")[0]
+        renames[name] = "".join(part.capitalize() for part in function.split("_")) + "Form"
+        schemas[renames[name]] = schemas.pop(name)
+    if not renames:
+        return doc
+    text = json.dumps(doc)
+    for old, new in renames.items():
+        text = text.replace(f"#/components/schemas/{old}", f"#/components/schemas/{new}")
+    return dict(json.loads(text))
 
 
 def install(app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]) -> None:

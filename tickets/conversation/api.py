@@ -60,7 +60,8 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The bytes, with the content type determined at upload",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        # Whatever was sniffed at upload (PDF, PNG, text, ...), so any type may come back.
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         "headers": {
             "Content-Disposition": {
                 "description": "attachment, with the file name",
