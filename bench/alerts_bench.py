@@ -201,7 +201,8 @@ def main() -> int:
     rf.DATA.mkdir(exist_ok=True)
     print(f"[alerts] building database {DB}", flush=True)
     token = build_database(args.admin_url)
-    rf.APP_URL = os.environ["REGIE_DATABASE_URL"]  # serve this database, not the foundation's
+    # Serve this database, not the foundation's.
+    args.database_url, args.log_prefix = os.environ["REGIE_DATABASE_URL"], "serve-alerts"
     args.regie, args.source_dir = str(ROOT / ".venv/bin/regie"), ROOT
     args.source_env = {"PYTHONPATH": str(ROOT), "REGIE_BROKER_URL": "redis://127.0.0.1:6379/13"}
     fps = [f"{i:016x}" for i in range(1, args.fingerprints + 1)]
