@@ -137,3 +137,10 @@ def test_concurrent_reports_in_one_tenant_get_distinct_numbers(desk) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         numbers = list(pool.map(report, range(16)))
     assert len(set(numbers)) == 16
+
+
+def test_a_nul_character_is_invalid_input_on_every_database(desk) -> None:
+    r = desk.client.post(
+        "/api/v1/tickets", headers=auth(desk.reporter), json=incident(description="a\u0000b")
+    )
+    assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "description"
