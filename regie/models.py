@@ -14,6 +14,7 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from services.sla.models import Agreement, Clock
 from tickets.conversation.models import Attachment, AttachmentContent, Message
 from tickets.mail.models import Mail, MailAddress
 from tickets.models import AssignmentGroup, GroupMember, Ticket, TicketEvent, TicketSettings
@@ -22,6 +23,7 @@ from tickets.problems.models import Problem, ProblemCounter, ProblemEvent
 __all__ = [
     "AccessReview",
     "AccessReviewItem",
+    "Agreement",
     "ApiKey",
     "AssignmentGroup",
     "Attachment",
@@ -30,6 +32,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "CatalogueEntry",
+    "Clock",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",
