@@ -6,6 +6,7 @@ and its clocks commit or roll back together.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 from sqlmodel import Session
@@ -47,12 +48,16 @@ def explain(session: Session, ticket: Ticket) -> sla.SlaExplanation:
 
 
 def recompute(session: Session) -> tuple[int, int]:
-    """Rebuild every clock of the session's tenant; (tickets seen, clock rows changed)."""
-    seen = changed = 0
+    """Rebuild every clock of the session's tenant, and drop clocks of no ticket;
+    (tickets seen, clock rows changed)."""
+    seen: set[uuid.UUID] = set()
+    changed = 0
     for ticket in _all_tickets(session):
-        seen += 1
+        seen.add(ticket.id)
         changed += update_clocks(session, ticket)
-    return seen, changed
+    session.flush()
+    changed += sla.drop_clocks_except(session, ticket_ids=seen)
+    return len(seen), changed
 
 
 def _all_tickets(session: Session) -> Iterator[Ticket]:

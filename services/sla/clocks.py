@@ -42,6 +42,12 @@ def update_clocks(
     return changed
 
 
+def drop_clocks_except(session: Session, *, ticket_ids: set[uuid.UUID]) -> int:
+    """Delete the stored clocks of every ticket not named (no such ticket); returns how many."""
+    strays = repository.clocked_tickets(session) - ticket_ids
+    return repository.delete_clocks(session, strays) if strays else 0
+
+
 def stored_clocks(session: Session, *, ticket_id: uuid.UUID) -> list[Clock]:
     """The ticket's stored clocks (none when its type is not counted)."""
     return repository.clocks(session, ticket_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from services.sla.models import Agreement, Clock
@@ -38,3 +38,13 @@ def next_number(session: Session) -> int:
 def clocks(session: Session, ticket_id: uuid.UUID) -> list[Clock]:
     stmt = select(Clock).where(Clock.ticket_id == ticket_id).order_by(col(Clock.kind))
     return list(session.exec(stmt))
+
+
+def clocked_tickets(session: Session) -> set[uuid.UUID]:
+    """The ids of every ticket that has a stored clock."""
+    return set(session.exec(select(Clock.ticket_id).distinct()))
+
+
+def delete_clocks(session: Session, ticket_ids: set[uuid.UUID]) -> int:
+    stmt = delete(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]

@@ -128,7 +128,7 @@ def check_terms(data: AgreementCreate, on: date) -> None:
         problems.append(_problem("holidays/country", "no public holidays known for it"))
     for text in data.holidays.yearly_closed_days:
         try:
-            date(2024, *terms._month_day(text))
+            date(2024, *terms.month_day(text))
         except ValueError:
             problems.append(_problem("holidays/yearlyClosedDays", f"{text} is no date"))
     if problems:

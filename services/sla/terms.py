@@ -125,12 +125,12 @@ def _calendar(
         timezone=zone,
         country=country,
         extra_closed_days=frozenset(date.fromisoformat(d) for d in extra),
-        yearly_closed_days=frozenset(_month_day(d) for d in yearly),
+        yearly_closed_days=frozenset(month_day(d) for d in yearly),
         open_holidays=open_holidays,
     )
 
 
-def _month_day(text: str) -> tuple[int, int]:
+def month_day(text: str) -> tuple[int, int]:
     month, day = text.split("-")
     return int(month), int(day)
 
