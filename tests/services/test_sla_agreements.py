@@ -89,6 +89,8 @@ def test_versions_are_added_listed_newest_first_and_take_effect_on_their_date(
     listed = client.get(URL, headers=auth(reader)).json()["items"]
     assert [v["version"] for v in listed] == [2, 1]
     assert client.get(f"{URL}/{body['id']}", headers=auth(reader)).json() == body
+    # A version is never edited: a change of terms is a new version.
+    assert client.patch(f"{URL}/{body['id']}", headers=auth(manager), json={}).status_code == 405
     # Today the default still applies; from tomorrow version 1, from `later` version 2.
     assert client.get(f"{URL}/current", headers=auth(reader)).json()["isDefault"] is True
     for day, expected in ((tomorrow().isoformat(), 1), (later, 2)):
