@@ -24,7 +24,8 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from regie.web.tickets import router as web_tickets_router
 from services.catalogue.api import router as catalogue_router
-from tickets import notifications
+from services.sla.api import router as sla_router
+from tickets import notifications, sla
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
@@ -33,6 +34,7 @@ from tickets.events import TicketEventRecorded
 from tickets.groups_api import router as ticket_groups_router
 from tickets.mail.api import router as mailbox_router
 from tickets.problems.api import router as problems_router
+from tickets.sla_api import router as ticket_sla_router
 
 API_VERSION = package_version("regie")
 ATTACHMENT_UPLOADS = openapi.API_PREFIX + r"/tickets/[^/]+/attachments$"
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     events.subscribe(CredentialRefused, audit_public.record_refused_credential)
     events.subscribe(SessionChanged, audit_public.record_session_change)
     events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
+    events.subscribe(TicketEventRecorded, sla.on_ticket_event)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -63,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.include_router(catalogue_router)
+    app.include_router(sla_router)
     app.include_router(tickets_router)
+    app.include_router(ticket_sla_router)
     app.include_router(queue_router)
     app.include_router(ticket_groups_router)
     app.include_router(problems_router)

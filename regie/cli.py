@@ -26,6 +26,8 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 audit_app = typer.Typer(help="Verify, checkpoint and prune the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+sla_app = typer.Typer(help="Keep the SLA clocks.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
 
 
 @app.command()
@@ -216,6 +218,22 @@ def audit_prune(
     _checked_settings()
     for t, deleted in _or_exit(lambda: admin.prune(tenant)):
         typer.echo(f"{t.slug}: {deleted} entries pruned")
+
+
+@sla_app.command("recompute")
+def sla_recompute(
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: all)")] = None,
+) -> None:
+    """Rebuild every stored SLA clock from ticket history; report how many changed."""
+    from audit import admin
+    from core.db import unit_of_work
+    from tickets import sla
+
+    _checked_settings()
+    for t in _or_exit(lambda: admin.tenants(tenant)):
+        with unit_of_work(t.id) as session:
+            seen, changed = sla.recompute(session)
+        typer.echo(f"{t.slug}: {seen} tickets, {changed} clocks changed")
 
 
 def _or_exit(action: Callable[[], T]) -> T:

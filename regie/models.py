@@ -14,6 +14,7 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from services.sla.models import Agreement, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
 from tickets.mail.models import Mail, MailAddress
@@ -23,6 +24,7 @@ from tickets.problems.models import Problem, ProblemCounter, ProblemEvent
 __all__ = [
     "AccessReview",
     "AccessReviewItem",
+    "Agreement",
     "AlertFold",
     "AlertRule",
     "AlertSettings",
@@ -34,6 +36,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "CatalogueEntry",
+    "Clock",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",

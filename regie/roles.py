@@ -8,6 +8,7 @@ from core.identity import service as keys
 from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
+from services.sla import permissions as sla
 from tickets import permissions as tickets
 from tickets.alerts import permissions as alerts
 from tickets.mail import permissions as mail
@@ -30,6 +31,9 @@ def wire() -> None:
     allow(tickets.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
     allow(tickets.WORK, *agents)
     allow(tickets.CONFIGURE, Role.service_level_manager, Role.supplier_admin)
+    allow(sla.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
+    allow(sla.READ, Role.product_owner, Role.auditor)
+    allow(sla.MANAGE, Role.service_level_manager)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)

@@ -14,7 +14,7 @@ from core.identity.events import CredentialRefused
 from core.jobs import celery_app, configure_celery
 from core.observability import configure_logging, configure_tracing
 from core.settings import get_settings
-from tickets import notifications
+from tickets import notifications, sla
 from tickets.events import TicketEventRecorded
 
 settings = get_settings()
@@ -32,6 +32,8 @@ audit_public.install()
 events.subscribe(CredentialRefused, audit_public.record_refused_credential)
 # Ticket changes made in tasks notify people too; importing the module registers its handler.
 events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
+# Changes made in tasks (e.g. a problem's fix resolving its incidents) move clocks too.
+events.subscribe(TicketEventRecorded, sla.on_ticket_event)
 app = celery_app
 
 

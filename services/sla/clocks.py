@@ -1,0 +1,136 @@
+"""The stored SLA clocks of a ticket: recomputed from its whole history, and explained.
+
+Which terms apply: the agreement version in effect when the ticket was opened (its local
+date). A later version never changes an open ticket's targets, pauses or counted type, and
+recomputing later gives the same figures. Only ticket types the agreement counts get clocks.
+
+A stored clock holds its figures as of the ticket's latest clock event, so that they are a
+function of history alone: recomputing at any later time gives identical rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from core.types import utcnow
+from services.sla import clock, repository, schemas, service, terms
+from services.sla.clock import Event
+from services.sla.models import Agreement, Clock
+
+
+def update_clocks(
+    session: Session, *, ticket_id: uuid.UUID, ticket_type: str, events: Sequence[Event]
+) -> int:
+    """Make the ticket's stored clocks match its history; returns how many rows changed."""
+    wanted = {row.kind: row for row in _computed(session, ticket_id, ticket_type, events)}
+    changed = 0
+    for row in repository.clocks(session, ticket_id):
+        fresh = wanted.pop(row.kind, None)
+        if fresh is None:
+            session.delete(row)
+            changed += 1
+        elif fresh.figures() != row.figures():
+            _copy(fresh, row)
+            changed += 1
+    for fresh in wanted.values():
+        session.add(fresh)
+        changed += 1
+    return changed
+
+
+def drop_clocks_except(session: Session, *, ticket_ids: set[uuid.UUID]) -> int:
+    """Delete the stored clocks of every ticket not named (no such ticket); returns how many."""
+    strays = repository.clocked_tickets(session) - ticket_ids
+    return repository.delete_clocks(session, strays) if strays else 0
+
+
+def stored_clocks(session: Session, *, ticket_id: uuid.UUID) -> list[Clock]:
+    """The ticket's stored clocks (none when its type is not counted)."""
+    return repository.clocks(session, ticket_id)
+
+
+def _computed(
+    session: Session, ticket_id: uuid.UUID, ticket_type: str, events: Sequence[Event]
+) -> list[Clock]:
+    agreement = service.in_effect(session, _opened(events))
+    if not terms.counts(agreement, ticket_type):
+        return []
+    as_of = max(event.at for event in events)
+    results = _results(agreement, events, as_of)
+    return [
+        Clock(
+            ticket_id=ticket_id,
+            kind=result.kind,
+            agreement_id=agreement.id,
+            priority=result.priority,
+            state=result.state,
+            elapsed_seconds=result.elapsed_seconds,
+            target_seconds=result.target_seconds,
+            remaining_seconds=result.remaining_seconds,
+            deadline=result.deadline,
+            breached_at=result.breached_at,
+            stopped_at=result.stopped_at,
+            as_of=as_of,
+        )
+        for result in results
+    ]
+
+
+def _results(
+    agreement: Agreement, events: Sequence[Event], now: datetime
+) -> list[clock.ClockResult]:
+    calendar, policy = terms.calendar(agreement), terms.policy(agreement)
+    return [clock.compute(calendar, policy, events, kind=k, now=now) for k in clock.KINDS]
+
+
+def _opened(events: Sequence[Event]) -> datetime:
+    for event in events:
+        if event.kind == "opened":
+            return event.at
+    raise ValueError("a ticket's history starts with its 'opened' event")
+
+
+def _copy(source: Clock, target: Clock) -> None:
+    for name in (
+        "agreement_id",
+        "priority",
+        "state",
+        "elapsed_seconds",
+        "target_seconds",
+        "remaining_seconds",
+        "deadline",
+        "breached_at",
+        "stopped_at",
+        "as_of",
+    ):
+        setattr(target, name, getattr(source, name))
+    target.computed_at = utcnow()
+
+
+def explain(
+    session: Session,
+    *,
+    ticket_id: uuid.UUID,
+    ticket_type: str,
+    events: Sequence[Event],
+    now: datetime | None = None,
+) -> schemas.SlaExplanation:
+    """The ticket's clocks as of `now` (default: now), with their timelines and terms."""
+    latest = max(event.at for event in events)
+    as_of = max(now or utcnow(), latest)
+    agreement = service.in_effect(session, _opened(events))
+    counted = terms.counts(agreement, ticket_type)
+    results = _results(agreement, events, as_of) if counted else []
+    return schemas.SlaExplanation(
+        ticket_id=ticket_id,
+        counted=counted,
+        as_of=as_of,
+        agreement=schemas.agreement_ref(agreement),
+        service_hours=schemas.service_hours(agreement),
+        holidays=schemas.holidays(agreement),
+        clocks=[schemas.clock_public(result) for result in results],
+    )

@@ -1,0 +1,14 @@
+"""What other domains may use of service level management."""
+
+from services.sla.clock import Event
+from services.sla.clocks import drop_clocks_except, explain, stored_clocks, update_clocks
+from services.sla.schemas import SlaExplanation
+
+__all__ = [
+    "Event",
+    "SlaExplanation",
+    "drop_clocks_except",
+    "explain",
+    "stored_clocks",
+    "update_clocks",
+]

@@ -1,0 +1,50 @@
+"""All SQL of service level management. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from services.sla.models import Agreement, Clock
+
+
+def agreement(session: Session, agreement_id: uuid.UUID) -> Agreement | None:
+    return session.exec(select(Agreement).where(Agreement.id == agreement_id)).first()
+
+
+def agreements(session: Session) -> list[Agreement]:
+    """Every version, newest (highest number) first."""
+    return list(session.exec(select(Agreement).order_by(col(Agreement.number).desc())))
+
+
+def in_effect(session: Session, day: date) -> Agreement | None:
+    """The version in effect on `day`: the latest date not after it, then the highest number."""
+    stmt = (
+        select(Agreement)
+        .where(Agreement.effective_from <= day)
+        .order_by(col(Agreement.effective_from).desc(), col(Agreement.number).desc())
+    )
+    return session.exec(stmt).first()
+
+
+def next_number(session: Session) -> int:
+    highest = session.exec(select(func.max(Agreement.number))).one()
+    return (highest or 0) + 1
+
+
+def clocks(session: Session, ticket_id: uuid.UUID) -> list[Clock]:
+    stmt = select(Clock).where(Clock.ticket_id == ticket_id).order_by(col(Clock.kind))
+    return list(session.exec(stmt))
+
+
+def clocked_tickets(session: Session) -> set[uuid.UUID]:
+    """The ids of every ticket that has a stored clock."""
+    return set(session.exec(select(Clock.ticket_id).distinct()))
+
+
+def delete_clocks(session: Session, ticket_ids: set[uuid.UUID]) -> int:
+    stmt = delete(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]

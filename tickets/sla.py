@@ -1,0 +1,104 @@
+"""A ticket's history as SLA clock events, and its stored clocks kept in step with it.
+
+The listener runs inside the transaction that added the history row, so the ticket's change
+and its clocks commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from sqlmodel import Session
+
+from services.sla import public as sla
+from tickets import repository
+from tickets.events import TicketEventRecorded
+from tickets.models import EventKind, Ticket, TicketEvent
+
+# The history rows that move a clock; others (assignments, messages) leave clocks as they are.
+CLOCK_EVENTS = frozenset(
+    {EventKind.created, EventKind.status, EventKind.priority, EventKind.responded}
+)
+PAGE = 500
+
+
+def on_ticket_event(event: TicketEventRecorded) -> None:
+    """Recompute the ticket's clocks when a row that moves them is recorded."""
+    if event.event.kind in CLOCK_EVENTS:
+        update_clocks(event.session, event.ticket)
+
+
+def update_clocks(session: Session, ticket: Ticket) -> int:
+    """Make the ticket's stored clocks match its history; returns how many rows changed."""
+    # No autoflush: flushing the ticket mid-operation would bump its version a second time.
+    with session.no_autoflush:
+        return sla.update_clocks(
+            session,
+            ticket_id=ticket.id,
+            ticket_type=ticket.type.value,
+            events=clock_events(ticket, _history(session, ticket)),
+        )
+
+
+def explain(session: Session, ticket: Ticket) -> sla.SlaExplanation:
+    """The ticket's clocks as of now, with timelines and the terms used."""
+    events = clock_events(ticket, _history(session, ticket))
+    return sla.explain(session, ticket_id=ticket.id, ticket_type=ticket.type.value, events=events)
+
+
+def recompute(session: Session) -> tuple[int, int]:
+    """Rebuild every clock of the session's tenant, and drop clocks of no ticket;
+    (tickets seen, clock rows changed)."""
+    seen: set[uuid.UUID] = set()
+    changed = 0
+    for ticket in _all_tickets(session):
+        seen.add(ticket.id)
+        changed += update_clocks(session, ticket)
+    session.flush()
+    changed += sla.drop_clocks_except(session, ticket_ids=seen)
+    return len(seen), changed
+
+
+def _all_tickets(session: Session) -> Iterator[Ticket]:
+    after = None
+    while True:
+        page = repository.page(
+            session, repository.Filters(), sort="createdAt", limit=PAGE, after=after
+        )
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = repository.cursor_values(page[-1], "createdAt")
+
+
+def _history(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    """Stored rows and those added in this transaction but not yet flushed, oldest first."""
+    stored = repository.events(session, ticket.id)
+    known = {row.id for row in stored}
+    pending = [
+        row
+        for row in session.new
+        if isinstance(row, TicketEvent) and row.ticket_id == ticket.id and row.id not in known
+    ]
+    # A stable sort: rows of one moment keep the order they were recorded in.
+    return sorted(stored + pending, key=lambda row: row.at)
+
+
+def clock_events(ticket: Ticket, history: list[TicketEvent]) -> list[sla.Event]:
+    """The history as clock events: opened with the priority it then had, then every status,
+    priority and first-response row."""
+    priorities = [row for row in history if row.kind == EventKind.priority]
+    first = priorities[0].from_value if priorities else None
+    events = []
+    for row in history:
+        if row.kind == EventKind.created:
+            opened = first or ticket.priority.value
+            events.append(sla.Event(row.at, "opened", status=row.to_value, priority=opened))
+        elif row.kind == EventKind.status:
+            events.append(sla.Event(row.at, "status", status=row.to_value))
+        elif row.kind == EventKind.priority:
+            events.append(sla.Event(row.at, "priority", priority=row.to_value))
+        elif row.kind == EventKind.responded:
+            events.append(sla.Event(row.at, "responded"))
+    return events
