@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,20 @@ from tests.regie.test_up import free_port
 from tests.support.clamd import clamd  # noqa: F401  (the real clamd, for attachment tests)
 from tests.support.oidc_provider import AUDIENCE, OidcProvider
 from tests.tickets.helpers import Desk
+
+
+@pytest.fixture
+def configure(monkeypatch) -> Iterator[Any]:
+    """Set REGIE_* variables for one test; settings are read afresh and restored after."""
+
+    def setenv(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"REGIE_{name.upper()}", value)
+        get_settings.cache_clear()
+
+    yield setenv
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

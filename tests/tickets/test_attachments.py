@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,20 +44,6 @@ def stored(tenant_id: uuid.UUID) -> tuple[int, int]:
             len(session.exec(select(Attachment)).all()),
             len(session.exec(select(AttachmentContent.attachment_id)).all()),
         )
-
-
-@pytest.fixture
-def configure(monkeypatch) -> Iterator[Any]:
-    """Set REGIE_* variables for one test; settings are read afresh and restored after."""
-
-    def setenv(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"REGIE_{name.upper()}", value)
-        get_settings.cache_clear()
-
-    yield setenv
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def test_a_pdf_is_stored_with_its_hash_and_served_back_as_it_came(desk) -> None:

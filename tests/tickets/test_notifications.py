@@ -16,7 +16,6 @@ from sqlmodel import select
 from core.db import unit_of_work
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.service import drain
-from core.settings import get_settings
 from tests.factories import auth, make_token
 from tests.fixtures import Processes, wait_for
 from tickets import notifications
@@ -38,18 +37,6 @@ def actor_id(desk, token: str, ticket: dict[str, Any]) -> str:
         json={"body": "who am I", "visibility": "internal"},
     )
     return r.json()["author"].rpartition(":")[2]
-
-
-@pytest.fixture
-def configure(monkeypatch) -> Iterator[Any]:
-    def setenv(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"REGIE_{name.upper()}", value)
-        get_settings.cache_clear()
-
-    yield setenv
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 class Inbox:
