@@ -8,6 +8,7 @@ from typing import cast
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
 from audit import public as audit_public
 from audit.api import router as audit_router
 from core import events

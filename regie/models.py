@@ -14,7 +14,7 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
-from services.sla.models import Agreement, Clock
+from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
 from tickets.mail.models import Mail, MailAddress
@@ -35,6 +35,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
+    "BreachWarning",
     "CatalogueEntry",
     "Clock",
     "Grant",

@@ -7,6 +7,8 @@ from typing import Any
 from celery.signals import setup_logging, worker_process_init
 
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
+import services.sla.tasks
+import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
 from audit import public as audit_public
 from audit import tasks as audit_tasks
 from core import events
@@ -27,6 +29,7 @@ celery_app.conf.beat_schedule = {
     },
     "audit-prune-all": {"task": audit_tasks.PRUNE_ALL, "schedule": 24 * 3600.0},
     "idempotency-prune-all": {"task": "core.idempotency.prune_all", "schedule": 3600.0},
+    "sla-warn-breaches": {"task": services.sla.tasks.WARN_BREACHES, "schedule": 60.0},
 }
 audit_public.install()
 events.subscribe(CredentialRefused, audit_public.record_refused_credential)

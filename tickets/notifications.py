@@ -112,6 +112,7 @@ _SUBJECTS = {
     "status": "Ticket {number}: status changed",
     "reply": "Ticket {number}: new reply",
     "workaround": "Ticket {number}: a workaround is available",
+    "sla_warning": "Ticket {number}: an SLA target is near or passed",
 }
 
 

@@ -31,6 +31,10 @@ The rules it applies:
 * Deadline. While the clock runs, the moment its target will be reached if it keeps running
   from `now`. While it is paused or stopped with target left, None: when it will be reached
   depends on when it runs again. Once the target is reached, that moment, in the past.
+* Warning. While the clock runs, `warn_at` is the moment the time used reaches
+  `WARN_SHARE` (75 %) of the target (not before the current priority was set), in business
+  time: ahead while short of it, the past moment once crossed, so a late sweep still warns.
+  None while paused or stopped: when it will be reached depends on when it runs again.
 * Month targets. The policy counts every target in business seconds. A target of months is
   converted at 21 business days of 8.5 hours (08:30-17:00) a month: about 250 working days
   a year, less the public holidays, over twelve. `business_months` does the conversion.
@@ -58,6 +62,7 @@ OUTSIDE_HOURS = "outside service hours"
 RESPONDED = "stopped: responded"
 
 HOUR = 3600
+WARN_SHARE = 0.75  # the share of a target at which a breach warning goes out
 BUSINESS_DAY_HOURS = 8.5
 BUSINESS_DAYS_PER_MONTH = 21
 
@@ -173,6 +178,7 @@ class ClockResult:
     deadline: datetime | None
     breached_at: datetime | None
     stopped_at: datetime | None
+    warn_at: datetime | None = None
 
     @property
     def paused(self) -> bool:
@@ -220,8 +226,12 @@ def compute(
     elapsed = sum((s.end - s.start for s in segments if s.accrues), timedelta())
     state, _ = _state(policy, kind, ticket)
     due = _due(segments, target, ticket.priority_since)
-    if due is None and state == RUNNING:
-        due = calendar.add_business_time(now, target - elapsed)
+    warn_at = None
+    if state == RUNNING:
+        due = due or calendar.add_business_time(now, target - elapsed)
+        share = target * WARN_SHARE
+        warned = _due(segments, share, ticket.priority_since)
+        warn_at = warned or calendar.add_business_time(now, share - elapsed)
     return ClockResult(
         kind=kind,
         priority=ticket.priority,
@@ -233,6 +243,7 @@ def compute(
         deadline=due,
         breached_at=_breach(segments, due),
         stopped_at=_stopped_at(segments, now) if state == STOPPED else None,
+        warn_at=warn_at,
     )
 
 

@@ -74,6 +74,7 @@ def _computed(
             deadline=result.deadline,
             breached_at=result.breached_at,
             stopped_at=result.stopped_at,
+            warn_at=result.warn_at,
             as_of=as_of,
         )
         for result in results
@@ -105,6 +106,7 @@ def _copy(source: Clock, target: Clock) -> None:
         "deadline",
         "breached_at",
         "stopped_at",
+        "warn_at",
         "as_of",
     ):
         setattr(target, name, getattr(source, name))

@@ -71,6 +71,7 @@ class Clock(TenantScoped, table=True):
         ),
         # For breach warnings and KPIs: running clocks by deadline.
         Index("ix_services_sla_clock_deadline", "tenant_id", "state", "deadline"),
+        Index("ix_services_sla_clock_warn_at", "tenant_id", "state", "warn_at"),
     )
 
     ticket_id: uuid.UUID = Field(primary_key=True)
@@ -84,6 +85,8 @@ class Clock(TenantScoped, table=True):
     deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     breached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a running clock reaches 75 % of its target (see services.sla.clock); None otherwise.
+    warn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     as_of: datetime = Field(sa_type=UTCDateTime)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -99,5 +102,25 @@ class Clock(TenantScoped, table=True):
             self.deadline,
             self.breached_at,
             self.stopped_at,
+            self.warn_at,
             self.as_of,
         )
+
+
+class BreachWarning(TenantScoped, table=True):
+    """One breach warning of one clock at one threshold (75 or 100 % of its target).
+
+    The key is the guarantee: a sweep inserts this row and publishes its outbox message in one
+    transaction, so a sweep that dies before commit leaves nothing (the next one retries) and
+    after commit the row stops any other. A clock that crosses a threshold again (a reopened
+    ticket, a priority lowered and raised) is not warned about twice for it.
+    """
+
+    __tablename__ = "services_sla_warning"
+    __audited__ = True
+
+    ticket_id: uuid.UUID = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=24)
+    threshold: int = Field(primary_key=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

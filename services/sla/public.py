@@ -3,8 +3,10 @@
 from services.sla.clock import Event
 from services.sla.clocks import drop_clocks_except, explain, stored_clocks, update_clocks
 from services.sla.schemas import SlaExplanation
+from services.sla.warnings import TOPIC as WARNING_TOPIC
 
 __all__ = [
+    "WARNING_TOPIC",
     "Event",
     "SlaExplanation",
     "drop_clocks_except",

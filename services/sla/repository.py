@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, exists, func
 from sqlmodel import Session, col, select
 
-from services.sla.models import Agreement, Clock
+from services.sla.models import Agreement, BreachWarning, Clock
 
 
 def agreement(session: Session, agreement_id: uuid.UUID) -> Agreement | None:
@@ -48,3 +48,30 @@ def clocked_tickets(session: Session) -> set[uuid.UUID]:
 def delete_clocks(session: Session, ticket_ids: set[uuid.UUID]) -> int:
     stmt = delete(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def unwarned_clocks(session: Session, threshold: int, now: datetime) -> list[Clock]:
+    """Running clocks past the moment of `threshold` (75: warn_at, 100: deadline) that have no
+    warning for it yet, oldest moment first."""
+    moment = col(Clock.warn_at) if threshold == 75 else col(Clock.deadline)
+    warned = exists().where(
+        col(BreachWarning.tenant_id) == col(Clock.tenant_id),
+        col(BreachWarning.ticket_id) == col(Clock.ticket_id),
+        col(BreachWarning.kind) == col(Clock.kind),
+        col(BreachWarning.threshold) == threshold,
+    )
+    stmt = (
+        select(Clock)
+        .where(Clock.state == "running", moment <= now, ~warned)
+        .order_by(moment, col(Clock.ticket_id), col(Clock.kind))
+    )
+    return list(session.exec(stmt))
+
+
+def warnings(session: Session, ticket_id: uuid.UUID) -> list[BreachWarning]:
+    stmt = (
+        select(BreachWarning)
+        .where(BreachWarning.ticket_id == ticket_id)
+        .order_by(col(BreachWarning.kind), col(BreachWarning.threshold))
+    )
+    return list(session.exec(stmt))
