@@ -18,8 +18,8 @@ from core.outbox.models import OutboxMessage
 from core.outbox.service import handler, publish
 from services.sla import public as sla
 from tickets import notifications, repository
-from tickets.models import EventKind, Ticket
-from tickets.service import record
+from tickets.models import Ticket
+from tickets.workflow import record_manager_escalation
 
 # The history row's actor: the SLA monitor, not a person (a fixed id, the same everywhere).
 MONITOR_ID = uuid.UUID("5a1a0000-0000-4000-8000-000000000075")
@@ -72,15 +72,12 @@ def _escalate(session: Session, ticket: Ticket, payload: dict[str, object], deta
     monitor = Principal(
         tenant_id=ticket.tenant_id, actor_id=MONITOR_ID, kind="system", name=MONITOR_NAME
     )
-    record(
+    record_manager_escalation(
         session,
         monitor,
         ticket,
-        EventKind.escalation,
-        after=str(group.manager_id),
-        reason=detail,
-        escalation="hierarchical",
-        manager=group.manager_name or "",
+        group,
+        detail,
         sla=payload["kind"],
         threshold=payload["threshold"],
     )

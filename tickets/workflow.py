@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -238,6 +239,18 @@ def _escalate_to_manager(session: Session, actor: Principal, ticket: Ticket, rea
     group = _group(session, ticket.group_id) if ticket.group_id else None
     if group is None or group.manager_id is None:
         raise TransitionRefused("The ticket's group has no manager to escalate to.")
+    record_manager_escalation(session, actor, ticket, group, reason)
+
+
+def record_manager_escalation(
+    session: Session,
+    actor: Principal,
+    ticket: Ticket,
+    group: AssignmentGroup,
+    reason: str,
+    **data: Any,
+) -> None:
+    """The history row of a hierarchical escalation to `group`'s manager (who is told)."""
     record(
         session,
         actor,
@@ -247,7 +260,15 @@ def _escalate_to_manager(session: Session, actor: Principal, ticket: Ticket, rea
         reason=reason,
         escalation="hierarchical",
         manager=group.manager_name or "",
+        **data,
     )
+
+
+def assign_to_group(
+    session: Session, actor: Principal, ticket: Ticket, group: AssignmentGroup, *, reason: str
+) -> None:
+    """Put the ticket in `group`'s queue without an assignee, as an assignment does."""
+    _assign(session, actor, ticket, group, None, reason, EventKind.assignment)
 
 
 def change_priority(

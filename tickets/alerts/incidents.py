@@ -11,10 +11,11 @@ from core.identity.permissions import Principal
 from core.types import utcnow
 from tickets import repository as ticket_repository
 from tickets import service as ticket_service
+from tickets import workflow
 from tickets.alerts.normalize import Alert
 from tickets.alerts.rules import Chosen
 from tickets.lifecycle import priority_for
-from tickets.models import EventKind, Level, Status, Ticket, TicketType
+from tickets.models import EventKind, Level, Ticket, TicketType
 
 # What an alert cannot know is said so, rather than left for the intake check to refuse.
 NOT_INVESTIGATED = (
@@ -65,29 +66,10 @@ def open_incident(session: Session, actor: Principal, alert: Alert, chosen: Chos
 def assign_group(
     session: Session, actor: Principal, ticket: Ticket, group_id: uuid.UUID, *, reason: str
 ) -> bool:
-    """Put the ticket in the group's queue as tickets.workflow does (history rows included);
-    False when the group is gone or inactive, and the ticket then stays unassigned."""
+    """Put the ticket in the group's queue (history rows included); False when the group is
+    gone or inactive, and the ticket then stays unassigned."""
     group = ticket_repository.group(session, group_id)
     if group is None or not group.active:
         return False
-    before = f"{ticket.group_id}/{ticket.assignee_id or ''}" if ticket.group_id else None
-    ticket.group_id, ticket.line = group.id, group.line
-    ticket.assignee_id = ticket.assignee_name = None
-    ticket_service.record(
-        session,
-        actor,
-        ticket,
-        EventKind.assignment,
-        before=before,
-        after=f"{group.id}/",
-        reason=reason,
-        group=group.name,
-        line=group.line.value,
-        assignee="",
-    )
-    if ticket.status == Status.new:
-        ticket.status = Status.assigned
-        ticket_service.record(
-            session, actor, ticket, EventKind.status, before=Status.new.value, after="assigned"
-        )
+    workflow.assign_to_group(session, actor, ticket, group, reason=reason)
     return True
