@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from audit import sequencer
+from audit import sequencer, signing
 from audit.capture import base_body, install, uninstall
 from core.db import unit_of_work
 from core.identity.events import CredentialRefused, SessionChanged
@@ -18,8 +18,25 @@ __all__ = [
     "record_refused_credential",
     "record_security_event",
     "record_session_change",
+    "sign_document",
     "uninstall",
+    "verify_document",
 ]
+
+
+def sign_document(purpose: str, payload: bytes) -> tuple[str, str]:
+    """Sign `payload` with the audit key, as `purpose` (e.g. "kpi-month"); (signature, key id).
+
+    Outsiders check it with the key published at /api/v1/audit/public-key."""
+    key = signing.signing_key()
+    signature = key.sign(signing.document_message(purpose, payload)).hex()
+    return signature, signing.key_id(key.public_key())
+
+
+def verify_document(purpose: str, payload: bytes, signature: str) -> bool:
+    """Whether `signature` is the audit key's signature of `payload` as `purpose`."""
+    key = signing.signing_key().public_key()
+    return signing.verify_message(key, signing.document_message(purpose, payload), signature)
 
 
 def record_security_event(

@@ -101,8 +101,18 @@ def sign(statement: CheckpointStatement) -> str:
 
 
 def verify(key: Ed25519PublicKey, statement: CheckpointStatement, signature: str) -> bool:
+    return verify_message(key, statement.message(), signature)
+
+
+def verify_message(key: Ed25519PublicKey, message: bytes, signature: str) -> bool:
     try:
-        key.verify(bytes.fromhex(signature), statement.message())
+        key.verify(bytes.fromhex(signature), message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def document_message(purpose: str, payload: bytes) -> bytes:
+    """What a document signature covers: the purpose first, so a signature made for one kind
+    of document can never pass for another (or for a checkpoint)."""
+    return f"regie-{purpose}/v1\n".encode() + payload
