@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.db import unit_of_work
 from core.identity.roles import ROLE_PERMISSIONS, Role
 from regie import roles
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
+from services.sla.models import Agreement
+from services.sla.terms import DAYS, default_agreement
 from tests.audit.helpers import records
 from tests.factories import auth, make_tenant, make_token
 
@@ -260,6 +263,36 @@ def test_the_monthly_figure_counts_attributable_unplanned_service_hours(
         assert (
             client.get("/api/v1/availability", headers=auth(reader), params=bad).status_code == 400
         )
+
+
+def test_the_agreement_in_effect_at_the_months_start_sets_hours_and_norm(
+    client, manager, reader, tenant
+) -> None:
+    # Stored directly: through the API a version only takes effect after today.
+    terms = default_agreement()
+    with unit_of_work(tenant.id) as session:
+        agreement = Agreement(
+            number=1,
+            effective_from=date(2026, 10, 1),
+            schedule={day: [["00:00", "24:00"]] for day in DAYS},
+            country=None,
+            extra_closed_days=[],
+            yearly_closed_days=[],
+            open_holidays=[],
+            targets=terms.targets,
+            availability_norm=99.9,
+            paused_statuses=terms.paused_statuses,
+            counted_types=terms.counted_types,
+        )
+        session.add(agreement)
+    record(client, manager, start=ams(7, 10), end=ams(7, 12))  # a Saturday, now in service
+    month = client.get(
+        "/api/v1/availability", headers=auth(reader), params={"month": "2026-11"}
+    ).json()
+    # Round the clock, November has 30 x 24 = 720 h; (720 - 2) / 720 = 99.7222...%
+    assert month["agreementId"] == str(agreement.id) and month["norm"] == 99.9
+    assert month["serviceSeconds"] == 720 * 3600 and month["downtimeSeconds"] == 2 * 3600
+    assert month["availabilityPercent"] == 99.722 and month["meetsNorm"] is False
 
 
 def test_roles_that_read_and_manage_outages() -> None:
