@@ -24,6 +24,8 @@ from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from regie.web.tickets import router as web_tickets_router
+from services.availability.api import availability_router
+from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
 from services.sla.api import router as sla_router
 from tickets import notifications, sla
@@ -34,6 +36,7 @@ from tickets.conversation.api import router as conversation_router
 from tickets.events import TicketEventRecorded
 from tickets.groups_api import router as ticket_groups_router
 from tickets.mail.api import router as mailbox_router
+from tickets.outages_api import router as ticket_outages_router
 from tickets.problems.api import router as problems_router
 from tickets.sla_api import router as ticket_sla_router
 
@@ -68,8 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(catalogue_router)
     app.include_router(sla_router)
+    app.include_router(outages_router)
+    app.include_router(availability_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
+    app.include_router(ticket_outages_router)
     app.include_router(queue_router)
     app.include_router(ticket_groups_router)
     app.include_router(problems_router)

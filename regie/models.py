@@ -13,6 +13,7 @@ from core.identity.models import (
 from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, ScimUser
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
+from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
@@ -45,6 +46,7 @@ __all__ = [
     "Mail",
     "MailAddress",
     "Message",
+    "Outage",
     "OutboxMessage",
     "Problem",
     "ProblemCounter",

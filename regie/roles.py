@@ -7,6 +7,7 @@ from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
+from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
 from services.sla import permissions as sla
 from tickets import permissions as tickets
@@ -34,6 +35,10 @@ def wire() -> None:
     allow(sla.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
     allow(sla.READ, Role.product_owner, Role.auditor)
     allow(sla.MANAGE, Role.service_level_manager)
+    allow(availability.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
+    allow(availability.READ, Role.product_owner, Role.auditor, Role.supplier_admin)
+    lines = (Role.agent_line_1, Role.agent_line_2, Role.agent_line_3)
+    allow(availability.MANAGE, Role.service_level_manager, *lines)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)

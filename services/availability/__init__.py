@@ -1,0 +1,1 @@
+"""Outages and the monthly availability within service hours."""
