@@ -1,16 +1,29 @@
 """What other domains may use of service level management."""
 
-from services.sla.clock import Event
+from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
 from services.sla.clocks import drop_clocks_except, explain, stored_clocks, update_clocks
-from services.sla.schemas import SlaExplanation
+from services.sla.models import Agreement, Clock
+from services.sla.schemas import AgreementRef, SlaExplanation, agreement_ref
+from services.sla.service import in_effect
+from services.sla.terms import default_agreement
 from services.sla.warnings import TOPIC as WARNING_TOPIC
 
 __all__ = [
+    "KINDS",
+    "RESPONSE",
+    "RESTORE_APPLICATION",
+    "RESTORE_PLATFORM",
     "WARNING_TOPIC",
+    "Agreement",
+    "AgreementRef",
+    "Clock",
     "Event",
     "SlaExplanation",
+    "agreement_ref",
+    "default_agreement",
     "drop_clocks_except",
     "explain",
+    "in_effect",
     "stored_clocks",
     "update_clocks",
 ]
