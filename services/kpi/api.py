@@ -18,9 +18,9 @@ from services.kpi import evidence, exclusions, permissions, service
 from services.kpi.models import Exclusion, ExclusionState
 from services.kpi.schemas import (
     Assessment,
-    DecisionCreate,
     EvidencePage,
     ExclusionCreate,
+    ExclusionDecisionCreate,
     ExclusionPage,
     ExclusionPublic,
     KpiFigures,
@@ -127,7 +127,7 @@ def get_exclusion(
 )
 def decide_exclusion(
     exclusion_id: ExclusionId,
-    body: DecisionCreate,
+    body: ExclusionDecisionCreate,
     session: SessionDep,
     actor: Decider,
     response: Response,

@@ -22,7 +22,7 @@ from core.identity.permissions import Principal
 from services.kpi import figures as f
 from services.kpi import permissions, repository
 from services.kpi.figures import Period
-from services.kpi.models import Exclusion, ExclusionState, SubjectKind
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
 from services.kpi.schemas import (
     EvidencePage,
     EvidenceRow,
@@ -101,7 +101,7 @@ def _exclusions(
     found: dict[uuid.UUID, list[Exclusion]] = {}
     if ids:
         for row in repository.exclusions_in(
-            session, period.months, SubjectKind.ticket, subject_ids=ids
+            session, period.months, ExclusionSubject.ticket, subject_ids=ids
         ):
             found.setdefault(row.subject_id, []).append(row)
     return found

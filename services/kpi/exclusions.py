@@ -18,8 +18,8 @@ from core.identity.permissions import Principal
 from core.types import utcnow
 from services.kpi import permissions, repository
 from services.kpi.errors import AlreadyDecided, AlreadyProposed, ExclusionNotFound
-from services.kpi.models import Exclusion, ExclusionState, SubjectKind
-from services.kpi.schemas import DecisionCreate, ExclusionCreate
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
+from services.kpi.schemas import ExclusionCreate, ExclusionDecisionCreate
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -43,7 +43,7 @@ def propose(session: Session, actor: Principal, *, data: ExclusionCreate) -> Exc
     actor.require(permissions.PROPOSE)
     month = parse_month(data.month)
     kind = data.subject_kind
-    if kind == SubjectKind.ticket and repository.facts(session, data.subject_id) is None:
+    if kind == ExclusionSubject.ticket and repository.facts(session, data.subject_id) is None:
         why = "no ticket with this id"
         raise InvalidInput(why, invalidParams=[_problem("subjectId", "/subjectId", why)])
     if repository.standing_exclusion(session, month, kind, data.subject_id) is not None:
@@ -65,7 +65,7 @@ def decide(
     actor: Principal,
     *,
     exclusion_id: uuid.UUID,
-    data: DecisionCreate,
+    data: ExclusionDecisionCreate,
     if_match: str | None,
 ) -> Exclusion:
     """Accept or reject a proposed exclusion, with the reason; 409 once it was decided."""
@@ -124,6 +124,6 @@ def accepted_exclusions(
     `outage`): subject id -> the reason it was proposed with."""
     first = date(month.year, month.month, 1)
     rows = repository.exclusions_in(
-        session, [first], SubjectKind(subject_kind), state=ExclusionState.accepted
+        session, [first], ExclusionSubject(subject_kind), state=ExclusionState.accepted
     )
     return {row.subject_id: row.reason for row in rows}

@@ -42,7 +42,7 @@ def update_facts(session: Session, *, facts: TicketFacts) -> bool:
     """Make the ticket's stored facts equal `facts`; True when the row changed."""
     values = _values(facts)
     with session.no_autoflush:
-        row = repository.facts(session, facts.ticket_id)
+        row = _pending(session, facts.ticket_id) or repository.facts(session, facts.ticket_id)
     if row is None:
         session.add(TicketFactsRow(ticket_id=facts.ticket_id, **values))
         return True
@@ -52,6 +52,15 @@ def update_facts(session: Session, *, facts: TicketFacts) -> bool:
         setattr(row, name, value)
     row.computed_at = utcnow()
     return True
+
+
+def _pending(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:
+    """A row added in this transaction but not yet flushed: one operation may record several
+    history rows (a reopen and its response) before anything is flushed."""
+    for row in session.new:
+        if isinstance(row, TicketFactsRow) and row.ticket_id == ticket_id:
+            return row
+    return None
 
 
 def drop_facts_except(session: Session, *, ticket_ids: set[uuid.UUID]) -> int:

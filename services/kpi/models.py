@@ -54,7 +54,7 @@ class TicketFactsRow(TenantScoped, table=True):
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SubjectKind(enum.StrEnum):
+class ExclusionSubject(enum.StrEnum):
     ticket = "ticket"
     outage = "outage"
 
@@ -82,7 +82,7 @@ class Exclusion(TenantScoped, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     month: date  # the first day of the month whose figures it concerns
-    subject_kind: SubjectKind = Field(sa_type=enum_type(SubjectKind, 12))
+    subject_kind: ExclusionSubject = Field(sa_type=enum_type(ExclusionSubject, 12))
     subject_id: uuid.UUID
     reason: str = Field(max_length=2000)
     state: ExclusionState = Field(

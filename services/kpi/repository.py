@@ -13,7 +13,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
-from services.kpi.models import Exclusion, ExclusionState, SubjectKind, TicketFactsRow
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject, TicketFactsRow
 from services.sla.public import Agreement, Clock
 
 F, C = TicketFactsRow, Clock
@@ -181,7 +181,7 @@ def agreements(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Agreeme
 def exclusions_in(
     session: Session,
     months: Sequence[date],
-    subject_kind: SubjectKind,
+    subject_kind: ExclusionSubject,
     *,
     subject_ids: set[uuid.UUID] | None = None,
     state: ExclusionState | None = None,
@@ -205,7 +205,7 @@ def exclusion(
 
 
 def standing_exclusion(
-    session: Session, month: date, subject_kind: SubjectKind, subject_id: uuid.UUID
+    session: Session, month: date, subject_kind: ExclusionSubject, subject_id: uuid.UUID
 ) -> Exclusion | None:
     """A proposed or accepted exclusion of the subject for the month, if any."""
     stmt = select(Exclusion).where(

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from core.api.schemas import ApiModel
-from services.kpi.models import Exclusion, ExclusionState, SubjectKind
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
 from services.sla.public import AgreementRef
 
 MonthText = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -173,7 +173,7 @@ class Assessment(ApiModel):
 
 class ExclusionCreate(ApiModel):
     month: MonthText = Field(description="The month whose figures it concerns, YYYY-MM")
-    subject_kind: SubjectKind
+    subject_kind: ExclusionSubject
     subject_id: uuid.UUID = Field(description="The ticket's or the outage's id")
     reason: Reason
 
@@ -183,7 +183,7 @@ class Decision(enum.StrEnum):
     rejected = "rejected"
 
 
-class DecisionCreate(ApiModel):
+class ExclusionDecisionCreate(ApiModel):
     decision: Decision
     reason: Reason
 
@@ -191,7 +191,7 @@ class DecisionCreate(ApiModel):
 class ExclusionPublic(ApiModel):
     id: uuid.UUID
     month: str
-    subject_kind: SubjectKind
+    subject_kind: ExclusionSubject
     subject_id: uuid.UUID
     reason: str
     state: ExclusionState

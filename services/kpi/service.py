@@ -26,7 +26,7 @@ from core.tenancy import TenantKind
 from services.kpi import figures as f
 from services.kpi import permissions, repository, schemas
 from services.kpi.figures import Period
-from services.kpi.models import ExclusionState, SubjectKind
+from services.kpi.models import ExclusionState, ExclusionSubject
 from services.kpi.schemas import KpiName
 from services.sla import public as sla
 
@@ -76,7 +76,7 @@ def compute(session: Session, period: Period) -> schemas.KpiFigures:
 def accepted_tickets(session: Session, months: Iterable[date]) -> Excluded:
     """(ticket, month) of every accepted ticket exclusion of `months`."""
     rows = repository.exclusions_in(
-        session, list(months), SubjectKind.ticket, state=ExclusionState.accepted
+        session, list(months), ExclusionSubject.ticket, state=ExclusionState.accepted
     )
     return {(row.subject_id, row.month) for row in rows}
 

@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column(
             "subject_kind",
-            sa.Enum("ticket", "outage", name="subjectkind", native_enum=False, length=12),
+            sa.Enum("ticket", "outage", name="exclusionsubject", native_enum=False, length=12),
             nullable=False,
         ),
         sa.Column("subject_id", sa.Uuid(), nullable=False),
