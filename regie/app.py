@@ -27,8 +27,9 @@ from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
 from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
+from services.kpi.api import router as kpi_router
 from services.sla.api import router as sla_router
-from tickets import notifications, sla
+from tickets import kpi, notifications, sla
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     events.subscribe(SessionChanged, audit_public.record_session_change)
     events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
     events.subscribe(TicketEventRecorded, sla.on_ticket_event)
+    events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sla_router)
     app.include_router(outages_router)
     app.include_router(availability_router)
+    app.include_router(kpi_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
     app.include_router(ticket_outages_router)

@@ -15,6 +15,7 @@ from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
+from services.kpi.models import Exclusion, TicketFactsRow
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
@@ -39,6 +40,7 @@ __all__ = [
     "BreachWarning",
     "CatalogueEntry",
     "Clock",
+    "Exclusion",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",
@@ -58,6 +60,7 @@ __all__ = [
     "Tenant",
     "Ticket",
     "TicketEvent",
+    "TicketFactsRow",
     "TicketSettings",
     "WebSession",
 ]

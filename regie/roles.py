@@ -9,6 +9,7 @@ from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
+from services.kpi import permissions as kpi
 from services.sla import permissions as sla
 from tickets import permissions as tickets
 from tickets.alerts import permissions as alerts
@@ -39,6 +40,11 @@ def wire() -> None:
     allow(availability.READ, Role.product_owner, Role.auditor, Role.supplier_admin)
     lines = (Role.agent_line_1, Role.agent_line_2, Role.agent_line_3)
     allow(availability.MANAGE, Role.service_level_manager, *lines)
+    allow(kpi.READ, Role.kpi_viewer, Role.key_user, Role.product_owner, Role.client_admin)
+    allow(kpi.READ, Role.auditor, Role.service_owner)
+    allow(kpi.READ, Role.service_level_manager, Role.supplier_admin)
+    allow(kpi.PROPOSE, Role.service_level_manager)
+    allow(kpi.DECIDE, Role.service_owner, Role.client_admin)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)

@@ -37,26 +37,31 @@ def update_clocks(session: Session, ticket: Ticket) -> int:
             session,
             ticket_id=ticket.id,
             ticket_type=ticket.type.value,
-            events=clock_events(ticket, _history(session, ticket)),
+            events=clock_events(ticket, history(session, ticket)),
         )
 
 
 def explain(session: Session, ticket: Ticket) -> sla.SlaExplanation:
     """The ticket's clocks as of now, with timelines and the terms used."""
-    events = clock_events(ticket, _history(session, ticket))
+    events = clock_events(ticket, history(session, ticket))
     return sla.explain(session, ticket_id=ticket.id, ticket_type=ticket.type.value, events=events)
 
 
 def recompute(session: Session) -> tuple[int, int]:
-    """Rebuild every clock of the session's tenant, and drop clocks of no ticket;
-    (tickets seen, clock rows changed)."""
+    """Rebuild every clock and every ticket's KPI facts of the session's tenant, and drop
+    those of no ticket; (tickets seen, clock rows changed)."""
+    # Imported here: tickets.kpi reads the history through this module.
+    from tickets import kpi
+
     seen: set[uuid.UUID] = set()
     changed = 0
     for ticket in _all_tickets(session):
         seen.add(ticket.id)
         changed += update_clocks(session, ticket)
+        kpi.update_facts(session, ticket)
     session.flush()
     changed += sla.drop_clocks_except(session, ticket_ids=seen)
+    kpi.drop_facts_except(session, ticket_ids=seen)
     return len(seen), changed
 
 
@@ -72,7 +77,7 @@ def _all_tickets(session: Session) -> Iterator[Ticket]:
         after = repository.cursor_values(page[-1], "createdAt")
 
 
-def _history(session: Session, ticket: Ticket) -> list[TicketEvent]:
+def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
     """Stored rows and those added in this transaction but not yet flushed, oldest first."""
     stored = repository.events(session, ticket.id)
     known = {row.id for row in stored}

@@ -27,8 +27,10 @@ class Role(enum.StrEnum):
     kpi_viewer = "kpi-viewer"
     client_admin = "client-admin"
     auditor = "auditor"
+    service_owner = "service-owner"  # decides on exclusions from the KPI figures
 
 
+# New roles go at the end: the first eight are the supplier's.
 SUPPLIER_ROLES = frozenset(list(Role)[:8])
 CLIENT_ROLES = frozenset(list(Role)[8:])
 ROLE_PERMISSIONS: dict[Role, set[str]] = {role: set() for role in Role}

@@ -1,19 +1,29 @@
 """What other domains may use of service level management."""
 
 from services.sla.calendar import ServiceCalendar
-from services.sla.clock import Event
+from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
 from services.sla.clocks import drop_clocks_except, explain, stored_clocks, update_clocks
-from services.sla.schemas import SlaExplanation
+from services.sla.models import Agreement, Clock
+from services.sla.schemas import AgreementRef, SlaExplanation, agreement_ref
 from services.sla.service import in_effect
-from services.sla.terms import calendar
+from services.sla.terms import calendar, default_agreement
 from services.sla.warnings import TOPIC as WARNING_TOPIC
 
 __all__ = [
+    "KINDS",
+    "RESPONSE",
+    "RESTORE_APPLICATION",
+    "RESTORE_PLATFORM",
     "WARNING_TOPIC",
+    "Agreement",
+    "AgreementRef",
+    "Clock",
     "Event",
     "ServiceCalendar",
     "SlaExplanation",
+    "agreement_ref",
     "calendar",
+    "default_agreement",
     "drop_clocks_except",
     "explain",
     "in_effect",

@@ -1,0 +1,137 @@
+"""Routes of the KPI figures, their evidence and the exclusions: parse, call one service
+function, answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from core.api.deps import SessionDep, require
+from core.api.etag import etag
+from core.api.idempotency import IdempotencyDep
+from core.api.openapi import API_PREFIX
+from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.identity.permissions import Principal
+from services.kpi import evidence, exclusions, permissions, service
+from services.kpi.models import Exclusion, ExclusionState
+from services.kpi.schemas import (
+    Assessment,
+    EvidencePage,
+    ExclusionCreate,
+    ExclusionDecisionCreate,
+    ExclusionPage,
+    ExclusionPublic,
+    KpiFigures,
+    KpiName,
+    Overview,
+    exclusion_public,
+)
+
+router = APIRouter(prefix=API_PREFIX + "/kpis", tags=["service levels"])
+
+Reader = Annotated[Principal, require(permissions.READ)]
+Proposer = Annotated[Principal, require(permissions.PROPOSE)]
+Decider = Annotated[Principal, require(permissions.DECIDE)]
+ExclusionId = Annotated[uuid.UUID, Path(alias="exclusionId")]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+PeriodQuery = Annotated[
+    str, Query(max_length=10, description="A month (2026-11), quarter (2026-Q4) or year (2026)")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+
+
+@router.get("", response_model=KpiFigures, summary="A tenant's KPI figures for a period")
+def read_figures(session: SessionDep, actor: Reader, period: PeriodQuery) -> KpiFigures:
+    return service.read_figures(session, actor, period=period)
+
+
+@router.get("/evidence", response_model=EvidencePage, summary="The tickets behind a figure")
+def read_evidence(
+    session: SessionDep,
+    actor: Reader,
+    period: PeriodQuery,
+    kpi: KpiName,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> EvidencePage:
+    return evidence.read_evidence(
+        session, actor, period=period, kpi=kpi, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/overview", response_model=Overview, summary="Headline figures per tenant")
+def read_overview(actor: Reader, period: PeriodQuery) -> Overview:
+    return service.overview(actor, period=period)
+
+
+@router.get("/assessment", response_model=Assessment, summary="The yearly assessment")
+def read_assessment(
+    session: SessionDep,
+    actor: Reader,
+    year: Annotated[int, Query(ge=1900, le=9998, description="e.g. 2026")],
+) -> Assessment:
+    return service.assessment(session, actor, year=year)
+
+
+def _answer(row: Exclusion, response: Response) -> ExclusionPublic:
+    response.headers["ETag"] = etag(row.version)
+    return exclusion_public(row)
+
+
+@router.get("/exclusions", response_model=ExclusionPage, summary="List exclusions")
+def list_exclusions(
+    session: SessionDep,
+    actor: Reader,
+    month: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None,
+    state: ExclusionState | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ExclusionPage:
+    after = decode_cursor(cursor) if cursor else None
+    rows, last = exclusions.list_exclusions(
+        session, actor, month=month, state=state, limit=limit, after=after
+    )
+    return ExclusionPage(
+        items=[exclusion_public(r) for r in rows], next_cursor=encode_cursor(last) if last else None
+    )
+
+
+@router.post(
+    "/exclusions", response_model=ExclusionPublic, status_code=201, summary="Propose an exclusion"
+)
+def propose_exclusion(
+    body: ExclusionCreate, session: SessionDep, actor: Proposer, idem: IdempotencyDep
+) -> Response:
+    def produce() -> tuple[ExclusionPublic, dict[str, str]]:
+        row = exclusions.propose(session, actor, data=body)
+        headers = {"ETag": etag(row.version), "Location": f"{API_PREFIX}/kpis/exclusions/{row.id}"}
+        return exclusion_public(row), headers
+
+    return idem.respond(session, actor, produce)
+
+
+@router.get("/exclusions/{exclusionId}", response_model=ExclusionPublic, summary="Get an exclusion")
+def get_exclusion(
+    exclusion_id: ExclusionId, session: SessionDep, actor: Reader, response: Response
+) -> ExclusionPublic:
+    return _answer(exclusions.get_exclusion(session, actor, exclusion_id=exclusion_id), response)
+
+
+@router.post(
+    "/exclusions/{exclusionId}/decisions",
+    response_model=ExclusionPublic,
+    summary="Accept or reject an exclusion",
+)
+def decide_exclusion(
+    exclusion_id: ExclusionId,
+    body: ExclusionDecisionCreate,
+    session: SessionDep,
+    actor: Decider,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ExclusionPublic:
+    row = exclusions.decide(session, actor, exclusion_id=exclusion_id, data=body, if_match=if_match)
+    return _answer(row, response)

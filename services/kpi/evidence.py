@@ -1,0 +1,162 @@
+"""The tickets behind each clock-based figure: every ticket the period considered, with its
+outcome, in ticket-number order.
+
+Considered are: the clocks decided in the period (met or missed, unless rejected or taken
+out by an accepted exclusion of the month of the decision); the clocks of tickets opened
+before the period's end that were not decided by it (running or paused at the end, after the
+pause statuses of the agreement the clock runs under); and the tickets opened in the period
+whose type the agreement does not count (they have no clock). Proposed and rejected
+exclusions change nothing and show as notes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from core.api.pagination import decode_cursor, encode_cursor
+from core.errors import InvalidInput
+from core.identity.permissions import Principal
+from services.kpi import figures as f
+from services.kpi import permissions, repository
+from services.kpi.figures import Period
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
+from services.kpi.schemas import (
+    EvidencePage,
+    EvidenceRow,
+    ExclusionNote,
+    KpiName,
+    Outcome,
+    month_text,
+)
+from services.kpi.service import KIND_OF
+from services.sla import public as sla
+
+RUNNING, PAUSED = "running at period end", "paused at period end"
+NOT_ATTRIBUTABLE, OTHER_TYPE, BY_AGREEMENT = (
+    "not attributable",
+    "other type",
+    "excluded by agreement",
+)
+
+
+def read_evidence(
+    session: Session,
+    actor: Principal,
+    *,
+    period: str,
+    kpi: KpiName,
+    limit: int,
+    cursor: str | None,
+) -> EvidencePage:
+    """One page of the evidence of `kpi` for `period`, after the ticket number in `cursor`."""
+    actor.require(permissions.READ)
+    parsed = f.parse_period(period)
+    after = _decoded(cursor) if cursor else None
+    rows = evidence_rows(session, period=parsed, kpi=kpi, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(["number", rows[-1].number]) if more and rows else None
+    return EvidencePage(period=parsed.text, kpi=kpi, items=rows, next_cursor=next_cursor)
+
+
+def _decoded(cursor: str) -> str:
+    values = decode_cursor(cursor)
+    if values[0] != "number" or not isinstance(values[1], str):
+        raise InvalidInput("The cursor does not belong to this list.")
+    return values[1]
+
+
+def evidence_rows(
+    session: Session,
+    *,
+    period: Period,
+    kpi: KpiName,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[EvidenceRow]:
+    """The evidence rows of `kpi` for `period` in ticket-number order (all, without limit)."""
+    kind = KIND_OF[kpi]
+    decided = repository.decided_clocks(
+        session, period.start, period.end, [kind], after=after, limit=limit
+    )
+    undecided = repository.undecided_clocks(session, period.end, kind, after=after, limit=limit)
+    other = repository.unclocked_opened(
+        session, period.start, period.end, kind, after=after, limit=limit
+    )
+    ids = {row.ticket_id for row in (*decided, *undecided, *other)}
+    notes = _exclusions(session, period, ids)
+    rows = [_decided(row, notes.get(row.ticket_id, [])) for row in decided]
+    rows += _undecided(session, period, undecided, notes)
+    rows += [_row(row, Outcome.excluded, OTHER_TYPE, notes.get(row.ticket_id, [])) for row in other]
+    rows.sort(key=lambda row: row.number)
+    return rows[:limit] if limit is not None else rows
+
+
+def _exclusions(
+    session: Session, period: Period, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[Exclusion]]:
+    found: dict[uuid.UUID, list[Exclusion]] = {}
+    if ids:
+        for row in repository.exclusions_in(
+            session, period.months, ExclusionSubject.ticket, subject_ids=ids
+        ):
+            found.setdefault(row.subject_id, []).append(row)
+    return found
+
+
+def _decided(row: Any, exclusions: list[Exclusion]) -> EvidenceRow:
+    at = f.decided_at(row.breached_at, row.stopped_at)
+    month = f.month_of(at) if at is not None else None
+    accepted = next(
+        (e for e in exclusions if e.state == ExclusionState.accepted and e.month == month),
+        None,
+    )
+    if row.rejected:
+        outcome, reason = Outcome.excluded, NOT_ATTRIBUTABLE
+    elif accepted is not None:
+        outcome, reason = Outcome.excluded, BY_AGREEMENT
+    else:
+        outcome, reason = Outcome(f.outcome(row.breached_at, row.stopped_at)), None
+    evidence = _row(row, outcome, reason, exclusions)
+    evidence.decided_at = at
+    evidence.exclusion_id = accepted.id if accepted is not None and reason == BY_AGREEMENT else None
+    return evidence
+
+
+def _undecided(
+    session: Session, period: Period, rows: list[Any], notes: dict[uuid.UUID, list[Exclusion]]
+) -> list[EvidenceRow]:
+    terms = repository.agreements(session, {r.agreement_id for r in rows if r.agreement_id})
+    default = sla.default_agreement()
+    out = []
+    for row in rows:
+        agreement = terms.get(row.agreement_id, default) if row.agreement_id else default
+        status = f.status_at(row.statuses, period.end)
+        reason = PAUSED if status in agreement.paused_statuses else RUNNING
+        out.append(_row(row, Outcome.excluded, reason, notes.get(row.ticket_id, [])))
+    return out
+
+
+def _row(
+    row: Any, outcome: Outcome, reason: str | None, exclusions: list[Exclusion]
+) -> EvidenceRow:
+    return EvidenceRow(
+        ticket_id=row.ticket_id,
+        number=row.number,
+        priority=row.priority,
+        outcome=outcome,
+        reason=reason,
+        decided_at=None,
+        elapsed_seconds=getattr(row, "elapsed_seconds", None),
+        target_seconds=getattr(row, "target_seconds", None),
+        exclusion_id=None,
+        notes=[
+            ExclusionNote(
+                exclusion_id=e.id, month=month_text(e.month), state=e.state, reason=e.reason
+            )
+            for e in exclusions
+        ],
+    )

@@ -1,0 +1,129 @@
+"""Exclusions from a month's figures: the supplier's service level manager proposes, the
+client's service owner accepts or rejects, once. Only an accepted exclusion changes a figure;
+proposed and rejected ones stay visible in the list and as notes in the evidence."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from core.api.etag import check_if_match
+from core.api.pagination import typed_cursor
+from core.errors import InvalidInput, PreconditionRequired
+from core.identity.permissions import Principal
+from core.types import utcnow
+from services.kpi import permissions, repository
+from services.kpi.errors import AlreadyDecided, AlreadyProposed, ExclusionNotFound
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
+from services.kpi.schemas import ExclusionCreate, ExclusionDecisionCreate
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str, *, name: str = "month", pointer: str = "/month") -> date:
+    """`YYYY-MM` as the month's first day; 400 naming the field otherwise."""
+    found = _MONTH.match(text)
+    if found is None or int(found.group(1)) < 1900:
+        why = "give a month as YYYY-MM, e.g. 2026-11"
+        raise InvalidInput(f"{name}: {why}.", invalidParams=[_problem(name, pointer, why)])
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def _problem(name: str, pointer: str, reason: str) -> dict[str, str]:
+    return {"name": name, "pointer": pointer, "reason": reason}
+
+
+def propose(session: Session, actor: Principal, *, data: ExclusionCreate) -> Exclusion:
+    """A proposed exclusion; 400 for a ticket this tenant does not have, 409 while another
+    proposal or an acceptance of the same subject and month stands."""
+    actor.require(permissions.PROPOSE)
+    month = parse_month(data.month)
+    kind = data.subject_kind
+    if kind == ExclusionSubject.ticket and repository.facts(session, data.subject_id) is None:
+        why = "no ticket with this id"
+        raise InvalidInput(why, invalidParams=[_problem("subjectId", "/subjectId", why)])
+    if repository.standing_exclusion(session, month, kind, data.subject_id) is not None:
+        raise AlreadyProposed("This subject already has a proposed or accepted exclusion.")
+    row = Exclusion(
+        month=month,
+        subject_kind=kind,
+        subject_id=data.subject_id,
+        reason=data.reason,
+        proposed_by=actor.label,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def decide(
+    session: Session,
+    actor: Principal,
+    *,
+    exclusion_id: uuid.UUID,
+    data: ExclusionDecisionCreate,
+    if_match: str | None,
+) -> Exclusion:
+    """Accept or reject a proposed exclusion, with the reason; 409 once it was decided."""
+    actor.require(permissions.DECIDE)
+    row = _found(repository.exclusion(session, exclusion_id, for_update=True), exclusion_id)
+    if not if_match:
+        raise PreconditionRequired("Send If-Match with the ETag you last read.")
+    if row.state != ExclusionState.proposed:
+        raise AlreadyDecided(f"This exclusion was already {row.state.value}.")
+    check_if_match(if_match, row.version)
+    row.state = ExclusionState(data.decision.value)
+    row.decided_by, row.decided_at, row.decision_reason = actor.label, utcnow(), data.reason
+    session.flush()
+    return row
+
+
+def get_exclusion(session: Session, actor: Principal, *, exclusion_id: uuid.UUID) -> Exclusion:
+    """The exclusion, or 404 (also for another tenant's id)."""
+    actor.require(permissions.READ)
+    return _found(repository.exclusion(session, exclusion_id), exclusion_id)
+
+
+def _found(row: Exclusion | None, exclusion_id: uuid.UUID) -> Exclusion:
+    if row is None:
+        raise ExclusionNotFound(f"No exclusion with id {exclusion_id}.")
+    return row
+
+
+def list_exclusions(
+    session: Session,
+    actor: Principal,
+    *,
+    month: str | None,
+    state: ExclusionState | None,
+    limit: int,
+    after: list[Any] | None,
+) -> tuple[list[Exclusion], list[Any] | None]:
+    """A page of exclusions, oldest proposal first, and the cursor values of the next page."""
+    actor.require(permissions.READ)
+    first_day = parse_month(month, pointer="query:month") if month else None
+    rows = repository.exclusion_page(
+        session,
+        month=first_day,
+        state=state,
+        limit=limit + 1,
+        after=typed_cursor(after, timestamp=True),
+    )
+    last = [rows[limit - 1].proposed_at, rows[limit - 1].id] if len(rows) > limit else None
+    return rows[:limit], last
+
+
+def accepted_exclusions(
+    session: Session, *, month: date, subject_kind: str
+) -> dict[uuid.UUID, str]:
+    """The accepted exclusions of `month` (any day of it) for one subject kind (`ticket` or
+    `outage`): subject id -> the reason it was proposed with."""
+    first = date(month.year, month.month, 1)
+    rows = repository.exclusions_in(
+        session, [first], ExclusionSubject(subject_kind), state=ExclusionState.accepted
+    )
+    return {row.subject_id: row.reason for row in rows}

@@ -1,0 +1,103 @@
+"""The per-ticket facts the KPI figures count, and the exclusions from a month's figures."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, Integer
+from sqlmodel import Field
+
+from core.ids import new_id
+from core.tenancy import TenantScoped
+from core.types import UTCDateTime, enum_type, utcnow
+from services.sla.public import Clock
+
+
+class TicketFactsRow(TenantScoped, table=True):
+    """What the KPI figures need of one ticket, as of its latest history row (`as_of`).
+
+    Derived data, deliberately not audited (like `services_sla_clock`): every column is a
+    pure function of the ticket and its history (tickets_ticket and tickets_event, both
+    audited), fed by the tickets domain on every history row and rebuilt and compared by
+    `regie sla recompute`. Auditing it would add an entry to every ticket change without
+    recording anything the audit log does not already prove.
+
+    `finished_at` is when the ticket last went from an open status to resolved, closed or
+    rejected (None while open); `statuses` is its status timeline, `[[iso time, status]]`.
+    """
+
+    __tablename__ = "services_kpi_ticket"
+    __table_args__ = (
+        Index("ix_services_kpi_ticket_opened", "tenant_id", "opened_at"),
+        Index("ix_services_kpi_ticket_finished", "tenant_id", "finished_at"),
+    )
+
+    ticket_id: uuid.UUID = Field(primary_key=True)
+    number: str = Field(max_length=20)
+    type: str = Field(max_length=24)
+    priority: str = Field(max_length=12)
+    line: str | None = Field(default=None, max_length=12)
+    status: str = Field(max_length=24)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved: bool = False
+    rejected: bool = False
+    reopen_count: int = 0
+    escalated: bool = False
+    resolved_line: str | None = Field(default=None, max_length=12)
+    service_id: uuid.UUID | None = None
+    statuses: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    as_of: datetime = Field(sa_type=UTCDateTime)
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ExclusionSubject(enum.StrEnum):
+    ticket = "ticket"
+    outage = "outage"
+
+
+class ExclusionState(enum.StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+_version = Column("version", Integer, nullable=False, default=1)
+
+
+class Exclusion(TenantScoped, table=True):
+    """A proposal to leave a ticket or an outage out of one month's figures, and the client's
+    decision on it. Only an accepted one changes a figure; the others stay visible."""
+
+    __tablename__ = "services_kpi_exclusion"
+    __table_args__ = (
+        Index("ix_services_kpi_exclusion_month", "tenant_id", "month", "subject_kind", "state"),
+        Index("ix_services_kpi_exclusion_proposed", "tenant_id", "proposed_at", "id"),
+    )
+    __mapper_args__ = {"version_id_col": _version}
+    __audited__ = True
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    month: date  # the first day of the month whose figures it concerns
+    subject_kind: ExclusionSubject = Field(sa_type=enum_type(ExclusionSubject, 12))
+    subject_id: uuid.UUID
+    reason: str = Field(max_length=2000)
+    state: ExclusionState = Field(
+        default=ExclusionState.proposed, sa_type=enum_type(ExclusionState, 12)
+    )
+    proposed_by: str = Field(max_length=80)
+    proposed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    version: int = Field(default=1, sa_column=_version)
+
+
+# The period queries on the stored clocks: decided by their stop or by their breach. Declared
+# here, where they are used, and bound to the clock table (migration 0016 creates them).
+_clock = Clock.__table__.c  # type: ignore[attr-defined]
+Index("ix_services_sla_clock_stopped", _clock.tenant_id, _clock.kind, _clock.stopped_at)
+Index("ix_services_sla_clock_breached", _clock.tenant_id, _clock.kind, _clock.breached_at)

@@ -1,0 +1,237 @@
+"""All SQL of the KPI figures: narrow column selects over indexed ranges, never whole rows
+per ticket. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, or_
+from sqlalchemy import select as columns
+from sqlmodel import Session, col, select
+
+from core.api.pagination import keyset
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject, TicketFactsRow
+from services.sla.public import Agreement, Clock
+
+F, C = TicketFactsRow, Clock
+_JOINED = and_(col(C.tenant_id) == col(F.tenant_id), col(C.ticket_id) == col(F.ticket_id))
+
+
+def facts(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:
+    return session.exec(select(F).where(F.ticket_id == ticket_id)).first()
+
+
+def facts_ticket_ids(session: Session) -> set[uuid.UUID]:
+    return set(session.exec(select(F.ticket_id)))
+
+
+def delete_facts(session: Session, ticket_ids: set[uuid.UUID]) -> int:
+    stmt = delete(F).where(col(F.ticket_id).in_(ticket_ids))
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def _decided_within(start: datetime, end: datetime) -> Any:
+    """The clock's outcome was decided in [start, end): breached first, or stopped in time."""
+    breached, stopped = col(C.breached_at), col(C.stopped_at)
+    breach_first = and_(breached.is_not(None), or_(stopped.is_(None), breached <= stopped))
+    stop_first = and_(stopped.is_not(None), or_(breached.is_(None), breached > stopped))
+    return or_(
+        and_(breached >= start, breached < end, breach_first),
+        and_(stopped >= start, stopped < end, stop_first),
+    )
+
+
+def _after(stmt: Any, after: str | None, limit: int | None) -> Any:
+    """Continue after ticket number `after`, in number order (then clock kind)."""
+    if after is not None:
+        stmt = stmt.where(col(F.number) > after)
+    stmt = stmt.order_by(col(F.number), col(C.kind))
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def decided_clocks(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    kinds: Sequence[str],
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """Clocks of `kinds` decided in [start, end), with their ticket's number and rejection."""
+    stmt = (
+        columns(
+            col(C.ticket_id),
+            col(C.kind),
+            col(C.breached_at),
+            col(C.stopped_at),
+            col(C.elapsed_seconds),
+            col(C.target_seconds),
+            col(F.number),
+            col(F.priority),
+            col(F.rejected),
+        )
+        .join(F, _JOINED)
+        .where(col(C.kind).in_(kinds), _decided_within(start, end))
+    )
+    return list(session.execute(_after(stmt, after, limit)).all())
+
+
+def stopped_clocks(session: Session, start: datetime, end: datetime, kind: str) -> list[Any]:
+    """Clocks of `kind` that stopped in [start, end): (ticket, stopped at, elapsed, rejected)."""
+    stmt = (
+        columns(col(C.ticket_id), col(C.stopped_at), col(C.elapsed_seconds), col(F.rejected))
+        .join(F, _JOINED)
+        .where(col(C.kind) == kind, col(C.stopped_at) >= start, col(C.stopped_at) < end)
+    )
+    return list(session.execute(stmt).all())
+
+
+def undecided_clocks(
+    session: Session, end: datetime, kind: str, *, after: str | None, limit: int | None
+) -> list[Any]:
+    """Clocks of `kind` of tickets opened before `end` whose outcome was not decided by it."""
+    breached, stopped = col(C.breached_at), col(C.stopped_at)
+    stmt = (
+        columns(
+            col(C.ticket_id),
+            col(C.agreement_id),
+            col(C.elapsed_seconds),
+            col(C.target_seconds),
+            col(F.number),
+            col(F.priority),
+            col(F.statuses),
+        )
+        .join(F, _JOINED)
+        .where(
+            col(C.kind) == kind,
+            col(F.opened_at) < end,
+            or_(breached.is_(None), breached >= end),
+            or_(stopped.is_(None), stopped >= end),
+        )
+    )
+    return list(session.execute(_after(stmt, after, limit)).all())
+
+
+def unclocked_opened(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    kind: str,
+    *,
+    after: str | None,
+    limit: int | None,
+) -> list[Any]:
+    """Tickets opened in [start, end) with no clock of `kind`: types the agreement leaves out."""
+    clocked = exists().where(
+        col(C.tenant_id) == col(F.tenant_id),
+        col(C.ticket_id) == col(F.ticket_id),
+        col(C.kind) == kind,
+    )
+    stmt = columns(col(F.ticket_id), col(F.number), col(F.priority)).where(
+        col(F.opened_at) >= start, col(F.opened_at) < end, ~clocked
+    )
+    if after is not None:
+        stmt = stmt.where(col(F.number) > after)
+    stmt = stmt.order_by(col(F.number))
+    return list(session.execute(stmt.limit(limit) if limit is not None else stmt).all())
+
+
+def opened(session: Session, start: datetime, end: datetime) -> list[Any]:
+    """(ticket, type, priority, line, opened at) of tickets opened in [start, end)."""
+    stmt = columns(
+        col(F.ticket_id), col(F.type), col(F.priority), col(F.line), col(F.opened_at)
+    ).where(col(F.opened_at) >= start, col(F.opened_at) < end)
+    return list(session.execute(stmt).all())
+
+
+def finished(session: Session, start: datetime, end: datetime) -> list[Any]:
+    """Tickets finished in [start, end), with what the rates need."""
+    stmt = columns(
+        col(F.ticket_id),
+        col(F.finished_at),
+        col(F.resolved),
+        col(F.reopen_count),
+        col(F.escalated),
+        col(F.resolved_line),
+    ).where(col(F.finished_at) >= start, col(F.finished_at) < end)
+    return list(session.execute(stmt).all())
+
+
+def backlog(session: Session, end: datetime) -> list[Any]:
+    """(ticket, priority, opened at) of tickets opened before `end` and not finished by it."""
+    done = col(F.finished_at)
+    stmt = columns(col(F.ticket_id), col(F.priority), col(F.opened_at)).where(
+        col(F.opened_at) < end, or_(done.is_(None), done >= end)
+    )
+    return list(session.execute(stmt).all())
+
+
+def agreements(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Agreement]:
+    if not ids:
+        return {}
+    return {
+        row.id: row for row in session.exec(select(Agreement).where(col(Agreement.id).in_(ids)))
+    }
+
+
+def exclusions_in(
+    session: Session,
+    months: Sequence[date],
+    subject_kind: ExclusionSubject,
+    *,
+    subject_ids: set[uuid.UUID] | None = None,
+    state: ExclusionState | None = None,
+) -> list[Exclusion]:
+    """Exclusions of `months`, optionally of some subjects or one state, oldest first."""
+    stmt = select(Exclusion).where(
+        col(Exclusion.month).in_(months), Exclusion.subject_kind == subject_kind
+    )
+    if subject_ids is not None:
+        stmt = stmt.where(col(Exclusion.subject_id).in_(subject_ids))
+    if state is not None:
+        stmt = stmt.where(Exclusion.state == state)
+    return list(session.exec(stmt.order_by(col(Exclusion.proposed_at), col(Exclusion.id))))
+
+
+def exclusion(
+    session: Session, exclusion_id: uuid.UUID, *, for_update: bool = False
+) -> Exclusion | None:
+    stmt = select(Exclusion).where(Exclusion.id == exclusion_id)
+    return session.exec(stmt.with_for_update() if for_update else stmt).first()
+
+
+def standing_exclusion(
+    session: Session, month: date, subject_kind: ExclusionSubject, subject_id: uuid.UUID
+) -> Exclusion | None:
+    """A proposed or accepted exclusion of the subject for the month, if any."""
+    stmt = select(Exclusion).where(
+        Exclusion.month == month,
+        Exclusion.subject_kind == subject_kind,
+        Exclusion.subject_id == subject_id,
+        col(Exclusion.state).in_([ExclusionState.proposed, ExclusionState.accepted]),
+    )
+    return session.exec(stmt).first()
+
+
+def exclusion_page(
+    session: Session,
+    *,
+    month: date | None,
+    state: ExclusionState | None,
+    limit: int,
+    after: list[Any] | None,
+) -> list[Exclusion]:
+    """One page of exclusions, oldest proposal first."""
+    stmt = select(Exclusion)
+    if month is not None:
+        stmt = stmt.where(Exclusion.month == month)
+    if state is not None:
+        stmt = stmt.where(Exclusion.state == state)
+    stmt = keyset(
+        stmt, col(Exclusion.proposed_at), col(Exclusion.id), descending=False, after=after
+    )
+    return list(session.exec(stmt.limit(limit)))

@@ -1,0 +1,229 @@
+"""API shapes of the KPI figures, their evidence and the exclusions. Percentages are 0-100
+rounded to 2 decimals; null where nothing was counted."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from core.api.schemas import ApiModel
+from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
+from services.sla.public import AgreementRef
+
+MonthText = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class KpiName(enum.StrEnum):
+    """The clock-based KPIs, each with its evidence."""
+
+    response = "response"
+    restore_platform = "restore-platform"
+    restore_application = "restore-application"
+
+
+class Outcome(enum.StrEnum):
+    met = "met"
+    missed = "missed"
+    excluded = "excluded"
+
+
+class ClockFigure(ApiModel):
+    """Of the clocks decided in the period (stopped in it, or breached in it), the share met."""
+
+    value: float | None = Field(description="met / (met + missed) in percent")
+    met: int
+    missed: int
+    norm: float = Field(description="The agreement's norm in percent")
+    meets_norm: bool | None = Field(description="null when nothing was decided")
+    evidence: str = Field(description="The tickets behind this figure")
+
+
+class AvailabilityFigure(ApiModel):
+    value: float | None
+    norm: float
+    meets_norm: bool | None
+
+
+class OpenedCounts(ApiModel):
+    """Tickets opened in the period, of every type; by line: their current line."""
+
+    total: int
+    by_type: dict[str, int]
+    by_priority: dict[str, int]
+    by_line: dict[str, int] = Field(description="1, 2, 3, third-party, or none when unassigned")
+
+
+class Backlog(ApiModel):
+    """Tickets opened before the period's end and not finished by it; ages in calendar days."""
+
+    count: int
+    by_priority: dict[str, int]
+    by_age: dict[str, int] = Field(description="Buckets 0-7, 8-30, 31-90 and >90 days")
+    mean_age_days: float | None
+
+
+class RestoreTime(ApiModel):
+    """Restore-platform clocks stopped in the period, in business hours; p90 by nearest rank."""
+
+    count: int
+    mean_hours: float | None
+    p90_hours: float | None
+    evidence: str
+
+
+class Rate(ApiModel):
+    value: float | None = Field(description="part / whole in percent")
+    part: int
+    whole: int
+
+
+class KpiFigures(ApiModel):
+    """A tenant's figures for one period, the same for everyone who may read them."""
+
+    period: str
+    start: datetime
+    end: datetime = Field(description="Exclusive: local midnight after the period's last day")
+    agreement: AgreementRef = Field(description="The version in effect at the period's end")
+    response: ClockFigure
+    restore_platform: ClockFigure
+    restore_application: ClockFigure
+    availability: AvailabilityFigure | None = Field(
+        description="Filled by availability management; null until it reports the period"
+    )
+    opened: OpenedCounts
+    backlog: Backlog
+    restore_time: RestoreTime
+    first_line_resolution: Rate = Field(
+        description="Of tickets resolved in the period: resolved on line 1, never escalated"
+    )
+    reopened: Rate = Field(description="Of tickets finished in the period: reopened at least once")
+
+
+class ExclusionNote(ApiModel):
+    exclusion_id: uuid.UUID
+    month: str
+    state: ExclusionState
+    reason: str
+
+
+class EvidenceRow(ApiModel):
+    ticket_id: uuid.UUID
+    number: str
+    priority: str
+    outcome: Outcome
+    reason: str | None = Field(
+        description="Why excluded: running at period end, paused at period end, "
+        "not attributable, other type, excluded by agreement"
+    )
+    decided_at: datetime | None
+    elapsed_seconds: float | None = Field(description="Business seconds used")
+    target_seconds: float | None
+    exclusion_id: uuid.UUID | None = Field(description="The accepted exclusion that applies")
+    notes: list[ExclusionNote] = Field(description="Exclusions of this ticket in the period")
+
+
+class EvidencePage(ApiModel):
+    period: str
+    kpi: KpiName
+    items: list[EvidenceRow]
+    next_cursor: str | None
+
+
+class OverviewRow(ApiModel):
+    tenant: str = Field(description="The tenant's slug")
+    tenant_name: str
+    response: float | None
+    restore_platform: float | None
+    restore_application: float | None
+    availability: float | None
+    opened: int
+    backlog: int
+    figures: str = Field(description="The tenant's full figures (send Regie-Tenant)")
+
+
+class Overview(ApiModel):
+    period: str
+    items: list[OverviewRow]
+
+
+class YearFigure(ApiModel):
+    """The year's share: the twelve months' met over their decided clocks."""
+
+    value: float | None
+    met: int
+    missed: int
+    norm: float
+    meets_norm: bool | None
+
+
+class Assessment(ApiModel):
+    year: int
+    agreement: AgreementRef = Field(description="The version in effect at the year's end")
+    response: YearFigure
+    restore_platform: YearFigure
+    restore_application: YearFigure
+    availability: YearFigure | None = Field(description="Filled by availability management")
+    months: list[KpiFigures]
+
+
+class ExclusionCreate(ApiModel):
+    month: MonthText = Field(description="The month whose figures it concerns, YYYY-MM")
+    subject_kind: ExclusionSubject
+    subject_id: uuid.UUID = Field(description="The ticket's or the outage's id")
+    reason: Reason
+
+
+class Decision(enum.StrEnum):
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class ExclusionDecisionCreate(ApiModel):
+    decision: Decision
+    reason: Reason
+
+
+class ExclusionPublic(ApiModel):
+    id: uuid.UUID
+    month: str
+    subject_kind: ExclusionSubject
+    subject_id: uuid.UUID
+    reason: str
+    state: ExclusionState
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    version: int
+
+
+class ExclusionPage(ApiModel):
+    items: list[ExclusionPublic]
+    next_cursor: str | None
+
+
+def month_text(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def exclusion_public(row: Exclusion) -> ExclusionPublic:
+    return ExclusionPublic(
+        id=row.id,
+        month=month_text(row.month),
+        subject_kind=row.subject_kind,
+        subject_id=row.subject_id,
+        reason=row.reason,
+        state=row.state,
+        proposed_by=row.proposed_by,
+        proposed_at=row.proposed_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        decision_reason=row.decision_reason,
+        version=row.version,
+    )

@@ -1,0 +1,254 @@
+"""The KPI figures of a tenant for a period, its overview across tenants, and the yearly
+assessment.
+
+Rules. A stored SLA clock is decided once: when it was breached, unless it stopped before
+that (then when it stopped, met). A period counts the clocks decided within it, leaving out
+rejected tickets (not attributable to the supplier) and tickets an accepted exclusion takes
+out of the month of the decision. Norms are those of the agreement version in effect on the
+period's last day. Everything is computed from stored rows alone, never from the moment of
+reading, so everyone who may read a tenant's figures gets the same bytes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from core.api.openapi import API_PREFIX
+from core.db import unit_of_work
+from core.identity.access import reach
+from core.identity.permissions import Principal
+from core.tenancy import TenantKind
+from services.kpi import figures as f
+from services.kpi import permissions, repository, schemas
+from services.kpi.figures import Period
+from services.kpi.models import ExclusionState, ExclusionSubject
+from services.kpi.schemas import KpiName
+from services.sla import public as sla
+
+KIND_OF = {
+    KpiName.response: sla.RESPONSE,
+    KpiName.restore_platform: sla.RESTORE_PLATFORM,
+    KpiName.restore_application: sla.RESTORE_APPLICATION,
+}
+NORM_OF = {
+    sla.RESPONSE: "response_norm",
+    sla.RESTORE_PLATFORM: "restore_platform_norm",
+    sla.RESTORE_APPLICATION: "restore_application_norm",
+}
+TYPES = ("incident", "service-request", "question", "change-request", "onboarding", "offboarding")
+PRIORITIES = ("urgent", "high", "medium", "low")
+LINES = ("1", "2", "3", "third-party", "none")
+Excluded = set[tuple[uuid.UUID, date]]
+
+
+def read_figures(session: Session, actor: Principal, *, period: str) -> schemas.KpiFigures:
+    """The tenant's figures for `period` (400 for a period that is none)."""
+    actor.require(permissions.READ)
+    return compute(session, f.parse_period(period))
+
+
+def compute(session: Session, period: Period) -> schemas.KpiFigures:
+    """The figures of the session's tenant for `period`; a function of stored rows alone."""
+    agreement = sla.in_effect(session, period.last_instant)
+    excluded = accepted_tickets(session, period.months)
+    tallies = _tallies(session, period, excluded)
+    return schemas.KpiFigures(
+        period=period.text,
+        start=period.start,
+        end=period.end,
+        agreement=sla.agreement_ref(agreement),
+        response=_clock_figure(period, KpiName.response, tallies, agreement),
+        restore_platform=_clock_figure(period, KpiName.restore_platform, tallies, agreement),
+        restore_application=_clock_figure(period, KpiName.restore_application, tallies, agreement),
+        availability=None,  # availability management fills it (services.availability)
+        opened=_opened(session, period, excluded),
+        backlog=_backlog(session, period, excluded),
+        restore_time=_restore_time(session, period, excluded),
+        **_rates(session, period, excluded),
+    )
+
+
+def accepted_tickets(session: Session, months: Iterable[date]) -> Excluded:
+    """(ticket, month) of every accepted ticket exclusion of `months`."""
+    rows = repository.exclusions_in(
+        session, list(months), ExclusionSubject.ticket, state=ExclusionState.accepted
+    )
+    return {(row.subject_id, row.month) for row in rows}
+
+
+def _out(excluded: Excluded, ticket_id: uuid.UUID, at: datetime | None) -> bool:
+    return at is not None and (ticket_id, f.month_of(at)) in excluded
+
+
+def _tallies(session: Session, period: Period, excluded: Excluded) -> dict[str, Counter[str]]:
+    tallies: dict[str, Counter[str]] = {kind: Counter() for kind in sla.KINDS}
+    for row in repository.decided_clocks(session, period.start, period.end, sla.KINDS):
+        at = f.decided_at(row.breached_at, row.stopped_at)
+        if row.rejected or _out(excluded, row.ticket_id, at):
+            continue
+        tallies[row.kind][f.outcome(row.breached_at, row.stopped_at)] += 1
+    return tallies
+
+
+def evidence_url(period: Period, kpi: KpiName) -> str:
+    return f"{API_PREFIX}/kpis/evidence?period={period.text}&kpi={kpi.value}"
+
+
+def _clock_figure(
+    period: Period, kpi: KpiName, tallies: dict[str, Counter[str]], agreement: sla.Agreement
+) -> schemas.ClockFigure:
+    kind = KIND_OF[kpi]
+    met, missed = tallies[kind]["met"], tallies[kind]["missed"]
+    value, norm = f.percent(met, met + missed), getattr(agreement, NORM_OF[kind])
+    return schemas.ClockFigure(
+        value=value,
+        met=met,
+        missed=missed,
+        norm=norm,
+        meets_norm=None if value is None else value >= norm,
+        evidence=evidence_url(period, kpi),
+    )
+
+
+def _keyed(known: Iterable[str], counts: Counter[str]) -> dict[str, int]:
+    """Every known key in its order (zero when absent), then any others sorted."""
+    ordered = {key: counts.get(key, 0) for key in known}
+    return ordered | {key: counts[key] for key in sorted(counts) if key not in ordered}
+
+
+def _opened(session: Session, period: Period, excluded: Excluded) -> schemas.OpenedCounts:
+    rows = [
+        row
+        for row in repository.opened(session, period.start, period.end)
+        if not _out(excluded, row.ticket_id, row.opened_at)
+    ]
+    return schemas.OpenedCounts(
+        total=len(rows),
+        by_type=_keyed(TYPES, Counter(row.type for row in rows)),
+        by_priority=_keyed(PRIORITIES, Counter(row.priority for row in rows)),
+        by_line=_keyed(LINES, Counter(row.line or "none" for row in rows)),
+    )
+
+
+def _backlog(session: Session, period: Period, excluded: Excluded) -> schemas.Backlog:
+    last_month = period.months[-1]
+    rows = [
+        row
+        for row in repository.backlog(session, period.end)
+        if (row.ticket_id, last_month) not in excluded
+    ]
+    ages = [f.age_days(row.opened_at, period.end) for row in rows]
+    buckets = Counter(f.age_bucket(age) for age in ages)
+    return schemas.Backlog(
+        count=len(rows),
+        by_priority=_keyed(PRIORITIES, Counter(row.priority for row in rows)),
+        by_age=_keyed([name for name, _, _ in f.AGE_BUCKETS], buckets),
+        mean_age_days=f.mean(ages),
+    )
+
+
+def _restore_time(session: Session, period: Period, excluded: Excluded) -> schemas.RestoreTime:
+    hours = [
+        row.elapsed_seconds / 3600.0
+        for row in repository.stopped_clocks(
+            session, period.start, period.end, sla.RESTORE_PLATFORM
+        )
+        if not row.rejected and not _out(excluded, row.ticket_id, row.stopped_at)
+    ]
+    return schemas.RestoreTime(
+        count=len(hours),
+        mean_hours=f.mean(hours),
+        p90_hours=f.p90(hours),
+        evidence=evidence_url(period, KpiName.restore_platform),
+    )
+
+
+def _rates(session: Session, period: Period, excluded: Excluded) -> dict[str, schemas.Rate]:
+    rows = [
+        row
+        for row in repository.finished(session, period.start, period.end)
+        if not _out(excluded, row.ticket_id, row.finished_at)
+    ]
+    resolved = [row for row in rows if row.resolved]
+    first_line = sum(1 for row in resolved if row.resolved_line == "1" and not row.escalated)
+    reopened = sum(1 for row in rows if row.reopen_count > 0)
+    return {
+        "first_line_resolution": _rate(first_line, len(resolved)),
+        "reopened": _rate(reopened, len(rows)),
+    }
+
+
+def _rate(part: int, whole: int) -> schemas.Rate:
+    return schemas.Rate(value=f.percent(part, whole), part=part, whole=whole)
+
+
+def overview(actor: Principal, *, period: str) -> schemas.Overview:
+    """Headline figures of every client tenant where `actor` may read KPIs, each read in its
+    own unit of work (its own row-level security scope), by slug."""
+    actor.require(permissions.READ)
+    parsed = f.parse_period(period)
+    items = []
+    for tenant, acting in reach(actor):
+        if tenant.kind == TenantKind.supplier or not acting.can(permissions.READ):
+            continue
+        with unit_of_work(tenant.id, read_only=True) as session:
+            figures = compute(session, parsed)
+        items.append(
+            schemas.OverviewRow(
+                tenant=tenant.slug,
+                tenant_name=tenant.name,
+                response=figures.response.value,
+                restore_platform=figures.restore_platform.value,
+                restore_application=figures.restore_application.value,
+                availability=figures.availability.value if figures.availability else None,
+                opened=figures.opened.total,
+                backlog=figures.backlog.count,
+                figures=f"{API_PREFIX}/kpis?period={parsed.text}",
+            )
+        )
+    return schemas.Overview(period=parsed.text, items=sorted(items, key=lambda i: i.tenant))
+
+
+def assessment(session: Session, actor: Principal, *, year: int) -> schemas.Assessment:
+    """The twelve months of `year` and the year's shares (sums of the months) against the
+    norms of the version in effect at the year's end."""
+    actor.require(permissions.READ)
+    whole = f.parse_period(f"{year:04d}")
+    months = [compute(session, f.month_period(month)) for month in whole.months]
+    agreement = sla.in_effect(session, whole.last_instant)
+    yearly = {
+        kpi: _year_figure([getattr(m, _field(kpi)) for m in months], agreement, KIND_OF[kpi])
+        for kpi in KpiName
+    }
+    return schemas.Assessment(
+        year=year,
+        agreement=sla.agreement_ref(agreement),
+        response=yearly[KpiName.response],
+        restore_platform=yearly[KpiName.restore_platform],
+        restore_application=yearly[KpiName.restore_application],
+        availability=None,  # availability management fills it (services.availability)
+        months=months,
+    )
+
+
+def _field(kpi: KpiName) -> str:
+    return kpi.value.replace("-", "_")
+
+
+def _year_figure(
+    months: list[schemas.ClockFigure], agreement: sla.Agreement, kind: str
+) -> schemas.YearFigure:
+    met, missed = sum(m.met for m in months), sum(m.missed for m in months)
+    value, norm = f.percent(met, met + missed), getattr(agreement, NORM_OF[kind])
+    return schemas.YearFigure(
+        value=value,
+        met=met,
+        missed=missed,
+        norm=norm,
+        meets_norm=None if value is None else value >= norm,
+    )
