@@ -25,6 +25,7 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from regie.web.tickets import router as web_tickets_router
 from services.catalogue.api import router as catalogue_router
+from services.dap.api import router as dap_router
 from services.sla.api import router as sla_router
 from tickets import notifications, sla
 from tickets.alerts.api import router as alerts_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(catalogue_router)
     app.include_router(sla_router)
+    app.include_router(dap_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
     app.include_router(queue_router)

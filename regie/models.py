@@ -14,6 +14,7 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from services.dap.models import DapVersion
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
@@ -38,6 +39,7 @@ __all__ = [
     "BreachWarning",
     "CatalogueEntry",
     "Clock",
+    "DapVersion",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",
