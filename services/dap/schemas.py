@@ -109,7 +109,7 @@ class WeeklyWindow(ApiModel):
 
 class OneOffWindow(ApiModel):
     start: AwareDatetime = Field(description="With a zone, e.g. 2027-03-06T08:00:00+01:00")
-    end: AwareDatetime = Field(description=f"After start, at most {LONGEST_ONE_OFF_DAYS} days")
+    end: AwareDatetime = Field(description=f"After start; shorter than {LONGEST_ONE_OFF_DAYS} days")
     description: Description
 
     @field_validator("end")
