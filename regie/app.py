@@ -27,6 +27,7 @@ from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
 from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
+from services.dap.api import router as dap_router
 from services.kpi.api import router as kpi_router
 from services.sla.api import router as sla_router
 from tickets import kpi, notifications, sla
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outages_router)
     app.include_router(availability_router)
     app.include_router(kpi_router)
+    app.include_router(dap_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
     app.include_router(ticket_outages_router)

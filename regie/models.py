@@ -15,6 +15,7 @@ from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
+from services.dap.models import DapVersion
 from services.kpi.models import Exclusion, TicketFactsRow
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
@@ -40,6 +41,7 @@ __all__ = [
     "BreachWarning",
     "CatalogueEntry",
     "Clock",
+    "DapVersion",
     "Exclusion",
     "Grant",
     "GroupMember",

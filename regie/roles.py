@@ -9,6 +9,7 @@ from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
+from services.dap import permissions as dap
 from services.kpi import permissions as kpi
 from services.sla import permissions as sla
 from tickets import permissions as tickets
@@ -45,6 +46,9 @@ def wire() -> None:
     allow(kpi.READ, Role.service_level_manager, Role.supplier_admin)
     allow(kpi.PROPOSE, Role.service_level_manager)
     allow(kpi.DECIDE, Role.service_owner, Role.client_admin)
+    allow(dap.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
+    allow(dap.READ, Role.product_owner, Role.client_admin, Role.auditor)
+    allow(dap.MANAGE, Role.service_level_manager, Role.client_admin)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)

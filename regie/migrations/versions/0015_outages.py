@@ -1,7 +1,7 @@
 """Outages, for the monthly availability within service hours.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-27
 """
 
@@ -14,7 +14,7 @@ import core.types
 from regie.migrations import rls
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The DAP (Dossier Afspraken en Procedures): a tenant's operational agreements, versioned."""
