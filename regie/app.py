@@ -25,6 +25,8 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web
 from regie.web.tickets import router as web_tickets_router
 from services.catalogue.api import router as catalogue_router
+from services.reports import mail as reports_mail
+from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
 from tickets import notifications, sla
 from tickets.alerts.api import router as alerts_router
@@ -33,6 +35,7 @@ from tickets.api import router as tickets_router
 from tickets.conversation.api import router as conversation_router
 from tickets.events import TicketEventRecorded
 from tickets.groups_api import router as ticket_groups_router
+from tickets.mail import smtp
 from tickets.mail.api import router as mailbox_router
 from tickets.problems.api import router as problems_router
 from tickets.sla_api import router as ticket_sla_router
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     events.subscribe(SessionChanged, audit_public.record_session_change)
     events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
     events.subscribe(TicketEventRecorded, sla.on_ticket_event)
+    reports_mail.SENDER = smtp.send  # monthly reports leave by SMTP like notifications
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -68,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(catalogue_router)
     app.include_router(sla_router)
+    app.include_router(reports_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
     app.include_router(queue_router)

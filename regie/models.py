@@ -14,6 +14,7 @@ from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, Sci
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
 from services.catalogue.models import CatalogueEntry
+from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
@@ -45,10 +46,13 @@ __all__ = [
     "Mail",
     "MailAddress",
     "Message",
+    "MonthlyReport",
     "OutboxMessage",
     "Problem",
     "ProblemCounter",
     "ProblemEvent",
+    "ReportFile",
+    "ReportJob",
     "ScimCredential",
     "ScimGroup",
     "ScimMember",

@@ -8,6 +8,7 @@ from core.identity import service as keys
 from core.identity.roles import Role, allow
 from core.identity.scim import credentials as scim
 from services.catalogue import permissions as catalogue
+from services.reports import permissions as reports
 from services.sla import permissions as sla
 from tickets import permissions as tickets
 from tickets.alerts import permissions as alerts
@@ -34,6 +35,9 @@ def wire() -> None:
     allow(sla.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
     allow(sla.READ, Role.product_owner, Role.auditor)
     allow(sla.MANAGE, Role.service_level_manager)
+    allow(reports.READ, Role.kpi_viewer, Role.key_user, Role.product_owner, Role.client_admin)
+    allow(reports.READ, Role.auditor, Role.service_level_manager, Role.supplier_admin)
+    allow(reports.REQUEST, Role.service_level_manager, Role.kpi_viewer, Role.client_admin)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)
