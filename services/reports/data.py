@@ -143,7 +143,7 @@ def _agreement(session: Session, month: date) -> tuple[str, dict[str, float]]:
     zone = ZoneInfo(sla_terms.DEFAULT_TIMEZONE)
     moment = datetime.combine(date.fromordinal(last_day), time(12), zone)
     agreement = sla_service.in_effect(session, moment)
-    if agreement.number is None:
+    if sla_terms.is_default(agreement):
         label = "default"
     else:
         label = f"{agreement.number} ({agreement.effective_from.isoformat()})"

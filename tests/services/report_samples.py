@@ -22,7 +22,7 @@ def month_figures(month: date) -> MonthFigures:
         response_pct=90.0 + n * 0.75,
         restore_platform_pct=None if n == 2 else 93.5 + n * 0.25,
         restore_application_pct=97.25 - n * 0.5,
-        availability_pct=99.1 + n * 0.05,
+        availability_pct=round(99.1 + n * 0.05, 2),
         tickets_opened=100 + n,
         tickets_resolved=95 + n,
         backlog=20 + n,
