@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset, typed_cursor
-from services.reports.models import MonthlyReport, ReportFile, ReportJob
+from services.reports.models import JobState, MonthlyReport, ReportFile, ReportJob
 
 
 def job(session: Session, job_id: uuid.UUID, *, lock: bool = False) -> ReportJob | None:
@@ -59,3 +59,12 @@ def delete_files(session: Session, job_id: uuid.UUID) -> None:
 
 def monthly(session: Session, month: date) -> MonthlyReport | None:
     return session.exec(select(MonthlyReport).where(MonthlyReport.month == month)).first()
+
+
+def stale_jobs(session: Session, before: datetime) -> list[ReportJob]:
+    """Jobs still queued or running that were created before `before`."""
+    stmt = select(ReportJob).where(
+        col(ReportJob.state).in_([JobState.queued, JobState.running]),
+        col(ReportJob.created_at) < before,
+    )
+    return list(session.exec(stmt))

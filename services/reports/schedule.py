@@ -10,6 +10,7 @@ rolls back whole, job included).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 import holidays as holiday_library
 import structlog
@@ -17,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.db import unit_of_work
+from core.jobs import enqueue_after_commit
 from core.outbox.service import active_tenant_ids
+from core.types import utcnow
 from services.reports import repository, service
 from services.reports.data import first_of, shift
 from services.reports.models import MonthlyReport, ReportJob
@@ -25,6 +28,7 @@ from services.sla import service as sla_service
 
 FORMATS = ["pdf", "xlsx", "ods", "csv"]
 REQUESTED_BY = "system:monthly-report"
+STALE_AFTER = timedelta(hours=1)
 log = structlog.get_logger("regie.services.reports.schedule")
 
 
@@ -55,13 +59,25 @@ def make_monthly(session: Session, month: date) -> ReportJob | None:
     return job
 
 
+def retry_stale(tenant_id: UUID) -> int:
+    """Send again every job of the tenant left queued or running for over an hour (its task
+    lost, or its worker killed); the generator takes such a job over."""
+    with unit_of_work(tenant_id) as session:
+        stale = repository.stale_jobs(session, utcnow() - STALE_AFTER)
+        for job in stale:
+            enqueue_after_commit(session, service.GENERATE, str(tenant_id), str(job.id))
+    return len(stale)
+
+
 def send_monthly(today: date | None = None) -> int:
-    """Make the due monthly report of every active tenant that has none; returns how many."""
+    """Make the due monthly report of every active tenant that has none; returns how many.
+    Also sends stuck jobs of every tenant again."""
     month = due_month(today or sla_service.today())
-    if month is None:
-        return 0
     made = 0
     for tenant_id in active_tenant_ids():
+        retry_stale(tenant_id)
+        if month is None:
+            continue
         try:
             with unit_of_work(tenant_id) as session:
                 made += make_monthly(session, month) is not None

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
@@ -346,3 +346,16 @@ def test_without_recipients_nobody_is_mailed_and_the_job_is_still_made(
     assert generate(tenant.id, job.id) == "done"
     assert drain(tenant.id) == 0 and smtp.received == []
     time.sleep(0)  # nothing queued to wait for
+
+
+def test_the_daily_run_sends_jobs_stuck_for_an_hour_again(tenant) -> None:
+    with unit_of_work(tenant.id) as session:
+        stuck = new_job(
+            session, month=date(2026, 9, 1), formats=["pdf"], language="nl", requested_by="test"
+        )
+        stuck.state, stuck.attempt = JobState.running, 1
+        stuck.created_at = stuck.created_at - timedelta(hours=2)
+        new_job(
+            session, month=date(2026, 10, 1), formats=["pdf"], language="nl", requested_by="test"
+        )
+    assert schedule.retry_stale(tenant.id) == 1
