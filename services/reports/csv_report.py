@@ -26,13 +26,13 @@ COLUMNS = ("record", "month", "indicator", "value", "norm", "met")
 def rows(data: ReportData) -> Iterator[Row]:
     """Every figure as (record, month, indicator, value, norm, met), language-independent."""
     for figures in data.months:
-        month = figures.month.strftime("%Y-%m")
+        month = figures.month.isoformat()[:7]
         for kpi in KPIS:
             value, norm = figures.pct(kpi), data.norms[kpi]
             yield "kpi", month, kpi, value, norm, None if value is None else value >= norm
         for name in ("tickets_opened", "tickets_resolved", "backlog"):
             yield "kpi", month, name, getattr(figures, name), None, None
-    month = data.month.strftime("%Y-%m")
+    month = data.month.isoformat()[:7]
     for name in EXTRA:
         yield "kpi", month, name, getattr(data, name), None, None
     for key, count in data.counts_by_type.items():

@@ -18,7 +18,7 @@ class Format:
     suffix: str
 
     def file_name(self, month: date) -> str:
-        return f"regie-sla-{month:%Y-%m}{self.suffix}"
+        return f"regie-sla-{month.isoformat()[:7]}{self.suffix}"
 
 
 FORMATS: dict[str, Format] = {

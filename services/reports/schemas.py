@@ -14,7 +14,8 @@ from core.api.pagination import Page
 from core.api.schemas import ApiModel
 from services.reports.models import JobState, ReportJob
 
-MonthText = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+# Months of this century only, so every month and its twelve before it are real dates.
+MonthText = Annotated[str, StringConstraints(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")]
 
 
 class ReportFormat(enum.StrEnum):
@@ -87,7 +88,7 @@ def report_public(job: ReportJob, files: list[tuple[str, str, int]] | None = Non
     done = job.state == JobState.done
     return ReportPublic(
         id=job.id,
-        month=f"{job.month:%Y-%m}",
+        month=job.month.isoformat()[:7],
         formats=[ReportFormat(f) for f in job.formats],
         language=ReportLanguage(job.language),
         state=job.state,

@@ -29,7 +29,7 @@ def check_month(month: date, *, today: date | None = None) -> None:
     """400 unless `month` is a closed calendar month (before the current one)."""
     current = first_of(today or sla_service.today())
     if first_of(month) >= current:
-        why = f"must be a closed month, before {current:%Y-%m}"
+        why = f"must be a closed month, before {current.isoformat()[:7]}"
         raise InvalidInput(
             f"month: {why}.", invalidParams=[{"name": "month", "pointer": "/month", "reason": why}]
         )

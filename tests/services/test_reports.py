@@ -359,3 +359,9 @@ def test_the_daily_run_sends_jobs_stuck_for_an_hour_again(tenant) -> None:
             session, month=date(2026, 10, 1), formats=["pdf"], language="nl", requested_by="test"
         )
     assert schedule.retry_stale(tenant.id) == 1
+
+
+def test_a_month_outside_this_century_is_invalid_input(client, requester) -> None:
+    for month in ("0001-02", "1999-12", "2100-01"):
+        r = client.post(URL, headers=auth(requester), json={"month": month})
+        assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "month"
