@@ -29,6 +29,8 @@ from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
 from services.dap.api import router as dap_router
 from services.kpi.api import router as kpi_router
+from services.reports import mail as reports_mail
+from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
 from tickets import kpi, notifications, sla
 from tickets.alerts.api import router as alerts_router
@@ -37,6 +39,7 @@ from tickets.api import router as tickets_router
 from tickets.conversation.api import router as conversation_router
 from tickets.events import TicketEventRecorded
 from tickets.groups_api import router as ticket_groups_router
+from tickets.mail import smtp
 from tickets.mail.api import router as mailbox_router
 from tickets.outages_api import router as ticket_outages_router
 from tickets.problems.api import router as problems_router
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
     events.subscribe(TicketEventRecorded, sla.on_ticket_event)
     events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
+    reports_mail.SENDER = smtp.send  # monthly reports leave by SMTP like notifications
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(availability_router)
     app.include_router(kpi_router)
     app.include_router(dap_router)
+    app.include_router(reports_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
     app.include_router(ticket_outages_router)

@@ -17,6 +17,7 @@ from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
 from services.dap.models import DapVersion
 from services.kpi.models import Exclusion, TicketFactsRow
+from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
@@ -50,11 +51,14 @@ __all__ = [
     "Mail",
     "MailAddress",
     "Message",
+    "MonthlyReport",
     "Outage",
     "OutboxMessage",
     "Problem",
     "ProblemCounter",
     "ProblemEvent",
+    "ReportFile",
+    "ReportJob",
     "ScimCredential",
     "ScimGroup",
     "ScimMember",

@@ -11,6 +11,7 @@ from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
 from services.dap import permissions as dap
 from services.kpi import permissions as kpi
+from services.reports import permissions as reports
 from services.sla import permissions as sla
 from tickets import permissions as tickets
 from tickets.alerts import permissions as alerts
@@ -49,6 +50,9 @@ def wire() -> None:
     allow(dap.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
     allow(dap.READ, Role.product_owner, Role.client_admin, Role.auditor)
     allow(dap.MANAGE, Role.service_level_manager, Role.client_admin)
+    allow(reports.READ, Role.kpi_viewer, Role.key_user, Role.product_owner, Role.client_admin)
+    allow(reports.READ, Role.auditor, Role.service_level_manager, Role.supplier_admin)
+    allow(reports.REQUEST, Role.service_level_manager, Role.kpi_viewer, Role.client_admin)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)

@@ -1,0 +1,171 @@
+"""The figures a monthly report shows, and the one seam through which they arrive.
+
+The tenant, the agreement version and its norms are read here. Every KPI figure comes from
+`FIGURES_SOURCE`, which the composition root points at the KPI package; until it does, no
+report can be made and `report_data` says so rather than inventing figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from core.db import session_tenant
+from core.tenancy import Tenant
+from core.types import utcnow
+from services.sla import service as sla_service
+from services.sla import terms as sla_terms
+
+KPIS = ("response", "restore_platform", "restore_application", "availability")
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One calendar month's figures; a percentage is None when nothing was counted."""
+
+    month: date
+    response_pct: float | None
+    restore_platform_pct: float | None
+    restore_application_pct: float | None
+    availability_pct: float | None
+    tickets_opened: int
+    tickets_resolved: int
+    backlog: int
+
+    def pct(self, kpi: str) -> float | None:
+        value: float | None = getattr(self, f"{kpi}_pct")
+        return value
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the KPI package delivers for a report month (`months`: twelve, oldest first).
+
+    `evidence` is the source's digest of the records behind the figures; the report's
+    evidence hash covers it, so a report can be traced to exactly those records.
+    """
+
+    months: list[MonthFigures]
+    counts_by_type: dict[str, int]
+    counts_by_priority: dict[str, int]
+    mean_restore_hours: float | None
+    p90_restore_hours: float | None
+    first_line_resolution_pct: float | None
+    reopen_pct: float | None
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    tenant_name: str
+    month: date
+    agreement_version: str
+    norms: dict[str, float]
+    months: list[MonthFigures]
+    counts_by_type: dict[str, int]
+    counts_by_priority: dict[str, int]
+    mean_restore_hours: float | None
+    p90_restore_hours: float | None
+    first_line_resolution_pct: float | None
+    reopen_pct: float | None
+    evidence_hash: str
+    generated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def current(self) -> MonthFigures:
+        """The figures of the report month itself."""
+        return self.months[-1]
+
+
+FiguresSource = Callable[[Session, date], Figures]
+# Set once by the composition root (the KPI package's figures); None until then.
+FIGURES_SOURCE: FiguresSource | None = None
+
+
+class FiguresUnavailable(RuntimeError):
+    """No figures source is connected, or it delivered figures for other months."""
+
+
+def first_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def shift(month: date, months: int) -> date:
+    """The first of the month `months` after (negative: before) `month`."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_twelve(month: date) -> list[date]:
+    """The twelve months ending with `month`, oldest first."""
+    return [shift(first_of(month), n) for n in range(-11, 1)]
+
+
+def report_data(session: Session, *, month: date) -> ReportData:
+    """The report of `month` for the session's tenant; FiguresUnavailable without a source."""
+    month = first_of(month)
+    if FIGURES_SOURCE is None:
+        raise FiguresUnavailable(
+            "No KPI figures source is connected (services.reports.data.FIGURES_SOURCE)."
+        )
+    figures = FIGURES_SOURCE(session, month)
+    if [m.month for m in figures.months] != last_twelve(month):
+        raise FiguresUnavailable(f"The figures source did not give the twelve months to {month}.")
+    tenant = session.get(Tenant, session_tenant(session))
+    version, norms = _agreement(session, month)
+    content: dict[str, Any] = {
+        "tenant_name": tenant.name if tenant else "",
+        "month": month,
+        "agreement_version": version,
+        "norms": norms,
+        "months": figures.months,
+        "counts_by_type": dict(figures.counts_by_type),
+        "counts_by_priority": dict(figures.counts_by_priority),
+        "mean_restore_hours": figures.mean_restore_hours,
+        "p90_restore_hours": figures.p90_restore_hours,
+        "first_line_resolution_pct": figures.first_line_resolution_pct,
+        "reopen_pct": figures.reopen_pct,
+    }
+    digest = evidence_hash(content, figures.evidence)
+    return ReportData(**content, evidence_hash=digest, generated_at=utcnow())
+
+
+def _agreement(session: Session, month: date) -> tuple[str, dict[str, float]]:
+    """The version in effect at the end of `month` (its label) and its four norms."""
+    last_day = shift(month, 1).toordinal() - 1
+    zone = ZoneInfo(sla_terms.DEFAULT_TIMEZONE)
+    moment = datetime.combine(date.fromordinal(last_day), time(12), zone)
+    agreement = sla_service.in_effect(session, moment)
+    if sla_terms.is_default(agreement):
+        label = "default"
+    else:
+        label = f"{agreement.number} ({agreement.effective_from.isoformat()})"
+    norms = {
+        "response": agreement.response_norm,
+        "restore_platform": agreement.restore_platform_norm,
+        "restore_application": agreement.restore_application_norm,
+        "availability": agreement.availability_norm,
+    }
+    return label, norms
+
+
+def evidence_hash(content: dict[str, Any], evidence: str) -> str:
+    """SHA-256 over the report's figures (canonical JSON) and the source's evidence digest."""
+    plain = {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in content.items()}
+    plain["months"] = [asdict(m) for m in content["months"]]
+    plain["evidence"] = evidence
+    raw = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=_iso)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not serialisable: {type(value).__name__}")

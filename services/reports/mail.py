@@ -1,0 +1,97 @@
+"""Mailing a generated monthly report (its PDF attached) to the tenant's recipients.
+
+Who receives it comes from `RECIPIENTS_SOURCE`, which the composition root points at the
+tenant's agreements and procedures (DAP); until then nobody is mailed. How mail leaves comes
+from `SENDER` (the composition root gives the SMTP sender), used only when an SMTP server is
+configured. Each recipient is one outbox message, queued with the job's completion, so a
+report is mailed once it exists and never lost; the message id is the mail's Message-ID, so
+a receiver can drop the copy a retry after a crash may send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import structlog
+from sqlmodel import Session
+
+from core.outbox.models import OutboxMessage
+from core.outbox.service import handler, publish
+from core.settings import get_settings
+from core.tenancy import Tenant
+from services.reports import repository
+from services.reports.formats import FORMATS
+from services.reports.labels import Labels, Language
+from services.reports.models import ReportJob
+
+TOPIC = "services.reports.mail"
+log = structlog.get_logger("regie.services.reports.mail")
+
+RecipientsSource = Callable[[Session, date], list[tuple[str, str]]]
+# Set by the composition root: (name, e-mail) of who receives the month's report.
+RECIPIENTS_SOURCE: RecipientsSource | None = None
+# Set by the composition root: sends one mail, signature of tickets.mail.smtp.send.
+SENDER: Callable[..., None] | None = None
+
+TEXT = {
+    "nl": (
+        "Servicerapportage {month}",
+        "Beste {name},\n\nBijgaand de servicerapportage van {month} voor {tenant}, "
+        "voor het tactisch overleg.\n\nMet vriendelijke groet,\nRegie",
+    ),
+    "en": (
+        "Service level report {month}",
+        "Dear {name},\n\nAttached is the service level report of {month} for {tenant}, "
+        "for the tactical consultation.\n\nKind regards,\nRegie",
+    ),
+}
+
+
+def queue(session: Session, job: ReportJob) -> int:
+    """Queue one mail per recipient of the job's month; returns how many."""
+    if RECIPIENTS_SOURCE is None:
+        log.info("report_mail_no_recipients_source", job_id=str(job.id))
+        return 0
+    recipients = RECIPIENTS_SOURCE(session, job.month)
+    for name, email in recipients:
+        publish(session, TOPIC, {"jobId": str(job.id), "name": name, "email": email})
+    return len(recipients)
+
+
+def render(job: ReportJob, *, name: str, tenant: str) -> tuple[str, str]:
+    """Subject and plain-text body in the job's language."""
+    labels = Labels(_language(job.language))
+    subject, body = TEXT[labels.language]
+    month = labels.month(job.month)
+    return subject.format(month=month), body.format(name=name, month=month, tenant=tenant)
+
+
+@handler(TOPIC)
+def deliver(session: Session, message: OutboxMessage) -> None:
+    """Mail the report's PDF to the message's recipient when an SMTP server is configured."""
+    payload: dict[str, Any] = message.payload
+    job = repository.job(session, uuid.UUID(payload["jobId"]))
+    pdf = repository.file(session, job.id, "pdf") if job else None
+    settings = get_settings()
+    if job is None or pdf is None or settings.smtp_url is None or SENDER is None:
+        log.info("report_mail_not_sent", message_id=str(message.id))
+        return
+    tenant = session.get(Tenant, job.tenant_id)
+    subject, body = render(job, name=payload["name"], tenant=tenant.name if tenant else "")
+    fmt = FORMATS["pdf"]
+    SENDER(
+        settings.smtp_url,
+        sender=settings.smtp_from,
+        to=payload["email"],
+        subject=subject,
+        body=body,
+        message_id=str(message.id),
+        attachments=[(fmt.file_name(job.month), fmt.media_type, pdf.content)],
+    )
+
+
+def _language(value: str) -> Language:
+    return "en" if value == "en" else "nl"
