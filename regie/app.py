@@ -16,30 +16,26 @@ from core.api import openapi, problems
 from core.api.middleware import HttpConventions
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
-from core.identity.events import CredentialRefused, SessionChanged
+from core.identity.events import SessionChanged
 from core.identity.scim.api import router as scim_tokens_router
 from core.identity.scim.app import ScimApp
 from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
-from regie import ops, roles, web
+from regie import ops, roles, web, wiring
 from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
 from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
 from services.dap.api import router as dap_router
 from services.kpi.api import router as kpi_router
-from services.reports import mail as reports_mail
 from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
-from tickets import kpi, notifications, sla
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
 from tickets.conversation.api import router as conversation_router
-from tickets.events import TicketEventRecorded
 from tickets.groups_api import router as ticket_groups_router
-from tickets.mail import smtp
 from tickets.mail.api import router as mailbox_router
 from tickets.outages_api import router as ticket_outages_router
 from tickets.problems.api import router as problems_router
@@ -58,13 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     roles.wire()
     configure_logging(settings.log_level)
     configure_tracing("regie-api", settings.otlp_endpoint)
-    audit_public.install()
-    events.subscribe(CredentialRefused, audit_public.record_refused_credential)
+    wiring.wire()
     events.subscribe(SessionChanged, audit_public.record_session_change)
-    events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
-    events.subscribe(TicketEventRecorded, sla.on_ticket_event)
-    events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
-    reports_mail.SENDER = smtp.send  # monthly reports leave by SMTP like notifications
     app = FastAPI(
         title="Regie API",
         version=API_VERSION,

@@ -10,17 +10,11 @@ import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
 import services.reports.tasks
 import services.sla.tasks
 import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
-from audit import public as audit_public
 from audit import tasks as audit_tasks
-from core import events
-from core.identity.events import CredentialRefused
 from core.jobs import celery_app, configure_celery
 from core.observability import configure_logging, configure_tracing
 from core.settings import get_settings
-from services.reports import mail as reports_mail
-from tickets import notifications, sla
-from tickets.events import TicketEventRecorded
-from tickets.mail import smtp
+from regie import wiring
 
 settings = get_settings()
 configure_celery(settings)
@@ -36,14 +30,7 @@ celery_app.conf.beat_schedule = {
     # Daily: each tenant's monthly report is made once, from the first working day on.
     "reports-send-monthly": {"task": services.reports.tasks.SEND_MONTHLY, "schedule": 24 * 3600.0},
 }
-audit_public.install()
-# Monthly reports leave by SMTP like notifications (importing the module registers its handler).
-reports_mail.SENDER = smtp.send
-events.subscribe(CredentialRefused, audit_public.record_refused_credential)
-# Ticket changes made in tasks notify people too; importing the module registers its handler.
-events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
-# Changes made in tasks (e.g. a problem's fix resolving its incidents) move clocks too.
-events.subscribe(TicketEventRecorded, sla.on_ticket_event)
+wiring.wire()
 app = celery_app
 
 

@@ -1,0 +1,26 @@
+"""The listeners and senders every process needs, so the API and the worker wire the same.
+
+A ticket changed in a task (a problem's fix resolving its incidents, an SLA escalation) must
+notify people, move its clocks and keep its KPI facts exactly as one changed over the API.
+"""
+
+from __future__ import annotations
+
+from audit import public as audit_public
+from core import events
+from core.identity.events import CredentialRefused
+from services.reports import mail as reports_mail
+from tickets import kpi, notifications, sla
+from tickets.events import TicketEventRecorded
+from tickets.mail import smtp
+
+
+def wire() -> None:
+    """Install the audit capture, subscribe the domain listeners, and give reports a sender."""
+    audit_public.install()
+    events.subscribe(CredentialRefused, audit_public.record_refused_credential)
+    events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
+    events.subscribe(TicketEventRecorded, sla.on_ticket_event)
+    events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
+    # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
+    reports_mail.SENDER = smtp.send
