@@ -27,6 +27,7 @@ from services.availability.schemas import (
     OutageUpdate,
     outage_public,
 )
+from services.kpi import public as kpi
 
 router = APIRouter(prefix=API_PREFIX + "/outages", tags=["availability"])
 availability_router = APIRouter(prefix=API_PREFIX + "/availability", tags=["availability"])
@@ -143,4 +144,8 @@ def month_availability(
 ) -> Availability:
     year, number = (int(part) for part in month.split("-"))
     first = date(year, number, 1)
-    return service.month_availability(session, actor, month=first, scope=scope)
+    # Outages that client and supplier agreed to leave out of this month (KPI exclusions).
+    agreed = kpi.accepted_exclusions(session, month=first, subject_kind=kpi.ExclusionSubject.outage)
+    return service.month_availability(
+        session, actor, month=first, scope=scope, excluded_ids=frozenset(agreed)
+    )

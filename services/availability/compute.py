@@ -115,7 +115,7 @@ def availability(
         parts.extend(own)
     service = calendar.business_seconds(start, end)
     downtime = union_seconds(parts)
-    percent = round(100.0 * (service - downtime) / service, 3) if service > 0 else 100.0
+    percent = percent_available(service, downtime)
     return Figures(
         start=start,
         end=end,
@@ -127,6 +127,13 @@ def availability(
         counted=tuple(counted),
         excluded=tuple(excluded),
     )
+
+
+def percent_available(service_seconds: float, downtime_seconds: float) -> float:
+    """100 * (service - downtime) / service to 3 decimals; 100 without service hours."""
+    if service_seconds <= 0:
+        return 100.0
+    return round(100.0 * (service_seconds - downtime_seconds) / service_seconds, 3)
 
 
 def why_not_counted(span: Span, excluded_ids: frozenset[uuid.UUID]) -> str | None:

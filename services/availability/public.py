@@ -1,6 +1,6 @@
 """What other domains may use of outages and availability."""
 
-from services.availability.compute import BY_AGREEMENT
+from services.availability.compute import BY_AGREEMENT, percent_available
 from services.availability.models import Cause, Outage, Scope
 from services.availability.permissions import MANAGE, READ
 from services.availability.schemas import (
@@ -12,7 +12,7 @@ from services.availability.schemas import (
     OutagePublic,
     outage_public,
 )
-from services.availability.service import create_outage, monthly_availability
+from services.availability.service import create_outage, monthly_availability, outage_exists
 
 __all__ = [
     "BY_AGREEMENT",
@@ -29,5 +29,7 @@ __all__ = [
     "Scope",
     "create_outage",
     "monthly_availability",
+    "outage_exists",
     "outage_public",
+    "percent_available",
 ]

@@ -133,11 +133,21 @@ def delete_outage(
 
 
 def month_availability(
-    session: Session, actor: Principal, *, month: date, scope: str | None
+    session: Session,
+    actor: Principal,
+    *,
+    month: date,
+    scope: str | None,
+    excluded_ids: frozenset[uuid.UUID] = frozenset(),
 ) -> Availability:
     """The month's availability for a reader; 400 for a scope that names nothing."""
     actor.require(permissions.READ)
-    return monthly_availability(session, month=month, scope=scope)
+    return monthly_availability(session, month=month, scope=scope, excluded_ids=excluded_ids)
+
+
+def outage_exists(session: Session, outage_id: uuid.UUID) -> bool:
+    """Whether the session's tenant has this outage."""
+    return repository.get(session, outage_id) is not None
 
 
 def monthly_availability(

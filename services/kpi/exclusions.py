@@ -16,6 +16,7 @@ from core.api.pagination import typed_cursor
 from core.errors import InvalidInput, PreconditionRequired
 from core.identity.permissions import Principal
 from core.types import utcnow
+from services.availability import public as availability
 from services.kpi import permissions, repository
 from services.kpi.errors import AlreadyDecided, AlreadyProposed, ExclusionNotFound
 from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
@@ -43,8 +44,8 @@ def propose(session: Session, actor: Principal, *, data: ExclusionCreate) -> Exc
     actor.require(permissions.PROPOSE)
     month = parse_month(data.month)
     kind = data.subject_kind
-    if kind == ExclusionSubject.ticket and repository.facts(session, data.subject_id) is None:
-        why = "no ticket with this id"
+    if not _subject_exists(session, kind, data.subject_id):
+        why = f"no {kind.value} with this id"
         raise InvalidInput(why, invalidParams=[_problem("subjectId", "/subjectId", why)])
     if repository.standing_exclusion(session, month, kind, data.subject_id) is not None:
         raise AlreadyProposed("This subject already has a proposed or accepted exclusion.")
@@ -58,6 +59,12 @@ def propose(session: Session, actor: Principal, *, data: ExclusionCreate) -> Exc
     session.add(row)
     session.flush()
     return row
+
+
+def _subject_exists(session: Session, kind: ExclusionSubject, subject_id: uuid.UUID) -> bool:
+    if kind == ExclusionSubject.ticket:
+        return repository.facts(session, subject_id) is not None
+    return availability.outage_exists(session, subject_id)
 
 
 def decide(

@@ -19,10 +19,12 @@ from services.kpi import evidence, service
 from services.kpi.exclusions import accepted_exclusions
 from services.kpi.facts import drop_facts_except, stored_facts, update_facts
 from services.kpi.figures import Period, TicketFacts, parse_period
+from services.kpi.models import ExclusionSubject
 from services.kpi.schemas import EvidenceRow, KpiFigures, KpiName
 
 __all__ = [
     "EvidenceRow",
+    "ExclusionSubject",
     "KpiFigures",
     "KpiName",
     "Period",

@@ -44,9 +44,15 @@ class ClockFigure(ApiModel):
 
 
 class AvailabilityFigure(ApiModel):
-    value: float | None
+    """Within service hours over the period's months: 100 x (service - downtime) / service,
+    counting attributable, unplanned outages not excluded by agreement."""
+
+    value: float = Field(description="Percent to 3 decimals; 100 without service hours")
+    service_seconds: float
+    downtime_seconds: float
     norm: float
-    meets_norm: bool | None
+    meets_norm: bool
+    evidence: list[str] = Field(description="Each month's outages, counted and left out")
 
 
 class OpenedCounts(ApiModel):
@@ -92,9 +98,7 @@ class KpiFigures(ApiModel):
     response: ClockFigure
     restore_platform: ClockFigure
     restore_application: ClockFigure
-    availability: AvailabilityFigure | None = Field(
-        description="Filled by availability management; null until it reports the period"
-    )
+    availability: AvailabilityFigure
     opened: OpenedCounts
     backlog: Backlog
     restore_time: RestoreTime
@@ -167,7 +171,7 @@ class Assessment(ApiModel):
     response: YearFigure
     restore_platform: YearFigure
     restore_application: YearFigure
-    availability: YearFigure | None = Field(description="Filled by availability management")
+    availability: AvailabilityFigure
     months: list[KpiFigures]
 
 

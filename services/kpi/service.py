@@ -23,8 +23,10 @@ from core.db import unit_of_work
 from core.identity.access import reach
 from core.identity.permissions import Principal
 from core.tenancy import TenantKind
+from services.availability import public as availability
 from services.kpi import figures as f
 from services.kpi import permissions, repository, schemas
+from services.kpi.exclusions import accepted_exclusions
 from services.kpi.figures import Period
 from services.kpi.models import ExclusionState, ExclusionSubject
 from services.kpi.schemas import KpiName
@@ -65,7 +67,7 @@ def compute(session: Session, period: Period) -> schemas.KpiFigures:
         response=_clock_figure(period, KpiName.response, tallies, agreement),
         restore_platform=_clock_figure(period, KpiName.restore_platform, tallies, agreement),
         restore_application=_clock_figure(period, KpiName.restore_application, tallies, agreement),
-        availability=None,  # availability management fills it (services.availability)
+        availability=_availability(session, period, agreement.availability_norm),
         opened=_opened(session, period, excluded),
         backlog=_backlog(session, period, excluded),
         restore_time=_restore_time(session, period, excluded),
@@ -112,6 +114,37 @@ def _clock_figure(
         norm=norm,
         meets_norm=None if value is None else value >= norm,
         evidence=evidence_url(period, kpi),
+    )
+
+
+def _availability(session: Session, period: Period, norm: float) -> schemas.AvailabilityFigure:
+    """Each month as availability management measures it, less the outages an accepted
+    exclusion takes out of that month."""
+    months = []
+    for month in period.months:
+        agreed = accepted_exclusions(session, month=month, subject_kind=ExclusionSubject.outage)
+        months.append(
+            availability.monthly_availability(session, month=month, excluded_ids=frozenset(agreed))
+        )
+    return _availability_figure(
+        sum(m.service_seconds for m in months),
+        sum(m.downtime_seconds for m in months),
+        norm,
+        [f"{API_PREFIX}/availability?month={m.month}" for m in months],
+    )
+
+
+def _availability_figure(
+    service: float, downtime: float, norm: float, evidence: list[str]
+) -> schemas.AvailabilityFigure:
+    value = availability.percent_available(service, downtime)
+    return schemas.AvailabilityFigure(
+        value=value,
+        service_seconds=service,
+        downtime_seconds=downtime,
+        norm=norm,
+        meets_norm=value >= norm,
+        evidence=evidence,
     )
 
 
@@ -205,7 +238,7 @@ def overview(actor: Principal, *, period: str) -> schemas.Overview:
                 response=figures.response.value,
                 restore_platform=figures.restore_platform.value,
                 restore_application=figures.restore_application.value,
-                availability=figures.availability.value if figures.availability else None,
+                availability=figures.availability.value,
                 opened=figures.opened.total,
                 backlog=figures.backlog.count,
                 figures=f"{API_PREFIX}/kpis?period={parsed.text}",
@@ -231,7 +264,12 @@ def assessment(session: Session, actor: Principal, *, year: int) -> schemas.Asse
         response=yearly[KpiName.response],
         restore_platform=yearly[KpiName.restore_platform],
         restore_application=yearly[KpiName.restore_application],
-        availability=None,  # availability management fills it (services.availability)
+        availability=_availability_figure(
+            sum(m.availability.service_seconds for m in months),
+            sum(m.availability.downtime_seconds for m in months),
+            agreement.availability_norm,
+            [link for m in months for link in m.availability.evidence],
+        ),
         months=months,
     )
 

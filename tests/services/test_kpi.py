@@ -93,7 +93,15 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
     assert _clock(body["restorePlatform"]) == (66.67, 2, 1, 95.0, False)
     assert _clock(body["restoreApplication"]) == (66.67, 2, 1, 95.0, False)
     assert body["response"]["evidence"] == f"{URL}/evidence?period=2026-11&kpi=response"
-    assert body["availability"] is None
+    # No outages: all 21 working days of 8.5 h were available.
+    assert body["availability"] == {
+        "value": 100.0,
+        "serviceSeconds": 21 * 8.5 * 3600,
+        "downtimeSeconds": 0.0,
+        "norm": 99.4,
+        "meetsNorm": True,
+        "evidence": ["/api/v1/availability?month=2026-11"],
+    }
     assert body["opened"] == {
         "total": 7,
         "byType": {
@@ -220,7 +228,11 @@ def test_the_yearly_assessment_sums_the_months(client, desk) -> None:
         "norm": 95.0,
         "meetsNorm": False,
     }
-    assert body["availability"] is None
+    months = body["months"]
+    assert body["availability"]["serviceSeconds"] == sum(
+        m["availability"]["serviceSeconds"] for m in months
+    )
+    assert body["availability"]["value"] == 100.0 and len(body["availability"]["evidence"]) == 12
     assert body["months"][10]["response"]["met"] == 3
     assert (
         client.get(f"{URL}/assessment", params={"year": 20}, headers=auth(token)).status_code == 400
