@@ -7,8 +7,9 @@ The rules (DOMAIN.md's SaaS SLA: 99.4 % within service hours, per month):
   in the whole month, also while the month is still running.
 * An outage counts only when it is attributable to the supplier, is not planned (announced)
   maintenance and was not excluded by an accepted exclusion; of a counted outage only its
-  part within the month and within service hours is downtime. An ongoing outage runs up to
-  `now`, at most to the month's end.
+  part within the month and within service hours, and outside the DAP's maintenance windows,
+  is downtime (the windows leave the service seconds as they are: the desk is still open).
+  An ongoing outage runs up to `now`, at most to the month's end.
 * Downtime is the union of the counted parts, so overlapping outages count once.
 * Availability is 100 * (service - downtime) / service, rounded to 3 decimals. A month without
   service hours is 100 %: nothing was promised, so nothing was missed. The norm is met when
@@ -28,6 +29,7 @@ MONTH_ZONE = ZoneInfo("Europe/Amsterdam")
 PLANNED = "planned maintenance"
 BY_AGREEMENT = "excluded by agreement"
 OUTSIDE_HOURS = "outside service hours"
+IN_MAINTENANCE = "within maintenance windows"
 
 Interval = tuple[datetime, datetime]
 
@@ -98,16 +100,21 @@ def availability(
     norm: float,
     now: datetime,
     excluded_ids: frozenset[uuid.UUID] = frozenset(),
+    maintenance: Iterable[Interval] = (),
 ) -> Figures:
     """The month's figures; outages that do not touch the month are left out altogether."""
+    windows = sorted(maintenance)
     start, end = month_span(month)
     counted, excluded, parts = [], [], []
     for span in sorted(spans, key=lambda s: (s.start, str(s.id))):
         low, high = max(span.start, start), min(span.end or now, end)
         if high <= low:  # not in the month (or, while ongoing, not yet)
             continue
-        own = [(a, b) for a, b in calendar.business_intervals(low, high) if b > a]
-        reason = why_not_counted(span, excluded_ids) or (None if own else OUTSIDE_HOURS)
+        hours = [(a, b) for a, b in calendar.business_intervals(low, high) if b > a]
+        own = minus(hours, windows)
+        reason = why_not_counted(span, excluded_ids) or (
+            None if own else IN_MAINTENANCE if hours else OUTSIDE_HOURS
+        )
         if reason is not None:
             excluded.append(Excluded(span.id, reason))
             continue
@@ -148,6 +155,23 @@ def why_not_counted(span: Span, excluded_ids: frozenset[uuid.UUID]) -> str | Non
     if span.id in excluded_ids:
         return BY_AGREEMENT
     return None
+
+
+def minus(intervals: list[Interval], windows: list[Interval]) -> list[Interval]:
+    """The parts of `intervals` outside every window (windows sorted by start)."""
+    left = []
+    for low, high in intervals:
+        for w_low, w_high in windows:
+            if w_high <= low or w_low >= high:
+                continue
+            if w_low > low:
+                left.append((low, w_low))
+            low = max(low, w_high)
+            if low >= high:
+                break
+        if low < high:
+            left.append((low, high))
+    return left
 
 
 def union_seconds(intervals: Iterable[Interval]) -> float:

@@ -31,6 +31,7 @@ from services.availability.schemas import (
     OutageUpdate,
 )
 from services.catalogue import repository as catalogue
+from services.dap import public as dap
 from services.sla import public as sla
 
 # API names of the columns, for invalidParams.
@@ -171,6 +172,7 @@ def monthly_availability(
         norm=agreement.availability_norm,
         now=now or utcnow(),
         excluded_ids=excluded_ids,
+        maintenance=dap.maintenance_windows(session, start=start, end=end),
     )
     return Availability(
         month=f"{start.astimezone(compute.MONTH_ZONE):%Y-%m}",

@@ -12,6 +12,7 @@ from core.identity.roles import ROLE_PERMISSIONS, Role
 from regie import roles
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
+from services.dap.models import DapVersion
 from services.sla.models import Agreement
 from services.sla.terms import DAYS, default_agreement
 from tests.audit.helpers import records
@@ -315,3 +316,29 @@ def test_roles_that_read_and_manage_outages() -> None:
         Role.agent_line_2,
         Role.agent_line_3,
     }
+
+
+def test_the_dap_maintenance_windows_keep_their_downtime_out(client, tenant, manager) -> None:
+    # A DAP that took effect on 1 November (stored directly: the API allows no past dates),
+    # with a weekly release window on Tuesdays 16:00-22:00.
+    window = {"day": "tuesday", "start": "16:00", "end": "22:00", "description": "Releases"}
+    with unit_of_work(tenant.id) as session:
+        session.add(
+            DapVersion(
+                number=1,
+                effective_from=date(2026, 11, 1),
+                report_recipients=[],
+                escalation_contacts=[],
+                weekly_windows=[window],
+                one_off_windows=[],
+                channels=[],
+            )
+        )
+    # Tuesday 3 November 15:00-17:00: only 15:00-16:00 is downtime.
+    record(client, manager, start=ams(3, 15), end=ams(3, 17))
+    record(client, manager, start=ams(10, 16), end=ams(10, 17))  # wholly in the window
+    month = client.get(
+        "/api/v1/availability", params={"month": "2026-11"}, headers=auth(manager)
+    ).json()
+    assert month["downtimeSeconds"] == 3600
+    assert [o["reason"] for o in month["excluded"]] == ["within maintenance windows"]

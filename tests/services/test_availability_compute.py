@@ -200,3 +200,22 @@ def test_union_of_touching_intervals() -> None:
     a, b, c = (datetime(2026, 11, 3, h, tzinfo=UTC) for h in (9, 10, 11))
     assert union_seconds([(b, c), (a, b)]) == 2 * HOUR
     assert union_seconds([]) == 0
+
+
+def test_the_part_within_a_maintenance_window_is_no_downtime() -> None:
+    # Tuesday 3 Nov 15:00-17:00 down; the DAP's window Tuesday 16:00-22:00 covers its second
+    # hour, so 1 h counts. A second outage, 18:00-19:00, is outside service hours anyway;
+    # a third, Tuesday 10 Nov 16:00-17:00, lies wholly within the window.
+    windows = [(ams(2026, 11, d, 16), ams(2026, 11, d, 22)) for d in (3, 10)]
+    part = outage(ams(2026, 11, 3, 15), ams(2026, 11, 3, 17))
+    evening = outage(ams(2026, 11, 3, 18), ams(2026, 11, 3, 19))
+    inside = outage(ams(2026, 11, 10, 16), ams(2026, 11, 10, 17))
+    result = figures(part, evening, inside, maintenance=windows)
+    assert result.downtime_seconds == 1 * HOUR
+    assert [(c.id, c.seconds) for c in result.counted] == [(part.id, 1 * HOUR)]
+    assert {e.id: e.reason for e in result.excluded} == {
+        evening.id: "outside service hours",
+        inside.id: "within maintenance windows",
+    }
+    # The windows take nothing from the service time: the desk is open then.
+    assert result.service_seconds == NOVEMBER_SERVICE
