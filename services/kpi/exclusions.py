@@ -16,7 +16,7 @@ from core.api.pagination import typed_cursor
 from core.errors import InvalidInput, PreconditionRequired
 from core.identity.permissions import Principal
 from core.types import utcnow
-from services.kpi import permissions, repository
+from services.kpi import frozen, permissions, repository
 from services.kpi.errors import AlreadyDecided, AlreadyProposed, ExclusionNotFound
 from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
 from services.kpi.schemas import ExclusionCreate, ExclusionDecisionCreate
@@ -39,9 +39,10 @@ def _problem(name: str, pointer: str, reason: str) -> dict[str, str]:
 
 def propose(session: Session, actor: Principal, *, data: ExclusionCreate) -> Exclusion:
     """A proposed exclusion; 400 for a ticket this tenant does not have, 409 while another
-    proposal or an acceptance of the same subject and month stands."""
+    proposal or an acceptance of the same subject and month stands, or the month is closed."""
     actor.require(permissions.PROPOSE)
     month = parse_month(data.month)
+    frozen.refuse_closed(session, month)
     kind = data.subject_kind
     if kind == ExclusionSubject.ticket and repository.facts(session, data.subject_id) is None:
         why = "no ticket with this id"
@@ -68,11 +69,13 @@ def decide(
     data: ExclusionDecisionCreate,
     if_match: str | None,
 ) -> Exclusion:
-    """Accept or reject a proposed exclusion, with the reason; 409 once it was decided."""
+    """Accept or reject a proposed exclusion, with the reason; 409 once it was decided or
+    its month was closed."""
     actor.require(permissions.DECIDE)
     row = _found(repository.exclusion(session, exclusion_id, for_update=True), exclusion_id)
     if not if_match:
         raise PreconditionRequired("Send If-Match with the ETag you last read.")
+    frozen.refuse_closed(session, row.month)
     if row.state != ExclusionState.proposed:
         raise AlreadyDecided(f"This exclusion was already {row.state.value}.")
     check_if_match(if_match, row.version)
