@@ -85,7 +85,7 @@ def _snapshot(session: Session, actor: Principal, month: date) -> ClosedMonth:
 def get_closed_month(session: Session, actor: Principal, *, month: str) -> ClosedMonth:
     """The closed month's snapshot; 404 when it was not closed (or is another tenant's)."""
     actor.require(permissions.READ)
-    first_day = parse_month(month, pointer="path:month")
+    first_day = parse_month(month, name="closedMonth", pointer="path:closedMonth")
     row = repository.closed_month(session, first_day)
     if row is None:
         raise ClosedMonthNotFound(f"{month} is not closed.")

@@ -20,7 +20,7 @@ router = APIRouter(prefix=API_PREFIX + "/kpis/closed-months", tags=["service lev
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Closer = Annotated[Principal, require(permissions.CLOSE)]
-Month = Annotated[str, Path(max_length=7, description="YYYY-MM")]
+Month = Annotated[str, Path(alias="closedMonth", max_length=7, description="YYYY-MM")]
 
 
 @router.get("", response_model=ClosedMonthPage, summary="List closed months, newest first")
@@ -55,13 +55,13 @@ def close_month(
     return idem.respond(session, actor, produce)
 
 
-@router.get("/{month}", response_model=ClosedMonthPublic, summary="A closed month's snapshot")
+@router.get("/{closedMonth}", response_model=ClosedMonthPublic, summary="A closed month's snapshot")
 def get_closed_month(month: Month, session: SessionDep, actor: Reader) -> ClosedMonthPublic:
     return closed_month_public(closing.get_closed_month(session, actor, month=month))
 
 
 @router.get(
-    "/{month}/comparison",
+    "/{closedMonth}/comparison",
     response_model=Comparison,
     summary="A closed month against its figures computed now",
 )

@@ -324,6 +324,9 @@ def test_the_list_pages_newest_first(client, desk) -> None:
     ).json()
     assert [m["month"] for m in rest["items"]] == ["2026-09"] and rest["nextCursor"] is None
     assert client.get(URL, params={"cursor": "nonsense"}, headers=auth(viewer)).status_code == 400
+    bad = client.get(f"{URL}/2026-13", headers=auth(viewer))
+    assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"] == "closedMonth"
+    assert client.get(f"{URL}/2026-08", headers=auth(viewer)).status_code == 404
 
 
 def test_a_viewer_cannot_close(client, desk) -> None:
