@@ -29,6 +29,7 @@ from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
 from services.dap.api import router as dap_router
 from services.kpi.api import router as kpi_router
+from services.kpi.closing_api import router as kpi_closing_router
 from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
 from tickets.alerts.api import router as alerts_router
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outages_router)
     app.include_router(availability_router)
     app.include_router(kpi_router)
+    app.include_router(kpi_closing_router)
     app.include_router(dap_router)
     app.include_router(reports_router)
     app.include_router(tickets_router)

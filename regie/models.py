@@ -16,7 +16,7 @@ from core.tenancy import Tenant
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
 from services.dap.models import DapVersion
-from services.kpi.models import Exclusion, TicketFactsRow
+from services.kpi.models import ClosedMonth, Exclusion, TicketFactsRow
 from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
@@ -42,6 +42,7 @@ __all__ = [
     "BreachWarning",
     "CatalogueEntry",
     "Clock",
+    "ClosedMonth",
     "DapVersion",
     "Exclusion",
     "Grant",

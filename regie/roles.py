@@ -46,6 +46,7 @@ def wire() -> None:
     allow(kpi.READ, Role.auditor, Role.service_owner)
     allow(kpi.READ, Role.service_level_manager, Role.supplier_admin)
     allow(kpi.PROPOSE, Role.service_level_manager)
+    allow(kpi.CLOSE, Role.service_level_manager)
     allow(kpi.DECIDE, Role.service_owner, Role.client_admin)
     allow(dap.READ, Role.service_level_manager, Role.kpi_viewer, Role.key_user, *agents)
     allow(dap.READ, Role.product_owner, Role.client_admin, Role.auditor)

@@ -14,7 +14,8 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
-from services.kpi import evidence, exclusions, permissions, service
+from services.kpi import evidence, exclusions, frozen, permissions, service
+from services.kpi import figures as f
 from services.kpi.models import Exclusion, ExclusionState
 from services.kpi.schemas import (
     Assessment,
@@ -43,9 +44,19 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 
 
+CLOSED_HEADER = "Regie-Closed-Month"
+
+
 @router.get("", response_model=KpiFigures, summary="A tenant's KPI figures for a period")
-def read_figures(session: SessionDep, actor: Reader, period: PeriodQuery) -> KpiFigures:
-    return service.read_figures(session, actor, period=period)
+def read_figures(
+    session: SessionDep, actor: Reader, period: PeriodQuery, response: Response
+) -> KpiFigures:
+    """A closed month answers its frozen figures, with `Regie-Closed-Month: true` (the state
+    is a header so the body stays the bytes served when the month was closed)."""
+    figures = service.read_figures(session, actor, period=period)
+    closed = frozen.is_closed(session, f.parse_period(period))
+    response.headers[CLOSED_HEADER] = "true" if closed else "false"
+    return figures
 
 
 @router.get("/evidence", response_model=EvidencePage, summary="The tickets behind a figure")

@@ -11,6 +11,7 @@ exclusions change nothing and show as notes.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -93,6 +94,25 @@ def evidence_rows(
     rows += [_row(row, Outcome.excluded, OTHER_TYPE, notes.get(row.ticket_id, [])) for row in other]
     rows.sort(key=lambda row: row.number)
     return rows[:limit] if limit is not None else rows
+
+
+def evidence_digest(session: Session, period: Period) -> str:
+    """SHA-256 (hex) over the canonical evidence of `period`: for each clock KPI in turn
+    (response, restore-platform, restore-application) every evidence row in ticket-number
+    order, as one line of canonical JSON (figures.canonical_json) of the row as the API serves
+    it plus `"kpi"`, each line ending in a newline.
+
+    A row not decided in the period (decidedAt null) has elapsedSeconds null in its line: it
+    is the clock's time as stored now, which keeps running after the period's end, so the
+    digest of a past period stays the same until the records of that period change."""
+    digest = hashlib.sha256()
+    for kpi in KpiName:
+        for row in evidence_rows(session, period=period, kpi=kpi):
+            line = row.model_dump(mode="json", by_alias=True)
+            if row.decided_at is None:
+                line["elapsedSeconds"] = None
+            digest.update(f.canonical_json({**line, "kpi": kpi.value}) + b"\n")
+    return digest.hexdigest()
 
 
 def _exclusions(

@@ -17,7 +17,7 @@ from core.errors import InvalidInput, PreconditionRequired
 from core.identity.permissions import Principal
 from core.types import utcnow
 from services.availability import public as availability
-from services.kpi import permissions, repository
+from services.kpi import frozen, permissions, repository
 from services.kpi.errors import AlreadyDecided, AlreadyProposed, ExclusionNotFound
 from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject
 from services.kpi.schemas import ExclusionCreate, ExclusionDecisionCreate
@@ -40,9 +40,10 @@ def _problem(name: str, pointer: str, reason: str) -> dict[str, str]:
 
 def propose(session: Session, actor: Principal, *, data: ExclusionCreate) -> Exclusion:
     """A proposed exclusion; 400 for a ticket this tenant does not have, 409 while another
-    proposal or an acceptance of the same subject and month stands."""
+    proposal or an acceptance of the same subject and month stands, or the month is closed."""
     actor.require(permissions.PROPOSE)
     month = parse_month(data.month)
+    frozen.refuse_closed(session, month)
     kind = data.subject_kind
     if not _subject_exists(session, kind, data.subject_id):
         why = f"no {kind.value} with this id"
@@ -75,11 +76,13 @@ def decide(
     data: ExclusionDecisionCreate,
     if_match: str | None,
 ) -> Exclusion:
-    """Accept or reject a proposed exclusion, with the reason; 409 once it was decided."""
+    """Accept or reject a proposed exclusion, with the reason; 409 once it was decided or
+    its month was closed."""
     actor.require(permissions.DECIDE)
     row = _found(repository.exclusion(session, exclusion_id, for_update=True), exclusion_id)
     if not if_match:
         raise PreconditionRequired("Send If-Match with the ETag you last read.")
+    frozen.refuse_closed(session, row.month)
     if row.state != ExclusionState.proposed:
         raise AlreadyDecided(f"This exclusion was already {row.state.value}.")
     check_if_match(if_match, row.version)

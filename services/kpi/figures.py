@@ -6,12 +6,14 @@ figures, so the same rows always give the same figures.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.errors import InvalidInput
@@ -159,3 +161,9 @@ def status_at(statuses: Sequence[Sequence[str]], at: datetime) -> str | None:
             break
         current = status
     return current
+
+
+def canonical_json(value: Any) -> bytes:
+    """`value` as canonical JSON: keys sorted at every level, no whitespace, UTF-8 (Python's
+    `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
 from core.ids import new_id
@@ -101,3 +102,28 @@ class Exclusion(TenantScoped, table=True):
 _clock = Clock.__table__.c  # type: ignore[attr-defined]
 Index("ix_services_sla_clock_stopped", _clock.tenant_id, _clock.kind, _clock.stopped_at)
 Index("ix_services_sla_clock_breached", _clock.tenant_id, _clock.kind, _clock.breached_at)
+
+
+class ClosedMonth(TenantScoped, table=True):
+    """A closed month: its figures frozen as the API served them, the digest of its evidence,
+    and the audit key's signature over both (see services.kpi.frozen.signed_payload).
+
+    Never updated or deleted: no route changes it, and on PostgreSQL the application role may
+    only insert and read it."""
+
+    __tablename__ = "services_kpi_closed_month"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "month", name="uq_services_kpi_closed_month_month"),
+    )
+    __audited__ = True
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    month: date  # the first day of the closed month
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    evidence_hash: str = Field(max_length=64)
+    agreement_id: uuid.UUID | None = None
+    agreement_number: int | None = None
+    signature: str = Field(max_length=128)
+    key_id: str = Field(max_length=64)
+    closed_by: str = Field(max_length=80)
+    closed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

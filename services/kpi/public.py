@@ -4,25 +4,34 @@ build on these.
 - `update_facts(session, *, facts)`: the tickets domain keeps each ticket's facts current.
 - `drop_facts_except(session, *, ticket_ids)`: recompute drops facts of no ticket.
 - `figures(session, *, period) -> KpiFigures`: the figures the API returns, for the session's
-  tenant; the same bytes for everyone, a function of stored rows alone.
+  tenant; the same bytes for everyone, a function of stored rows alone (a closed month: its
+  frozen snapshot).
 - `evidence_rows(session, *, period, kpi) -> list[EvidenceRow]`: every evidence row of one
   clock-based KPI in ticket-number order (for a month's snapshot hash).
+- `evidence_digest(session, period) -> str`: SHA-256 hex of the period's canonical evidence
+  (the hash a closed month stores and the monthly report shows).
+- `closed_month(session, *, month) -> ClosedMonth | None`: a month's signed snapshot (its
+  `figures`, `evidence_hash`, `signature`, `key_id`), if it was closed.
 - `parse_period(text) -> Period`: `2026-11`, `2026-Q4` or `2026`; InvalidInput otherwise.
 - `accepted_exclusions(session, *, month, subject_kind) -> {subject id: reason}`.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel import Session
 
-from services.kpi import evidence, service
+from services.kpi import evidence, frozen, repository, service
+from services.kpi.evidence import evidence_digest
 from services.kpi.exclusions import accepted_exclusions
 from services.kpi.facts import drop_facts_except, stored_facts, update_facts
 from services.kpi.figures import Period, TicketFacts, parse_period
-from services.kpi.models import ExclusionSubject
+from services.kpi.models import ClosedMonth, ExclusionSubject
 from services.kpi.schemas import EvidenceRow, KpiFigures, KpiName
 
 __all__ = [
+    "ClosedMonth",
     "EvidenceRow",
     "ExclusionSubject",
     "KpiFigures",
@@ -30,7 +39,9 @@ __all__ = [
     "Period",
     "TicketFacts",
     "accepted_exclusions",
+    "closed_month",
     "drop_facts_except",
+    "evidence_digest",
     "evidence_rows",
     "figures",
     "parse_period",
@@ -40,8 +51,13 @@ __all__ = [
 
 
 def figures(session: Session, *, period: Period) -> KpiFigures:
-    """The KPI figures of the session's tenant for `period`."""
-    return service.compute(session, period)
+    """The KPI figures of the session's tenant for `period`; a closed month's frozen ones."""
+    return frozen.figures(session, period) or service.compute(session, period)
+
+
+def closed_month(session: Session, *, month: date) -> ClosedMonth | None:
+    """The signed snapshot of the month `month` lies in, if that month was closed."""
+    return repository.closed_month(session, date(month.year, month.month, 1))
 
 
 def evidence_rows(session: Session, *, period: Period, kpi: KpiName | str) -> list[EvidenceRow]:

@@ -13,7 +13,13 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
-from services.kpi.models import Exclusion, ExclusionState, ExclusionSubject, TicketFactsRow
+from services.kpi.models import (
+    ClosedMonth,
+    Exclusion,
+    ExclusionState,
+    ExclusionSubject,
+    TicketFactsRow,
+)
 from services.sla.public import Agreement, Clock
 
 F, C = TicketFactsRow, Clock
@@ -233,5 +239,35 @@ def exclusion_page(
         stmt = stmt.where(Exclusion.state == state)
     stmt = keyset(
         stmt, col(Exclusion.proposed_at), col(Exclusion.id), descending=False, after=after
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
+def proposed_exclusions(session: Session, month: date) -> list[Exclusion]:
+    """The exclusions of `month` still awaiting a decision, of any subject, oldest first."""
+    stmt = select(Exclusion).where(
+        Exclusion.month == month, Exclusion.state == ExclusionState.proposed
+    )
+    return list(session.exec(stmt.order_by(col(Exclusion.proposed_at), col(Exclusion.id))))
+
+
+def closed_month(session: Session, month: date) -> ClosedMonth | None:
+    return session.exec(select(ClosedMonth).where(ClosedMonth.month == month)).first()
+
+
+def closed_months_in(session: Session, months: Sequence[date]) -> list[ClosedMonth]:
+    return list(session.exec(select(ClosedMonth).where(col(ClosedMonth.month).in_(months))))
+
+
+def closed_month_page(
+    session: Session, *, limit: int, after: list[Any] | None
+) -> list[ClosedMonth]:
+    """One page of closed months, newest month first."""
+    stmt = keyset(
+        select(ClosedMonth),
+        col(ClosedMonth.month),
+        col(ClosedMonth.id),
+        descending=True,
+        after=after,
     )
     return list(session.exec(stmt.limit(limit)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
@@ -231,3 +231,48 @@ def exclusion_public(row: Exclusion) -> ExclusionPublic:
         decision_reason=row.decision_reason,
         version=row.version,
     )
+
+
+class ClosedMonthCreate(ApiModel):
+    month: MonthText = Field(description="A month that is over, YYYY-MM")
+
+
+class ClosedMonthPublic(ApiModel):
+    """A closed month's signed snapshot. The signature is the audit key's Ed25519 signature
+    of `regie-kpi-month/v1\n` followed by the canonical JSON (keys sorted, no whitespace,
+    UTF-8) of {"evidenceHash", "figures", "month", "tenantId"} with the values below."""
+
+    month: str
+    tenant_id: uuid.UUID
+    figures: KpiFigures = Field(description="The figures as served when the month was closed")
+    evidence_hash: str = Field(description="SHA-256 of the month's canonical evidence rows")
+    agreement_id: uuid.UUID | None = Field(description="The agreement version the figures used")
+    agreement_number: int | None = Field(description="Its number (figures.agreement.version)")
+    signature: str = Field(description="Ed25519, hex")
+    key_id: str = Field(description="The signing key (GET /api/v1/audit/public-key)")
+    signature_valid: bool = Field(description="Checked against the current audit key now")
+    closed_by: str
+    closed_at: datetime
+
+
+class ClosedMonthPage(ApiModel):
+    items: list[ClosedMonthPublic]
+    next_cursor: str | None
+
+
+class Difference(ApiModel):
+    path: str = Field(description="JSON pointer (RFC 6901) into the figures")
+    closed: Any = Field(description="The value in the closed snapshot (null when absent)")
+    recomputed: Any = Field(description="The value computed now (null when absent)")
+
+
+class Comparison(ApiModel):
+    """A closed month against its figures and evidence computed now from the stored rows."""
+
+    month: str
+    figures_equal: bool
+    evidence_equal: bool
+    signature_valid: bool
+    evidence_hash: str = Field(description="The closed snapshot's")
+    recomputed_evidence_hash: str
+    differences: list[Difference] = Field(description="Every figure that differs")

@@ -25,7 +25,7 @@ from core.identity.permissions import Principal
 from core.tenancy import TenantKind
 from services.availability import public as availability
 from services.kpi import figures as f
-from services.kpi import permissions, repository, schemas
+from services.kpi import frozen, permissions, repository, schemas
 from services.kpi.exclusions import accepted_exclusions
 from services.kpi.figures import Period
 from services.kpi.models import ExclusionState, ExclusionSubject
@@ -49,9 +49,11 @@ Excluded = set[tuple[uuid.UUID, date]]
 
 
 def read_figures(session: Session, actor: Principal, *, period: str) -> schemas.KpiFigures:
-    """The tenant's figures for `period` (400 for a period that is none)."""
+    """The tenant's figures for `period` (400 for a period that is none); a closed month's
+    are its frozen snapshot."""
     actor.require(permissions.READ)
-    return compute(session, f.parse_period(period))
+    parsed = f.parse_period(period)
+    return frozen.figures(session, parsed) or compute(session, parsed)
 
 
 def compute(session: Session, period: Period) -> schemas.KpiFigures:
@@ -230,7 +232,7 @@ def overview(actor: Principal, *, period: str) -> schemas.Overview:
         if tenant.kind == TenantKind.supplier or not acting.can(permissions.READ):
             continue
         with unit_of_work(tenant.id, read_only=True) as session:
-            figures = compute(session, parsed)
+            figures = frozen.figures(session, parsed) or compute(session, parsed)
         items.append(
             schemas.OverviewRow(
                 tenant=tenant.slug,
@@ -248,11 +250,12 @@ def overview(actor: Principal, *, period: str) -> schemas.Overview:
 
 
 def assessment(session: Session, actor: Principal, *, year: int) -> schemas.Assessment:
-    """The twelve months of `year` and the year's shares (sums of the months) against the
-    norms of the version in effect at the year's end."""
+    """The twelve months of `year` (closed ones as frozen) and the year's shares (sums of the
+    months) against the norms of the version in effect at the year's end."""
     actor.require(permissions.READ)
     whole = f.parse_period(f"{year:04d}")
-    months = [compute(session, f.month_period(month)) for month in whole.months]
+    closed = frozen.closed_figures(session, whole.months)  # closed months stay as frozen
+    months = [closed.get(m) or compute(session, f.month_period(m)) for m in whole.months]
     agreement = sla.in_effect(session, whole.last_instant)
     yearly = {
         kpi: _year_figure([getattr(m, _field(kpi)) for m in months], agreement, KIND_OF[kpi])
