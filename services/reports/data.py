@@ -1,8 +1,8 @@
-"""The figures a monthly report shows, and the one seam through which they arrive.
+"""The figures a monthly report shows, and where they come from.
 
-The tenant, the agreement version and its norms are read here. Every KPI figure comes from
-`FIGURES_SOURCE`, which the composition root points at the KPI package; until it does, no
-report can be made and `report_data` says so rather than inventing figures.
+The tenant, the agreement version and its norms are read here; every KPI figure comes from
+the KPI package (`kpi_figures`), the very figures `GET /kpis` serves. `FIGURES_SOURCE` is
+where they are read from, so the tests can feed known figures to the worker.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlmodel import Session
 from core.db import session_tenant
 from core.tenancy import Tenant
 from core.types import utcnow
+from services.kpi import public as kpi
 from services.sla import service as sla_service
 from services.sla import terms as sla_terms
 
@@ -84,13 +85,45 @@ class ReportData:
         return self.months[-1]
 
 
+def kpi_figures(session: Session, month: date) -> Figures:
+    """The KPI package's figures of the twelve months ending with `month`."""
+    months = [kpi.figures(session, period=_period(m)) for m in last_twelve(month)]
+    current = months[-1]
+    return Figures(
+        months=[_month(figures) for figures in months],
+        counts_by_type=current.opened.by_type,
+        counts_by_priority=current.opened.by_priority,
+        mean_restore_hours=current.restore_time.mean_hours,
+        p90_restore_hours=current.restore_time.p90_hours,
+        first_line_resolution_pct=current.first_line_resolution.value,
+        reopen_pct=current.reopened.value,
+        evidence=kpi.evidence_digest(session, period=_period(month)),
+    )
+
+
+def _period(month: date) -> kpi.Period:
+    return kpi.parse_period(f"{month:%Y-%m}")
+
+
+def _month(figures: kpi.KpiFigures) -> MonthFigures:
+    return MonthFigures(
+        month=figures.start.astimezone(ZoneInfo(sla_terms.DEFAULT_TIMEZONE)).date(),
+        response_pct=figures.response.value,
+        restore_platform_pct=figures.restore_platform.value,
+        restore_application_pct=figures.restore_application.value,
+        availability_pct=figures.availability.value,
+        tickets_opened=figures.opened.total,
+        tickets_resolved=figures.first_line_resolution.whole,
+        backlog=figures.backlog.count,
+    )
+
+
 FiguresSource = Callable[[Session, date], Figures]
-# Set once by the composition root (the KPI package's figures); None until then.
-FIGURES_SOURCE: FiguresSource | None = None
+FIGURES_SOURCE: FiguresSource = kpi_figures
 
 
 class FiguresUnavailable(RuntimeError):
-    """No figures source is connected, or it delivered figures for other months."""
+    """The figures source delivered figures for other months."""
 
 
 def first_of(day: date) -> date:
@@ -111,10 +144,6 @@ def last_twelve(month: date) -> list[date]:
 def report_data(session: Session, *, month: date) -> ReportData:
     """The report of `month` for the session's tenant; FiguresUnavailable without a source."""
     month = first_of(month)
-    if FIGURES_SOURCE is None:
-        raise FiguresUnavailable(
-            "No KPI figures source is connected (services.reports.data.FIGURES_SOURCE)."
-        )
     figures = FIGURES_SOURCE(session, month)
     if [m.month for m in figures.months] != last_twelve(month):
         raise FiguresUnavailable(f"The figures source did not give the twelve months to {month}.")

@@ -1,7 +1,7 @@
 """Mailing a generated monthly report (its PDF attached) to the tenant's recipients.
 
-Who receives it comes from `RECIPIENTS_SOURCE`, which the composition root points at the
-tenant's agreements and procedures (DAP); until then nobody is mailed. How mail leaves comes
+Who receives it comes from `RECIPIENTS_SOURCE`: the report recipients of the tenant's DAP
+version in effect (those who get "monthly-sla"; the tests replace it). How mail leaves comes
 from `SENDER` (the composition root gives the SMTP sender), used only when an SMTP server is
 configured. Each recipient is one outbox message, queued with the job's completion, so a
 report is mailed once it exists and never lost; the message id is the mail's Message-ID, so
@@ -22,6 +22,7 @@ from core.outbox.models import OutboxMessage
 from core.outbox.service import handler, publish
 from core.settings import get_settings
 from core.tenancy import Tenant
+from services.dap import public as dap
 from services.reports import repository
 from services.reports.formats import FORMATS
 from services.reports.labels import Labels, Language
@@ -30,9 +31,16 @@ from services.reports.models import ReportJob
 TOPIC = "services.reports.mail"
 log = structlog.get_logger("regie.services.reports.mail")
 
+REPORT = "monthly-sla"  # the report's name in the DAP's list of reports per recipient
+
+
+def dap_recipients(session: Session, month: date) -> list[tuple[str, str]]:
+    """(name, e-mail) of the DAP's recipients of the monthly report, as the DAP is today."""
+    return [(r.name, r.email) for r in dap.report_recipients(session, report=REPORT)]
+
+
 RecipientsSource = Callable[[Session, date], list[tuple[str, str]]]
-# Set by the composition root: (name, e-mail) of who receives the month's report.
-RECIPIENTS_SOURCE: RecipientsSource | None = None
+RECIPIENTS_SOURCE: RecipientsSource = dap_recipients
 # Set by the composition root: sends one mail, signature of tickets.mail.smtp.send.
 SENDER: Callable[..., None] | None = None
 
@@ -52,9 +60,6 @@ TEXT = {
 
 def queue(session: Session, job: ReportJob) -> int:
     """Queue one mail per recipient of the job's month; returns how many."""
-    if RECIPIENTS_SOURCE is None:
-        log.info("report_mail_no_recipients_source", job_id=str(job.id))
-        return 0
     recipients = RECIPIENTS_SOURCE(session, job.month)
     for name, email in recipients:
         publish(session, TOPIC, {"jobId": str(job.id), "name": name, "email": email})

@@ -3,6 +3,7 @@ validation, isolation, permissions, retries, and the monthly schedule with its m
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import socket
@@ -26,6 +27,8 @@ from core.identity.roles import ROLE_PERMISSIONS, Role
 from core.outbox.service import drain
 from core.settings import get_settings
 from regie import roles
+from services.dap import permissions as dap_permissions
+from services.kpi import permissions as kpi_permissions
 from services.reports import data, mail, permissions, schedule
 from services.reports.generate import generate
 from services.reports.models import JobState, MonthlyReport, ReportFile, ReportJob
@@ -34,6 +37,7 @@ from services.sla.service import today
 from tests.audit.helpers import records
 from tests.factories import auth, make_tenant, make_token
 from tests.fixtures import Processes, wait_for
+from tests.services.kpi_month import build_november
 from tests.services.report_samples import figures
 
 URL = "/api/v1/sla/reports"
@@ -49,7 +53,7 @@ def known_figures() -> Iterator[None]:
     """The KPI figures seam connected to known figures, as the composition root will."""
     data.FIGURES_SOURCE = lambda _session, month: figures(month)
     yield
-    data.FIGURES_SOURCE = None
+    data.FIGURES_SOURCE = data.kpi_figures
 
 
 @pytest.fixture
@@ -226,12 +230,21 @@ def test_a_done_job_is_left_alone_and_a_killed_one_is_taken_over(tenant, known_f
         assert again.attempt == 2 and again.finished_at == row.finished_at
 
 
-def test_without_a_figures_source_the_job_fails_and_says_why(client, tenant, requester) -> None:
-    job = ask(client, requester).json()
-    assert generate(tenant.id, uuid.UUID(job["id"])) == "failed"
-    failed = client.get(f"{URL}/{job['id']}", headers=auth(requester)).json()
-    assert failed["state"] == "failed" and "FIGURES_SOURCE" in failed["error"]
-    assert client.get(f"{URL}/{job['id']}/files/pdf", headers=auth(requester)).status_code == 409
+def test_the_report_shows_the_figures_the_kpi_endpoint_serves(client, desk) -> None:
+    build_november(desk)
+    token = make_token(desk.tenant, [*BOTH, kpi_permissions.READ])
+    job = client.post(
+        URL, headers=auth(token), json={"month": "2026-11", "formats": ["csv-data"]}
+    ).json()
+    assert generate(desk.tenant.id, uuid.UUID(job["id"])) == "done"
+    body = client.get(f"{URL}/{job['id']}/files/csv-data", headers=auth(token)).text
+    rows = {(r["month"], r["indicator"]): r for r in csv.DictReader(io.StringIO(body))}
+    served = client.get("/api/v1/kpis?period=2026-11", headers=auth(token)).json()
+    for figure, key in (("response", "response"), ("restore_platform", "restorePlatform")):
+        assert float(rows[("2026-11", figure)]["value"]) == served[key]["value"]
+    assert rows[("2026-10", "response")]["value"] == ""  # nothing was decided in October
+    incidents = rows[("2026-11", "type:incident")]["value"]
+    assert int(incidents) == served["opened"]["byType"]["incident"]
 
 
 def test_the_report_reads_tenant_and_agreement_and_hashes_its_evidence(
@@ -317,7 +330,7 @@ def smtp(monkeypatch) -> Iterator[Inbox]:
 def recipients() -> Iterator[None]:
     mail.RECIPIENTS_SOURCE = lambda _s, _m: [("J. Jansen", "j.jansen@example.nl")]
     yield
-    mail.RECIPIENTS_SOURCE = None
+    mail.RECIPIENTS_SOURCE = mail.dap_recipients
 
 
 def test_the_monthly_report_is_mailed_with_its_pdf(
@@ -335,6 +348,25 @@ def test_the_monthly_report_is_mailed_with_its_pdf(
     with unit_of_work(tenant.id, read_only=True) as session:
         pdf = session.exec(select(ReportFile).where(ReportFile.format == "pdf")).one()
     assert attached.get_payload(decode=True) == pdf.content
+
+
+def test_the_dap_names_who_receives_the_monthly_report(
+    app, client, tenant, known_figures, smtp
+) -> None:
+    manager = make_token(tenant, [dap_permissions.READ, dap_permissions.MANAGE])
+    people = [
+        {"name": "Anna", "email": "anna@gemeente.example.nl", "reports": ["monthly-sla"]},
+        {"name": "Bram", "email": "bram@gemeente.example.nl", "reports": ["quarterly"]},
+    ]
+    version = {"effectiveFrom": today().isoformat(), "reportRecipients": people}
+    r = client.post("/api/v1/dap/versions", headers=auth(manager), json=version)
+    assert r.status_code == 201, r.text
+    assert schedule.send_monthly(date(2026, 12, 1)) >= 1
+    with unit_of_work(tenant.id, read_only=True) as session:
+        job = session.exec(select(ReportJob)).one()
+    assert generate(tenant.id, job.id) == "done"
+    assert drain(tenant.id) == 1
+    assert [m["To"] for m in smtp.received] == ["anna@gemeente.example.nl"]
 
 
 def test_without_recipients_nobody_is_mailed_and_the_job_is_still_made(
