@@ -48,7 +48,7 @@ APP_URL = "postgresql://regie_bench_app@127.0.0.1:5432/regie_slabench"
 HOST = "127.0.0.1"
 AIMS_MS = {"month": 500, "overview": 3000, "report": 5000}
 # (request count, seconds) bounds per scenario and concurrency.
-BOUNDS = {"month": (150, 40), "quarter": (80, 40), "evidence": (150, 40), "overview": (16, 90)}
+BOUNDS = {"month": (100, 30), "quarter": (60, 30), "evidence": (100, 30), "overview": (10, 60)}
 
 
 def parse_args() -> argparse.Namespace:

@@ -112,6 +112,23 @@ def _top_rows(lines: list[str]) -> int | None:
     return None
 
 
+def twelve_computes(tenant_id: uuid.UUID, month: date, runs: int) -> dict:
+    """What the report's figures would cost from the KPI package: compute() for each of the
+    twelve months up to `month`, in one read-only unit of work."""
+    from core.db import unit_of_work
+    from services.kpi import figures, service
+    from services.reports.data import last_twelve
+
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        with unit_of_work(tenant_id, read_only=True) as session:
+            for first in last_twelve(month):
+                service.compute(session, figures.month_period(first))
+        samples.append(time.perf_counter() - t0)
+    return _ms(samples)
+
+
 def report_parts(tenant_id: uuid.UUID, month: date, runs: int) -> dict:
     """The report's figures (report_data) and the PDF renderer, timed apart."""
     from core.db import unit_of_work
@@ -125,6 +142,7 @@ def report_parts(tenant_id: uuid.UUID, month: date, runs: int) -> dict:
 
         report = sample(month)
         result[FIGURES] = "sample (no FIGURES_SOURCE in this commit)"
+        result["twelve_month_computes"] = twelve_computes(tenant_id, month, runs)
     else:
         samples = []
         for _ in range(runs):
