@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
+from pydantic import AwareDatetime
 
 from core.api.deps import SessionDep, require
 from core.api.etag import etag
@@ -53,11 +54,6 @@ def _answer(outage: Outage, response: Response) -> OutagePublic:
 def _filters(
     since: datetime | None, until: datetime | None, scope: str | None, attributable: bool | None
 ) -> Filters:
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.utcoffset() is None:
-            why = "give a time zone, e.g. 2026-11-01T00:00:00+01:00"
-            problem = {"name": name, "pointer": f"query:{name}", "reason": why}
-            raise InvalidInput(f"{name}: {why}.", invalidParams=[problem])
     if scope is None or scope in Scope.__members__:
         return Filters(since, until, Scope(scope) if scope else None, None, attributable)
     try:
@@ -76,8 +72,8 @@ def list_outages(
     sort: str = Sort,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    since: Annotated[datetime | None, Query(description="Going on at or after this")] = None,
-    until: Annotated[datetime | None, Query(description="Begun before this")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Going on at or after this")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Begun before this")] = None,
     scope: str | None = ScopeQuery,
     attributable: bool | None = None,
 ) -> OutagePage:

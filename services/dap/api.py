@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime
 
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
@@ -53,7 +53,7 @@ def current_dap_version(
     session: SessionDep,
     actor: Reader,
     at: Annotated[
-        datetime | None, Query(description="Moment to look at (default: now), with a zone")
+        AwareDatetime | None, Query(description="Moment to look at (default: now), with a zone")
     ] = None,
 ) -> DapPublic:
     return dap_public(service.current_version(session, actor, at=at))

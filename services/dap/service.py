@@ -50,9 +50,6 @@ def get_version(session: Session, actor: Principal, *, version_id: uuid.UUID) ->
 def current_version(session: Session, actor: Principal, *, at: datetime | None) -> DapVersion:
     """The version in effect at `at` (default: now), or NoDap."""
     actor.require(permissions.READ)
-    if at is not None and at.utcoffset() is None:
-        why = "give a time zone, e.g. 2027-01-01T12:00:00+01:00"
-        raise InvalidInput(f"at: {why}.", invalidParams=[_problem("at", "query:at", why)])
     day = windows.local_date(at or utcnow())
     found = repository.in_effect(session, day)
     if found is None:
