@@ -23,6 +23,7 @@ from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
+from regie.web.service_levels import router as web_service_levels_router
 from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
 from services.availability.api import router as outages_router
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(web.router)
     app.include_router(web_tickets_router)
+    app.include_router(web_service_levels_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

@@ -21,6 +21,7 @@ from core.errors import NotFound
 from core.identity import sessions
 from core.settings import get_settings
 from core.types import utcnow
+from services.kpi import permissions as kpi_permissions
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
@@ -61,6 +62,7 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
         when=lambda dt: format_datetime(dt, "medium", tzinfo=AMSTERDAM, locale=lang),
         now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),
         web=current[0] if current else None,
+        may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
         demo=get_settings().demo_sign_in,
         **context,
     )
