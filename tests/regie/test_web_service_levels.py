@@ -192,7 +192,7 @@ def test_a_report_is_requested_followed_and_downloaded(
     vera, month = people["vera"], last_month()
     page = vera.get(f"{PAGE}?period={month}&lang=en")
     action = "/service-levels/reports?lang=en"
-    hidden = form_of(page.text, action)
+    hidden = form_of(page.text, f"{action}#reports")
     assert hidden["month"] == month and 'value="pdf" checked' in page.text
 
     posted = vera.post(action, data={**hidden, "formats": ["pdf", "csv"], "language": "en"})
@@ -239,7 +239,8 @@ def test_the_report_form_needs_its_csrf_token_and_says_what_is_wrong(people, ten
     none = vera.post(
         "/service-levels/reports", data={**form, "formats": [], "csrf": csrf_of(page.text)}
     )
-    assert none.status_code == 400 and "Kies ten minste één formaat." in none.text
+    assert none.status_code == 400 and 'id="report-formats-error"' in none.text
+    assert "Kies ten minste één formaat." in none.text and 'value="pdf" checked' not in none.text
     this_month = f"{today():%Y-%m}"
     running = vera.post(
         "/service-levels/reports", data={**form, "month": this_month, "csrf": csrf_of(page.text)}
@@ -256,7 +257,7 @@ def test_another_tenants_reader_never_sees_this_tenants_figures_or_reports(
 ) -> None:
     build_november(Desk(client, tenant))
     vera, month = people["vera"], last_month()
-    hidden = form_of(vera.get(f"{PAGE}?period={month}").text, "/service-levels/reports")
+    hidden = form_of(vera.get(f"{PAGE}?period={month}").text, "/service-levels/reports#reports")
     assert (
         vera.post("/service-levels/reports", data={**hidden, "formats": "pdf"}).status_code == 303
     )
