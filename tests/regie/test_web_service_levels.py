@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -82,14 +81,6 @@ def people(app, idp, tenant) -> dict[str, TestClient]:
     return {login: browser_of(app, idp, tenant, login) for login in ("vera", "kees", "rita")}
 
 
-@pytest.fixture
-def report_figures() -> Iterator[None]:
-    """The worker's KPI figures seam connected to known figures, as in the report tests."""
-    data.FIGURES_SOURCE = lambda _session, month: sample_figures(month)
-    yield
-    data.FIGURES_SOURCE = None
-
-
 def api_figures(client, tenant: Tenant, period: str = "2026-11") -> dict[str, Any]:
     token = make_token(tenant, VIEWER)
     r = client.get("/api/v1/kpis", params={"period": period}, headers=auth(token))
@@ -143,6 +134,13 @@ def expected(api: dict[str, Any], lang: str) -> dict[str, str]:
 
 def shown(html: str) -> dict[str, str]:
     return dict(FIGURE.findall(html.replace("&gt;", ">")))
+
+
+@pytest.fixture
+def report_figures(monkeypatch) -> None:
+    """Known figures for the worker, as in the report tests: the PDF's twelve-month chart
+    needs at least two months with figures, which a fresh tenant does not have."""
+    monkeypatch.setattr(data, "FIGURES_SOURCE", lambda _session, month: sample_figures(month))
 
 
 def jobs(tenant: Tenant) -> list[ReportJob]:
