@@ -121,16 +121,18 @@ def _chart(data: ReportData, labels: Labels, kpi: str) -> Drawing:
     drawing.add(String(4, 62 * mm - 10, labels[kpi], fontName="Helvetica-Bold", fontSize=8))
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 28, 34, 82 * mm - 36, 62 * mm - 56
-    chart.data = [values, [norm] * len(values)]
+    known = [v for v in values if v is not None]
+    # A line with no point at all cannot be drawn (a tenant without figures yet): norm only.
+    chart.data = ([values] if known else []) + [[norm] * len(values)]
     chart.categoryAxis.categoryNames = [labels.short_month(m.month) for m in data.months]
     chart.categoryAxis.labels.angle, chart.categoryAxis.labels.fontSize = 45, 6
     chart.categoryAxis.labels.boxAnchor = "ne"
-    known = [v for v in values if v is not None] + [norm]
-    chart.valueAxis.valueMin = max(0.0, math.floor(min(known) - 1))
+    chart.valueAxis.valueMin = max(0.0, math.floor(min([*known, norm]) - 1))
     chart.valueAxis.valueMax = 100.0
     chart.valueAxis.labels.fontSize = 7
-    chart.lines[0].strokeColor, chart.lines[0].strokeWidth = BLUE, 1.5
-    chart.lines[1].strokeColor, chart.lines[1].strokeDashArray = BAD, (3, 2)
+    value, norm_line = chart.lines[0], chart.lines[len(chart.data) - 1]
+    value.strokeColor, value.strokeWidth = BLUE, 1.5
+    norm_line.strokeColor, norm_line.strokeDashArray = BAD, (3, 2)
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y, legend.fontSize, legend.alignment = 30, 6, 7, "right"

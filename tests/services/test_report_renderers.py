@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import time
 import zipfile
@@ -138,3 +139,22 @@ def test_a_realistic_pdf_is_made_well_within_five_seconds() -> None:
     for month in (date(2026, 11, 1), date(2026, 10, 1), date(2026, 9, 1)):
         pdf_report.render(sample(month), "nl")
     assert (time.perf_counter() - started) / 3 < 5.0
+
+
+def test_a_tenant_without_any_figure_yet_still_gets_every_format() -> None:
+    empty = [
+        dataclasses.replace(
+            m,
+            response_pct=None,
+            restore_platform_pct=None,
+            restore_application_pct=None,
+            availability_pct=None,
+        )
+        for m in DATA.months
+    ]
+    data = dataclasses.replace(DATA, months=empty)
+    first = PdfReader(io.BytesIO(pdf_report.render(data, "en"))).pages[0].extract_text()
+    assert "Service level report November 2026" in first and "The last twelve months" in first
+    assert load_workbook(io.BytesIO(xlsx_report.render(data, "en"))).sheetnames
+    assert ods_report.render(data, "en").startswith(b"PK")
+    assert csv_report.render_data(data).startswith(b"record,")
