@@ -65,18 +65,22 @@ def update_entry(
     changes: ServiceUpdate,
     if_match: str | None,
 ) -> CatalogueEntry:
-    """Apply the given fields, only if `if_match` names the version now stored."""
+    """Apply the given fields, only if `if_match` names the version now stored; invalid
+    input is 400 before any version check, naming every field that may not be removed."""
     actor.require(permissions.WRITE)
     entry = get_entry(session, actor, entry_id=entry_id)
+    fields = changes.model_dump(exclude_unset=True)
+    removed = [name for name, value in fields.items() if value is None]
+    if removed:
+        raise InvalidInput(
+            f"{', '.join(removed)} cannot be removed.",
+            invalidParams=[
+                {"name": name, "pointer": f"/{name}", "reason": "may not be null"}
+                for name in removed
+            ],
+        )
     check_if_match(if_match, entry.version)
-    for field, value in changes.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise InvalidInput(
-                f"{field} cannot be removed.",
-                invalidParams=[
-                    {"name": field, "pointer": f"/{field}", "reason": "may not be null"}
-                ],
-            )
+    for field, value in fields.items():
         setattr(entry, field, value)
     if session.is_modified(entry):
         entry.updated_at = utcnow()

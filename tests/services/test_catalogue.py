@@ -66,6 +66,14 @@ def test_update_refuses_null_for_required_fields(client, token) -> None:
         json={"name": None},
     )
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "name"
+    # Invalid input is named before any version check, every field at once.
+    stale = client.patch(
+        f"/api/v1/services/{created['id']}",
+        headers=auth(token, **{"If-Match": '"7"'}),
+        json={"name": None, "status": None},
+    )
+    assert stale.status_code == 400
+    assert [p["name"] for p in stale.json()["invalidParams"]] == ["name", "status"]
 
 
 def test_missing_or_bad_token_is_401(client) -> None:
