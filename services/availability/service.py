@@ -104,16 +104,17 @@ def update_outage(
     if_match: str | None,
     now: datetime | None = None,
 ) -> Outage:
-    """End or correct the outage, only if `if_match` names the version now stored."""
+    """End or correct the outage, only if `if_match` names the version now stored; invalid
+    input is 400 before the version check."""
     actor.require(permissions.MANAGE)
     outage = get_outage(session, actor, outage_id=outage_id)
-    check_if_match(if_match, outage.version)
     given = _columns(changes.model_dump(exclude_unset=True))
     _refuse_nulls(given)
     if "scope" in given and given["scope"] != Scope.service and "service_id" not in given:
         given["service_id"] = None  # leaving the service scope leaves its service
     merged = {name: getattr(outage, name) for name in _COLUMNS} | given
     _check(session, merged, now or utcnow())
+    check_if_match(if_match, outage.version)
     for name, value in given.items():
         setattr(outage, name, value)
     if session.is_modified(outage):
