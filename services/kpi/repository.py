@@ -1,5 +1,6 @@
-"""All SQL of the KPI figures: narrow column selects over indexed ranges, never whole rows
-per ticket. The session scopes every statement to its tenant."""
+"""All SQL of the KPI figures: counts grouped in the database, and narrow column selects over
+indexed ranges where a figure needs the values themselves (percentiles, ages). The session
+scopes every statement to its tenant."""
 
 from __future__ import annotations
 

@@ -76,11 +76,6 @@ def compute(session: Session, period: Period) -> schemas.KpiFigures:
     )
 
 
-def accepted_tickets(session: Session, months: Iterable[date]) -> Excluded:
-    """(ticket, month) of every accepted ticket exclusion of `months`."""
-    return _accepted(session, list(months))[0]
-
-
 def _accepted(
     session: Session, months: Sequence[date]
 ) -> tuple[Excluded, dict[date, frozenset[uuid.UUID]]]:
