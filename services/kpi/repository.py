@@ -1,5 +1,6 @@
-"""All SQL of the KPI figures: narrow column selects over indexed ranges, never whole rows
-per ticket. The session scopes every statement to its tenant."""
+"""All SQL of the KPI figures: counts grouped in the database, and narrow column selects over
+indexed ranges where a figure needs the values themselves (percentiles, ages). The session
+scopes every statement to its tenant."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_
+from sqlalchemy import and_, case, delete, exists, func, or_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
@@ -39,10 +40,21 @@ def delete_facts(session: Session, ticket_ids: set[uuid.UUID]) -> int:
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
+def _missed() -> Any:
+    """Breached at or before its stop, or never stopped: figures.outcome says `missed`."""
+    breached, stopped = col(C.breached_at), col(C.stopped_at)
+    return and_(breached.is_not(None), or_(stopped.is_(None), breached <= stopped))
+
+
+def _ones(condition: Any) -> Any:
+    """How many rows of the group meet `condition`."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def _decided_within(start: datetime, end: datetime) -> Any:
     """The clock's outcome was decided in [start, end): breached first, or stopped in time."""
     breached, stopped = col(C.breached_at), col(C.stopped_at)
-    breach_first = and_(breached.is_not(None), or_(stopped.is_(None), breached <= stopped))
+    breach_first = _missed()
     stop_first = and_(stopped.is_not(None), or_(breached.is_(None), breached > stopped))
     return or_(
         and_(breached >= start, breached < end, breach_first),
@@ -86,13 +98,59 @@ def decided_clocks(
     return list(session.execute(_after(stmt, after, limit)).all())
 
 
-def stopped_clocks(session: Session, start: datetime, end: datetime, kind: str) -> list[Any]:
-    """Clocks of `kind` that stopped in [start, end): (ticket, stopped at, elapsed, rejected)."""
+def decided_counts(
+    session: Session, start: datetime, end: datetime, kinds: Sequence[str]
+) -> list[Any]:
+    """(kind, missed, total) of the clocks of `kinds` decided in [start, end), leaving out
+    rejected tickets."""
     stmt = (
-        columns(col(C.ticket_id), col(C.stopped_at), col(C.elapsed_seconds), col(F.rejected))
+        columns(col(C.kind), _ones(_missed()), func.count())
         .join(F, _JOINED)
-        .where(col(C.kind) == kind, col(C.stopped_at) >= start, col(C.stopped_at) < end)
+        .where(col(C.kind).in_(kinds), _decided_within(start, end), col(F.rejected).is_(False))
+        .group_by(col(C.kind))
     )
+    return list(session.execute(stmt).all())
+
+
+def stopped_elapsed(session: Session, start: datetime, end: datetime, kind: str) -> list[float]:
+    """Elapsed seconds of the clocks of `kind` that stopped in [start, end), leaving out
+    rejected tickets."""
+    stmt = (
+        columns(col(C.elapsed_seconds))
+        .join(F, _JOINED)
+        .where(
+            col(C.kind) == kind,
+            col(C.stopped_at) >= start,
+            col(C.stopped_at) < end,
+            col(F.rejected).is_(False),
+        )
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def clocks_of(session: Session, ticket_ids: set[uuid.UUID]) -> list[Any]:
+    """Every clock of those tickets: (ticket, kind, breached at, stopped at, elapsed)."""
+    stmt = columns(
+        col(C.ticket_id), col(C.kind), col(C.breached_at), col(C.stopped_at), col(C.elapsed_seconds)
+    ).where(col(C.ticket_id).in_(ticket_ids))
+    return list(session.execute(stmt).all())
+
+
+def facts_of(session: Session, ticket_ids: set[uuid.UUID]) -> list[Any]:
+    """What the counts need of those tickets' facts."""
+    stmt = columns(
+        col(F.ticket_id),
+        col(F.type),
+        col(F.priority),
+        col(F.line),
+        col(F.opened_at),
+        col(F.finished_at),
+        col(F.resolved),
+        col(F.rejected),
+        col(F.reopen_count),
+        col(F.escalated),
+        col(F.resolved_line),
+    ).where(col(F.ticket_id).in_(ticket_ids))
     return list(session.execute(stmt).all())
 
 
@@ -146,33 +204,45 @@ def unclocked_opened(
     return list(session.execute(stmt.limit(limit) if limit is not None else stmt).all())
 
 
-def opened(session: Session, start: datetime, end: datetime) -> list[Any]:
-    """(ticket, type, priority, line, opened at) of tickets opened in [start, end)."""
-    stmt = columns(
-        col(F.ticket_id), col(F.type), col(F.priority), col(F.line), col(F.opened_at)
-    ).where(col(F.opened_at) >= start, col(F.opened_at) < end)
+def opened_counts(session: Session, start: datetime, end: datetime) -> list[Any]:
+    """(type, priority, line, count) of the tickets opened in [start, end)."""
+    keys = (col(F.type), col(F.priority), col(F.line))
+    stmt = (
+        columns(*keys, func.count())
+        .where(col(F.opened_at) >= start, col(F.opened_at) < end)
+        .group_by(*keys)
+    )
     return list(session.execute(stmt).all())
 
 
-def finished(session: Session, start: datetime, end: datetime) -> list[Any]:
-    """Tickets finished in [start, end), with what the rates need."""
+def finished_counts(session: Session, start: datetime, end: datetime) -> Any:
+    """(finished, resolved, resolved by the first line unescalated, reopened) of the tickets
+    finished in [start, end)."""
+    resolved = col(F.resolved).is_(True)
+    first_line = and_(resolved, col(F.resolved_line) == "1", col(F.escalated).is_(False))
     stmt = columns(
-        col(F.ticket_id),
-        col(F.finished_at),
-        col(F.resolved),
-        col(F.reopen_count),
-        col(F.escalated),
-        col(F.resolved_line),
+        func.count(), _ones(resolved), _ones(first_line), _ones(col(F.reopen_count) > 0)
     ).where(col(F.finished_at) >= start, col(F.finished_at) < end)
-    return list(session.execute(stmt).all())
+    return session.execute(stmt).one()
 
 
-def backlog(session: Session, end: datetime) -> list[Any]:
-    """(ticket, priority, opened at) of tickets opened before `end` and not finished by it."""
+def backlog(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> list[Any]:
+    """(priority, opened at) of tickets opened before `end` and not finished by it, other
+    than those of `leaving_out`."""
     done = col(F.finished_at)
-    stmt = columns(col(F.ticket_id), col(F.priority), col(F.opened_at)).where(
+    stmt = columns(col(F.priority), col(F.opened_at)).where(
         col(F.opened_at) < end, or_(done.is_(None), done >= end)
     )
+    if leaving_out:
+        stmt = stmt.where(col(F.ticket_id).not_in(leaving_out))
+    return list(session.execute(stmt).all())
+
+
+def accepted_in(session: Session, months: Sequence[date]) -> list[Any]:
+    """(subject kind, subject id, month) of the accepted exclusions of `months`."""
+    stmt = columns(
+        col(Exclusion.subject_kind), col(Exclusion.subject_id), col(Exclusion.month)
+    ).where(col(Exclusion.month).in_(months), col(Exclusion.state) == ExclusionState.accepted)
     return list(session.execute(stmt).all())
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -26,9 +28,8 @@ from core.tenancy import TenantKind
 from services.availability import public as availability
 from services.kpi import figures as f
 from services.kpi import frozen, permissions, repository, schemas
-from services.kpi.exclusions import accepted_exclusions
 from services.kpi.figures import Period
-from services.kpi.models import ExclusionState, ExclusionSubject
+from services.kpi.models import ExclusionSubject
 from services.kpi.schemas import KpiName
 from services.sla import public as sla
 
@@ -59,48 +60,97 @@ def read_figures(session: Session, actor: Principal, *, period: str) -> schemas.
 def compute(session: Session, period: Period) -> schemas.KpiFigures:
     """The figures of the session's tenant for `period`; a function of stored rows alone."""
     agreement = sla.in_effect(session, period.last_instant)
-    excluded = accepted_tickets(session, period.months)
-    tallies = _tallies(session, period, excluded)
+    tickets, outages = _accepted(session, period.months)
+    left = _left_out(session, period, tickets)
     return schemas.KpiFigures(
         period=period.text,
         start=period.start,
         end=period.end,
         agreement=sla.agreement_ref(agreement),
-        response=_clock_figure(period, KpiName.response, tallies, agreement),
-        restore_platform=_clock_figure(period, KpiName.restore_platform, tallies, agreement),
-        restore_application=_clock_figure(period, KpiName.restore_application, tallies, agreement),
-        availability=_availability(session, period, agreement.availability_norm),
-        opened=_opened(session, period, excluded),
-        backlog=_backlog(session, period, excluded),
-        restore_time=_restore_time(session, period, excluded),
-        **_rates(session, period, excluded),
+        **_clock_figures(session, period, left, agreement),
+        availability=_availability(period, agreement.availability_norm, session, outages),
+        opened=_opened(session, period, left),
+        backlog=_backlog(session, period, tickets),
+        restore_time=_restore_time(session, period, left),
+        **_rates(session, period, left),
     )
 
 
-def accepted_tickets(session: Session, months: Iterable[date]) -> Excluded:
-    """(ticket, month) of every accepted ticket exclusion of `months`."""
-    rows = repository.exclusions_in(
-        session, list(months), ExclusionSubject.ticket, state=ExclusionState.accepted
-    )
-    return {(row.subject_id, row.month) for row in rows}
+def _accepted(
+    session: Session, months: Sequence[date]
+) -> tuple[Excluded, dict[date, frozenset[uuid.UUID]]]:
+    """The accepted exclusions of `months`, in one query: (ticket, month) pairs, and the
+    outages taken out of each month."""
+    tickets: Excluded = set()
+    outages: dict[date, set[uuid.UUID]] = {month: set() for month in months}
+    for kind, subject_id, month in repository.accepted_in(session, months):
+        if kind == ExclusionSubject.ticket:
+            tickets.add((subject_id, month))
+        elif kind == ExclusionSubject.outage:
+            outages[month].add(subject_id)
+    return tickets, {month: frozenset(ids) for month, ids in outages.items()}
 
 
-def _out(excluded: Excluded, ticket_id: uuid.UUID, at: datetime | None) -> bool:
-    return at is not None and (ticket_id, f.month_of(at)) in excluded
+@dataclass(frozen=True)
+class LeftOut:
+    """The tickets of accepted exclusions, with their facts and clocks: the SQL counts take
+    in every ticket, and what an exclusion takes out is subtracted from them."""
+
+    excluded: Excluded
+    facts: dict[uuid.UUID, Any]
+    clocks: list[Any]
+
+    def out(self, ticket_id: uuid.UUID, at: datetime | None) -> bool:
+        """Whether an accepted exclusion takes the ticket out of the month of `at`."""
+        return at is not None and (ticket_id, f.month_of(at)) in self.excluded
+
+    def counted_clocks(self, kind: str) -> list[Any]:
+        """The clocks of `kind` of tickets the clock figures count (those not rejected)."""
+        return [
+            row
+            for row in self.clocks
+            if row.kind == kind
+            and row.ticket_id in self.facts
+            and not self.facts[row.ticket_id].rejected
+        ]
 
 
-def _tallies(session: Session, period: Period, excluded: Excluded) -> dict[str, Counter[str]]:
+def _left_out(session: Session, period: Period, excluded: Excluded) -> LeftOut:
+    ids = {ticket_id for ticket_id, _ in excluded}
+    if not ids:
+        return LeftOut(excluded, {}, [])
+    facts = {row.ticket_id: row for row in repository.facts_of(session, ids)}
+    return LeftOut(excluded, facts, repository.clocks_of(session, ids))
+
+
+def _within(period: Period, at: datetime | None) -> bool:
+    return at is not None and period.start <= at < period.end
+
+
+def _tallies(session: Session, period: Period, left: LeftOut) -> dict[str, Counter[str]]:
+    """Met and missed per clock kind: counted in SQL, less what the exclusions take out."""
     tallies: dict[str, Counter[str]] = {kind: Counter() for kind in sla.KINDS}
-    for row in repository.decided_clocks(session, period.start, period.end, sla.KINDS):
-        at = f.decided_at(row.breached_at, row.stopped_at)
-        if row.rejected or _out(excluded, row.ticket_id, at):
-            continue
-        tallies[row.kind][f.outcome(row.breached_at, row.stopped_at)] += 1
+    for kind, missed, total in repository.decided_counts(
+        session, period.start, period.end, sla.KINDS
+    ):
+        tallies[kind].update(met=total - missed, missed=missed)
+    for kind in sla.KINDS:
+        for row in left.counted_clocks(kind):
+            at = f.decided_at(row.breached_at, row.stopped_at)
+            if _within(period, at) and left.out(row.ticket_id, at):
+                tallies[kind][f.outcome(row.breached_at, row.stopped_at)] -= 1
     return tallies
 
 
 def evidence_url(period: Period, kpi: KpiName) -> str:
     return f"{API_PREFIX}/kpis/evidence?period={period.text}&kpi={kpi.value}"
+
+
+def _clock_figures(
+    session: Session, period: Period, left: LeftOut, agreement: sla.Agreement
+) -> dict[str, schemas.ClockFigure]:
+    tallies = _tallies(session, period, left)
+    return {_field(kpi): _clock_figure(period, kpi, tallies, agreement) for kpi in KpiName}
 
 
 def _clock_figure(
@@ -119,15 +169,15 @@ def _clock_figure(
     )
 
 
-def _availability(session: Session, period: Period, norm: float) -> schemas.AvailabilityFigure:
+def _availability(
+    period: Period, norm: float, session: Session, outages: dict[date, frozenset[uuid.UUID]]
+) -> schemas.AvailabilityFigure:
     """Each month as availability management measures it, less the outages an accepted
     exclusion takes out of that month."""
-    months = []
-    for month in period.months:
-        agreed = accepted_exclusions(session, month=month, subject_kind=ExclusionSubject.outage)
-        months.append(
-            availability.monthly_availability(session, month=month, excluded_ids=frozenset(agreed))
-        )
+    months = [
+        availability.monthly_availability(session, month=month, excluded_ids=outages[month])
+        for month in period.months
+    ]
     return _availability_figure(
         sum(m.service_seconds for m in months),
         sum(m.downtime_seconds for m in months),
@@ -156,45 +206,50 @@ def _keyed(known: Iterable[str], counts: Counter[str]) -> dict[str, int]:
     return ordered | {key: counts[key] for key in sorted(counts) if key not in ordered}
 
 
-def _opened(session: Session, period: Period, excluded: Excluded) -> schemas.OpenedCounts:
-    rows = [
+def _opened(session: Session, period: Period, left: LeftOut) -> schemas.OpenedCounts:
+    by_type, by_priority, by_line = Counter[str](), Counter[str](), Counter[str]()
+    for type_, priority, line, count in repository.opened_counts(session, period.start, period.end):
+        by_type[type_] += count
+        by_priority[priority] += count
+        by_line[line or "none"] += count
+    gone = [
         row
-        for row in repository.opened(session, period.start, period.end)
-        if not _out(excluded, row.ticket_id, row.opened_at)
+        for row in left.facts.values()
+        if _within(period, row.opened_at) and left.out(row.ticket_id, row.opened_at)
     ]
+    # Counter subtraction keeps only positive counts, as counting the remaining rows would.
+    by_type -= Counter(row.type for row in gone)
+    by_priority -= Counter(row.priority for row in gone)
+    by_line -= Counter(row.line or "none" for row in gone)
     return schemas.OpenedCounts(
-        total=len(rows),
-        by_type=_keyed(TYPES, Counter(row.type for row in rows)),
-        by_priority=_keyed(PRIORITIES, Counter(row.priority for row in rows)),
-        by_line=_keyed(LINES, Counter(row.line or "none" for row in rows)),
+        total=sum(by_type.values()),
+        by_type=_keyed(TYPES, by_type),
+        by_priority=_keyed(PRIORITIES, by_priority),
+        by_line=_keyed(LINES, by_line),
     )
 
 
 def _backlog(session: Session, period: Period, excluded: Excluded) -> schemas.Backlog:
     last_month = period.months[-1]
-    rows = [
-        row
-        for row in repository.backlog(session, period.end)
-        if (row.ticket_id, last_month) not in excluded
-    ]
-    ages = [f.age_days(row.opened_at, period.end) for row in rows]
+    leaving_out = {ticket_id for ticket_id, month in excluded if month == last_month}
+    rows = repository.backlog(session, period.end, leaving_out)
+    ages = [f.age_days(opened_at, period.end) for _, opened_at in rows]
     buckets = Counter(f.age_bucket(age) for age in ages)
     return schemas.Backlog(
         count=len(rows),
-        by_priority=_keyed(PRIORITIES, Counter(row.priority for row in rows)),
+        by_priority=_keyed(PRIORITIES, Counter(priority for priority, _ in rows)),
         by_age=_keyed([name for name, _, _ in f.AGE_BUCKETS], buckets),
         mean_age_days=f.mean(ages),
     )
 
 
-def _restore_time(session: Session, period: Period, excluded: Excluded) -> schemas.RestoreTime:
-    hours = [
-        row.elapsed_seconds / 3600.0
-        for row in repository.stopped_clocks(
-            session, period.start, period.end, sla.RESTORE_PLATFORM
-        )
-        if not row.rejected and not _out(excluded, row.ticket_id, row.stopped_at)
-    ]
+def _restore_time(session: Session, period: Period, left: LeftOut) -> schemas.RestoreTime:
+    kind = sla.RESTORE_PLATFORM
+    elapsed = repository.stopped_elapsed(session, period.start, period.end, kind)
+    for row in left.counted_clocks(kind):
+        if _within(period, row.stopped_at) and left.out(row.ticket_id, row.stopped_at):
+            elapsed.remove(row.elapsed_seconds)
+    hours = [seconds / 3600.0 for seconds in elapsed]
     return schemas.RestoreTime(
         count=len(hours),
         mean_hours=f.mean(hours),
@@ -203,18 +258,19 @@ def _restore_time(session: Session, period: Period, excluded: Excluded) -> schem
     )
 
 
-def _rates(session: Session, period: Period, excluded: Excluded) -> dict[str, schemas.Rate]:
-    rows = [
-        row
-        for row in repository.finished(session, period.start, period.end)
-        if not _out(excluded, row.ticket_id, row.finished_at)
-    ]
-    resolved = [row for row in rows if row.resolved]
-    first_line = sum(1 for row in resolved if row.resolved_line == "1" and not row.escalated)
-    reopened = sum(1 for row in rows if row.reopen_count > 0)
+def _rates(session: Session, period: Period, left: LeftOut) -> dict[str, schemas.Rate]:
+    whole, resolved, first_line, reopened = repository.finished_counts(
+        session, period.start, period.end
+    )
+    for row in left.facts.values():
+        if _within(period, row.finished_at) and left.out(row.ticket_id, row.finished_at):
+            whole -= 1
+            resolved -= bool(row.resolved)
+            first_line -= bool(row.resolved and row.resolved_line == "1" and not row.escalated)
+            reopened -= row.reopen_count > 0
     return {
-        "first_line_resolution": _rate(first_line, len(resolved)),
-        "reopened": _rate(reopened, len(rows)),
+        "first_line_resolution": _rate(first_line, resolved),
+        "reopened": _rate(reopened, whole),
     }
 
 
