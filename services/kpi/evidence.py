@@ -118,11 +118,11 @@ def evidence_digest(session: Session, period: Period) -> str:
 def _exclusions(
     session: Session, period: Period, ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, list[Exclusion]]:
+    # A period's exclusions are few and its tickets many: read them all and keep those of
+    # `ids`, rather than send thousands of ids to the database.
     found: dict[uuid.UUID, list[Exclusion]] = {}
-    if ids:
-        for row in repository.exclusions_in(
-            session, period.months, ExclusionSubject.ticket, subject_ids=ids
-        ):
+    for row in repository.exclusions_in(session, period.months, ExclusionSubject.ticket):
+        if row.subject_id in ids:
             found.setdefault(row.subject_id, []).append(row)
     return found
 

@@ -259,15 +259,12 @@ def exclusions_in(
     months: Sequence[date],
     subject_kind: ExclusionSubject,
     *,
-    subject_ids: set[uuid.UUID] | None = None,
     state: ExclusionState | None = None,
 ) -> list[Exclusion]:
-    """Exclusions of `months`, optionally of some subjects or one state, oldest first."""
+    """Exclusions of `months`, optionally of one state, oldest first."""
     stmt = select(Exclusion).where(
         col(Exclusion.month).in_(months), Exclusion.subject_kind == subject_kind
     )
-    if subject_ids is not None:
-        stmt = stmt.where(col(Exclusion.subject_id).in_(subject_ids))
     if state is not None:
         stmt = stmt.where(Exclusion.state == state)
     return list(session.exec(stmt.order_by(col(Exclusion.proposed_at), col(Exclusion.id))))

@@ -97,8 +97,14 @@ def kpi_figures(session: Session, month: date) -> Figures:
         p90_restore_hours=current.restore_time.p90_hours,
         first_line_resolution_pct=current.first_line_resolution.value,
         reopen_pct=current.reopened.value,
-        evidence=kpi.evidence_digest(session, period=_period(month)),
+        evidence=_evidence(session, month),
     )
+
+
+def _evidence(session: Session, month: date) -> str:
+    """The month's evidence digest: as signed when the month was closed, else computed."""
+    closed = kpi.closed_month(session, month=month)
+    return closed.evidence_hash if closed else kpi.evidence_digest(session, period=_period(month))
 
 
 def _period(month: date) -> kpi.Period:

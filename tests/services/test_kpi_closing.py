@@ -21,7 +21,9 @@ from core.db import unit_of_work
 from core.identity.roles import ROLE_PERMISSIONS, Role
 from regie.cli import app as cli
 from services.kpi import permissions as kpi
+from services.kpi import public as kpi_public
 from services.kpi.models import ClosedMonth
+from services.reports import data as report_data
 from services.sla import permissions as sla_permissions
 from services.sla.models import Agreement, Clock
 from services.sla.service import today
@@ -349,3 +351,23 @@ def test_another_tenant_learns_nothing_of_a_closed_month(client, desk, other) ->
     assert theirs.headers["Regie-Closed-Month"] == "false" and theirs.json()["opened"]["total"] == 0
     # Their own November closes independently.
     assert _close(client, other).status_code == 201
+
+
+def test_the_report_of_a_closed_month_carries_the_signed_evidence(
+    client, desk, owner_engine
+) -> None:
+    month = build_november(desk)
+    assert _close(client, desk).status_code == 201
+    signed = client.get(f"{URL}/2026-11", headers=auth(make_token(desk.tenant, VIEWER))).json()
+    clock = Clock.__table__.c  # type: ignore[attr-defined]
+    with as_owner(owner_engine, desk.tenant.id) as conn:
+        conn.execute(
+            update(Clock.__table__)  # type: ignore[arg-type]
+            .where(clock.ticket_id == uuid.UUID(month.id("A")), clock.kind == "response")
+            .values(breached_at=nov(2, 9, 20))
+        )
+    with unit_of_work(desk.tenant.id, read_only=True) as session:
+        report = report_data.kpi_figures(session, date(2026, 11, 1))
+        recomputed = kpi_public.evidence_digest(session, period=kpi_public.parse_period("2026-11"))
+    assert report.evidence == signed["evidenceHash"] != recomputed
+    assert report.months[-1].response_pct == signed["figures"]["response"]["value"] == 60.0
