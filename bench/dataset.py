@@ -110,6 +110,28 @@ def reexec_in_snapshot(rev: str, script: str = __file__) -> None:
     os.execve(sys.executable, [sys.executable, str(Path(script).resolve()), *sys.argv[1:]], env)
 
 
+def role_urls(args: argparse.Namespace, database: str) -> tuple[str, str, str]:
+    """The owner's, the app role's and the superuser's URLs of `database`."""
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(args.admin_url)
+    base = admin.set(host=args.host, port=args.port, database=database, password=None)
+    superuser = admin.set(database=database)
+    return tuple(
+        u.render_as_string(hide_password=False)
+        for u in (base.set(username=OWNER_ROLE), base.set(username=APP_ROLE), superuser)
+    )
+
+
+def source_description() -> dict:
+    """The code measured: passed on by a snapshot re-exec, else the working tree."""
+    if "BENCH_SOURCE" in os.environ:
+        return json.loads(os.environ["BENCH_SOURCE"])
+    from _source import describe_worktree
+
+    return describe_worktree()
+
+
 def prepare_database(admin_url: str, database: str = BENCH_DB) -> None:
     """Fresh database and roles, through the admin (trust-auth) connection."""
     import psycopg

@@ -49,7 +49,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import sla_rows as rows  # noqa: E402
-from dataset import APP_ROLE, OWNER_ROLE, prepare_database, reexec_in_snapshot  # noqa: E402
+from dataset import (  # noqa: E402
+    APP_ROLE,
+    OWNER_ROLE,
+    prepare_database,
+    reexec_in_snapshot,
+    role_urls,
+    source_description,
+)
 from tickets_dataset import drop_indexes, rebuild_indexes  # noqa: E402
 
 DATABASE = "regie_slabench"
@@ -79,26 +86,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--snapshot", metavar="REV", help="migrate with the code of this commit")
     return p.parse_args()
-
-
-def urls(args: argparse.Namespace) -> tuple[str, str, str]:
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(args.admin_url)
-    base = admin.set(host=args.host, port=args.port, database=DATABASE, password=None)
-    superuser = admin.set(database=DATABASE)
-    return tuple(
-        u.render_as_string(hide_password=False)
-        for u in (base.set(username=OWNER_ROLE), base.set(username=APP_ROLE), superuser)
-    )
-
-
-def source_description() -> dict:
-    if "BENCH_SOURCE" in os.environ:
-        return json.loads(os.environ["BENCH_SOURCE"])
-    from _source import describe_worktree
-
-    return describe_worktree()
 
 
 def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -278,7 +265,7 @@ def main() -> int:
         reexec_in_snapshot(args.snapshot, __file__)
     source = source_description()
     t0 = time.perf_counter()
-    owner_url, app_url, superuser_url = urls(args)
+    owner_url, app_url, superuser_url = role_urls(args, DATABASE)
     os.environ["REGIE_DATABASE_OWNER_URL"] = owner_url
     os.environ["REGIE_DATABASE_URL"] = app_url
     os.environ.setdefault("REGIE_BROKER_URL", "filesystem://")

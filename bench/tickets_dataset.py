@@ -39,7 +39,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from dataset import APP_ROLE, OWNER_ROLE, prepare_database, reexec_in_snapshot  # noqa: E402
+from dataset import (  # noqa: E402
+    prepare_database,
+    reexec_in_snapshot,
+    role_urls,
+    source_description,
+)
 from tickets_rows import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, Desk  # noqa: E402
 from tickets_words import SEARCH_CANDIDATES  # noqa: E402
 
@@ -302,26 +307,6 @@ def write_outputs(out: Path, token: str, ids: list[str], lists: list[str], words
 # --------------------------------------------------------------------------- main
 
 
-def urls(args: argparse.Namespace) -> tuple[str, str, str]:
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(args.admin_url)
-    base = admin.set(host=args.host, port=args.port, database=DATABASE, password=None)
-    superuser = admin.set(database=DATABASE)
-    return tuple(
-        u.render_as_string(hide_password=False)
-        for u in (base.set(username=OWNER_ROLE), base.set(username=APP_ROLE), superuser)
-    )
-
-
-def source_description() -> dict:
-    if "BENCH_SOURCE" in os.environ:
-        return json.loads(os.environ["BENCH_SOURCE"])
-    from _source import describe_worktree
-
-    return describe_worktree()
-
-
 def create_tenants(count: int) -> list:
     from core.db import unit_of_work
     from core.tenancy import Tenant
@@ -340,7 +325,7 @@ def main() -> int:
         reexec_in_snapshot(args.snapshot, __file__)
     source = source_description()
     t0 = time.perf_counter()
-    owner_url, app_url, superuser_url = urls(args)
+    owner_url, app_url, superuser_url = role_urls(args, DATABASE)
     os.environ["REGIE_DATABASE_OWNER_URL"] = owner_url
     os.environ["REGIE_DATABASE_URL"] = app_url
     os.environ.setdefault("REGIE_BROKER_URL", "redis://127.0.0.1:6379/14")
