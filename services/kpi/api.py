@@ -14,11 +14,12 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
-from services.kpi import evidence, exclusions, frozen, permissions, service
+from services.kpi import evidence, exclusions, frozen, permissions, service, ticket_sets
 from services.kpi import figures as f
 from services.kpi.models import Exclusion, ExclusionState
 from services.kpi.schemas import (
     Assessment,
+    CountedTicketPage,
     EvidencePage,
     ExclusionCreate,
     ExclusionDecisionCreate,
@@ -27,6 +28,7 @@ from services.kpi.schemas import (
     KpiFigures,
     KpiName,
     Overview,
+    TicketSet,
     exclusion_public,
 )
 
@@ -70,6 +72,20 @@ def read_evidence(
 ) -> EvidencePage:
     return evidence.read_evidence(
         session, actor, period=period, kpi=kpi, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/tickets", response_model=CountedTicketPage, summary="The tickets behind a count")
+def read_tickets(
+    session: SessionDep,
+    actor: Reader,
+    period: PeriodQuery,
+    which: Annotated[TicketSet, Query(alias="set")],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> CountedTicketPage:
+    return ticket_sets.read_tickets(
+        session, actor, period=period, which=which, limit=limit, cursor=cursor
     )
 
 

@@ -17,8 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.api.pagination import decode_cursor, encode_cursor
-from core.errors import InvalidInput
+from core.api.pagination import encode_cursor
 from core.identity.permissions import Principal
 from services.kpi import figures as f
 from services.kpi import permissions, repository
@@ -55,19 +54,12 @@ def read_evidence(
     """One page of the evidence of `kpi` for `period`, after the ticket number in `cursor`."""
     actor.require(permissions.READ)
     parsed = f.parse_period(period)
-    after = _decoded(cursor) if cursor else None
+    after = f.cursor_number(cursor) if cursor else None
     rows = evidence_rows(session, period=parsed, kpi=kpi, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(["number", rows[-1].number]) if more and rows else None
     return EvidencePage(period=parsed.text, kpi=kpi, items=rows, next_cursor=next_cursor)
-
-
-def _decoded(cursor: str) -> str:
-    values = decode_cursor(cursor)
-    if values[0] != "number" or not isinstance(values[1], str):
-        raise InvalidInput("The cursor does not belong to this list.")
-    return values[1]
 
 
 def evidence_rows(

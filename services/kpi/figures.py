@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.api.pagination import decode_cursor
 from core.errors import InvalidInput
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -167,3 +168,11 @@ def canonical_json(value: Any) -> bytes:
     """`value` as canonical JSON: keys sorted at every level, no whitespace, UTF-8 (Python's
     `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def cursor_number(cursor: str) -> str:
+    """The ticket number a page of a number-ordered list ends with; 400 for another list's."""
+    values = decode_cursor(cursor)
+    if values[0] != "number" or not isinstance(values[1], str):
+        raise InvalidInput("The cursor does not belong to this list.")
+    return values[1]

@@ -204,14 +204,24 @@ def unclocked_opened(
     return list(session.execute(stmt.limit(limit) if limit is not None else stmt).all())
 
 
+def _opened_within(start: datetime, end: datetime) -> Any:
+    return and_(col(F.opened_at) >= start, col(F.opened_at) < end)
+
+
+def _finished_within(start: datetime, end: datetime) -> Any:
+    return and_(col(F.finished_at) >= start, col(F.finished_at) < end)
+
+
+def _open_at(end: datetime) -> Any:
+    """Opened before `end` and not finished by it: the backlog at `end`."""
+    done = col(F.finished_at)
+    return and_(col(F.opened_at) < end, or_(done.is_(None), done >= end))
+
+
 def opened_counts(session: Session, start: datetime, end: datetime) -> list[Any]:
     """(type, priority, line, count) of the tickets opened in [start, end)."""
     keys = (col(F.type), col(F.priority), col(F.line))
-    stmt = (
-        columns(*keys, func.count())
-        .where(col(F.opened_at) >= start, col(F.opened_at) < end)
-        .group_by(*keys)
-    )
+    stmt = columns(*keys, func.count()).where(_opened_within(start, end)).group_by(*keys)
     return list(session.execute(stmt).all())
 
 
@@ -222,20 +232,34 @@ def finished_counts(session: Session, start: datetime, end: datetime) -> Any:
     first_line = and_(resolved, col(F.resolved_line) == "1", col(F.escalated).is_(False))
     stmt = columns(
         func.count(), _ones(resolved), _ones(first_line), _ones(col(F.reopen_count) > 0)
-    ).where(col(F.finished_at) >= start, col(F.finished_at) < end)
+    ).where(_finished_within(start, end))
     return session.execute(stmt).one()
 
 
 def backlog(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> list[Any]:
     """(priority, opened at) of tickets opened before `end` and not finished by it, other
     than those of `leaving_out`."""
-    done = col(F.finished_at)
-    stmt = columns(col(F.priority), col(F.opened_at)).where(
-        col(F.opened_at) < end, or_(done.is_(None), done >= end)
-    )
+    stmt = columns(col(F.priority), col(F.opened_at)).where(_open_at(end))
     if leaving_out:
         stmt = stmt.where(col(F.ticket_id).not_in(leaving_out))
     return list(session.execute(stmt).all())
+
+
+def ticket_set(
+    session: Session, which: str, start: datetime, end: datetime, *, after: str | None, limit: int
+) -> list[TicketFactsRow]:
+    """The facts of the tickets a count of [start, end) covers, in number order: `opened` in
+    it, `finished` in it, or `backlog` at its end."""
+    if which == "opened":
+        where = _opened_within(start, end)
+    elif which == "finished":
+        where = _finished_within(start, end)
+    else:
+        where = _open_at(end)
+    stmt = select(F).where(where)
+    if after is not None:
+        stmt = stmt.where(col(F.number) > after)
+    return list(session.exec(stmt.order_by(col(F.number)).limit(limit)))
 
 
 def accepted_in(session: Session, months: Sequence[date]) -> list[Any]:

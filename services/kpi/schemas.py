@@ -58,6 +58,7 @@ class AvailabilityFigure(ApiModel):
 class OpenedCounts(ApiModel):
     """Tickets opened in the period, of every type; by line: their current line."""
 
+    evidence: str = Field(description="The tickets counted, and those excluded")
     total: int
     by_type: dict[str, int]
     by_priority: dict[str, int]
@@ -67,6 +68,7 @@ class OpenedCounts(ApiModel):
 class Backlog(ApiModel):
     """Tickets opened before the period's end and not finished by it; ages in calendar days."""
 
+    evidence: str = Field(description="The tickets counted, and those excluded")
     count: int
     by_priority: dict[str, int]
     by_age: dict[str, int] = Field(description="Buckets 0-7, 8-30, 31-90 and >90 days")
@@ -86,6 +88,37 @@ class Rate(ApiModel):
     value: float | None = Field(description="part / whole in percent")
     part: int
     whole: int
+    evidence: str = Field(description="The tickets finished in the period")
+
+
+class TicketSet(enum.StrEnum):
+    """The tickets behind a count: opened in the period, finished in it, open at its end."""
+
+    opened = "opened"
+    finished = "finished"
+    backlog = "backlog"
+
+
+class CountedTicket(ApiModel):
+    ticket_id: uuid.UUID
+    number: str
+    type: str
+    priority: str
+    line: str | None
+    opened_at: datetime
+    finished_at: datetime | None
+    resolved: bool
+    first_line: bool = Field(description="Resolved on line 1 and never escalated")
+    reopened: bool
+    counted: bool = Field(description="False when an accepted exclusion takes it out")
+    exclusion_id: uuid.UUID | None = Field(description="That exclusion")
+
+
+class CountedTicketPage(ApiModel):
+    period: str
+    set: TicketSet
+    items: list[CountedTicket]
+    next_cursor: str | None
 
 
 class KpiFigures(ApiModel):

@@ -27,7 +27,7 @@ from core.identity.permissions import Principal
 from core.tenancy import TenantKind
 from services.availability import public as availability
 from services.kpi import figures as f
-from services.kpi import frozen, permissions, repository, schemas
+from services.kpi import frozen, permissions, repository, schemas, ticket_sets
 from services.kpi.figures import Period
 from services.kpi.models import ExclusionSubject
 from services.kpi.schemas import KpiName
@@ -222,6 +222,7 @@ def _opened(session: Session, period: Period, left: LeftOut) -> schemas.OpenedCo
     by_priority -= Counter(row.priority for row in gone)
     by_line -= Counter(row.line or "none" for row in gone)
     return schemas.OpenedCounts(
+        evidence=ticket_sets.url(period, schemas.TicketSet.opened),
         total=sum(by_type.values()),
         by_type=_keyed(TYPES, by_type),
         by_priority=_keyed(PRIORITIES, by_priority),
@@ -236,6 +237,7 @@ def _backlog(session: Session, period: Period, excluded: Excluded) -> schemas.Ba
     ages = [f.age_days(opened_at, period.end) for _, opened_at in rows]
     buckets = Counter(f.age_bucket(age) for age in ages)
     return schemas.Backlog(
+        evidence=ticket_sets.url(period, schemas.TicketSet.backlog),
         count=len(rows),
         by_priority=_keyed(PRIORITIES, Counter(priority for priority, _ in rows)),
         by_age=_keyed([name for name, _, _ in f.AGE_BUCKETS], buckets),
@@ -268,14 +270,15 @@ def _rates(session: Session, period: Period, left: LeftOut) -> dict[str, schemas
             resolved -= bool(row.resolved)
             first_line -= bool(row.resolved and row.resolved_line == "1" and not row.escalated)
             reopened -= row.reopen_count > 0
+    evidence = ticket_sets.url(period, schemas.TicketSet.finished)
     return {
-        "first_line_resolution": _rate(first_line, resolved),
-        "reopened": _rate(reopened, whole),
+        "first_line_resolution": _rate(first_line, resolved, evidence),
+        "reopened": _rate(reopened, whole, evidence),
     }
 
 
-def _rate(part: int, whole: int) -> schemas.Rate:
-    return schemas.Rate(value=f.percent(part, whole), part=part, whole=whole)
+def _rate(part: int, whole: int, evidence: str) -> schemas.Rate:
+    return schemas.Rate(value=f.percent(part, whole), part=part, whole=whole, evidence=evidence)
 
 
 def overview(actor: Principal, *, period: str) -> schemas.Overview:

@@ -103,6 +103,7 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
         "evidence": ["/api/v1/availability?month=2026-11"],
     }
     assert body["opened"] == {
+        "evidence": f"{URL}/tickets?period=2026-11&set=opened",
         "total": 7,
         "byType": {
             "incident": 6,
@@ -117,6 +118,7 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
     }
     # Open at the end: C (8 h old), D (14 h) and the question F (26 days 14 h).
     assert body["backlog"] == {
+        "evidence": f"{URL}/tickets?period=2026-11&set=backlog",
         "count": 3,
         "byPriority": {"urgent": 2, "high": 0, "medium": 0, "low": 1},
         "byAge": {"0-7": 2, "8-30": 1, "31-90": 0, ">90": 0},
@@ -128,8 +130,14 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
         "meanHours": 3.5,
         "p90Hours": 8.5,
     }
-    assert body["firstLineResolution"] == {"value": 33.33, "part": 1, "whole": 3}
-    assert body["reopened"] == {"value": 25.0, "part": 1, "whole": 4}
+    finished = f"{URL}/tickets?period=2026-11&set=finished"
+    assert body["firstLineResolution"] == {
+        "value": 33.33,
+        "part": 1,
+        "whole": 3,
+        "evidence": finished,
+    }
+    assert body["reopened"] == {"value": 25.0, "part": 1, "whole": 4, "evidence": finished}
 
 
 def test_without_the_exclusion_the_ticket_counts(client, desk) -> None:
@@ -208,7 +216,8 @@ def test_a_quarter_and_a_year_hold_the_month(client, desk) -> None:
     for period in ("2026-Q4", "2026"):
         body = figures(client, token, period)
         assert body["response"] == {**month["response"], "evidence": body["response"]["evidence"]}
-        assert body["opened"] == month["opened"]
+        assert body["opened"] == {**month["opened"], "evidence": body["opened"]["evidence"]}
+        assert body["opened"]["evidence"] == f"{URL}/tickets?period={period}&set=opened"
     october = figures(client, token, "2026-10")
     assert october["response"]["value"] is None and october["response"]["meetsNorm"] is None
     assert october["opened"]["total"] == 0 and october["backlog"]["count"] == 0
@@ -314,3 +323,50 @@ def test_another_tenant_sees_none_of_these_tickets(client, desk, other) -> None:
 
 def _clock(figure: dict) -> tuple:
     return (figure["value"], figure["met"], figure["missed"], figure["norm"], figure["meetsNorm"])
+
+
+def test_the_tickets_behind_the_counts_are_listed_with_what_is_excluded(client, desk) -> None:
+    month = build_november(desk)
+    exclusion = exclude(client, desk, month.tickets["G"])
+    token = make_token(desk.tenant, VIEWER)
+    body = figures(client, token)
+
+    def listed(which: str, **params) -> dict:
+        query = {"period": "2026-11", "set": which, **params}
+        r = client.get(f"{URL}/tickets", params=query, headers=auth(token))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    opened = listed("opened")["items"]
+    assert [t["number"] for t in opened] == [month.number(n) for n in "ABCDEFGH"]
+    counted = [t for t in opened if t["counted"]]
+    assert len(counted) == body["opened"]["total"] == 7
+    [left_out] = [t for t in opened if not t["counted"]]
+    assert left_out["ticketId"] == month.tickets["G"]["id"]
+    assert left_out["exclusionId"] == exclusion
+    # Backlog: C, D and F were open at the end. Finished: A, B, E, G and H, G excluded.
+    assert [t["number"] for t in listed("backlog")["items"]] == [month.number(n) for n in "CDF"]
+    finished = listed("finished")["items"]
+    assert [t["number"] for t in finished] == [month.number(n) for n in "ABEGH"]
+    counted = [t for t in finished if t["counted"]]
+    assert len(counted) == body["reopened"]["whole"] == 4
+    assert sum(t["reopened"] for t in counted) == body["reopened"]["part"] == 1
+    assert sum(t["firstLine"] for t in counted) == body["firstLineResolution"]["part"] == 1
+    page = listed("opened", limit=5)
+    rest = listed("opened", limit=5, cursor=page["nextCursor"])
+    assert [t["number"] for t in page["items"] + rest["items"]] == [t["number"] for t in opened]
+    assert rest["nextCursor"] is None
+
+
+def test_another_tenant_lists_none_of_these_tickets(client, desk, other) -> None:
+    build_november(desk)
+    token = make_token(other.tenant, VIEWER)
+    for which in ("opened", "finished", "backlog"):
+        r = client.get(
+            f"{URL}/tickets", params={"period": "2026-11", "set": which}, headers=auth(token)
+        )
+        assert r.status_code == 200 and r.json()["items"] == []
+    bad = client.get(
+        f"{URL}/tickets", params={"period": "2026-11", "set": "all"}, headers=auth(token)
+    )
+    assert bad.status_code == 400
