@@ -52,9 +52,8 @@ import sla_rows as rows  # noqa: E402
 from dataset import (  # noqa: E402
     APP_ROLE,
     OWNER_ROLE,
-    prepare_database,
+    migrated_database,
     reexec_in_snapshot,
-    role_urls,
     source_description,
 )
 from tickets_dataset import drop_indexes, rebuild_indexes  # noqa: E402
@@ -265,18 +264,8 @@ def main() -> int:
         reexec_in_snapshot(args.snapshot, __file__)
     source = source_description()
     t0 = time.perf_counter()
-    owner_url, app_url, superuser_url = role_urls(args, DATABASE)
-    os.environ["REGIE_DATABASE_OWNER_URL"] = owner_url
-    os.environ["REGIE_DATABASE_URL"] = app_url
-    os.environ.setdefault("REGIE_BROKER_URL", "filesystem://")
-    os.environ.setdefault("REGIE_LOG_LEVEL", "warning")
-
     print(f"[sla] creating roles and database {DATABASE}", flush=True)
-    prepare_database(args.admin_url, DATABASE)
-    from core.settings import get_settings
-    from regie import migrate
-
-    migrate.upgrade(get_settings())
+    app_url, superuser_url = migrated_database(args, DATABASE, "filesystem://")
     rng = random.Random(args.seed)
     now = datetime.now(UTC).replace(microsecond=0)
     clients, supplier = create_tenants(args.tenants)

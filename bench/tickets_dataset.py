@@ -40,9 +40,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from dataset import (  # noqa: E402
-    prepare_database,
+    migrated_database,
     reexec_in_snapshot,
-    role_urls,
     source_description,
 )
 from tickets_rows import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, Desk  # noqa: E402
@@ -325,18 +324,8 @@ def main() -> int:
         reexec_in_snapshot(args.snapshot, __file__)
     source = source_description()
     t0 = time.perf_counter()
-    owner_url, app_url, superuser_url = role_urls(args, DATABASE)
-    os.environ["REGIE_DATABASE_OWNER_URL"] = owner_url
-    os.environ["REGIE_DATABASE_URL"] = app_url
-    os.environ.setdefault("REGIE_BROKER_URL", "redis://127.0.0.1:6379/14")
-    os.environ.setdefault("REGIE_LOG_LEVEL", "warning")
-
     print(f"[tickets] creating roles and database {DATABASE}", flush=True)
-    prepare_database(args.admin_url, DATABASE)
-    from core.settings import get_settings
-    from regie import migrate
-
-    migrate.upgrade(get_settings())
+    app_url, superuser_url = migrated_database(args, DATABASE, "redis://127.0.0.1:6379/14")
     tenants = create_tenants(args.tenants)
 
     import psycopg
