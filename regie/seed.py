@@ -24,6 +24,9 @@ DEMO_SERVICES = [
     ("D11-SAAS", "SaaS client portal", ServiceDomain.D, 11),
 ]
 
+# The demo's service desk manager, to whom hierarchical escalations of every demo group go.
+DEMO_MANAGER = (uuid.UUID("0193a5c0-0000-7000-8000-00000000d3e0"), "Demo service manager")
+
 DEMO_GROUPS = [
     ("Servicedesk", Line.first),
     ("Functioneel beheer", Line.second),
@@ -84,5 +87,9 @@ def seed_demo() -> bool:
         for code, title, domain, sub in DEMO_SERVICES:
             session.add(CatalogueEntry(code=code, name=title, domain=domain, subdomain=sub))
         for name, line in DEMO_GROUPS:
-            session.add(AssignmentGroup(name=name, line=line))
+            session.add(
+                AssignmentGroup(
+                    name=name, line=line, manager_id=DEMO_MANAGER[0], manager_name=DEMO_MANAGER[1]
+                )
+            )
     return True

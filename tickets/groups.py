@@ -7,13 +7,13 @@ import uuid
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
 from tickets import permissions, repository
 from tickets.errors import DuplicateGroup, GroupNotFound
 from tickets.models import AssignmentGroup, GroupMember, TicketSettings
-from tickets.schemas import GroupCreate, MemberCreate, SettingsUpdate
+from tickets.schemas import GroupCreate, GroupUpdate, MemberCreate, SettingsUpdate
 
 
 def list_groups(session: Session, actor: Principal) -> list[AssignmentGroup]:
@@ -42,6 +42,57 @@ def get_group(session: Session, actor: Principal, *, group_id: uuid.UUID) -> Ass
     if group is None:
         raise GroupNotFound(f"No assignment group with id {group_id}.")
     return group
+
+
+def update_group(
+    session: Session,
+    actor: Principal,
+    *,
+    group_id: uuid.UUID,
+    changes: GroupUpdate,
+    if_match: str | None,
+) -> AssignmentGroup:
+    """Rename a group, name the manager its hierarchical escalations go to, or retire it,
+    only if `if_match` names the version now stored."""
+    actor.require(permissions.CONFIGURE)
+    group = get_group(session, actor, group_id=group_id)
+    check_if_match(if_match, group.version)
+    given = changes.model_dump(exclude_unset=True)
+    _check_group_fields(given, group)
+    if given.get("name") not in (None, group.name) and repository.group_name_taken(
+        session, given["name"]
+    ):
+        raise DuplicateGroup(f"A group named {given['name']!r} already exists.")
+    for field, value in given.items():
+        setattr(group, field, value)
+    if session.is_modified(group):
+        group.version += 1
+        session.flush()
+    return group
+
+
+def _check_group_fields(given: dict[str, object], group: AssignmentGroup) -> None:
+    """Name and activity cannot be removed; the manager is named by id and name together."""
+    problems = [
+        {"name": n, "pointer": f"/{n}", "reason": "may not be null"}
+        for n in ("name", "active")
+        if n in given and given[n] is None
+    ]
+    manager = {
+        "managerId": given.get("manager_id", group.manager_id),
+        "managerName": given.get("manager_name", group.manager_name),
+    }
+    if (manager["managerId"] is None) != (manager["managerName"] is None):
+        problems += [
+            {"name": n, "pointer": f"/{n}", "reason": "give the manager's id and name together"}
+            for n, v in manager.items()
+            if v is None
+        ]
+    if problems:
+        raise InvalidInput(
+            "The group change is invalid: " + ", ".join(p["name"] for p in problems) + ".",
+            invalidParams=problems,
+        )
 
 
 def list_members(session: Session, actor: Principal, *, group_id: uuid.UUID) -> list[GroupMember]:

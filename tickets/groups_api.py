@@ -13,11 +13,12 @@ from core.api.openapi import API_PREFIX
 from core.identity.permissions import Principal
 from tickets import groups, permissions
 from tickets.lifecycle import DEFAULT_MATRIX
-from tickets.models import TicketSettings
+from tickets.models import AssignmentGroup, TicketSettings
 from tickets.schemas import (
     GroupCreate,
     GroupList,
     GroupPublic,
+    GroupUpdate,
     MemberCreate,
     MemberList,
     MemberPublic,
@@ -48,12 +49,32 @@ def create_group(
 ) -> GroupPublic:
     group = groups.create_group(session, actor, data=body)
     response.headers["Location"] = f"{API_PREFIX}/assignment-groups/{group.id}"
-    return GroupPublic.model_validate(group)
+    return _group(group, response)
 
 
 @router.get("/assignment-groups/{groupId}", response_model=GroupPublic, summary="Get a group")
-def get_group(group_id: GroupId, session: SessionDep, actor: Reader) -> GroupPublic:
-    return GroupPublic.model_validate(groups.get_group(session, actor, group_id=group_id))
+def get_group(
+    group_id: GroupId, session: SessionDep, actor: Reader, response: Response
+) -> GroupPublic:
+    return _group(groups.get_group(session, actor, group_id=group_id), response)
+
+
+@router.patch("/assignment-groups/{groupId}", response_model=GroupPublic, summary="Change a group")
+def update_group(
+    group_id: GroupId,
+    body: GroupUpdate,
+    session: SessionDep,
+    actor: Configurer,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> GroupPublic:
+    group = groups.update_group(session, actor, group_id=group_id, changes=body, if_match=if_match)
+    return _group(group, response)
+
+
+def _group(group: AssignmentGroup, response: Response) -> GroupPublic:
+    response.headers["ETag"] = etag(group.version)
+    return GroupPublic.model_validate(group)
 
 
 @router.get(

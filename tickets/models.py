@@ -115,6 +115,8 @@ class AssignmentGroup(TenantScoped, table=True):
     manager_id: uuid.UUID | None = None
     manager_name: str | None = Field(default=None, max_length=200)
     active: bool = True
+    # Bumped by every change of the group (not of its members), for If-Match.
+    version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -205,11 +205,24 @@ class EventList(ApiModel):
     items: list[EventPublic]
 
 
+GroupName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
+
 class GroupCreate(ApiModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    name: GroupName
     line: Line
     manager_id: uuid.UUID | None = None
     manager_name: Ref | None = None
+
+
+class GroupUpdate(ApiModel):
+    """Merge patch: the name, the manager hierarchical escalations go to, and whether the
+    group takes new tickets; the line stays (move tickets by escalation instead)."""
+
+    name: GroupName | None = None
+    manager_id: uuid.UUID | None = None
+    manager_name: Ref | None = None
+    active: bool | None = None
 
 
 class GroupPublic(ApiModel):
@@ -219,6 +232,7 @@ class GroupPublic(ApiModel):
     manager_id: uuid.UUID | None
     manager_name: str | None
     active: bool
+    version: int
     created_at: datetime
 
 

@@ -18,6 +18,7 @@ from tickets.errors import TicketNotFound
 from tickets.events import TicketEventRecorded
 from tickets.lifecycle import priority_for
 from tickets.models import EventKind, Level, Status, Ticket, TicketEvent, TicketSettings, TicketType
+from tickets.references import check_service
 from tickets.schemas import TicketCreate, TicketUpdate
 
 # What the SLA requires of an incident report, by API name.
@@ -116,6 +117,7 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
     actor.require(permissions.REPORT)
     if data.type == TicketType.incident:
         check_incident_report(data.model_dump())
+    check_service(session, data.model_dump())
     config = ticket_settings(session)
     impact = data.impact or Level.medium
     ticket = Ticket(
@@ -175,6 +177,7 @@ def update_ticket(
     check_if_match(if_match, ticket.version)
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given)
+    check_service(session, given)
     for field, value in given.items():
         setattr(ticket, field, value)
     if ticket.type == TicketType.incident:

@@ -93,11 +93,15 @@ def test_seed_demo_runs_once(client) -> None:
         "t",
         "--permission",
         "services.catalogue:read",
+        "--permission",
+        "tickets:read",
     ).stdout.strip()
-    items = client.get("/api/v1/services", headers={"Authorization": f"Bearer {token}"}).json()[
-        "items"
-    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    items = client.get("/api/v1/services", headers=headers).json()["items"]
     assert len(items) == 5
+    groups = client.get("/api/v1/assignment-groups", headers=headers).json()["items"]
+    # Every seeded group names a manager, so a hierarchical escalation has somewhere to go.
+    assert len(groups) == 4 and all(g["managerId"] and g["managerName"] for g in groups)
 
 
 def test_apikey_with_unknown_permission_is_refused() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from core.db import unit_of_work
 from core.tenancy import Tenant
-from tests.factories import auth, make_tenant, make_token
+from tests.factories import auth, make_entries, make_tenant, make_token
 from tests.tickets.helpers import AGENT, REPORTER, Desk
 from tickets import permissions as tp
 from tickets.problems import permissions as pp
@@ -245,7 +245,8 @@ def test_transitions_follow_the_life_cycle(team) -> None:
 
 
 def test_a_change_request_is_raised_and_linked_to_the_problem(team) -> None:
-    problem = team.problem(rootCause="A missing index.", serviceId=str(uuid.uuid4()))
+    service = make_entries(team.tenant, 1)[0]
+    problem = team.problem(rootCause="A missing index.", serviceId=str(service.id))
     url = f"/api/v1/problems/{problem['id']}/change-requests"
     headers = auth(team.manager, **{"Idempotency-Key": "cr-1"})
     r = team.client.post(url, headers=headers, json={"urgency": "high"})

@@ -19,6 +19,7 @@ from tickets.alerts.errors import RuleNotFound
 from tickets.alerts.models import AlertRule, AlertSettings
 from tickets.alerts.schemas import AlertSettingsUpdate, RuleCreate, RuleUpdate
 from tickets.models import Level, Priority
+from tickets.references import check_service
 
 _SETTINGS = ("service_id", "group_id", "impact", "urgency", "priority")
 
@@ -71,6 +72,7 @@ def create_rule(session: Session, actor: Principal, *, data: RuleCreate) -> Aler
     """A new rule; its group must be one of the tenant's active groups."""
     actor.require(permissions.MANAGE)
     _check_group(session, data.group_id)
+    check_service(session, data.model_dump())
     created = AlertRule(**data.model_dump())
     session.add(created)
     session.flush()
@@ -91,6 +93,7 @@ def update_rule(
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given, ("name", "position", "match", "match_regex"))
     _check_group(session, given.get("group_id"))
+    check_service(session, given)
     for field, value in given.items():
         setattr(current, field, value)
     if session.is_modified(current):
