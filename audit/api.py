@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -22,6 +21,7 @@ from audit.schemas import (
 from core.api.deps import PrincipalDep, require
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.schemas import QueryDateTime
 from core.context import Actor
 from core.db import unit_of_work
 from core.errors import InvalidInput
@@ -65,8 +65,8 @@ def list_audit_entries(
     entity_id: Annotated[str | None, Query(alias="entityId", max_length=200)] = None,
     actor_id: Annotated[str | None, Query(alias="actorId", max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time")] = None,
+    since: Annotated[QueryDateTime | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[QueryDateTime | None, Query(description="Before this time")] = None,
     sort: SortSeq = "seq",
     limit: Limit = 50,
     cursor: Cursor = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -13,6 +12,7 @@ from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.schemas import QueryBool, QueryDateTime
 from core.identity.permissions import Principal
 from tickets import permissions, queue, redaction, service, workflow
 from tickets.models import Level, Line, Priority, Status, Ticket, TicketType
@@ -77,8 +77,8 @@ def _filters(
     service_id: Annotated[uuid.UUID | None, Query(alias="serviceId")] = None,
     ci_id: Annotated[uuid.UUID | None, Query(alias="ciId")] = None,
     problem_id: Annotated[uuid.UUID | None, Query(alias="problemId")] = None,
-    created_from: Annotated[datetime | None, Query(alias="createdFrom")] = None,
-    created_until: Annotated[datetime | None, Query(alias="createdUntil")] = None,
+    created_from: Annotated[QueryDateTime | None, Query(alias="createdFrom")] = None,
+    created_until: Annotated[QueryDateTime | None, Query(alias="createdUntil")] = None,
 ) -> Filters:
     return Filters(
         q=q,
@@ -258,7 +258,7 @@ def work_queue(
     actor: Agent,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     line: Line | None = None,
-    mine: Annotated[bool, Query(description="Only tickets assigned to the caller")] = False,
+    mine: Annotated[QueryBool, Query(description="Only tickets assigned to the caller")] = False,
 ) -> QueuePage:
     found = queue.work_queue(actor, limit=limit, line=line, mine=mine)
     return QueuePage(

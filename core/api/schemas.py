@@ -1,8 +1,12 @@
-"""The base for API shapes: lowerCamelCase on the wire, unknown fields refused."""
+"""The base for API shapes: lowerCamelCase on the wire, unknown fields refused, no coercion."""
 
-from typing import Any
+from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+import datetime
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -11,6 +15,13 @@ class ApiModel(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", from_attributes=True
     )
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Hold every field to the type the published schema gives it (see `_strict`)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if any([_strict(field.annotation, field.metadata) for field in cls.model_fields.values()]):
+            cls.model_rebuild(force=True)
+
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
@@ -18,3 +29,66 @@ class ApiModel(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def _strict(annotation: Any, metadata: list[Any]) -> bool:
+    """Pydantic's lax mode takes "yes" and 0 for a boolean, "1" and true for an integer and a
+    number for a date-time, none of which the OpenAPI document allows: refuse them. Date-times
+    still parse from ISO strings, which strict mode would refuse."""
+    kinds = _kinds(annotation)
+    if kinds & {str, object, Any}:
+        return False
+    if kinds & {bool, int} and not kinds & {float}:
+        metadata.append(Strict())
+    elif kinds & {float}:
+        metadata.append(BeforeValidator(_number))
+    elif kinds & {datetime.datetime, datetime.date, datetime.time}:
+        metadata.append(BeforeValidator(_not_a_number))
+    else:
+        return False
+    return True
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    if origin is Literal:
+        return {type(v) for v in get_args(annotation)}
+    if origin is not None:  # lists, dicts: their items keep the default
+        return {object}
+    if isinstance(annotation, type) and issubclass(annotation, str):  # str enums
+        return {str}
+    return {annotation}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be an ISO 8601 string")
+    return value
+
+
+def _bool_word(value: Any) -> Any:
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("must be an ISO 8601 date-time, not a number")
+    return value
+
+
+# Query parameters arrive as text: only the forms the OpenAPI document names are taken.
+QueryBool = Annotated[bool, BeforeValidator(_bool_word)]
+QueryDateTime = Annotated[datetime.datetime, BeforeValidator(_iso_text)]
+QueryAwareDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]

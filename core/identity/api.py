@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.schemas import QueryBool
 from core.identity import grants, reviews, service, sessions
 from core.identity.models import AccessReview, ReviewDecision
 from core.identity.permissions import Principal
@@ -41,7 +42,7 @@ GrantId = Annotated[uuid.UUID, Path(alias="grantId")]
 def list_grants(
     session: SessionDep,
     actor: Manager,
-    include_revoked: Annotated[bool, Query(alias="includeRevoked")] = False,
+    include_revoked: Annotated[QueryBool, Query(alias="includeRevoked")] = False,
 ) -> GrantPage:
     rows = grants.list_grants(session, actor, include_revoked=include_revoked)
     return GrantPage(items=[GrantPublic.model_validate(g) for g in rows])

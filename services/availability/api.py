@@ -7,13 +7,13 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
-from pydantic import AwareDatetime
 
 from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.schemas import QueryAwareDateTime
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 from services.availability import permissions, service
@@ -72,8 +72,10 @@ def list_outages(
     sort: str = Sort,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    since: Annotated[AwareDatetime | None, Query(description="Going on at or after this")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Begun before this")] = None,
+    since: Annotated[
+        QueryAwareDateTime | None, Query(description="Going on at or after this")
+    ] = None,
+    until: Annotated[QueryAwareDateTime | None, Query(description="Begun before this")] = None,
     scope: str | None = ScopeQuery,
     attributable: bool | None = None,
 ) -> OutagePage:

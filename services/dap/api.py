@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime
 
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.schemas import QueryAwareDateTime
 from core.identity.permissions import Principal
 from services.dap import permissions, service
 from services.dap.schemas import DapCreate, DapList, DapPublic, dap_public
@@ -53,7 +53,8 @@ def current_dap_version(
     session: SessionDep,
     actor: Reader,
     at: Annotated[
-        AwareDatetime | None, Query(description="Moment to look at (default: now), with a zone")
+        QueryAwareDateTime | None,
+        Query(description="Moment to look at (default: now), with a zone"),
     ] = None,
 ) -> DapPublic:
     return dap_public(service.current_version(session, actor, at=at))

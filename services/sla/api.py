@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime
 
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.schemas import QueryAwareDateTime
 from core.identity.permissions import Principal
 from services.sla import permissions, service
 from services.sla.schemas import AgreementCreate, AgreementList, AgreementPublic, agreement_public
@@ -46,7 +46,8 @@ def current_agreement(
     session: SessionDep,
     actor: Reader,
     at: Annotated[
-        AwareDatetime | None, Query(description="Moment to look at (default: now), with a zone")
+        QueryAwareDateTime | None,
+        Query(description="Moment to look at (default: now), with a zone"),
     ] = None,
 ) -> AgreementPublic:
     return agreement_public(service.current_agreement(session, actor, at=at))

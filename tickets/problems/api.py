@@ -14,6 +14,7 @@ from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.schemas import QueryBool
 from core.identity.permissions import Principal
 from tickets.models import Priority, Ticket
 from tickets.problems import permissions, service, workflow
@@ -78,7 +79,7 @@ def _summaries(tickets: list[Ticket]) -> list[IncidentSummary]:
 
 def _filters(
     status: Annotated[list[ProblemStatus] | None, Query()] = None,
-    known_error: Annotated[bool | None, Query(alias="knownError")] = None,
+    known_error: Annotated[QueryBool | None, Query(alias="knownError")] = None,
     priority: Priority | None = None,
     owner_id: Annotated[uuid.UUID | None, Query(alias="ownerId")] = None,
     service_id: Annotated[uuid.UUID | None, Query(alias="serviceId")] = None,
