@@ -66,7 +66,8 @@ class OpenedCounts(ApiModel):
 
 
 class Backlog(ApiModel):
-    """Tickets opened before the period's end and not finished by it; ages in calendar days."""
+    """Tickets opened before the period's end and not finished by it; ages in calendar days at
+    the period's end, or now while the period still runs."""
 
     evidence: str = Field(description="The tickets counted, and those excluded")
     count: int

@@ -5,6 +5,7 @@ and what another tenant gets to see."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +20,7 @@ from tests.services.kpi_month import VIEWER, build_november, exclude
 from tests.tickets.helpers import Desk
 
 URL = "/api/v1/kpis"
+AMS = ZoneInfo("Europe/Amsterdam")
 
 
 def figures(client, token: str, period: str = "2026-11", **headers: str) -> dict:
@@ -221,6 +223,15 @@ def test_a_quarter_and_a_year_hold_the_month(client, desk) -> None:
     october = figures(client, token, "2026-10")
     assert october["response"]["value"] is None and october["response"]["meetsNorm"] is None
     assert october["opened"]["total"] == 0 and october["backlog"]["count"] == 0
+
+
+def test_a_running_months_backlog_is_as_old_as_it_is_now(client, desk) -> None:
+    desk.report()  # opened just now, in the month that is still running
+    now = datetime.now(UTC).astimezone(AMS)
+    body = figures(client, make_token(desk.tenant, VIEWER), f"{now:%Y-%m}")
+    # Measured now, not at the month's end (which would make it days old).
+    assert body["backlog"]["count"] == 1 and body["backlog"]["byAge"]["0-7"] == 1
+    assert body["backlog"]["meanAgeDays"] == 0.0
 
 
 def test_the_yearly_assessment_sums_the_months(client, desk) -> None:
