@@ -151,6 +151,9 @@ def get_exclusion(
     "/exclusions/{exclusionId}/decisions",
     response_model=ExclusionPublic,
     summary="Accept or reject an exclusion",
+    description="Decided by the client's side, by another person than the one who proposed "
+    "it: 403 for the proposer, for whoever may propose or holds a supplier role, and for a "
+    "person signed in through another directory than the client's.",
 )
 def decide_exclusion(
     exclusion_id: ExclusionId,

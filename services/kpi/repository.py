@@ -14,6 +14,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
+from core.tenancy import Tenant
 from services.kpi.models import (
     ClosedMonth,
     Exclusion,
@@ -340,6 +341,10 @@ def proposed_exclusions(session: Session, month: date) -> list[Exclusion]:
         Exclusion.month == month, Exclusion.state == ExclusionState.proposed
     )
     return list(session.exec(stmt.order_by(col(Exclusion.proposed_at), col(Exclusion.id))))
+
+
+def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    return session.exec(select(Tenant).where(Tenant.id == tenant_id)).first()
 
 
 def closed_month(session: Session, month: date) -> ClosedMonth | None:
