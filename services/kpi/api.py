@@ -49,7 +49,14 @@ Cursor = Annotated[str | None, Query(max_length=500)]
 CLOSED_HEADER = "Regie-Closed-Month"
 
 
-@router.get("", response_model=KpiFigures, summary="A tenant's KPI figures for a period")
+@router.get(
+    "",
+    response_model=KpiFigures,
+    summary="A tenant's KPI figures for a period",
+    description="Norms are the agreement version's in effect at the period's end (its last "
+    "moment); each month's availability uses the version in effect at that month's end, as "
+    "/availability does.",
+)
 def read_figures(
     session: SessionDep, actor: Reader, period: PeriodQuery, response: Response
 ) -> KpiFigures:
