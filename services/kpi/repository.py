@@ -190,13 +190,14 @@ def unclocked_opened(
     after: str | None,
     limit: int | None,
 ) -> list[Any]:
-    """Tickets opened in [start, end) with no clock of `kind`: types the agreement leaves out."""
+    """Tickets opened in [start, end) with no clock of `kind`: types the agreement leaves out,
+    and incidents of the other class (restore clocks)."""
     clocked = exists().where(
         col(C.tenant_id) == col(F.tenant_id),
         col(C.ticket_id) == col(F.ticket_id),
         col(C.kind) == kind,
     )
-    stmt = columns(col(F.ticket_id), col(F.number), col(F.priority)).where(
+    stmt = columns(col(F.ticket_id), col(F.number), col(F.priority), col(F.incident_class)).where(
         col(F.opened_at) >= start, col(F.opened_at) < end, ~clocked
     )
     if after is not None:

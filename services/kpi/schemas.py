@@ -156,7 +156,8 @@ class EvidenceRow(ApiModel):
     outcome: Outcome
     reason: str | None = Field(
         description="Why excluded: running at period end, paused at period end, "
-        "not attributable, other type, excluded by agreement"
+        "not attributable, other type, other class (an incident of the other restore KPI), "
+        "excluded by agreement"
     )
     decided_at: datetime | None
     elapsed_seconds: float | None = Field(description="Business seconds used")

@@ -92,8 +92,9 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
     assert body["agreement"]["isDefault"] is True
     # Response: A, C and H met; B missed; D paused, E rejected, F a question, G excluded.
     assert _clock(body["response"]) == (75.0, 3, 1, 95.0, False)
-    assert _clock(body["restorePlatform"]) == (66.67, 2, 1, 95.0, False)
-    assert _clock(body["restoreApplication"]) == (66.67, 2, 1, 95.0, False)
+    # Restore: A met and B missed on the platform; H, of the application, met there.
+    assert _clock(body["restorePlatform"]) == (50.0, 1, 1, 95.0, False)
+    assert _clock(body["restoreApplication"]) == (100.0, 1, 0, 95.0, True)
     assert body["response"]["evidence"] == f"{URL}/evidence?period=2026-11&kpi=response"
     # No outages: all 21 working days of 8.5 h were available.
     assert body["availability"] == {
@@ -126,10 +127,10 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
         "byAge": {"0-7": 2, "8-30": 1, "31-90": 0, ">90": 0},
         "meanAgeDays": 9.17,
     }
-    # Platform restore in business hours: A 1, B 8.5, H 1 (40 + 20 minutes).
+    # Platform restore in business hours: A 1, B 8.5 (H restores the application).
     assert {k: body["restoreTime"][k] for k in ("count", "meanHours", "p90Hours")} == {
-        "count": 3,
-        "meanHours": 3.5,
+        "count": 2,
+        "meanHours": 4.75,
         "p90Hours": 8.5,
     }
     finished = f"{URL}/tickets?period=2026-11&set=finished"
@@ -147,8 +148,8 @@ def test_without_the_exclusion_the_ticket_counts(client, desk) -> None:
     token = make_token(desk.tenant, VIEWER)
     body = figures(client, token)
     assert _clock(body["response"])[:3] == (60.0, 3, 2)  # G missed its response
-    assert _clock(body["restorePlatform"])[:3] == (50.0, 2, 2)
-    assert _clock(body["restoreApplication"])[:3] == (75.0, 3, 1)  # 3.5 h of 4
+    assert _clock(body["restorePlatform"])[:3] == (33.33, 1, 2)  # G: 3.5 h of 2
+    assert _clock(body["restoreApplication"])[:3] == (100.0, 1, 0)
     assert body["opened"]["total"] == 8
     rows = evidence(client, token, "response")
     assert (month.number("G"), "missed", None) in rows
