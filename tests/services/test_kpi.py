@@ -11,12 +11,11 @@ import pytest
 
 from core.db import unit_of_work
 from core.errors import InvalidInput
-from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
 from services.kpi import public
 from services.kpi.figures import p90
 from tests.factories import auth, make_tenant, make_token
-from tests.services.kpi_month import VIEWER, build_november, exclude
+from tests.services.kpi_month import VIEWER, build_november, exclude, grant_staff
 from tests.tickets.helpers import Desk
 
 URL = "/api/v1/kpis"
@@ -263,22 +262,9 @@ def test_the_yearly_assessment_sums_the_months(client, desk) -> None:
 # --- the same figures for client and supplier ------------------------------------------------
 
 
-def _grant(tenant, idp, role: Role) -> None:
-    with unit_of_work(tenant.id) as session:
-        session.add(
-            Grant(
-                subject_kind=SubjectKind.user,
-                subject_tid=idp.supplier_dir,
-                subject_oid=idp.oid(idp.supplier_dir, idp.agent),
-                role=role,
-                granted_by="test",
-            )
-        )
-
-
 def test_client_and_supplier_read_byte_identical_figures(client, desk, idp, supplier) -> None:
     build_november(desk)
-    _grant(desk.tenant, idp, Role.service_level_manager)
+    grant_staff(desk.tenant, idp, Role.service_level_manager)
     viewer = make_token(desk.tenant, VIEWER)
     manager = idp.token(idp.supplier_dir, idp.agent)
     tenant = {"Regie-Tenant": desk.tenant.slug}
@@ -297,9 +283,9 @@ def test_the_overview_shows_only_tenants_one_may_read(client, idp, supplier) -> 
     a, b, c = (Desk(client, make_tenant()) for _ in range(3))
     build_november(a)
     b.report()
-    _grant(a.tenant, idp, Role.service_level_manager)
-    _grant(b.tenant, idp, Role.kpi_viewer)
-    _grant(c.tenant, idp, Role.agent_line_1)  # works tickets there, reads no KPIs
+    grant_staff(a.tenant, idp, Role.service_level_manager)
+    grant_staff(b.tenant, idp, Role.kpi_viewer)
+    grant_staff(c.tenant, idp, Role.agent_line_1)  # works tickets there, reads no KPIs
     manager = idp.token(idp.supplier_dir, idp.agent)
     # The supplier's own directory gives the agent no KPI role; act in a client's tenant.
     r = client.get(

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from core.db import unit_of_work
-from core.identity.models import Grant, SubjectKind
 from core.identity.roles import ROLE_PERMISSIONS, SUPPLIER_ROLES, Role
 from services.kpi import permissions as kpi
 from services.kpi import public
 from tests.audit.helpers import records
 from tests.factories import auth, make_token
-from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, exclude
+from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, exclude, grant_staff
 
 URL = "/api/v1/kpis/exclusions"
 
@@ -136,24 +135,10 @@ def test_who_proposed_cannot_decide(client, desk) -> None:
     assert _decide(client, owner, r.json(), r.headers["ETag"], "accepted").status_code == 200
 
 
-def _grant(tenant, idp, *roles: Role) -> None:
-    with unit_of_work(tenant.id) as session:
-        for role in roles:
-            session.add(
-                Grant(
-                    subject_kind=SubjectKind.user,
-                    subject_tid=idp.supplier_dir,
-                    subject_oid=idp.oid(idp.supplier_dir, idp.agent),
-                    role=role,
-                    granted_by="test",
-                )
-            )
-
-
 def test_the_supplier_side_never_decides(client, desk, idp, supplier) -> None:
     month = build_november(desk)
     # The client's admin made a supplier's person service owner here too.
-    _grant(desk.tenant, idp, Role.service_owner)
+    grant_staff(desk.tenant, idp, Role.service_owner)
     staff = {"Regie-Tenant": desk.tenant.slug}
     person = idp.token(idp.supplier_dir, idp.agent)
     r = _propose(client, desk, month.tickets["G"])
@@ -164,7 +149,7 @@ def test_the_supplier_side_never_decides(client, desk, idp, supplier) -> None:
     )
     assert decided.status_code == 403, decided.text
     # Nor when that person both proposes and decides as service level manager and owner.
-    _grant(desk.tenant, idp, Role.service_level_manager)
+    grant_staff(desk.tenant, idp, Role.service_level_manager)
     body = {"month": "2026-11", "subjectKind": "ticket", "subjectId": month.id("B"), "reason": "x"}
     own = client.post(URL, headers=auth(person, **staff), json=body)
     assert own.status_code == 201, own.text
