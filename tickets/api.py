@@ -20,6 +20,7 @@ from tickets.repository import Filters
 from tickets.schemas import (
     SUMMARY_COLUMNS,
     AssignmentCreate,
+    ClassChange,
     EscalationCreate,
     EventList,
     EventPublic,
@@ -205,6 +206,27 @@ def change_priority(
     if_match: IfMatch = None,
 ) -> TicketPublic:
     ticket = workflow.change_priority(
+        session, actor, ticket_id=ticket_id, data=body, if_match=if_match
+    )
+    return _answer(ticket, response)
+
+
+@router.post(
+    "/{ticketId}/class-changes",
+    response_model=TicketPublic,
+    summary="Classify an incident as platform or application",
+    description="Its restore clock becomes that of the class (counted from the opening, as "
+    "with a priority change) and it counts in that KPI only; a history row keeps the old one.",
+)
+def change_class(
+    ticket_id: TicketId,
+    body: ClassChange,
+    session: SessionDep,
+    actor: Agent,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TicketPublic:
+    ticket = workflow.change_class(
         session, actor, ticket_id=ticket_id, data=body, if_match=if_match
     )
     return _answer(ticket, response)

@@ -16,7 +16,7 @@ from services.kpi import public as kpi
 from tickets import lifecycle
 from tickets.events import TicketEventRecorded
 from tickets.models import EventKind, Line, Status, Ticket, TicketEvent
-from tickets.sla import history
+from tickets.sla import history, incident_class
 
 DONE = frozenset(s.value for s in lifecycle.DONE)
 REOPENED_FROM = frozenset(s.value for s in lifecycle.REOPENED_FROM)
@@ -66,6 +66,7 @@ def ticket_facts(ticket: Ticket, rows: list[TicketEvent]) -> kpi.TicketFacts:
         number=ticket.number,
         type=ticket.type.value,
         priority=ticket.priority.value,
+        incident_class=incident_class(ticket),
         line=ticket.line.value if ticket.line else None,
         status=ticket.status.value,
         opened_at=rows[0].at if rows else ticket.created_at,

@@ -55,6 +55,13 @@ class Priority(enum.StrEnum):
     low = "low"
 
 
+class IncidentClass(enum.StrEnum):
+    """Which restore target an incident runs against (DOMAIN.md: platform or application)."""
+
+    platform = "platform"  # the default: the stricter target until an agent says otherwise
+    application = "application"
+
+
 class Line(enum.StrEnum):
     first = "1"
     second = "2"
@@ -81,6 +88,7 @@ class EventKind(enum.StrEnum):
     replied = "replied"  # a public message on the conversation
     workaround = "workaround"  # a linked problem published a workaround
     alert = "alert"  # a monitoring alert folded into this incident
+    classified = "classified"  # an agent changed the incident's class (its restore clock)
 
 
 _version = Column("version", Integer, nullable=False, default=1)
@@ -160,6 +168,8 @@ class Ticket(TenantScoped, table=True):
     impact: Level = Field(sa_type=enum_type(Level))
     urgency: Level = Field(sa_type=enum_type(Level))
     priority: Priority = Field(sa_type=enum_type(Priority))
+    # Incidents only: whose restore clock runs and which KPI counts them; None for others.
+    incident_class: IncidentClass | None = Field(default=None, sa_type=enum_type(IncidentClass, 12))
     reporter_id: uuid.UUID
     reporter_name: str = Field(max_length=200)
     group_id: uuid.UUID | None = None

@@ -11,7 +11,16 @@ from pydantic import Field, StringConstraints
 
 from core.api.pagination import Page
 from core.api.schemas import ApiModel
-from tickets.models import EventKind, Level, Line, Priority, PrivacyMode, Status, TicketType
+from tickets.models import (
+    EventKind,
+    IncidentClass,
+    Level,
+    Line,
+    Priority,
+    PrivacyMode,
+    Status,
+    TicketType,
+)
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
@@ -36,6 +45,11 @@ class TicketCreate(ApiModel):
     investigation: Short | None = Field(None, description="What the reporter did to find the cause")
     cause_outside_service: bool | None = Field(
         None, description="Whether the cause may lie in the client's or a third party's systems"
+    )
+    incident_class: IncidentClass | None = Field(
+        None,
+        description="Incidents: platform or application, whose restore target and KPI count "
+        "it (default platform, the stricter target; agents change it with a class change)",
     )
 
 
@@ -71,6 +85,7 @@ class TicketPublic(ApiModel):
     impact: Level
     urgency: Level
     priority: Priority
+    incident_class: IncidentClass | None = Field(description="Incidents only; null for others")
     reporter_id: uuid.UUID
     reporter_name: str
     group_id: uuid.UUID | None
@@ -173,6 +188,11 @@ class PriorityChange(ApiModel):
     impact: Level | None = None
     urgency: Level | None = None
     priority: Priority | None = Field(None, description="Overrides the matrix")
+    reason: Reason
+
+
+class ClassChange(ApiModel):
+    incident_class: IncidentClass
     reason: Reason
 
 

@@ -17,7 +17,16 @@ from tickets import guard, permissions, repository
 from tickets.errors import TicketNotFound
 from tickets.events import TicketEventRecorded
 from tickets.lifecycle import priority_for
-from tickets.models import EventKind, Level, Status, Ticket, TicketEvent, TicketSettings, TicketType
+from tickets.models import (
+    EventKind,
+    IncidentClass,
+    Level,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketSettings,
+    TicketType,
+)
 from tickets.references import check_service
 from tickets.schemas import TicketCreate, TicketUpdate
 
@@ -117,11 +126,18 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
     actor.require(permissions.REPORT)
     if data.type == TicketType.incident:
         check_incident_report(data.model_dump())
+    elif data.incident_class is not None:
+        why = "only incidents have a class"
+        raise InvalidInput(
+            why,
+            invalidParams=[{"name": "incidentClass", "pointer": "/incidentClass", "reason": why}],
+        )
     check_service(session, data.model_dump())
     config = ticket_settings(session)
     impact = data.impact or Level.medium
     ticket = Ticket(
-        **data.model_dump(exclude={"impact"}),
+        **data.model_dump(exclude={"impact", "incident_class"}),
+        incident_class=_class_at_intake(data),
         impact=impact,
         priority=priority_for(impact, data.urgency, config.priority_matrix),
         reporter_id=actor.actor_id,
@@ -134,6 +150,14 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
     session.flush()
     record(session, actor, ticket, EventKind.created, after=ticket.status.value)
     return ticket
+
+
+def _class_at_intake(data: TicketCreate) -> IncidentClass | None:
+    """The class given, else platform for an incident: the stricter restore target, so an
+    incident nobody classified yet never flatters the figures."""
+    if data.type != TicketType.incident:
+        return None
+    return data.incident_class or IncidentClass.platform
 
 
 def check_incident_report(values: dict[str, Any]) -> None:

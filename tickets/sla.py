@@ -14,11 +14,17 @@ from sqlmodel import Session
 from services.sla import public as sla
 from tickets import repository
 from tickets.events import TicketEventRecorded
-from tickets.models import EventKind, Ticket, TicketEvent
+from tickets.models import EventKind, IncidentClass, Ticket, TicketEvent, TicketType
 
 # The history rows that move a clock; others (assignments, messages) leave clocks as they are.
 CLOCK_EVENTS = frozenset(
-    {EventKind.created, EventKind.status, EventKind.priority, EventKind.responded}
+    {
+        EventKind.created,
+        EventKind.status,
+        EventKind.priority,
+        EventKind.responded,
+        EventKind.classified,
+    }
 )
 PAGE = 500
 
@@ -38,13 +44,28 @@ def update_clocks(session: Session, ticket: Ticket) -> int:
             ticket_id=ticket.id,
             ticket_type=ticket.type.value,
             events=clock_events(ticket, history(session, ticket)),
+            incident_class=incident_class(ticket),
         )
 
 
 def explain(session: Session, ticket: Ticket) -> sla.SlaExplanation:
     """The ticket's clocks as of now, with timelines and the terms used."""
     events = clock_events(ticket, history(session, ticket))
-    return sla.explain(session, ticket_id=ticket.id, ticket_type=ticket.type.value, events=events)
+    return sla.explain(
+        session,
+        ticket_id=ticket.id,
+        ticket_type=ticket.type.value,
+        events=events,
+        incident_class=incident_class(ticket),
+    )
+
+
+def incident_class(ticket: Ticket) -> str | None:
+    """The class whose restore clock the ticket runs: an incident's current one (it applies
+    to the whole history, as the priority does); None for other types."""
+    if ticket.type != TicketType.incident:
+        return None
+    return (ticket.incident_class or IncidentClass.platform).value
 
 
 def recompute(session: Session) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from tickets.errors import GroupNotFound, TransitionRefused
 from tickets.models import AssignmentGroup, EventKind, Line, Status, Ticket, TicketType
 from tickets.schemas import (
     AssignmentCreate,
+    ClassChange,
     EscalationCreate,
     EscalationKind,
     Forwarding,
@@ -298,6 +299,35 @@ def change_priority(
         reason=data.reason,
         impact=ticket.impact.value,
         urgency=ticket.urgency.value,
+    )
+    return _touch(session, ticket)
+
+
+def change_class(
+    session: Session,
+    actor: Principal,
+    *,
+    ticket_id: uuid.UUID,
+    data: ClassChange,
+    if_match: str | None,
+) -> Ticket:
+    """Classify an incident as platform or application, with the reason; its restore clock
+    and KPI follow, and the old class stays history."""
+    ticket = _load(session, actor, ticket_id, if_match)
+    if ticket.type != TicketType.incident:
+        raise TransitionRefused("Only incidents have a class.")
+    if data.incident_class == ticket.incident_class:
+        raise _missing("incidentClass", f"The incident is already {data.incident_class.value}.")
+    before = ticket.incident_class
+    ticket.incident_class = data.incident_class
+    record(
+        session,
+        actor,
+        ticket,
+        EventKind.classified,
+        before=before.value if before else None,
+        after=data.incident_class.value,
+        reason=data.reason,
     )
     return _touch(session, ticket)
 

@@ -129,7 +129,11 @@ def delete_outage(
 
 
 @availability_router.get(
-    "", response_model=Availability, summary="A month's availability within service hours"
+    "",
+    response_model=Availability,
+    summary="A month's availability within service hours",
+    description="Service hours and norm are the agreement version's in effect at the month's "
+    "end (its last moment), the one /kpis judges the month by.",
 )
 def month_availability(
     session: SessionDep,

@@ -132,7 +132,8 @@ class Availability(ApiModel):
     period_start: datetime
     period_end: datetime
     agreement_id: uuid.UUID | None = Field(
-        description="The agreement in effect at the month's start; null: the default one"
+        description="The agreement in effect at the month's end (its last moment), as "
+        "in /kpis; null: the default one"
     )
     service_seconds: float
     downtime_seconds: float

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -161,10 +161,11 @@ def monthly_availability(
     now: datetime | None = None,
 ) -> Availability:
     """The availability of the month holding `month` within the service hours of the
-    agreement in effect at its start (rules: services.availability.compute)."""
+    agreement in effect at its end, as the KPI figures and the monthly report judge the month
+    (rules: services.availability.compute)."""
     selects = _scope_filter(scope)
     start, end = compute.month_span(month)
-    agreement = sla.in_effect(session, start)
+    agreement = sla.in_effect(session, end - timedelta(microseconds=1))
     outages = {o.id: o for o in repository.overlapping(session, start, end) if selects(o)}
     figures = compute.availability(
         sla.calendar(agreement),

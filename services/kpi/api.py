@@ -49,7 +49,14 @@ Cursor = Annotated[str | None, Query(max_length=500)]
 CLOSED_HEADER = "Regie-Closed-Month"
 
 
-@router.get("", response_model=KpiFigures, summary="A tenant's KPI figures for a period")
+@router.get(
+    "",
+    response_model=KpiFigures,
+    summary="A tenant's KPI figures for a period",
+    description="Norms are the agreement version's in effect at the period's end (its last "
+    "moment); each month's availability uses the version in effect at that month's end, as "
+    "/availability does.",
+)
 def read_figures(
     session: SessionDep, actor: Reader, period: PeriodQuery, response: Response
 ) -> KpiFigures:
@@ -151,6 +158,9 @@ def get_exclusion(
     "/exclusions/{exclusionId}/decisions",
     response_model=ExclusionPublic,
     summary="Accept or reject an exclusion",
+    description="Decided by the client's side, by another person than the one who proposed "
+    "it: 403 for the proposer, for whoever may propose or holds a supplier role, and for a "
+    "person signed in through another directory than the client's.",
 )
 def decide_exclusion(
     exclusion_id: ExclusionId,

@@ -5,7 +5,8 @@ Considered are: the clocks decided in the period (met or missed, unless rejected
 out by an accepted exclusion of the month of the decision); the clocks of tickets opened
 before the period's end that were not decided by it (running or paused at the end, after the
 pause statuses of the agreement the clock runs under); and the tickets opened in the period
-whose type the agreement does not count (they have no clock). Proposed and rejected
+without the clock: of a type the agreement does not count, or for a restore KPI incidents of
+the other class (platform or application), which count in that one only. Proposed and rejected
 exclusions change nothing and show as notes.
 """
 
@@ -35,9 +36,10 @@ from services.kpi.service import KIND_OF
 from services.sla import public as sla
 
 RUNNING, PAUSED = "running at period end", "paused at period end"
-NOT_ATTRIBUTABLE, OTHER_TYPE, BY_AGREEMENT = (
+NOT_ATTRIBUTABLE, OTHER_TYPE, OTHER_CLASS, BY_AGREEMENT = (
     "not attributable",
     "other type",
+    "other class",
     "excluded by agreement",
 )
 
@@ -83,7 +85,7 @@ def evidence_rows(
     notes = _exclusions(session, period, ids)
     rows = [_decided(row, notes.get(row.ticket_id, [])) for row in decided]
     rows += _undecided(session, period, undecided, notes)
-    rows += [_row(row, Outcome.excluded, OTHER_TYPE, notes.get(row.ticket_id, [])) for row in other]
+    rows += [_unclocked(row, notes.get(row.ticket_id, [])) for row in other]
     rows.sort(key=lambda row: row.number)
     return rows[:limit] if limit is not None else rows
 
@@ -136,6 +138,13 @@ def _decided(row: Any, exclusions: list[Exclusion]) -> EvidenceRow:
     evidence.decided_at = at
     evidence.exclusion_id = accepted.id if accepted is not None and reason == BY_AGREEMENT else None
     return evidence
+
+
+def _unclocked(row: Any, exclusions: list[Exclusion]) -> EvidenceRow:
+    """A ticket without this clock: its type is not counted, or it is an incident of the
+    other class (it counts in that restore KPI only)."""
+    reason = OTHER_CLASS if row.incident_class is not None else OTHER_TYPE
+    return _row(row, Outcome.excluded, reason, exclusions)
 
 
 def _undecided(

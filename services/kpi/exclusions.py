@@ -1,6 +1,7 @@
 """Exclusions from a month's figures: the supplier's service level manager proposes, the
-client's service owner accepts or rejects, once. Only an accepted exclusion changes a figure;
-proposed and rejected ones stay visible in the list and as notes in the evidence."""
+client's service owner accepts or rejects, once; never the one who proposed it, never anyone
+of the supplier's side. Only an accepted exclusion changes a figure; proposed and rejected
+ones stay visible in the list and as notes in the evidence."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlmodel import Session
 
 from core.api.etag import check_if_match
 from core.api.pagination import typed_cursor
-from core.errors import InvalidInput, PreconditionRequired
+from core.errors import Forbidden, InvalidInput, PreconditionRequired
 from core.identity.permissions import Principal
+from core.identity.roles import SUPPLIER_ROLES
+from core.tenancy import TenantKind
 from core.types import utcnow
 from services.availability import public as availability
 from services.kpi import frozen, permissions, repository
@@ -76,10 +79,12 @@ def decide(
     data: ExclusionDecisionCreate,
     if_match: str | None,
 ) -> Exclusion:
-    """Accept or reject a proposed exclusion, with the reason; 409 once it was decided or
-    its month was closed."""
+    """Accept or reject a proposed exclusion, with the reason; 403 unless another person of
+    the client side decides than the one who proposed, 409 once it was decided or its month
+    was closed."""
     actor.require(permissions.DECIDE)
     row = _found(repository.exclusion(session, exclusion_id, for_update=True), exclusion_id)
+    _refuse_decider(session, actor, row)
     if not if_match:
         raise PreconditionRequired("Send If-Match with the ETag you last read.")
     frozen.refuse_closed(session, row.month)
@@ -90,6 +95,28 @@ def decide(
     row.decided_by, row.decided_at, row.decision_reason = actor.label, utcnow(), data.reason
     session.flush()
     return row
+
+
+def _refuse_decider(session: Session, actor: Principal, row: Exclusion) -> None:
+    """The proposer never decides their own proposal, and only the client's side decides."""
+    if actor.label == row.proposed_by:
+        raise Forbidden("Who proposed an exclusion cannot decide on it; the client decides.")
+    if not client_side(session, actor):
+        raise Forbidden("Only the client's side decides on an exclusion, not the supplier's.")
+
+
+def client_side(session: Session, actor: Principal) -> bool:
+    """Whether `actor` speaks for the client whose tenant it acts in.
+
+    Not so for whoever may propose exclusions (the supplier's permission) or holds a
+    supplier role; a person or app must come from the client's own directory (supplier staff
+    sign in through the supplier's). An API key is the tenant's own."""
+    if actor.can(permissions.PROPOSE) or actor.roles & SUPPLIER_ROLES:
+        return False
+    tenant = repository.tenant(session, actor.tenant_id)
+    if tenant is None or tenant.kind != TenantKind.client:
+        return False
+    return actor.directory_id is None or actor.directory_id == tenant.entra_tenant_id
 
 
 def get_exclusion(session: Session, actor: Principal, *, exclusion_id: uuid.UUID) -> Exclusion:

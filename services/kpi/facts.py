@@ -16,6 +16,7 @@ COLUMNS = (
     "number",
     "type",
     "priority",
+    "incident_class",
     "line",
     "status",
     "opened_at",

@@ -33,6 +33,7 @@ class TicketFacts:
     number: str
     type: str
     priority: str
+    incident_class: str | None
     line: str | None
     status: str
     opened_at: datetime

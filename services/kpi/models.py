@@ -39,6 +39,8 @@ class TicketFactsRow(TenantScoped, table=True):
     number: str = Field(max_length=20)
     type: str = Field(max_length=24)
     priority: str = Field(max_length=12)
+    # platform or application: the one restore KPI an incident counts in; None for others.
+    incident_class: str | None = Field(default=None, max_length=12)
     line: str | None = Field(default=None, max_length=12)
     status: str = Field(max_length=24)
     opened_at: datetime = Field(sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
+from core.tenancy import Tenant
 from services.kpi.models import (
     ClosedMonth,
     Exclusion,
@@ -189,13 +190,14 @@ def unclocked_opened(
     after: str | None,
     limit: int | None,
 ) -> list[Any]:
-    """Tickets opened in [start, end) with no clock of `kind`: types the agreement leaves out."""
+    """Tickets opened in [start, end) with no clock of `kind`: types the agreement leaves out,
+    and incidents of the other class (restore clocks)."""
     clocked = exists().where(
         col(C.tenant_id) == col(F.tenant_id),
         col(C.ticket_id) == col(F.ticket_id),
         col(C.kind) == kind,
     )
-    stmt = columns(col(F.ticket_id), col(F.number), col(F.priority)).where(
+    stmt = columns(col(F.ticket_id), col(F.number), col(F.priority), col(F.incident_class)).where(
         col(F.opened_at) >= start, col(F.opened_at) < end, ~clocked
     )
     if after is not None:
@@ -340,6 +342,10 @@ def proposed_exclusions(session: Session, month: date) -> list[Exclusion]:
         Exclusion.month == month, Exclusion.state == ExclusionState.proposed
     )
     return list(session.exec(stmt.order_by(col(Exclusion.proposed_at), col(Exclusion.id))))
+
+
+def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    return session.exec(select(Tenant).where(Tenant.id == tenant_id)).first()
 
 
 def closed_month(session: Session, month: date) -> ClosedMonth | None:

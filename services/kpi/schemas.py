@@ -66,7 +66,8 @@ class OpenedCounts(ApiModel):
 
 
 class Backlog(ApiModel):
-    """Tickets opened before the period's end and not finished by it; ages in calendar days."""
+    """Tickets opened before the period's end and not finished by it; ages in calendar days at
+    the period's end, or now while the period still runs."""
 
     evidence: str = Field(description="The tickets counted, and those excluded")
     count: int
@@ -155,7 +156,8 @@ class EvidenceRow(ApiModel):
     outcome: Outcome
     reason: str | None = Field(
         description="Why excluded: running at period end, paused at period end, "
-        "not attributable, other type, excluded by agreement"
+        "not attributable, other type, other class (an incident of the other restore KPI), "
+        "excluded by agreement"
     )
     decided_at: datetime | None
     elapsed_seconds: float | None = Field(description="Business seconds used")

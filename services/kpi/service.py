@@ -6,7 +6,8 @@ that (then when it stopped, met). A period counts the clocks decided within it, 
 rejected tickets (not attributable to the supplier) and tickets an accepted exclusion takes
 out of the month of the decision. Norms are those of the agreement version in effect on the
 period's last day. Everything is computed from stored rows alone, never from the moment of
-reading, so everyone who may read a tenant's figures gets the same bytes.
+reading, so everyone who may read a tenant's figures gets the same bytes; the one exception
+is a period still running, whose backlog ages are measured now (`min(period end, now)`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.db import unit_of_work
 from core.identity.access import reach
 from core.identity.permissions import Principal
 from core.tenancy import TenantKind
+from core.types import utcnow
 from services.availability import public as availability
 from services.kpi import figures as f
 from services.kpi import frozen, permissions, repository, schemas, ticket_sets
@@ -234,7 +236,9 @@ def _backlog(session: Session, period: Period, excluded: Excluded) -> schemas.Ba
     last_month = period.months[-1]
     leaving_out = {ticket_id for ticket_id, month in excluded if month == last_month}
     rows = repository.backlog(session, period.end, leaving_out)
-    ages = [f.age_days(opened_at, period.end) for _, opened_at in rows]
+    # A running period's backlog is as old as it is now, not as it will be at the end.
+    measured_at = min(period.end, utcnow())
+    ages = [f.age_days(opened_at, measured_at) for _, opened_at in rows]
     buckets = Counter(f.age_bucket(age) for age in ages)
     return schemas.Backlog(
         evidence=ticket_sets.url(period, schemas.TicketSet.backlog),

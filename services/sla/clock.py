@@ -9,7 +9,9 @@ The rules it applies:
 * Clocks. "response" runs from the opening until the first "responded" event, or until the
   ticket first reaches a stop status (a resolution answers the reporter too), and never
   starts again. "restore_platform" and "restore_application" run from the opening until a
-  stop status (resolved, closed).
+  stop status (resolved, closed). An incident of a class (platform or application) has only
+  its class's restore clock (`kinds_for`); like the priority, its current class applies to
+  its whole history, so a reclassified incident's restore clock counts from the opening.
 * Reopening. A status event from a stop status back to an open one restarts the restore
   clocks, which keep the time used before: business time used is never given back.
 * Pauses. While the ticket has a pause status, no clock accrues time, at any hour.
@@ -52,6 +54,7 @@ RESPONSE = "response"
 RESTORE_PLATFORM = "restore_platform"
 RESTORE_APPLICATION = "restore_application"
 KINDS = (RESPONSE, RESTORE_PLATFORM, RESTORE_APPLICATION)
+CLASSES = {"platform": RESTORE_PLATFORM, "application": RESTORE_APPLICATION}
 PRIORITIES = ("urgent", "high", "medium", "low")
 EVENT_KINDS = ("opened", "status", "priority", "responded")
 INITIAL_STATUS = "new"
@@ -80,6 +83,16 @@ def business_months(
 ) -> float:
     """`months` of business time in seconds: 21 business days of 8.5 hours a month by default."""
     return months * days_per_month * day_hours * HOUR
+
+
+def kinds_for(incident_class: str | None) -> tuple[str, ...]:
+    """The clocks a ticket runs: response and its class's restore clock, or all three for a
+    ticket without a class (counted types other than incidents)."""
+    if incident_class is None:
+        return KINDS
+    if incident_class not in CLASSES:
+        raise ValueError(f"unknown incident class {incident_class!r}; one of {tuple(CLASSES)}")
+    return (RESPONSE, CLASSES[incident_class])
 
 
 @dataclass(frozen=True)

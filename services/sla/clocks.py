@@ -2,7 +2,8 @@
 
 Which terms apply: the agreement version in effect when the ticket was opened (its local
 date). A later version never changes an open ticket's targets, pauses or counted type, and
-recomputing later gives the same figures. Only ticket types the agreement counts get clocks.
+recomputing later gives the same figures. Only ticket types the agreement counts get clocks,
+and an incident only the restore clock of its class (platform or application).
 
 A stored clock holds its figures as of the ticket's latest clock event, so that they are a
 function of history alone: recomputing at any later time gives identical rows.
@@ -23,10 +24,17 @@ from services.sla.models import Agreement, Clock
 
 
 def update_clocks(
-    session: Session, *, ticket_id: uuid.UUID, ticket_type: str, events: Sequence[Event]
+    session: Session,
+    *,
+    ticket_id: uuid.UUID,
+    ticket_type: str,
+    events: Sequence[Event],
+    incident_class: str | None = None,
 ) -> int:
-    """Make the ticket's stored clocks match its history; returns how many rows changed."""
-    wanted = {row.kind: row for row in _computed(session, ticket_id, ticket_type, events)}
+    """Make the ticket's stored clocks match its history (only its class's restore clock);
+    returns how many rows changed."""
+    computed = _computed(session, ticket_id, ticket_type, events, incident_class)
+    wanted = {row.kind: row for row in computed}
     changed = 0
     for row in repository.clocks(session, ticket_id):
         fresh = wanted.pop(row.kind, None)
@@ -54,13 +62,17 @@ def stored_clocks(session: Session, *, ticket_id: uuid.UUID) -> list[Clock]:
 
 
 def _computed(
-    session: Session, ticket_id: uuid.UUID, ticket_type: str, events: Sequence[Event]
+    session: Session,
+    ticket_id: uuid.UUID,
+    ticket_type: str,
+    events: Sequence[Event],
+    incident_class: str | None,
 ) -> list[Clock]:
     agreement = service.in_effect(session, _opened(events))
     if not terms.counts(agreement, ticket_type):
         return []
     as_of = max(event.at for event in events)
-    results = _results(agreement, events, as_of)
+    results = _results(agreement, events, as_of, incident_class)
     return [
         Clock(
             ticket_id=ticket_id,
@@ -82,10 +94,11 @@ def _computed(
 
 
 def _results(
-    agreement: Agreement, events: Sequence[Event], now: datetime
+    agreement: Agreement, events: Sequence[Event], now: datetime, incident_class: str | None
 ) -> list[clock.ClockResult]:
     calendar, policy = terms.calendar(agreement), terms.policy(agreement)
-    return [clock.compute(calendar, policy, events, kind=k, now=now) for k in clock.KINDS]
+    kinds = clock.kinds_for(incident_class)
+    return [clock.compute(calendar, policy, events, kind=k, now=now) for k in kinds]
 
 
 def _opened(events: Sequence[Event]) -> datetime:
@@ -120,13 +133,14 @@ def explain(
     ticket_type: str,
     events: Sequence[Event],
     now: datetime | None = None,
+    incident_class: str | None = None,
 ) -> schemas.SlaExplanation:
     """The ticket's clocks as of `now` (default: now), with their timelines and terms."""
     latest = max(event.at for event in events)
     as_of = max(now or utcnow(), latest)
     agreement = service.in_effect(session, _opened(events))
     counted = terms.counts(agreement, ticket_type)
-    results = _results(agreement, events, as_of) if counted else []
+    results = _results(agreement, events, as_of, incident_class) if counted else []
     return schemas.SlaExplanation(
         ticket_id=ticket_id,
         counted=counted,

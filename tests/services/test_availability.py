@@ -13,6 +13,7 @@ from regie import roles
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
 from services.dap.models import DapVersion
+from services.kpi import permissions as kpi
 from services.sla.models import Agreement
 from services.sla.terms import DAYS, default_agreement
 from tests.audit.helpers import records
@@ -266,26 +267,30 @@ def test_the_monthly_figure_counts_attributable_unplanned_service_hours(
         )
 
 
-def test_the_agreement_in_effect_at_the_months_start_sets_hours_and_norm(
-    client, manager, reader, tenant
-) -> None:
-    # Stored directly: through the API a version only takes effect after today.
+def round_the_clock(tenant, number: int, effective_from: date, norm: float) -> Agreement:
+    """A version open day and night, stored directly: through the API a version only takes
+    effect after today."""
     terms = default_agreement()
     with unit_of_work(tenant.id) as session:
         agreement = Agreement(
-            number=1,
-            effective_from=date(2026, 10, 1),
+            number=number,
+            effective_from=effective_from,
             schedule={day: [["00:00", "24:00"]] for day in DAYS},
             country=None,
             extra_closed_days=[],
             yearly_closed_days=[],
             open_holidays=[],
             targets=terms.targets,
-            availability_norm=99.9,
+            availability_norm=norm,
             paused_statuses=terms.paused_statuses,
             counted_types=terms.counted_types,
         )
         session.add(agreement)
+    return agreement
+
+
+def test_the_agreement_in_effect_sets_hours_and_norm(client, manager, reader, tenant) -> None:
+    agreement = round_the_clock(tenant, 1, date(2026, 10, 1), 99.9)
     record(client, manager, start=ams(7, 10), end=ams(7, 12))  # a Saturday, now in service
     month = client.get(
         "/api/v1/availability", headers=auth(reader), params={"month": "2026-11"}
@@ -294,6 +299,25 @@ def test_the_agreement_in_effect_at_the_months_start_sets_hours_and_norm(
     assert month["agreementId"] == str(agreement.id) and month["norm"] == 99.9
     assert month["serviceSeconds"] == 720 * 3600 and month["downtimeSeconds"] == 2 * 3600
     assert month["availabilityPercent"] == 99.722 and month["meetsNorm"] is False
+
+
+def test_the_month_is_judged_by_the_agreement_at_its_end_here_and_in_the_kpis(
+    client, manager, tenant
+) -> None:
+    # Office hours (the default) until 16 November, then round the clock with a higher norm.
+    later = round_the_clock(tenant, 1, date(2026, 11, 16), 99.9)
+    record(client, manager, start=ams(7, 10), end=ams(7, 12))  # a Saturday: open under v1
+    reader = make_token(tenant, [availability.READ, kpi.READ])
+    month = client.get(
+        "/api/v1/availability", headers=auth(reader), params={"month": "2026-11"}
+    ).json()
+    figures = client.get("/api/v1/kpis", headers=auth(reader), params={"period": "2026-11"})
+    kpis = figures.json()
+    # One rule: the version in effect at the month's end, for the hours and for the norm.
+    assert month["agreementId"] == kpis["agreement"]["id"] == str(later.id)
+    assert month["norm"] == kpis["availability"]["norm"] == 99.9
+    assert month["serviceSeconds"] == kpis["availability"]["serviceSeconds"] == 720 * 3600
+    assert month["downtimeSeconds"] == kpis["availability"]["downtimeSeconds"] == 2 * 3600
 
 
 def test_roles_that_read_and_manage_outages() -> None:

@@ -5,20 +5,21 @@ and what another tenant gets to see."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.db import unit_of_work
 from core.errors import InvalidInput
-from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
 from services.kpi import public
 from services.kpi.figures import p90
 from tests.factories import auth, make_tenant, make_token
-from tests.services.kpi_month import VIEWER, build_november, exclude
+from tests.services.kpi_month import VIEWER, build_november, exclude, grant_staff
 from tests.tickets.helpers import Desk
 
 URL = "/api/v1/kpis"
+AMS = ZoneInfo("Europe/Amsterdam")
 
 
 def figures(client, token: str, period: str = "2026-11", **headers: str) -> dict:
@@ -90,8 +91,9 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
     assert body["agreement"]["isDefault"] is True
     # Response: A, C and H met; B missed; D paused, E rejected, F a question, G excluded.
     assert _clock(body["response"]) == (75.0, 3, 1, 95.0, False)
-    assert _clock(body["restorePlatform"]) == (66.67, 2, 1, 95.0, False)
-    assert _clock(body["restoreApplication"]) == (66.67, 2, 1, 95.0, False)
+    # Restore: A met and B missed on the platform; H, of the application, met there.
+    assert _clock(body["restorePlatform"]) == (50.0, 1, 1, 95.0, False)
+    assert _clock(body["restoreApplication"]) == (100.0, 1, 0, 95.0, True)
     assert body["response"]["evidence"] == f"{URL}/evidence?period=2026-11&kpi=response"
     # No outages: all 21 working days of 8.5 h were available.
     assert body["availability"] == {
@@ -124,10 +126,10 @@ def test_the_month_gives_exactly_its_figures(client, desk) -> None:
         "byAge": {"0-7": 2, "8-30": 1, "31-90": 0, ">90": 0},
         "meanAgeDays": 9.17,
     }
-    # Platform restore in business hours: A 1, B 8.5, H 1 (40 + 20 minutes).
+    # Platform restore in business hours: A 1, B 8.5 (H restores the application).
     assert {k: body["restoreTime"][k] for k in ("count", "meanHours", "p90Hours")} == {
-        "count": 3,
-        "meanHours": 3.5,
+        "count": 2,
+        "meanHours": 4.75,
         "p90Hours": 8.5,
     }
     finished = f"{URL}/tickets?period=2026-11&set=finished"
@@ -145,8 +147,8 @@ def test_without_the_exclusion_the_ticket_counts(client, desk) -> None:
     token = make_token(desk.tenant, VIEWER)
     body = figures(client, token)
     assert _clock(body["response"])[:3] == (60.0, 3, 2)  # G missed its response
-    assert _clock(body["restorePlatform"])[:3] == (50.0, 2, 2)
-    assert _clock(body["restoreApplication"])[:3] == (75.0, 3, 1)  # 3.5 h of 4
+    assert _clock(body["restorePlatform"])[:3] == (33.33, 1, 2)  # G: 3.5 h of 2
+    assert _clock(body["restoreApplication"])[:3] == (100.0, 1, 0)
     assert body["opened"]["total"] == 8
     rows = evidence(client, token, "response")
     assert (month.number("G"), "missed", None) in rows
@@ -223,6 +225,15 @@ def test_a_quarter_and_a_year_hold_the_month(client, desk) -> None:
     assert october["opened"]["total"] == 0 and october["backlog"]["count"] == 0
 
 
+def test_a_running_months_backlog_is_as_old_as_it_is_now(client, desk) -> None:
+    desk.report()  # opened just now, in the month that is still running
+    now = datetime.now(UTC).astimezone(AMS)
+    body = figures(client, make_token(desk.tenant, VIEWER), f"{now:%Y-%m}")
+    # Measured now, not at the month's end (which would make it days old).
+    assert body["backlog"]["count"] == 1 and body["backlog"]["byAge"]["0-7"] == 1
+    assert body["backlog"]["meanAgeDays"] == 0.0
+
+
 def test_the_yearly_assessment_sums_the_months(client, desk) -> None:
     build_november(desk)
     token = make_token(desk.tenant, VIEWER)
@@ -251,22 +262,9 @@ def test_the_yearly_assessment_sums_the_months(client, desk) -> None:
 # --- the same figures for client and supplier ------------------------------------------------
 
 
-def _grant(tenant, idp, role: Role) -> None:
-    with unit_of_work(tenant.id) as session:
-        session.add(
-            Grant(
-                subject_kind=SubjectKind.user,
-                subject_tid=idp.supplier_dir,
-                subject_oid=idp.oid(idp.supplier_dir, idp.agent),
-                role=role,
-                granted_by="test",
-            )
-        )
-
-
 def test_client_and_supplier_read_byte_identical_figures(client, desk, idp, supplier) -> None:
     build_november(desk)
-    _grant(desk.tenant, idp, Role.service_level_manager)
+    grant_staff(desk.tenant, idp, Role.service_level_manager)
     viewer = make_token(desk.tenant, VIEWER)
     manager = idp.token(idp.supplier_dir, idp.agent)
     tenant = {"Regie-Tenant": desk.tenant.slug}
@@ -285,9 +283,9 @@ def test_the_overview_shows_only_tenants_one_may_read(client, idp, supplier) -> 
     a, b, c = (Desk(client, make_tenant()) for _ in range(3))
     build_november(a)
     b.report()
-    _grant(a.tenant, idp, Role.service_level_manager)
-    _grant(b.tenant, idp, Role.kpi_viewer)
-    _grant(c.tenant, idp, Role.agent_line_1)  # works tickets there, reads no KPIs
+    grant_staff(a.tenant, idp, Role.service_level_manager)
+    grant_staff(b.tenant, idp, Role.kpi_viewer)
+    grant_staff(c.tenant, idp, Role.agent_line_1)  # works tickets there, reads no KPIs
     manager = idp.token(idp.supplier_dir, idp.agent)
     # The supplier's own directory gives the agent no KPI role; act in a client's tenant.
     r = client.get(

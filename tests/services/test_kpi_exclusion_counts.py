@@ -65,7 +65,6 @@ def test_an_excluded_ticket_leaves_every_count_of_its_month(client, desk) -> Non
     assert _changes(before, after) == {
         "response.missed": -1,
         "restorePlatform.missed": -1,
-        "restoreApplication.met": -1,
         "restoreTime.count": -1,
         "opened.total": -1,
         "opened.byType.incident": -1,

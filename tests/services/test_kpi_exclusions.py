@@ -11,7 +11,7 @@ from services.kpi import permissions as kpi
 from services.kpi import public
 from tests.audit.helpers import records
 from tests.factories import auth, make_token
-from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, exclude
+from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, exclude, grant_staff
 
 URL = "/api/v1/kpis/exclusions"
 
@@ -111,6 +111,57 @@ def test_decisions_need_if_match_and_the_right_role(client, desk) -> None:
     manager = make_token(desk.tenant, MANAGER)
     assert _decide(client, manager, r.json(), r.headers["ETag"], "accepted").status_code == 403
     assert client.post(URL, headers=auth(owner), json={}).status_code == 403
+
+
+def test_who_proposed_cannot_decide(client, desk) -> None:
+    month = build_november(desk)
+    both = make_token(desk.tenant, [*MANAGER, kpi.DECIDE])  # one holder, both permissions
+    r = client.post(
+        URL,
+        headers=auth(both),
+        json={
+            "month": "2026-11",
+            "subjectKind": "ticket",
+            "subjectId": month.id("G"),
+            "reason": "x",
+        },
+    )
+    assert r.status_code == 201, r.text
+    d = _decide(client, both, r.json(), r.headers["ETag"], "accepted")
+    assert d.status_code == 403 and d.headers["content-type"] == "application/problem+json"
+    # Nothing changed: still proposed, and another of the client decides.
+    owner = make_token(desk.tenant, OWNER)
+    assert client.get(f"{URL}/{r.json()['id']}", headers=auth(owner)).json()["state"] == "proposed"
+    assert _decide(client, owner, r.json(), r.headers["ETag"], "accepted").status_code == 200
+
+
+def test_the_supplier_side_never_decides(client, desk, idp, supplier) -> None:
+    month = build_november(desk)
+    # The client's admin made a supplier's person service owner here too.
+    grant_staff(desk.tenant, idp, Role.service_owner)
+    staff = {"Regie-Tenant": desk.tenant.slug}
+    person = idp.token(idp.supplier_dir, idp.agent)
+    r = _propose(client, desk, month.tickets["G"])
+    decided = client.post(
+        f"{URL}/{r.json()['id']}/decisions",
+        headers=auth(person, **{"If-Match": r.headers["ETag"]}, **staff),
+        json={"decision": "accepted", "reason": "Looks fine"},
+    )
+    assert decided.status_code == 403, decided.text
+    # Nor when that person both proposes and decides as service level manager and owner.
+    grant_staff(desk.tenant, idp, Role.service_level_manager)
+    body = {"month": "2026-11", "subjectKind": "ticket", "subjectId": month.id("B"), "reason": "x"}
+    own = client.post(URL, headers=auth(person, **staff), json=body)
+    assert own.status_code == 201, own.text
+    again = client.post(
+        f"{URL}/{own.json()['id']}/decisions",
+        headers=auth(person, **{"If-Match": own.headers["ETag"]}, **staff),
+        json={"decision": "accepted", "reason": "Mine"},
+    )
+    assert again.status_code == 403
+    viewer = make_token(desk.tenant, VIEWER)
+    figures = client.get("/api/v1/kpis", params={"period": "2026-11"}, headers=auth(viewer))
+    assert figures.json()["response"]["missed"] == 2  # neither took anything out
 
 
 def test_bad_proposals_are_400_naming_every_field(client, desk) -> None:

@@ -103,18 +103,17 @@ def test_agreement_statuses_and_types_are_the_ticket_ones() -> None:
 # --- clocks follow the ticket over the API ---------------------------------------------------
 
 
-def test_an_incident_gets_three_clocks_and_a_question_none(desk) -> None:
-    incident = desk.report()
+def test_an_incident_gets_response_and_its_class_restore_clock_and_a_question_none(desk) -> None:
+    incident = desk.report()  # no class given: platform
     kept = clocks(desk, incident)
-    assert set(kept) == {"response", PLATFORM, APPLICATION}
+    assert set(kept) == {"response", PLATFORM}
     assert {c.state for c in kept.values()} == {"running"}
-    # High impact and urgency make it urgent: 1 h response, 2 h and 4 h restore.
-    assert [kept[k].target_seconds for k in ("response", PLATFORM, APPLICATION)] == [
-        H,
-        2 * H,
-        4 * H,
-    ]
+    # High impact and urgency make it urgent: 1 h response, 2 h platform restore.
+    assert [kept[k].target_seconds for k in ("response", PLATFORM)] == [H, 2 * H]
     assert {c.agreement_id for c in kept.values()} == {None}  # the default agreement
+    application = clocks(desk, desk.report(incidentClass="application"))
+    assert set(application) == {"response", APPLICATION}
+    assert application[APPLICATION].target_seconds == 4 * H
     question = desk.report(type="question")
     assert clocks(desk, question) == {}
     r = explain(desk, question)
@@ -135,7 +134,7 @@ def test_response_stops_resolve_stops_restore_and_reopen_resumes(desk) -> None:
     assert desk.act(ticket, "transitions", {"status": "in-progress"}).status_code == 200
     kept = clocks(desk, ticket)
     assert kept["response"].state == "stopped" and kept["response"].stopped_at is not None
-    assert kept[PLATFORM].state == kept[APPLICATION].state == "running"
+    assert kept[PLATFORM].state == "running"
     r = desk.act(ticket, "transitions", {"status": "resolved", "resolution": "Restarted."})
     assert r.status_code == 200, r.text
     resolved = clocks(desk, ticket)
@@ -143,7 +142,7 @@ def test_response_stops_resolve_stops_restore_and_reopen_resumes(desk) -> None:
     r = desk.act(ticket, "transitions", {"status": "in-progress", "reason": "Back again"})
     assert r.status_code == 200, r.text
     reopened = clocks(desk, ticket)
-    assert reopened[PLATFORM].state == reopened[APPLICATION].state == "running"
+    assert reopened[PLATFORM].state == "running"
     assert reopened["response"].state == "stopped"  # a response is never taken back
     # Time used before the resolution is kept.
     assert reopened[PLATFORM].elapsed_seconds >= resolved[PLATFORM].elapsed_seconds
@@ -178,7 +177,7 @@ def test_timed_history_pause_response_and_priority_change(desk) -> None:
         desk, ticket, ams(16, 16, 30), [(ams(19, 10), EventKind.priority, "urgent", "low")]
     )
     after = clocks(desk, ticket)
-    assert changed == 3  # each clock's priority and target moved
+    assert changed == 2  # each clock's priority and target moved
     assert after[PLATFORM].elapsed_seconds == 90 * MIN
     assert (after[PLATFORM].priority, after[PLATFORM].target_seconds) == ("low", 16 * H)
     assert after[PLATFORM].deadline == ams(20, 16)
@@ -209,7 +208,7 @@ def test_explain_shows_each_segment_with_its_reason(desk) -> None:
     }
     assert body["serviceHours"]["friday"] == [{"start": "08:30", "end": "17:00"}]
     by_kind = {c["kind"]: c for c in body["clocks"]}
-    assert set(by_kind) == {"response", "restore-platform", "restore-application"}
+    assert set(by_kind) == {"response", "restore-platform"}
     platform = by_kind["restore-platform"]
     assert platform["state"] == "stopped" and platform["elapsedSeconds"] == 90 * MIN
     assert platform["stoppedAt"] == "2026-01-19T09:00:00Z" and platform["breachedAt"] is None
@@ -288,7 +287,7 @@ def test_recompute_matches_the_kept_clocks_and_restores_a_tampered_one(desk) -> 
     desk.act(second, "priority", {"priority": "high", "reason": "More users hit"})
     desk.report(type="question")
     kept = figures(desk)
-    assert len(kept) == 6
+    assert len(kept) == 4  # response and platform restore of each incident
     run = CliRunner().invoke(cli, ["sla", "recompute", "--tenant", desk.tenant.slug])
     assert run.exit_code == 0, run.output
     assert run.output.strip() == f"{desk.tenant.slug}: 3 tickets, 0 clocks changed"

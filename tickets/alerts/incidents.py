@@ -15,7 +15,7 @@ from tickets import workflow
 from tickets.alerts.normalize import Alert
 from tickets.alerts.rules import Chosen
 from tickets.lifecycle import priority_for
-from tickets.models import EventKind, Level, Ticket, TicketType
+from tickets.models import EventKind, IncidentClass, Level, Ticket, TicketType
 
 # What an alert cannot know is said so, rather than left for the intake check to refuse.
 NOT_INVESTIGATED = (
@@ -44,6 +44,7 @@ def open_incident(session: Session, actor: Principal, alert: Alert, chosen: Chos
     matrix = ticket_service.ticket_settings(session).priority_matrix
     ticket = Ticket(
         type=TicketType.incident,
+        incident_class=IncidentClass.platform,  # monitoring watches the platform
         title=alert.summary,
         description=alert.description,
         impact=impact,
