@@ -78,11 +78,25 @@ class Site:
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow <= 0, f"{page.url} is {overflow}px wider than a 390px phone"
+            assert overflow <= 0, f"{page.url} is {overflow}px wider than a phone: {self._wide()}"
             assert self.axe_violations() == [], page.url
             page.screenshot(path=self.screenshots / f"{name}-{self.lang}-390.png", full_page=True)
         finally:
             page.set_viewport_size(DESKTOP)
+
+    def _wide(self) -> list[str]:
+        """The elements that stick out on the right, to say what makes the page too wide."""
+        return list(
+            self.page.evaluate(
+                """[...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth)
+                .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+            )
+        )
+
+    def forgive_document_status(self) -> None:
+        """An error page answers its error status, which Chromium writes to the console."""
+        self.console = [m for m in self.console if "the server responded with a status" not in m]
 
     def axe_violations(self) -> list[dict[str, Any]]:
         """axe-core's WCAG 2.1 A and AA violations, each with the elements concerned."""
