@@ -25,6 +25,7 @@ from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
 from regie.web.errors import BrowserErrors
+from regie.web.evidence import router as web_evidence_router
 from regie.web.service_levels import router as web_service_levels_router
 from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(web_tickets_router)
     app.include_router(web_service_levels_router)
+    app.include_router(web_evidence_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

@@ -46,6 +46,9 @@ def test_sessions_and_service_levels(site: Site) -> None:
     site.check("sessions")
     site.goto("/service-levels")
     site.check("service-levels")
+    with site.page.expect_navigation() as followed:
+        site.page.locator("table.figures a").first.click()  # the evidence, for this session
+    assert followed.value is not None and followed.value.status == 200
 
 
 def test_error_pages(site: Site) -> None:
