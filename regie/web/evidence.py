@@ -7,15 +7,18 @@ evidence links lead here: the same answers as /api/v1/kpis/evidence, /kpis/ticke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from core.api.openapi import API_PREFIX
 from core.db import unit_of_work
-from regie.web.tickets import CallerDep, WebRoute
+from core.identity.permissions import Principal
+from regie.web.tickets import Caller, CallerDep, WebRoute
 from services.availability import api as availability_api
 from services.availability import permissions as availability_permissions
 from services.availability.schemas import MONTH_PATTERN
@@ -44,8 +47,14 @@ def for_browser(url: str) -> str:
     return url
 
 
-def _json(model: BaseModel) -> Response:
-    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+def _served(
+    caller: Caller, permission: str, read: Callable[[Session, Principal], BaseModel]
+) -> Response:
+    """One API answer read under the session's principal, as the API's JSON."""
+    caller.principal.require(permission)
+    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
+        found = read(session, caller.principal)
+    return Response(found.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(PATH + "/evidence")
@@ -53,10 +62,11 @@ def evidence(
     caller: CallerDep, period: Period, kpi: KpiName, limit: Limit = 100, cursor: Cursor = None
 ) -> Response:
     """The tickets behind a clock figure, as GET /api/v1/kpis/evidence gives them."""
-    caller.principal.require(kpi_permissions.READ)
-    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
-        found = kpi_api.read_evidence(session, caller.principal, period, kpi, limit, cursor)
-    return _json(found)
+    return _served(
+        caller,
+        kpi_permissions.READ,
+        lambda session, actor: kpi_api.read_evidence(session, actor, period, kpi, limit, cursor),
+    )
 
 
 @router.get(PATH + "/tickets")
@@ -68,10 +78,11 @@ def tickets(
     cursor: Cursor = None,
 ) -> Response:
     """The tickets behind a count, as GET /api/v1/kpis/tickets gives them."""
-    caller.principal.require(kpi_permissions.READ)
-    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
-        found = kpi_api.read_tickets(session, caller.principal, period, which, limit, cursor)
-    return _json(found)
+    return _served(
+        caller,
+        kpi_permissions.READ,
+        lambda session, actor: kpi_api.read_tickets(session, actor, period, which, limit, cursor),
+    )
 
 
 @router.get(PATH + "/availability")
@@ -82,7 +93,8 @@ def availability(
 ) -> Response:
     """A month's availability with every outage counted or excluded, as GET
     /api/v1/availability gives it."""
-    caller.principal.require(availability_permissions.READ)
-    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
-        found = availability_api.month_availability(session, caller.principal, month, scope)
-    return _json(found)
+    return _served(
+        caller,
+        availability_permissions.READ,
+        lambda session, actor: availability_api.month_availability(session, actor, month, scope),
+    )
