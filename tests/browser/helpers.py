@@ -66,11 +66,13 @@ class Site:
         assert page.locator("section.user").is_visible()
 
     def check(self, name: str) -> None:
-        """The page as it stands: in its language, 0 WCAG 2.1 AA violations, no wider than a
-        phone, and photographed on a desktop and a phone."""
+        """The page as it stands: in its language, with a favicon, 0 WCAG 2.1 AA violations,
+        no wider than a phone, and photographed on a desktop and a phone."""
         page = self.page
         assert page.locator("html").get_attribute("lang") == self.lang, page.url
         assert page.title(), page.url
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert icon and page.request.get(self.base + icon).ok, f"{page.url} has no favicon"
         assert self.axe_violations() == [], page.url
         page.screenshot(path=self.screenshots / f"{name}-{self.lang}.png", full_page=True)
         page.set_viewport_size(PHONE)
