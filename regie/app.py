@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as package_version
 from typing import cast
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -23,6 +24,8 @@ from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
+from regie.web.errors import BrowserErrors
+from regie.web.evidence import router as web_evidence_router
 from regie.web.service_levels import router as web_service_levels_router
 from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
@@ -47,8 +50,16 @@ API_VERSION = package_version("regie")
 ATTACHMENT_UPLOADS = openapi.API_PREFIX + r"/tickets/[^/]+/attachments$"
 UI_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'none'; form-action 'self' {directory}; frame-ancestors 'none'"
 )
+
+
+def ui_csp() -> str:
+    """The web UI's policy. Browsers apply form-action to the redirects after a form too, so
+    it names the directory's origin: the sign-in form's redirect to its authorize endpoint and
+    the sign-out form's to its end-session endpoint must pass, and nothing else."""
+    authority = urlsplit(get_settings().entra_authority)
+    return UI_CSP.format(directory=f"{authority.scheme}://{authority.netloc}")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -97,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(web_tickets_router)
     app.include_router(web_service_levels_router)
+    app.include_router(web_evidence_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)
@@ -114,10 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         HttpConventions,
         api_version=API_VERSION,
         max_body=settings.max_body_bytes,
-        ui_csp=UI_CSP,
+        ui_csp=ui_csp,
         # Room for the multipart framing around a file of the largest size accepted.
         uploads={ATTACHMENT_UPLOADS: settings.attachment_max_bytes + 64 * 1024},
     )
+    app.add_middleware(BrowserErrors)  # outermost: also turns the middleware's own answers
     _instrument(app, settings)
     return app
 

@@ -71,12 +71,21 @@ os.environ["REGIE_BROKER_FOLDER"] = str(TMP / "broker")
 pytest_plugins = ["tests.fixtures"]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests (row-level security itself) are deselected on SQLite, not skipped."""
-    if TEST_PG:
-        return
-    keep = [i for i in items if "postgres" not in i.keywords]
-    dropped = [i for i in items if "postgres" in i.keywords]
+    """PostgreSQL-only tests (row-level security itself) are deselected on SQLite, not skipped.
+
+    Browser tests run on the embedded default wherever Chromium is installed (`bin/setup
+    --with-browser`), and wherever they are asked for with `-m browser`."""
+    asked_browser = "browser" in (config.getoption("markexpr", "") or "")
+    keep, dropped = [], []
+    for item in items:
+        no_postgres = "postgres" in item.keywords and not TEST_PG
+        no_browser = "browser" in item.keywords and not asked_browser
+        no_browser = no_browser and bool(TEST_PG or not CHROMIUM.exists())
+        (dropped if no_postgres or no_browser else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

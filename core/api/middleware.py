@@ -11,6 +11,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -37,13 +38,14 @@ class HttpConventions:
         *,
         api_version: str,
         max_body: int,
-        ui_csp: str,
+        ui_csp: str | Callable[[], str],
         uploads: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.api_version = api_version
         self.max_body = max_body
-        self.ui_csp = ui_csp
+        # A callable is asked per response: the UI's policy names the configured directory.
+        self.ui_csp = ui_csp if callable(ui_csp) else lambda: ui_csp
         # Paths (regular expressions) that take multipart/form-data files, with their limit.
         self.uploads = [(re.compile(p), limit) for p, limit in (uploads or {}).items()]
 
@@ -111,7 +113,7 @@ class HttpConventions:
             h["Cache-Control"] = "no-store"
             h["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
         elif "content-security-policy" not in h:
-            h["Content-Security-Policy"] = self.ui_csp
+            h["Content-Security-Policy"] = self.ui_csp()
 
     def _body_limit(self, scope: Scope) -> tuple[int, bool]:
         """The body limit of this request's path, and whether the path takes uploads."""

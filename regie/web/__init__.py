@@ -6,6 +6,7 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
@@ -49,15 +50,42 @@ def pick_language(request: Request) -> str:
     return negotiate_locale([w for w in wanted if w], LANGUAGES) or "nl"
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    """A page in the visitor's language, with the signed-in user's session when there is one."""
+def chosen_language(request: Request) -> str | None:
+    """The language the visitor picked on a page (`?lang=`), which links must carry on."""
+    chosen = request.query_params.get("lang")
+    return chosen if chosen in LANGUAGES else None
+
+
+def link(request: Request, path: str, **params: Any) -> str:
+    """A local address that keeps a language the visitor chose explicitly."""
+    query = {k: v for k, v in params.items() if v not in (None, "", [])}
+    chosen = chosen_language(request)
+    if chosen:
+        query["lang"] = chosen
+    return path + ("?" + urlencode(query, doseq=True) if query else "")
+
+
+def _in_language(request: Request, code: str) -> str:
+    """This very page, its query kept, in another language."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*query, ("lang", code)])
+
+
+def render(
+    request: Request, template: str, *, signed_in: bool = True, **context: Any
+) -> HTMLResponse:
+    """A page in the visitor's language, with the signed-in user's session when there is one
+    (`signed_in=False` leaves the session unread, for pages that must render without it)."""
     lang = pick_language(request)
     messages = catalog(lang)
-    current = sessions.resolve(request.cookies.get(sessions.COOKIE, ""))
+    current = sessions.resolve(request.cookies.get(sessions.COOKIE, "")) if signed_in else None
     html = _env.get_template(template).render(
         _=lambda s: messages.get(s, s),
         lang=lang,
         other=[code for code in LANGUAGES if code != lang],
+        in_language=lambda code: _in_language(request, code),
+        link=lambda path, **params: link(request, path, **params),
+        chosen_lang=chosen_language(request),
         language_name=lambda code: (Locale.parse(code).get_display_name(code) or code).capitalize(),
         when=lambda dt: format_datetime(dt, "medium", tzinfo=AMSTERDAM, locale=lang),
         now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),

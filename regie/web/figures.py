@@ -15,6 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from regie.web import AMSTERDAM
+from regie.web.evidence import for_browser
 from services.kpi.public import KpiFigures, Period
 from services.reports.models import ReportJob
 
@@ -127,7 +128,7 @@ def view_of(figures: KpiFigures, fmt: Formatter) -> dict[str, Any]:
             "count": fmt.count(restore.count),
             "mean": fmt.decimal(restore.mean_hours),
             "p90": fmt.decimal(restore.p90_hours),
-            "evidence": restore.evidence,
+            "evidence": for_browser(restore.evidence),
         },
         "rates": [
             _rate("first-line-resolution", "Resolved by the first line", figures, fmt),
@@ -146,7 +147,7 @@ def _clock(figures: KpiFigures, attr: str, key: str, name: str, fmt: Formatter) 
         "detail": (fmt.count(figure.met), fmt.count(figure.met + figure.missed)),
         "meets": figure.meets_norm,
         "outcome": OUTCOMES[figure.meets_norm],
-        "evidence": [figure.evidence],
+        "evidence": [for_browser(figure.evidence)],
     }
 
 
@@ -161,7 +162,7 @@ def _availability(figures: KpiFigures, fmt: Formatter) -> dict[str, Any]:
         "service": fmt.decimal(figure.service_seconds / 3600.0),
         "meets": figure.meets_norm,
         "outcome": OUTCOMES[figure.meets_norm],
-        "evidence": figure.evidence,
+        "evidence": [for_browser(url) for url in figure.evidence],
     }
 
 

@@ -18,9 +18,10 @@ from core.db import unit_of_work
 from core.errors import InvalidInput
 from core.identity import sessions
 from core.identity.permissions import Principal
-from regie.web import pick_language, ticket_forms
+from regie.web import link, pick_language, ticket_forms
+from regie.web.errors import error_page
 from regie.web.figures import FORMAT_NAMES, Formatter, report_view, view_of
-from regie.web.tickets import Caller, CallerDep, WebRoute, link, page, writing
+from regie.web.tickets import Caller, CallerDep, WebRoute, page, writing
 from services.kpi import permissions as kpi_permissions
 from services.kpi import service as kpi_service
 from services.kpi.public import Period, parse_period
@@ -115,8 +116,7 @@ def download(request: Request, caller: CallerDep, report_id: str, fmt: str) -> R
         with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
             return reports_api.report_file(job_id, wanted, session, caller.principal)
     except ReportNotReady:
-        title, text = NOT_READY
-        return page(request, "error.html", 409, title=title, text=text)
+        return error_page(request, 409, texts=NOT_READY)
 
 
 def _page(

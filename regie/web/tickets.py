@@ -11,7 +11,6 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,29 +27,15 @@ from core.errors import AppError, InvalidInput, PreconditionFailed
 from core.identity import sessions
 from core.identity.models import WebSession
 from core.identity.permissions import Principal
-from regie.web import LANGUAGES, render, ticket_forms
+from regie.web import link, render, ticket_forms
+from regie.web.errors import CONFLICT, error_page
 from tickets import lifecycle, permissions, service, workflow
 from tickets.errors import TicketNotFound, TransitionRefused
 from tickets.models import Level, Priority, Status, Ticket, TicketType
 from tickets.repository import Filters
 
 PAGE_SIZE = 25
-CONFLICT = (
-    "Someone else changed this ticket after you opened it. Nothing was changed: "
-    "check the ticket and its history, then try again."
-)
 REFUSED = "This change is not possible for the ticket as it is now."
-ERROR_TEXTS = {
-    400: ("Invalid request", "The address or the form could not be read. Go back and try again."),
-    403: (
-        "Not allowed",
-        "You may not do this, or the form has expired. Reload the page and try again.",
-    ),
-    404: ("Not found", "This ticket or page does not exist, or it is not visible to you."),
-    409: ("Not possible", "This change is not possible for the ticket as it is now."),
-    412: ("Changed by someone else", CONFLICT),
-    500: ("Something went wrong", "Try again later."),
-}
 
 
 class SignInFirst(Exception):
@@ -113,32 +98,16 @@ def writing(caller: Caller) -> Iterator[Session]:
         yield session
 
 
-def link(request: Request, path: str, **params: Any) -> str:
-    """A local address that keeps a language the visitor chose explicitly."""
-    query = {k: v for k, v in params.items() if v not in (None, "", [])}
-    chosen = _chosen_language(request)
-    if chosen:
-        query["lang"] = chosen
-    return path + ("?" + urlencode(query, doseq=True) if query else "")
-
-
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     response = render(
         request,
         template,
-        link=lambda path, **params: link(request, path, **params),
         labels=ticket_forms.LABELS,
         field_labels=ticket_forms.FIELD_LABELS,
-        chosen_lang=_chosen_language(request),
         **context,
     )
     response.status_code = status_code
     return response
-
-
-def error_page(request: Request, status_code: int) -> Response:
-    title, text = ERROR_TEXTS.get(status_code, ERROR_TEXTS[500])
-    return page(request, "error.html", status_code, title=title, text=text)
 
 
 def _ticket_id(raw: str) -> uuid.UUID:
@@ -173,11 +142,6 @@ def ticket_list(request: Request, caller: CallerDep, q: str = "", cursor: str = 
         all_statuses=list(Status),
         next_url=following,
     )
-
-
-def _chosen_language(request: Request) -> str | None:
-    chosen = request.query_params.get("lang")
-    return chosen if chosen in LANGUAGES else None
 
 
 @router.get("/tickets/new")

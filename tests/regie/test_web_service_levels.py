@@ -170,7 +170,7 @@ def test_the_page_shows_the_apis_figures_in_dutch_and_in_english(client, people,
     # Met or not is said in words, not only by colour; response missed its norm, availability met.
     assert "Niet gehaald" in dutch.text and "Gehaald" in dutch.text
     assert "Not met" in english.text and "> Met</span>" in english.text
-    assert 'href="/api/v1/kpis/evidence?period=2026-11&amp;kpi=response"' in dutch.text
+    assert 'href="/service-levels/evidence?period=2026-11&amp;kpi=response"' in dutch.text
     assert 'href="/service-levels?period=2026-10"' in dutch.text  # the previous month
     assert 'href="/service-levels?period=2026-12&amp;lang=en"' in english.text
 
@@ -298,3 +298,41 @@ def test_the_demo_user_reads_the_figures(app, tenant, monkeypatch) -> None:
     assert demo.post("/sign-in/demo", data={"tenant": tenant.slug}).status_code == 303
     page = demo.get(f"{PAGE}?period=2026-11&lang=en")
     assert page.status_code == 200 and "Request the report" in page.text
+
+
+LINK = re.compile(r'href="(/service-levels/(?:evidence|tickets|availability)\?[^"]+)"')
+
+
+def evidence_links(html: str) -> list[str]:
+    return sorted({link.replace("&amp;", "&") for link in LINK.findall(html)})
+
+
+def test_every_evidence_link_answers_the_apis_json_to_the_session(client, people, tenant) -> None:
+    build_november(Desk(client, tenant))
+    vera = people["vera"]
+    links = evidence_links(vera.get(f"{PAGE}?period=2026-11").text)
+    kinds = {link.split("?")[0] for link in links}
+    assert kinds == {f"{PAGE}/evidence", f"{PAGE}/availability"}, links
+    api = auth(make_token(tenant, [*VIEWER, "availability:read"]))
+    for link in links:
+        served = vera.get(link)
+        assert served.status_code == 200, (link, served.text[:300])
+        assert served.headers["content-type"] == "application/json"
+        from_api = client.get(
+            "/api/v1" + link.removeprefix(PAGE).replace("/evidence", "/kpis/evidence"), headers=api
+        )
+        assert served.json() == from_api.json()
+    assert any(vera.get(link).json().get("items") for link in links)  # tickets really listed
+
+
+def test_the_counts_evidence_and_refusals(client, app, idp, people, tenant, other_tenant) -> None:
+    build_november(Desk(client, tenant))
+    counted = people["vera"].get(f"{PAGE}/tickets?period=2026-11&set=opened")
+    assert counted.status_code == 200 and len(counted.json()["items"]) == 8
+    refused = people["rita"].get(f"{PAGE}/evidence?period=2026-11&kpi=response")
+    assert refused.status_code == 403 and "items" not in refused.text
+    bad = people["vera"].get(f"{PAGE}/evidence?period=2026-11&kpi=nonsense")
+    assert bad.status_code == 400
+    bert = browser_of(app, idp, other_tenant, "bert")
+    theirs = bert.get(f"{PAGE}/tickets?period=2026-11&set=opened")
+    assert theirs.status_code == 200 and theirs.json()["items"] == []
