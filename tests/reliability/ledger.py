@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,36 +68,46 @@ class Writer:
 
     def transition(self, ticket: str, before: str, after: str, extra: dict[str, Any]) -> bool:
         """True when the ticket reached `after`; recorded only when this call was answered 2xx."""
-        deadline = time.monotonic() + GIVE_UP_SECONDS
-        while time.monotonic() < deadline:
-            read = self._send("GET", f"/api/v1/tickets/{ticket}", None, {})
-            if read is None or read.status_code != 200:
-                return False
-            if read.json()["status"] == after:
-                return True  # an earlier attempt took effect though its answer was lost
-            headers = {"If-Match": f'"{read.json()["version"]}"'}
-            r = self._send_once(
-                "POST", f"/api/v1/tickets/{ticket}/transitions", {"status": after, **extra}, headers
-            )
-            if r is not None and r.status_code == 200:
-                with self.ledger.lock:
-                    self.ledger.transitions.append((ticket, before, after))
-                return True
-            self._count_retry()
-            time.sleep(0.2)
-        self._count_unacknowledged()
-        return False
+        return bool(self._until(lambda: self._try_transition(ticket, before, after, extra)))
+
+    def _try_transition(
+        self, ticket: str, before: str, after: str, extra: dict[str, Any]
+    ) -> bool | None:
+        read = self._send("GET", f"/api/v1/tickets/{ticket}", None, {})
+        if read is None or read.status_code != 200:
+            return False
+        if read.json()["status"] == after:
+            return True  # an earlier attempt took effect though its answer was lost
+        headers = {"If-Match": f'"{read.json()["version"]}"'}
+        url = f"/api/v1/tickets/{ticket}/transitions"
+        r = self._send_once("POST", url, {"status": after, **extra}, headers)
+        if r is None or r.status_code != 200:
+            return None  # try again from a fresh read
+        with self.ledger.lock:
+            self.ledger.transitions.append((ticket, before, after))
+        return True
 
     def _send(self, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
         """Send until answered other than by a transport failure or a recoverable status."""
-        deadline = time.monotonic() + GIVE_UP_SECONDS
-        while time.monotonic() < deadline and not (self.stop.is_set() and method == "GET"):
+
+        def answered() -> Any:
             r = self._send_once(method, url, body, headers)
-            if r is not None and r.status_code not in RETRY_STATUSES:
-                return r
-            self._count_retry()
+            return r if r is not None and r.status_code not in RETRY_STATUSES else None
+
+        return self._until(answered)
+
+    def _until(self, attempt: Callable[[], Any]) -> Any:
+        """Repeat `attempt` until it gives an answer (not None) or GIVE_UP_SECONDS pass."""
+        deadline = time.monotonic() + GIVE_UP_SECONDS
+        while time.monotonic() < deadline:
+            answer = attempt()
+            if answer is not None:
+                return answer
+            with self.ledger.lock:
+                self.ledger.retried += 1
             time.sleep(0.2)
-        self._count_unacknowledged()
+        with self.ledger.lock:
+            self.ledger.unacknowledged += 1
         return None
 
     def _send_once(self, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
@@ -104,14 +115,6 @@ class Writer:
             return self.http.request(method, url, json=body, headers={**self.auth, **headers})
         except httpx2.TransportError:
             return None
-
-    def _count_retry(self) -> None:
-        with self.ledger.lock:
-            self.ledger.retried += 1
-
-    def _count_unacknowledged(self) -> None:
-        with self.ledger.lock:
-            self.ledger.unacknowledged += 1
 
 
 def _incident(**overrides: Any) -> dict[str, Any]:
