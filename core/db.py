@@ -54,6 +54,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # As many connections as the threadpool runs requests, so none is opened per request.
         kwargs.setdefault("pool_size", get_settings().db_pool_size)
         kwargs.setdefault("max_overflow", 10)
+    # A database restart cuts every pooled connection; test each before use so no request
+    # answers 500 and no outbox message is charged an attempt for a connection already gone.
+    kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 

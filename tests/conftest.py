@@ -78,14 +78,20 @@ def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (row-level security itself) are deselected on SQLite, not skipped.
 
     Browser tests run on the embedded default wherever Chromium is installed (`bin/setup
-    --with-browser`), and wherever they are asked for with `-m browser`."""
-    asked_browser = "browser" in (config.getoption("markexpr", "") or "")
-    keep, dropped = [], []
-    for item in items:
-        no_postgres = "postgres" in item.keywords and not TEST_PG
-        no_browser = "browser" in item.keywords and not asked_browser
-        no_browser = no_browser and bool(TEST_PG or not CHROMIUM.exists())
-        (dropped if no_postgres or no_browser else keep).append(item)
+    --with-browser`), and wherever they are asked for with `-m browser`; the fault suite only
+    when asked for with `-m reliability`."""
+    markexpr = config.getoption("markexpr", "") or ""
+    asked_browser, asked_faults = "browser" in markexpr, "reliability" in markexpr
+
+    def unwanted(item) -> bool:
+        if "reliability" in item.keywords and not asked_faults:
+            return True
+        if "browser" in item.keywords and not asked_browser:
+            return bool(TEST_PG or not CHROMIUM.exists())
+        return not TEST_PG and "postgres" in item.keywords
+
+    keep = [i for i in items if not unwanted(i)]
+    dropped = [i for i in items if unwanted(i)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

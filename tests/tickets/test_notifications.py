@@ -166,6 +166,14 @@ def test_changing_the_address_needs_if_match(desk) -> None:
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "email"
 
 
+def test_an_unset_address_is_a_documented_404(desk) -> None:
+    r = desk.client.get("/api/v1/mailbox/address", headers=auth(desk.agent))
+    assert r.status_code == 404 and r.headers["Content-Type"] == "application/problem+json"
+    doc = desk.client.get("/api/v1/openapi.json").json()
+    documented = doc["paths"]["/mailbox/address"]["get"]["responses"]
+    assert "application/problem+json" in documented["404"]["content"]
+
+
 def test_a_real_worker_delivers_the_confirmation(desk, processes: Processes) -> None:
     processes.worker()
     ticket = desk.report()

@@ -44,7 +44,12 @@ def list_mail(
     return MailPage(items=items, nextCursor=encode_cursor(last) if last else None)
 
 
-@router.get("/address", response_model=AddressPublic, summary="Your notification address")
+@router.get(
+    "/address",
+    response_model=AddressPublic,
+    summary="Your notification address",
+    responses={404: {"description": "You have not set an address yet"}},
+)
 def get_address(session: SessionDep, actor: Person, response: Response) -> AddressPublic:
     found = service.get_address(session, actor)
     response.headers["ETag"] = etag(found.version)
