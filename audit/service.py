@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -15,7 +15,7 @@ from audit.capture import base_body
 from audit.errors import CheckpointNotFound, EntryNotFound, ProofUnavailable
 from audit.merkle import CompactRange, Tree, leaf_hash
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.verify import CheckpointRecord, EntryRecord, Verdict, verify_log
+from audit.verify import CheckpointRecord, EntryRecord, Verdict, merge_checkpoints, verify_log
 from core.identity.permissions import Principal
 
 
@@ -129,14 +129,24 @@ def public_key() -> dict[str, str]:
     }
 
 
-def verify_tenant(session: Session, tenant_id: uuid.UUID) -> Verdict:
-    """Recompute chain and tree of the stored log against every checkpoint, those in the
-    database and those in the file outside it."""
-    found = _all_checkpoints(session, tenant_id)
+def verify_tenant(
+    session: Session, tenant_id: uuid.UUID, witness: Sequence[CheckpointRecord] = ()
+) -> Verdict:
+    """Recompute chain and tree of the stored log against every checkpoint: those in the
+    database, those in the file outside it, and a client's witness copy when given."""
+    key = signing.public_key()
+    found = merge_checkpoints(
+        [
+            ("database", [checkpoints.record_of(cp) for cp in repository.checkpoints(session)]),
+            ("file", checkpoints.read_file(tenant_id)),
+            ("witness", witness),
+        ],
+        key,
+        str(tenant_id),
+    )
     if isinstance(found, Verdict):
         return found
     columns_bad: list[int] = []
-    key = signing.signing_key().public_key()
     verdict = verify_log(_records(session, tenant_id, columns_bad), found, key, str(tenant_id))
     if columns_bad and (verdict.ok or (verdict.first_bad_seq or 0) >= columns_bad[0]):
         verdict.fail(columns_bad[0], "a stored column differs from the hashed entry")
@@ -145,15 +155,6 @@ def verify_tenant(session: Session, tenant_id: uuid.UUID) -> Verdict:
     if verdict.ok and head is not None and head.size != last:
         verdict.fail(min(head.size, last) + 1, f"the head says {head.size} entries, found {last}")
     return verdict
-
-
-def _all_checkpoints(session: Session, tenant_id: uuid.UUID) -> list[CheckpointRecord] | Verdict:
-    stored = {cp.tree_size: checkpoints.record_of(cp) for cp in repository.checkpoints(session)}
-    for outside in checkpoints.read_file(tenant_id):
-        inside = stored.setdefault(outside.tree_size, outside)
-        if inside.root_hash != outside.root_hash or inside.chain_hash != outside.chain_hash:
-            return Verdict().fail(outside.tree_size, "database and file checkpoints disagree")
-    return [stored[size] for size in sorted(stored)]
 
 
 def _records(

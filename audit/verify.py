@@ -73,6 +73,25 @@ def check_signatures(
     return Verdict(checkpoints=len(checkpoints))
 
 
+def merge_checkpoints(
+    sources: Iterable[tuple[str, Sequence[CheckpointRecord]]],
+    key: Ed25519PublicKey,
+    tenant_id: str,
+) -> list[CheckpointRecord] | Verdict:
+    """Every copy's checkpoints in one list by size: each line's own signature is checked
+    (a copy agreeing with another is no excuse), and two copies of one size must agree."""
+    merged: dict[int, tuple[str, CheckpointRecord]] = {}
+    for name, records in sources:
+        bad = check_signatures(records, key, tenant_id)
+        if not bad.ok:
+            return bad.fail(bad.first_bad_seq or 0, f"{name}: {bad.reason}")
+        for cp in records:
+            seen_in, seen = merged.setdefault(cp.tree_size, (name, cp))
+            if seen.root_hash != cp.root_hash or seen.chain_hash != cp.chain_hash:
+                return Verdict().fail(cp.tree_size, f"{seen_in} and {name} checkpoints disagree")
+    return [merged[size][1] for size in sorted(merged)]
+
+
 def _start(first_seq: int, checkpoints: dict[int, CheckpointRecord]) -> _Walk | Verdict:
     """Where the walk begins: the genesis, or the checkpoint the retained part starts from."""
     if first_seq == 1:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -192,3 +193,12 @@ def test_cli_verify_names_the_first_bad_sequence_number(owner_engine) -> None:
     _tamper(owner_engine, t, _delete_row)
     bad = subprocess.run(cmd, cwd=ROOT, env=regie_env(), capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "FAILED at sequence number 2" in bad.stdout
+
+
+def test_a_file_line_with_a_broken_signature_is_caught_while_the_database_agrees() -> None:
+    t = _log()
+    path = checkpoints.file_path(t)
+    line = json.loads(path.read_text())
+    path.write_text(json.dumps({**line, "signature": "00" * 64}) + "\n")
+    verdict = _verify(t)
+    assert not verdict.ok and "signature" in verdict.reason, verdict
