@@ -202,3 +202,28 @@ def test_a_file_line_with_a_broken_signature_is_caught_while_the_database_agrees
     path.write_text(json.dumps({**line, "signature": "00" * 64}) + "\n")
     verdict = _verify(t)
     assert not verdict.ok and "signature" in verdict.reason, verdict
+
+
+def test_an_entry_changed_with_its_hash_recomputed_is_named_itself(owner_engine) -> None:
+    t = _log()
+
+    def rehash(conn: Connection, key: str) -> int:
+        from audit.chain import entry_digest
+
+        row = conn.execute(
+            text("SELECT body, prev_hash FROM audit_entry WHERE tenant_id = :t AND seq = 3"),
+            {"t": key},
+        ).one()
+        forged = row.body.replace('"create"', '"update"')
+        digest = entry_digest(row.prev_hash, 3, forged.encode()).hex()
+        conn.execute(
+            text(
+                "UPDATE audit_entry SET body = :b, entry_hash = :h WHERE tenant_id = :t AND seq = 3"
+            ),
+            {"b": forged, "h": digest, "t": key},
+        )
+        return 3
+
+    _tamper(owner_engine, t, rehash)
+    verdict = _verify(t)
+    assert not verdict.ok and verdict.first_bad_seq == 3, verdict
