@@ -60,6 +60,14 @@ def _change_body(conn: Connection, t: str) -> int:
     return 3
 
 
+def _body_no_json(conn: Connection, t: str) -> int:
+    # PostgreSQL cannot parse it to compare the columns: verification must still name it.
+    conn.execute(
+        text("UPDATE audit_entry SET body = '{not json' WHERE tenant_id = :t AND seq = 3"), {"t": t}
+    )
+    return 3
+
+
 def _change_column(conn: Connection, t: str) -> int:
     conn.execute(
         text("UPDATE audit_entry SET actor_id = 'someone-else' WHERE tenant_id = :t AND seq = 4"),
@@ -124,6 +132,7 @@ def _truncate_tail(conn: Connection, t: str) -> int:
 
 TAMPERS: dict[str, Callable[[Connection, str], int]] = {
     "change a field in the hashed body": _change_body,
+    "make a body no JSON at all": _body_no_json,
     "change a filter column": _change_column,
     "delete a row": _delete_row,
     "insert a row": _insert_row,
