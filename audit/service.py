@@ -249,6 +249,19 @@ def _columns_agree(row: Any, tenant_id: uuid.UUID) -> bool:
     return body.get("tenant") == str(tenant_id) and stored == expected
 
 
+def witness_file(session: Session, actor: Principal) -> str:
+    """The tenant's signed checkpoints as JSON lines: a copy the client keeps, so that a log
+    cut back below a size it holds fails `regie audit verify --witness`."""
+    actor.require(permissions.WITNESS)
+    body = base_body(session, action="export", entity_type="audit_log", entity_id="witness")
+    body["event"] = {"kind": "audit.export", "permission": permissions.WITNESS}
+    sequencer.append(session.connection(), actor.tenant_id, [body])
+    lines = (
+        checkpoints.as_json(checkpoints.record_of(cp)) for cp in repository.checkpoints(session)
+    )
+    return "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
+
+
 def checkpoint_now(session: Session, actor: Principal) -> tuple[AuditCheckpoint, bool]:
     """Sign the tree head on demand: (checkpoint, whether it is new)."""
     actor.require(permissions.MANAGE)
