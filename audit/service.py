@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from audit import checkpoints, permissions, repository, sequencer, signing
-from audit.capture import base_body
+from audit.capture import base_body, record
 from audit.errors import CheckpointNotFound, EntryNotFound, ProofUnavailable
 from audit.merkle import CompactRange, Tree, leaf_hash
 from audit.models import AuditCheckpoint, AuditEntry
@@ -28,7 +28,7 @@ def record_access(session: Session, actor: Principal, *, action: str, what: str)
     """Reading and exporting the log are entries themselves, in the reader's transaction."""
     body = base_body(session, action=action, entity_type="audit_log", entity_id=what)
     body["event"] = {"kind": f"audit.{action}", "permission": permissions.READ}
-    sequencer.append(session.connection(), actor.tenant_id, [body])
+    record(session, actor.tenant_id, [body])
 
 
 def list_entries(
@@ -255,7 +255,7 @@ def witness_file(session: Session, actor: Principal) -> str:
     actor.require(permissions.WITNESS)
     body = base_body(session, action="export", entity_type="audit_log", entity_id="witness")
     body["event"] = {"kind": "audit.export", "permission": permissions.WITNESS}
-    sequencer.append(session.connection(), actor.tenant_id, [body])
+    record(session, actor.tenant_id, [body])
     lines = (
         checkpoints.as_json(checkpoints.record_of(cp)) for cp in repository.checkpoints(session)
     )
