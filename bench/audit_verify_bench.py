@@ -32,8 +32,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE))
+
+from dataset import APP_ROLE as APP  # noqa: E402
+from dataset import OWNER_ROLE as OWNER  # noqa: E402
+from dataset import prepare_database  # noqa: E402
+
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-OWNER, APP, DB = "regie_avbench_owner", "regie_avbench_app", "regie_audit_verify_bench"
+DB = "regie_audit_verify_bench"
 TMP = Path(tempfile.mkdtemp(prefix="regie-audit-verify-bench-"))
 
 
@@ -63,14 +69,7 @@ def regie(code: Path, *args: str) -> str:
 
 def build_database() -> uuid.UUID:
     """Fresh database and roles, migrated by the owner; one tenant, `bench`."""
-    import psycopg
-
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        for role, extra in ((OWNER, ""), (APP, " NOBYPASSRLS NOSUPERUSER")):
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
-                conn.execute(f"CREATE ROLE {role} LOGIN{extra}")
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB} OWNER {OWNER}")
+    prepare_database(ADMIN, DB)
     regie(ROOT, "migrate")
     return uuid.UUID(regie(ROOT, "tenant", "create", "bench", "--name", "Bench").split()[0])
 
