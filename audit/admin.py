@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from sqlmodel import select
 
 from audit import checkpoints, retention, service
-from audit.verify import Verdict
+from audit.verify import CheckpointRecord, Verdict
 from core.db import unit_of_work
 from core.tenancy import Tenant
 
@@ -22,13 +25,29 @@ def tenants(slug: str | None = None) -> list[Tenant]:
     return found
 
 
-def verify(slug: str | None = None) -> list[tuple[Tenant, Verdict]]:
-    """Recompute every chosen tenant's chain and tree and check every checkpoint."""
+def verify(slug: str | None = None, witness: Path | None = None) -> list[tuple[Tenant, Verdict]]:
+    """Recompute every chosen tenant's chain and tree and check every checkpoint, also those
+    of a client's witness file (each line counts for the tenant it names)."""
+    copies = _witness(witness) if witness else []
+    chosen = tenants(slug)
+    if witness and not {str(t.id) for t in chosen} & {cp.tenant_id for cp in copies}:
+        raise LookupError(f"{witness} holds no checkpoint of the tenants verified")
     out = []
-    for tenant in tenants(slug):
+    for tenant in chosen:
+        mine = [cp for cp in copies if cp.tenant_id == str(tenant.id)]
         with unit_of_work(tenant.id, read_only=True) as session:
-            out.append((tenant, service.verify_tenant(session, tenant.id)))
+            out.append((tenant, service.verify_tenant(session, tenant.id, mine)))
     return out
+
+
+def _witness(path: Path) -> list[CheckpointRecord]:
+    try:
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        return [checkpoints.from_json(json.loads(line)) for line in lines]
+    except OSError as exc:
+        raise LookupError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise LookupError(f"{path} is not a file of signed checkpoints") from None
 
 
 def checkpoint(slug: str | None = None) -> list[tuple[Tenant, int]]:

@@ -31,6 +31,7 @@ router = APIRouter(prefix=API_PREFIX + "/audit", tags=["audit log"])
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]
+Witness = Annotated[Principal, require(permissions.WITNESS)]
 Seq = Annotated[int, Path(alias="seq", ge=1, le=2**63 - 1)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
@@ -187,6 +188,21 @@ def download_checkpoint_file(session: AuditSession, actor: Reader) -> Response:
     path = checkpoints.file_path(actor.tenant_id)
     content = path.read_bytes() if path.exists() else b""
     return Response(content, media_type="application/jsonl")
+
+
+@router.get(
+    "/witness",
+    summary="Download this tenant's signed checkpoints as a witness copy to keep",
+    description=(
+        "JSON lines, one signed checkpoint each (no entries). Keep the file outside Regie and "
+        "check the log against it with `regie audit verify --witness FILE` or "
+        "`python -m audit.offline EXPORT --checkpoints FILE`."
+    ),
+    response_class=Response,
+    responses={200: {"content": {"application/jsonl": {}}, "description": "JSON lines"}},
+)
+def download_witness(session: AuditSession, actor: Witness) -> Response:
+    return Response(service.witness_file(session, actor), media_type="application/jsonl")
 
 
 @router.get(

@@ -17,7 +17,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import InstanceState
 from sqlmodel import Session
 
-from audit import sequencer
+from audit import prompt, sequencer
 from core.auditing import digested_columns, is_audited, masked_columns
 from core.context import actor_var, client_var, processing_var
 from core.observability import request_id_var
@@ -28,9 +28,11 @@ MASK = "********"
 
 
 _DRAFTS = "audit_drafts"
+_APPENDED = "audit_appended_tenants"
 _EVENTS = (
     ("after_flush", "_after_flush"),
     ("before_commit", "_before_commit"),
+    ("after_commit", "_after_commit"),
     ("after_rollback", "_discard"),
 )
 
@@ -75,11 +77,25 @@ def _before_commit(session: Session) -> None:
     drafts = session.info.pop(_DRAFTS, None)
     for tenant_id, items in (drafts or {}).items():
         if items:
-            sequencer.append(session.connection(), tenant_id, items)
+            record(session, tenant_id, items)
+
+
+def record(session: Session, tenant_id: uuid.UUID, bodies: list[dict[str, Any]]) -> None:
+    """Append entries in the session's transaction and have them checkpointed after commit."""
+    sequencer.append(session.connection(), tenant_id, bodies)
+    session.info.setdefault(_APPENDED, set()).add(tenant_id)
+
+
+def _after_commit(session: Session) -> None:
+    """Entries committed: have them checkpointed soon (security events and reads too)."""
+    appended = session.info.pop(_APPENDED, None)
+    if appended:
+        prompt.request_checkpoints(appended)
 
 
 def _discard(session: Session) -> None:
     session.info.pop(_DRAFTS, None)
+    session.info.pop(_APPENDED, None)
 
 
 def describe(session: Session, obj: Any, action: str) -> dict[str, Any] | None:

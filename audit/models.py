@@ -2,7 +2,8 @@
 
 Entries and checkpoints are append-only (PostgreSQL refuses UPDATE/DELETE/TRUNCATE by grant
 and by trigger; only the retention function deletes entries). The head is the one mutable row
-per tenant: locking it sequences that tenant's writers and no one else's.
+per tenant: locking it sequences that tenant's writers and no one else's. On PostgreSQL the
+application role writes neither entries nor the head itself: the owner's `audit_append` does.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 
 from audit import signing
 from audit.checkpoints import from_json
-from audit.verify import CheckpointRecord, EntryRecord, Verdict, verify_log
+from audit.verify import EntryRecord, Verdict, merge_checkpoints, verify_log
 
 
 def read_export(path: Path) -> Iterator[dict[str, Any]]:
@@ -50,22 +50,20 @@ def verify_export(
     header = next((r for r in records if r["type"] == "header"), None)
     if header is None:
         return Verdict().fail(0, "the export has no header")
-    cps: dict[int, CheckpointRecord] = {}
-    sources = [r for r in records if r["type"] == "checkpoint"]
+    key = signing.parse_public_key(_key_text(public_key))
+    sources = [("export", [from_json(r) for r in records if r["type"] == "checkpoint"])]
     for extra in extra_checkpoints or []:
-        sources += [json.loads(line) for line in extra.read_text().splitlines() if line]
-    for data in sources:
-        cp = from_json(data)
-        seen = cps.setdefault(cp.tree_size, cp)
-        if seen.root_hash != cp.root_hash or seen.chain_hash != cp.chain_hash:
-            return Verdict().fail(cp.tree_size, "two checkpoints of this size disagree")
+        lines = extra.read_text().splitlines()
+        sources.append((extra.name, [from_json(json.loads(line)) for line in lines if line]))
+    found = merge_checkpoints(sources, key, header["tenant"])
+    if isinstance(found, Verdict):
+        return found
     entries = (
         EntryRecord(int(r["seq"]), r["prevHash"], r["entryHash"], r["body"].encode())
         for r in records
         if r["type"] == "entry"
     )
-    key = signing.parse_public_key(_key_text(public_key))
-    return verify_log(entries, [cps[s] for s in sorted(cps)], key, header["tenant"])
+    return verify_log(entries, found, key, header["tenant"])
 
 
 def _key_text(value: str) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from audit import sequencer, signing
-from audit.capture import base_body, install, uninstall
+from audit import signing
+from audit.capture import base_body, install, record, uninstall
 from core.db import unit_of_work
 from core.identity.events import CredentialRefused, SessionChanged
 from core.tenancy import Tenant
@@ -45,7 +45,7 @@ def record_security_event(
     """Record a security event (sign-in, grant, revoke...) in `session`'s transaction."""
     body = base_body(session, action="security", entity_type="security_event", entity_id=kind)
     body["event"] = {"kind": kind, **(detail or {})}
-    sequencer.append(session.connection(), tenant_id, [body])
+    record(session, tenant_id, [body])
 
 
 def record_refused_credential(event: CredentialRefused) -> None:

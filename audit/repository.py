@@ -3,13 +3,14 @@ flushing session's connection, inside the transaction of the change they record.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from audit.chain import GENESIS
@@ -23,7 +24,14 @@ _entry = AuditEntry.__table__  # type: ignore[attr-defined]
 def lock_head(conn: Connection, tenant_id: uuid.UUID) -> tuple[int, str]:
     """The tenant's (size, last hash), its row locked until the transaction ends.
 
-    Only this tenant's writers queue on the row; other tenants never wait for it."""
+    Only this tenant's writers queue on the row; other tenants never wait for it. On
+    PostgreSQL the owner's function locks it: the app role holds no right on the head."""
+    if conn.dialect.name == "postgresql":
+        found = conn.execute(
+            text("SELECT size, last_hash FROM audit_lock_head(:t)"), {"t": tenant_id}
+        )
+        size, last_hash = found.one()
+        return int(size), str(last_hash)
     stmt = (
         select(_head.c.size, _head.c.last_hash)
         .where(_head.c.tenant_id == tenant_id)
@@ -31,17 +39,23 @@ def lock_head(conn: Connection, tenant_id: uuid.UUID) -> tuple[int, str]:
     )
     row = conn.execute(stmt).first()
     if row is None:  # the tenant's first entry; a concurrent first writer is no error
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         values = {"size": 0, "last_hash": GENESIS, "retention_days": SEVEN_YEARS_DAYS}
         conn.execute(
-            dialect.insert(_head).values(tenant_id=tenant_id, **values).on_conflict_do_nothing()
+            sqlite.insert(_head).values(tenant_id=tenant_id, **values).on_conflict_do_nothing()
         )
         row = conn.execute(stmt).one()
     return row[0], row[1]
 
 
+def append_in_database(conn: Connection, tenant_id: uuid.UUID, drafts: list[dict[str, Any]]) -> int:
+    """Have PostgreSQL number, chain and insert the entries and move the head; the new size."""
+    rows = [{**d, "occurred_at": d["occurred_at"].isoformat()} for d in drafts]
+    stmt = text("SELECT audit_append(:t, CAST(:rows AS jsonb))")
+    return int(conn.execute(stmt, {"t": tenant_id, "rows": json.dumps(rows)}).scalar_one())
+
+
 def append(conn: Connection, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
-    """Insert the entries and move the head past them."""
+    """Insert the chained entries and move the head past them (SQLite)."""
     moved = (
         update(_head)
         .where(_head.c.tenant_id == tenant_id)
@@ -95,6 +109,38 @@ def iter_entries(session: Session, filters: dict[str, Any] | None = None) -> Ite
     """Every entry in sequence order, streamed."""
     stmt = _filtered(select(AuditEntry), filters or {}).order_by(col(AuditEntry.seq))
     yield from session.exec(stmt.execution_options(yield_per=2000))
+
+
+# The filter columns agree with the hashed body, as audit.sequencer.columns derives them.
+_COLUMNS_AGREE = """
+(b->>'tenant' = e.tenant_id::text AND b->>'action' = e.action
+ AND left(b->'entity'->>'type', 100) = e.entity_type AND left(b->'entity'->>'id', 200) = e.entity_id
+ AND left(b->'actor'->>'kind', 40) = e.actor_kind AND left(b->'actor'->>'id', 200) = e.actor_id
+ AND (b->>'time')::timestamptz = e.occurred_at) IS TRUE
+"""
+_CHECKED_ROWS = text(
+    "SELECT e.seq, e.prev_hash, e.entry_hash, e.body, "  # noqa: S608 - a constant
+    + _COLUMNS_AGREE
+    + " FROM audit_entry e CROSS JOIN LATERAL (SELECT e.body::jsonb OFFSET 0) AS j(b)"
+    " WHERE e.tenant_id = :t ORDER BY e.seq"
+)
+STREAM_BATCH = 10_000
+
+
+def checked_rows(session: Session, tenant_id: uuid.UUID) -> Iterator[Any]:
+    """(seq, prev_hash, entry_hash, body, columns agree) in order, streamed (PostgreSQL).
+
+    The database parses the bodies and compares the filter columns, on its own core, while
+    the verifier hashes; a body that is no JSON at all raises (the caller falls back)."""
+    conn = session.connection().execution_options(yield_per=STREAM_BATCH)
+    yield from conn.execute(_CHECKED_ROWS, {"t": tenant_id})
+
+
+def plain_rows(session: Session, tenant_id: uuid.UUID) -> Iterator[Any]:
+    """Every entry's columns in sequence order, streamed as plain rows (no ORM objects)."""
+    stmt = _entry.select().where(_entry.c.tenant_id == tenant_id).order_by(_entry.c.seq)
+    conn = session.connection().execution_options(yield_per=STREAM_BATCH)
+    yield from conn.execute(stmt)
 
 
 def entry_hashes(session: Session, *, after: int, upto: int) -> list[str]:
@@ -160,7 +206,9 @@ def delete_through(session: Session, tenant_id: uuid.UUID, seq: int) -> int:
 
 
 def set_retention(session: Session, tenant_id: uuid.UUID, days: int) -> None:
-    lock_head(session.connection(), tenant_id)
-    session.connection().execute(
-        update(_head).where(_head.c.tenant_id == tenant_id).values(retention_days=days)
-    )
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT audit_set_retention(:t, :d)"), {"t": tenant_id, "d": days})
+        return
+    lock_head(conn, tenant_id)
+    conn.execute(update(_head).where(_head.c.tenant_id == tenant_id).values(retention_days=days))

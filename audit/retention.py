@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from audit import repository, sequencer
-from audit.capture import base_body
+from audit import repository
+from audit.capture import base_body, record
 from audit.models import MIN_RETENTION_DAYS
 from core.errors import InvalidInput
 from core.types import utcnow
@@ -43,5 +43,5 @@ def prune(session: Session, tenant_id: uuid.UUID, *, now: datetime | None = None
         "anchorRootHash": anchor.root_hash,
         "retentionDays": head.retention_days,
     }
-    sequencer.append(session.connection(), tenant_id, [body])
+    record(session, tenant_id, [body])
     return deleted

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from queue import Full, Queue
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from audit import checkpoints, permissions, repository, sequencer, signing
-from audit.capture import base_body
+from audit.capture import base_body, record
 from audit.errors import CheckpointNotFound, EntryNotFound, ProofUnavailable
 from audit.merkle import CompactRange, Tree, leaf_hash
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.verify import CheckpointRecord, EntryRecord, Verdict, verify_log
+from audit.verify import CheckpointRecord, EntryRecord, Verdict, merge_checkpoints, verify_log
 from core.identity.permissions import Principal
 
 
@@ -23,7 +28,7 @@ def record_access(session: Session, actor: Principal, *, action: str, what: str)
     """Reading and exporting the log are entries themselves, in the reader's transaction."""
     body = base_body(session, action=action, entity_type="audit_log", entity_id=what)
     body["event"] = {"kind": f"audit.{action}", "permission": permissions.READ}
-    sequencer.append(session.connection(), actor.tenant_id, [body])
+    record(session, actor.tenant_id, [body])
 
 
 def list_entries(
@@ -129,17 +134,24 @@ def public_key() -> dict[str, str]:
     }
 
 
-def verify_tenant(session: Session, tenant_id: uuid.UUID) -> Verdict:
-    """Recompute chain and tree of the stored log against every checkpoint, those in the
-    database and those in the file outside it."""
-    found = _all_checkpoints(session, tenant_id)
+def verify_tenant(
+    session: Session, tenant_id: uuid.UUID, witness: Sequence[CheckpointRecord] = ()
+) -> Verdict:
+    """Recompute chain and tree of the stored log against every checkpoint: those in the
+    database, those in the file outside it, and a client's witness copy when given."""
+    key = signing.public_key()
+    found = merge_checkpoints(
+        [
+            ("database", [checkpoints.record_of(cp) for cp in repository.checkpoints(session)]),
+            ("file", checkpoints.read_file(tenant_id)),
+            ("witness", witness),
+        ],
+        key,
+        str(tenant_id),
+    )
     if isinstance(found, Verdict):
         return found
-    columns_bad: list[int] = []
-    key = signing.signing_key().public_key()
-    verdict = verify_log(_records(session, tenant_id, columns_bad), found, key, str(tenant_id))
-    if columns_bad and (verdict.ok or (verdict.first_bad_seq or 0) >= columns_bad[0]):
-        verdict.fail(columns_bad[0], "a stored column differs from the hashed entry")
+    verdict = _verify_rows(session, tenant_id, found, key)
     head = repository.head(session)
     last = verdict.entries + (repository.first_seq(session) or 1) - 1
     if verdict.ok and head is not None and head.size != last:
@@ -147,25 +159,87 @@ def verify_tenant(session: Session, tenant_id: uuid.UUID) -> Verdict:
     return verdict
 
 
-def _all_checkpoints(session: Session, tenant_id: uuid.UUID) -> list[CheckpointRecord] | Verdict:
-    stored = {cp.tree_size: checkpoints.record_of(cp) for cp in repository.checkpoints(session)}
-    for outside in checkpoints.read_file(tenant_id):
-        inside = stored.setdefault(outside.tree_size, outside)
-        if inside.root_hash != outside.root_hash or inside.chain_hash != outside.chain_hash:
-            return Verdict().fail(outside.tree_size, "database and file checkpoints disagree")
-    return [stored[size] for size in sorted(stored)]
+def _verify_rows(
+    session: Session,
+    tenant_id: uuid.UUID,
+    found: list[CheckpointRecord],
+    key: Ed25519PublicKey,
+) -> Verdict:
+    """Walk the stored entries, with the columns checked against the hashed bodies: by
+    PostgreSQL while the rows stream, or here (SQLite, or a body PostgreSQL cannot parse)."""
+    columns_bad: list[int] = []
+    if session.get_bind().dialect.name == "postgresql":
+        try:
+            rows = _checked(_read_ahead(repository.checked_rows(session, tenant_id)), columns_bad)
+            verdict = verify_log(rows, found, key, str(tenant_id))
+        except DBAPIError:
+            session.rollback()
+            columns_bad.clear()
+        else:
+            return _with_columns(verdict, columns_bad)
+    rows = _records(repository.plain_rows(session, tenant_id), tenant_id, columns_bad)
+    return _with_columns(verify_log(rows, found, key, str(tenant_id)), columns_bad)
+
+
+def _read_ahead(rows: Iterator[Any], batch: int = repository.STREAM_BATCH) -> Iterator[Any]:
+    """Fetch the next batches in a thread, so the database checks rows while these are hashed;
+    errors surface here, and stopping early lets the reader go."""
+    queue: Queue[list[Any] | BaseException | None] = Queue(maxsize=4)
+    stop = threading.Event()
+
+    def offer(item: list[Any] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in iter(lambda: list(islice(rows, batch)), []):
+                if not offer(chunk):
+                    return
+            offer(None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            offer(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _with_columns(verdict: Verdict, columns_bad: list[int]) -> Verdict:
+    if columns_bad and (verdict.ok or (verdict.first_bad_seq or 0) >= columns_bad[0]):
+        verdict.fail(columns_bad[0], "a stored column differs from the hashed entry")
+    return verdict
+
+
+def _checked(rows: Iterator[Any], columns_bad: list[int]) -> Iterator[EntryRecord]:
+    for seq, prev_hash, entry_hash, body, agree in rows:
+        if not agree and not columns_bad:
+            columns_bad.append(seq)
+        yield EntryRecord(seq, prev_hash, entry_hash, body.encode())
 
 
 def _records(
-    session: Session, tenant_id: uuid.UUID, columns_bad: list[int]
+    rows: Iterator[Any], tenant_id: uuid.UUID, columns_bad: list[int]
 ) -> Iterator[EntryRecord]:
-    for row in repository.iter_entries(session):
+    for row in rows:
         if not columns_bad and not _columns_agree(row, tenant_id):
             columns_bad.append(row.seq)
         yield EntryRecord(row.seq, row.prev_hash, row.entry_hash, row.body.encode())
 
 
-def _columns_agree(row: AuditEntry, tenant_id: uuid.UUID) -> bool:
+def _columns_agree(row: Any, tenant_id: uuid.UUID) -> bool:
     try:
         body = json.loads(row.body)
         expected = sequencer.columns(body)
@@ -173,6 +247,19 @@ def _columns_agree(row: AuditEntry, tenant_id: uuid.UUID) -> bool:
         return False
     stored = {name: getattr(row, name) for name in expected}
     return body.get("tenant") == str(tenant_id) and stored == expected
+
+
+def witness_file(session: Session, actor: Principal) -> str:
+    """The tenant's signed checkpoints as JSON lines: a copy the client keeps, so that a log
+    cut back below a size it holds fails `regie audit verify --witness`."""
+    actor.require(permissions.WITNESS)
+    body = base_body(session, action="export", entity_type="audit_log", entity_id="witness")
+    body["event"] = {"kind": "audit.export", "permission": permissions.WITNESS}
+    record(session, actor.tenant_id, [body])
+    lines = (
+        checkpoints.as_json(checkpoints.record_of(cp)) for cp in repository.checkpoints(session)
+    )
+    return "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
 
 
 def checkpoint_now(session: Session, actor: Principal) -> tuple[AuditCheckpoint, bool]:

@@ -96,6 +96,11 @@ def signing_key() -> Ed25519PrivateKey:
     return load_private_key(get_settings())
 
 
+def public_key() -> Ed25519PublicKey:
+    """The key that verifies checkpoints and signed documents."""
+    return signing_key().public_key()
+
+
 def sign(statement: CheckpointStatement) -> str:
     return signing_key().sign(statement.message()).hex()
 

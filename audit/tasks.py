@@ -7,7 +7,7 @@ import uuid
 import structlog
 from sqlmodel import select
 
-from audit import checkpoints, retention
+from audit import checkpoints, prompt, retention
 from core.db import unit_of_work
 from core.jobs import celery_app
 from core.tenancy import Tenant
@@ -22,7 +22,7 @@ def _tenant_ids() -> list[uuid.UUID]:
         return list(session.exec(select(Tenant.id)))
 
 
-@celery_app.task(name="audit.checkpoint")
+@celery_app.task(name=prompt.CHECKPOINT)
 def checkpoint(tenant_id: str) -> int:
     """Sign the tenant's tree head now; returns the tree size signed (0: nothing new)."""
     tid = uuid.UUID(tenant_id)

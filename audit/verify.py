@@ -73,6 +73,25 @@ def check_signatures(
     return Verdict(checkpoints=len(checkpoints))
 
 
+def merge_checkpoints(
+    sources: Iterable[tuple[str, Sequence[CheckpointRecord]]],
+    key: Ed25519PublicKey,
+    tenant_id: str,
+) -> list[CheckpointRecord] | Verdict:
+    """Every copy's checkpoints in one list by size: each line's own signature is checked
+    (a copy agreeing with another is no excuse), and two copies of one size must agree."""
+    merged: dict[int, tuple[str, CheckpointRecord]] = {}
+    for name, records in sources:
+        bad = check_signatures(records, key, tenant_id)
+        if not bad.ok:
+            return bad.fail(bad.first_bad_seq or 0, f"{name}: {bad.reason}")
+        for cp in records:
+            seen_in, seen = merged.setdefault(cp.tree_size, (name, cp))
+            if seen.root_hash != cp.root_hash or seen.chain_hash != cp.chain_hash:
+                return Verdict().fail(cp.tree_size, f"{seen_in} and {name} checkpoints disagree")
+    return [merged[size][1] for size in sorted(merged)]
+
+
 def _start(first_seq: int, checkpoints: dict[int, CheckpointRecord]) -> _Walk | Verdict:
     """Where the walk begins: the genesis, or the checkpoint the retained part starts from."""
     if first_seq == 1:
@@ -124,9 +143,13 @@ def _step(
     seq = walk.expected
     if e.seq != seq:
         return seq, f"expected sequence number {seq}, found {e.seq}"
-    if e.prev_hash != walk.prev:
-        return seq, "does not link to the previous entry"
     digest = entry_digest(e.prev_hash, seq, e.body)
+    if e.prev_hash != walk.prev:
+        # An entry intact in itself that no longer links: the one before it was changed and
+        # its hash recomputed, unless a checkpoint already confirmed that one.
+        intact = digest.hex() == e.entry_hash
+        culprit = seq - 1 if intact and seq - 1 > walk.signed_through else seq
+        return culprit, f"entry {seq} does not link to the previous entry"
     if digest.hex() != e.entry_hash:
         return seq, "content does not match its hash"
     walk.tree.append(leaf_hash(digest))
@@ -136,6 +159,26 @@ def _step(
     if cp is not None:
         if cp.root_hash != walk.tree.root().hex() or cp.chain_hash != walk.prev:
             # A consistently rewritten stretch: only the signed heads around it can tell.
-            return walk.signed_through + 1, f"entries up to {seq} differ from the signed checkpoint"
+            return _narrow(walk, cp), f"entries up to {seq} differ from the signed checkpoint"
         walk.signed_through = seq
     return None
+
+
+def _narrow(walk: _Walk, cp: CheckpointRecord) -> int:
+    """The first entry after the last confirmed one that no signed subtree vouches for.
+
+    The checkpoint's compact range, once it yields the signed root, holds trusted hashes of
+    the perfect subtrees covering the log; the recomputed tree has the same subtrees, so the
+    first that differs holds the first changed entry. Later checkpoints' subtrees below this
+    size are these same ones, so they cannot narrow further."""
+    try:
+        signed = CompactRange(cp.tree_size, [bytes.fromhex(h) for h in cp.frontier])
+    except ValueError:
+        return walk.signed_through + 1
+    if signed.root().hex() != cp.root_hash:
+        return walk.signed_through + 1
+    stored = walk.tree.blocks()
+    for (lo, hi), trusted in signed.blocks().items():
+        if stored.get((lo, hi)) != trusted and hi > walk.signed_through:
+            return max(lo, walk.signed_through) + 1
+    return walk.signed_through + 1

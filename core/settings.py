@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # Append-only copy of every checkpoint outside the database, one file per tenant.
     audit_checkpoint_dir: Path = VAR_DIR / "audit-checkpoints"
     audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
+    # After a write, the worker checkpoints the tenant this much later (batching the writes).
+    audit_checkpoint_delay_seconds: float = Field(default=2.0, gt=0, le=60)
     # Extra columns masked in audit entries, as "table.column" (JSON list in the environment).
     audit_masked_fields: frozenset[str] = frozenset()
     # Ticket attachments: the largest file accepted, and clamd to scan them (unset: no scan).

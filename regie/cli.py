@@ -163,6 +163,9 @@ def apikey_create(
 @audit_app.command("verify")
 def audit_verify(
     tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: all)")] = None,
+    witness: Annotated[
+        Path | None, typer.Option(help="A client's copy of its signed checkpoints (JSON lines)")
+    ] = None,
 ) -> None:
     """Recompute chain and Merkle tree, check every checkpoint; exit 1 naming the first bad
     sequence number."""
@@ -170,7 +173,7 @@ def audit_verify(
 
     _checked_settings()
     failed = False
-    for t, verdict in _or_exit(lambda: admin.verify(tenant)):
+    for t, verdict in _or_exit(lambda: admin.verify(tenant, witness)):
         if verdict.ok:
             typer.echo(
                 f"{t.slug}: ok ({verdict.entries} entries, {verdict.checkpoints} checkpoints)"

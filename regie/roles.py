@@ -65,3 +65,4 @@ def wire() -> None:
     allow(alerts.MANAGE, Role.supplier_admin)
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)
+    allow(audit.WITNESS, Role.security_officer, Role.auditor, Role.client_admin)

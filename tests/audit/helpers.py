@@ -17,7 +17,7 @@ from core.db import unit_of_work
 from core.tenancy import Tenant
 from tests.factories import ALL_CATALOGUE, auth, make_token
 
-AUDITOR = [*ALL_CATALOGUE, audit.READ, audit.MANAGE]
+AUDITOR = [*ALL_CATALOGUE, audit.READ, audit.MANAGE, audit.WITNESS]
 NEW = {"code": "E14-MAIL", "name": "E-mail", "domain": "E", "subdomain": 14}
 
 

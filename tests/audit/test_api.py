@@ -178,6 +178,7 @@ ROUTES = [
     ("get", "/api/v1/audit/checkpoints"),
     ("post", "/api/v1/audit/checkpoints"),
     ("get", "/api/v1/audit/checkpoint-file"),
+    ("get", "/api/v1/audit/witness"),
     ("get", "/api/v1/audit/export"),
 ]
 

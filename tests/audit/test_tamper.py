@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -55,6 +56,14 @@ def _change_body(conn: Connection, t: str) -> int:
     conn.execute(
         text("UPDATE audit_entry SET body = :b WHERE tenant_id = :t AND seq = 3"),
         {"b": forged, "t": t},
+    )
+    return 3
+
+
+def _body_no_json(conn: Connection, t: str) -> int:
+    # PostgreSQL cannot parse it to compare the columns: verification must still name it.
+    conn.execute(
+        text("UPDATE audit_entry SET body = '{not json' WHERE tenant_id = :t AND seq = 3"), {"t": t}
     )
     return 3
 
@@ -123,6 +132,7 @@ def _truncate_tail(conn: Connection, t: str) -> int:
 
 TAMPERS: dict[str, Callable[[Connection, str], int]] = {
     "change a field in the hashed body": _change_body,
+    "make a body no JSON at all": _body_no_json,
     "change a filter column": _change_column,
     "delete a row": _delete_row,
     "insert a row": _insert_row,
@@ -192,3 +202,37 @@ def test_cli_verify_names_the_first_bad_sequence_number(owner_engine) -> None:
     _tamper(owner_engine, t, _delete_row)
     bad = subprocess.run(cmd, cwd=ROOT, env=regie_env(), capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "FAILED at sequence number 2" in bad.stdout
+
+
+def test_a_file_line_with_a_broken_signature_is_caught_while_the_database_agrees() -> None:
+    t = _log()
+    path = checkpoints.file_path(t)
+    line = json.loads(path.read_text())
+    path.write_text(json.dumps({**line, "signature": "00" * 64}) + "\n")
+    verdict = _verify(t)
+    assert not verdict.ok and "signature" in verdict.reason, verdict
+
+
+def test_an_entry_changed_with_its_hash_recomputed_is_named_itself(owner_engine) -> None:
+    t = _log()
+
+    def rehash(conn: Connection, key: str) -> int:
+        from audit.chain import entry_digest
+
+        row = conn.execute(
+            text("SELECT body, prev_hash FROM audit_entry WHERE tenant_id = :t AND seq = 3"),
+            {"t": key},
+        ).one()
+        forged = row.body.replace('"create"', '"update"')
+        digest = entry_digest(row.prev_hash, 3, forged.encode()).hex()
+        conn.execute(
+            text(
+                "UPDATE audit_entry SET body = :b, entry_hash = :h WHERE tenant_id = :t AND seq = 3"
+            ),
+            {"b": forged, "h": digest, "t": key},
+        )
+        return 3
+
+    _tamper(owner_engine, t, rehash)
+    verdict = _verify(t)
+    assert not verdict.ok and verdict.first_bad_seq == 3, verdict
