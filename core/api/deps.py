@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from core.context import Actor, actor_var
 from core.db import finish, new_session
 from core.errors import Unauthenticated
-from core.identity.access import authenticate, cached_principal
+from core.identity.access import authenticate
 from core.identity.permissions import Principal
 from core.tenancy import current_tenant
 
@@ -40,15 +40,12 @@ async def get_principal(
             "Send a bearer token in the Authorization header.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    # The event loop answers from the credential cache; only a miss goes to a thread.
-    principal = cached_principal(credentials.credentials, target=tenant)
-    if principal is None:
-        principal = await run_in_threadpool(
-            authenticate,
-            credentials.credentials,
-            target=tenant,
-            client_address=request.client.host if request.client else None,
-        )
+    principal = await run_in_threadpool(
+        authenticate,
+        credentials.credentials,
+        target=tenant,
+        client_address=request.client.host if request.client else None,
+    )
     request.state.tenant_id = principal.tenant_id
     request.state.actor_id = principal.actor_id
     current_tenant.set(principal.tenant_id)
