@@ -29,6 +29,7 @@ from core.identity.service import PREFIX, authenticate_api_key, tenant_of_key
 from core.settings import get_settings
 from core.tenancy import Tenant, TenantStatus
 
+REALM = "regie"
 _TENANT_TTL = 30.0
 _tenants: dict[tuple[str, str], tuple[float, Tenant | None]] = {}
 NO_ACCESS = "No access to the requested tenant."
@@ -55,7 +56,14 @@ def authenticate(token: str, *, target: str | None, client_address: str | None) 
                 client_address=client_address,
             )
         )
+        exc.headers.setdefault("WWW-Authenticate", invalid_token(exc.detail))
         raise
+
+
+def invalid_token(description: str) -> str:
+    """The RFC 6750 challenge for a refused bearer token, saying why in error_description."""
+    text = "".join(c for c in description if " " <= c <= "~" and c not in '"\\')
+    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{text}"'
 
 
 def _from_access_token(token: str, target: str | None) -> Principal:
