@@ -92,11 +92,25 @@ def authenticate_api_key(token: str) -> Principal:
     Nothing is cached between requests: two primary-key reads are what it costs for a
     revocation in any process, or the key's expiry, to hold on the very next request."""
     tenant_id, key_id, secret = _parse(token)
+    # A read-only unit, so that on SQLite checking a key never queues behind a write.
+    with unit_of_work(tenant_id, read_only=True) as session:
+        principal, record_use = _check(session, tenant_id, key_id, secret)
+    if record_use:
+        _record_use(tenant_id, key_id)
+    return principal
+
+
+def _record_use(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    """Stamp last_used_at in a write of its own, at most once per _TOUCH_EVERY per key."""
     with unit_of_work(tenant_id) as session:
-        return _check(session, tenant_id, key_id, secret)
+        key = session.get(ApiKey, (tenant_id, key_id))
+        if key is not None:
+            key.last_used_at = utcnow()
 
 
-def _check(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: str) -> Principal:
+def _check(
+    session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: str
+) -> tuple[Principal, bool]:
     refused = Unauthenticated("The API key is unknown, expired or revoked.")
     tenant = session.exec(select(Tenant).where(Tenant.id == tenant_id)).first()
     key = session.get(ApiKey, (tenant_id, key_id))
@@ -107,12 +121,11 @@ def _check(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: st
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise refused
-    if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
-        key.last_used_at = now
-    return Principal(
+    principal = Principal(
         tenant_id=tenant_id,
         actor_id=key.id,
         kind="api_key",
         name=key.name,
         permissions=frozenset(key.permissions),
     )
+    return principal, key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY

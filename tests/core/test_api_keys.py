@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import httpx2
+from sqlalchemy import text
 
 from core.db import unit_of_work
 from core.identity.service import MANAGE_KEYS, create_api_key
@@ -54,3 +55,16 @@ def test_a_key_revoked_through_one_process_is_refused_at_once_by_another(process
         again = http.get(second + "/api/v1/services", headers=auth(token))
         assert again.status_code == 401, "the other process still accepted the revoked key"
         assert http.get(second + "/api/v1/services", headers=auth(manager)).status_code == 200
+
+
+def test_checking_a_key_does_not_queue_behind_a_write_in_progress(client, owner_engine) -> None:
+    tenant = make_tenant()
+    with unit_of_work(tenant.id) as session:
+        _key, token = create_api_key(session, name="reader", permissions=[catalogue.READ])
+    assert client.get("/api/v1/services", headers=auth(token)).status_code == 200  # use stamped
+    with owner_engine.begin() as conn:  # another request's write holds the lock meanwhile
+        conn.execute(text("UPDATE core_tenant SET name = name WHERE slug = :s"), {"s": tenant.slug})
+        started = time.monotonic()
+        read = client.get("/api/v1/services", headers=auth(token))
+        waited = time.monotonic() - started
+    assert read.status_code == 200 and waited < 5, f"{read.status_code} after {waited:.1f}s"
