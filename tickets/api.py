@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from core.api.deps import SessionDep, require, require_any
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
@@ -45,7 +45,6 @@ Reporter = Annotated[Principal, require(permissions.REPORT)]
 Editor = Annotated[Principal, require_any(permissions.WORK, permissions.REPORT)]
 Agent = Annotated[Principal, require(permissions.WORK)]
 TicketId = Annotated[uuid.UUID, Path(alias="ticketId")]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 Sort = Query(
     "-createdAt",
     pattern=r"^-?(createdAt|updatedAt|number|priority)$",

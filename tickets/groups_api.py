@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from core.api.deps import SessionDep, require, require_any
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.openapi import API_PREFIX
 from core.identity.permissions import Principal
 from tickets import groups, permissions
@@ -119,7 +119,7 @@ def update_settings(
     session: SessionDep,
     actor: Configurer,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> SettingsPublic:
     current = groups.update_settings(session, actor, changes=body, if_match=if_match)
     return _settings(current, response)

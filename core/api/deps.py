@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -12,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from core.context import Actor, actor_var
 from core.db import finish, new_session
-from core.errors import Unauthenticated
-from core.identity.access import authenticate, cached_principal
+from core.errors import Forbidden, Unauthenticated
+from core.identity.access import REALM, authenticate
 from core.identity.permissions import Principal
 from core.tenancy import current_tenant
 
@@ -38,17 +39,14 @@ async def get_principal(
     if credentials is None:
         raise Unauthenticated(
             "Send a bearer token in the Authorization header.",
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
-    # The event loop answers from the credential cache; only a miss goes to a thread.
-    principal = cached_principal(credentials.credentials, target=tenant)
-    if principal is None:
-        principal = await run_in_threadpool(
-            authenticate,
-            credentials.credentials,
-            target=tenant,
-            client_address=request.client.host if request.client else None,
-        )
+    principal = await run_in_threadpool(
+        authenticate,
+        credentials.credentials,
+        target=tenant,
+        client_address=request.client.host if request.client else None,
+    )
     request.state.tenant_id = principal.tenant_id
     request.state.actor_id = principal.actor_id
     current_tenant.set(principal.tenant_id)
@@ -59,11 +57,24 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+@contextmanager
+def _insufficient_scope() -> Iterator[None]:
+    """RFC 6750: a valid token that lacks the permission is 403 with insufficient_scope."""
+    try:
+        yield
+    except Forbidden as exc:
+        exc.headers.setdefault(
+            "WWW-Authenticate", f'Bearer realm="{REALM}", error="insufficient_scope"'
+        )
+        raise
+
+
 def require(permission: str) -> Any:
     """A dependency that resolves the principal and demands `permission` of it."""
 
     async def check(principal: PrincipalDep) -> Principal:
-        principal.require(permission)
+        with _insufficient_scope():
+            principal.require(permission)
         return principal
 
     check.permission = permission  # type: ignore[attr-defined]  # read by the route-coverage test
@@ -75,7 +86,8 @@ def require_any(*permissions: str) -> Any:
 
     async def check(principal: PrincipalDep) -> Principal:
         if not any(principal.can(p) for p in permissions):
-            principal.require(permissions[0])
+            with _insufficient_scope():
+                principal.require(permissions[0])
         return principal
 
     check.permission = " | ".join(permissions)  # type: ignore[attr-defined]

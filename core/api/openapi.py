@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from core.api.etag import IF_MATCH_REQUIRED
+
 API_PREFIX = "/api/v1"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -52,11 +54,11 @@ DESCRIPTIONS = {
     "404": "Not found (also for another tenant's resources)",
     "405": "Method not allowed",
     "409": "Conflict, or a concurrent request with the same Idempotency-Key",
-    "412": "If-Match names an outdated version",
+    "412": "If-Match names an outdated version, or a weak ETag",
     "413": "Request body too large",
     "415": "The body is not JSON",
     "422": "The Idempotency-Key was used for a different request",
-    "428": "If-Match is required",
+    "428": "If-Match is required, with an ETag (not *)",
     "500": "Unexpected error; no details are disclosed",
     "503": "A dependency is unavailable",
 }
@@ -84,6 +86,9 @@ def _error_codes(method: str, op: dict[str, Any]) -> set[str]:
 
 
 def _fix_operation(method: str, op: dict[str, Any]) -> None:
+    for param in op.get("parameters", []):
+        if param["in"] == "header" and param.get("description") == IF_MATCH_REQUIRED:
+            param["required"] = True  # demanded by the service, which answers 428 without it
     responses = op.setdefault("responses", {})
     if responses.get("422", {}).get("description") == "Validation Error":
         responses.pop("422")  # FastAPI's own: Regie answers invalid input with 400

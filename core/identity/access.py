@@ -25,15 +25,11 @@ from core.identity.grants import active_roles
 from core.identity.permissions import Principal
 from core.identity.roles import permissions_for
 from core.identity.scim import directory
-from core.identity.service import (
-    PREFIX,
-    authenticate_api_key,
-    cached_api_key,
-    tenant_of_key,
-)
+from core.identity.service import PREFIX, authenticate_api_key, tenant_of_key
 from core.settings import get_settings
 from core.tenancy import Tenant, TenantStatus
 
+REALM = "regie"
 _TENANT_TTL = 30.0
 _tenants: dict[tuple[str, str], tuple[float, Tenant | None]] = {}
 NO_ACCESS = "No access to the requested tenant."
@@ -60,19 +56,14 @@ def authenticate(token: str, *, target: str | None, client_address: str | None) 
                 client_address=client_address,
             )
         )
+        exc.headers.setdefault("WWW-Authenticate", invalid_token(exc.detail))
         raise
 
 
-def cached_principal(token: str, *, target: str | None) -> Principal | None:
-    """An API key's principal straight from the cache (no I/O), or None to look it up."""
-    if not token.startswith(PREFIX + "_"):
-        return None
-    principal = cached_api_key(token)
-    if principal is None or not target:
-        return principal
-    hit = _tenants.get(("slug", target))
-    named = hit[1] if hit and hit[0] > time.monotonic() else None
-    return principal if named is not None and named.id == principal.tenant_id else None
+def invalid_token(description: str) -> str:
+    """The RFC 6750 challenge for a refused bearer token, saying why in error_description."""
+    text = "".join(c for c in description if " " <= c <= "~" and c not in '"\\')
+    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{text}"'
 
 
 def _from_access_token(token: str, target: str | None) -> Principal:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -19,10 +17,7 @@ from core.types import utcnow
 
 PREFIX = "rgk"
 MANAGE_KEYS = declare("identity.api-keys:manage", "Issue, list and revoke API keys")
-_CACHE_SECONDS = 10.0
 _TOUCH_EVERY = timedelta(minutes=1)
-_cache: dict[str, tuple[float, Principal]] = {}
-_cache_lock = threading.Lock()
 
 
 def create_api_key(
@@ -70,14 +65,12 @@ def list_api_keys(session: Session, actor: Principal) -> list[ApiKey]:
 
 
 def revoke_api_key(session: Session, actor: Principal, *, key_id: uuid.UUID) -> ApiKey:
-    """Revoke at once: the cache of validated keys is emptied too."""
+    """Revoke at once, in every process: each use of a key reads its row (no cache)."""
     actor.require(MANAGE_KEYS)
     key = session.exec(select(ApiKey).where(ApiKey.id == key_id)).first()
     if key is None:
         raise NotFound("No such API key.")
     key.revoked_at = key.revoked_at or utcnow()
-    with _cache_lock:
-        _cache.clear()
     return key
 
 
@@ -93,28 +86,31 @@ def _parse(token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
     return bearer_secrets.parse(token, PREFIX, "Regie API key")
 
 
-def cached_api_key(token: str) -> Principal | None:
-    """The principal of a key validated in the last few seconds, without touching the database."""
-    hit = _cache.get(bearer_secrets.digest(token))
-    return hit[1] if hit and hit[0] > time.monotonic() else None
-
-
 def authenticate_api_key(token: str) -> Principal:
-    """Resolve a bearer API key to its principal, or raise Unauthenticated."""
-    cache_key = bearer_secrets.digest(token)
-    now = time.monotonic()
-    hit = _cache.get(cache_key)
-    if hit and hit[0] > now:
-        return hit[1]
+    """Resolve a bearer API key to its principal, or raise Unauthenticated.
+
+    Nothing is cached between requests: two primary-key reads are what it costs for a
+    revocation in any process, or the key's expiry, to hold on the very next request."""
     tenant_id, key_id, secret = _parse(token)
-    with unit_of_work(tenant_id) as session:
-        principal = _check(session, tenant_id, key_id, secret)
-    with _cache_lock:
-        _cache[cache_key] = (now + _CACHE_SECONDS, principal)
+    # A read-only unit, so that on SQLite checking a key never queues behind a write.
+    with unit_of_work(tenant_id, read_only=True) as session:
+        principal, record_use = _check(session, tenant_id, key_id, secret)
+    if record_use:
+        _record_use(tenant_id, key_id)
     return principal
 
 
-def _check(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: str) -> Principal:
+def _record_use(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    """Stamp last_used_at in a write of its own, at most once per _TOUCH_EVERY per key."""
+    with unit_of_work(tenant_id) as session:
+        key = session.get(ApiKey, (tenant_id, key_id))
+        if key is not None:
+            key.last_used_at = utcnow()
+
+
+def _check(
+    session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: str
+) -> tuple[Principal, bool]:
     refused = Unauthenticated("The API key is unknown, expired or revoked.")
     tenant = session.exec(select(Tenant).where(Tenant.id == tenant_id)).first()
     key = session.get(ApiKey, (tenant_id, key_id))
@@ -125,12 +121,11 @@ def _check(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: st
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise refused
-    if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
-        key.last_used_at = now
-    return Principal(
+    principal = Principal(
         tenant_id=tenant_id,
         actor_id=key.id,
         kind="api_key",
         name=key.name,
         permissions=frozenset(key.permissions),
     )
+    return principal, key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY

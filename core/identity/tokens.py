@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx2
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet
 
 from core.errors import Unauthenticated
@@ -156,14 +156,26 @@ def metadata(issuer: str) -> dict[str, Any]:
     return cached
 
 
+_WRONG = {
+    "iss": "the token's issuer (iss) is not accepted",
+    "aud": "the token's audience (aud) is not this API",
+    "exp": "the token has expired",
+    "nbf": "the token is not valid yet (nbf)",
+    "iat": "the token's issue time (iat) is in the future",
+    "nonce": "the sign-in nonce does not match",
+}
+
+
 def _reason(exc: JoseError) -> str:
-    name = type(exc).__name__
-    return {
-        "ExpiredTokenError": "expired",
-        "InvalidTokenError": "not yet valid",
-        "InvalidClaimError": f"wrong {exc.description or 'claim'}",
-        "MissingClaimError": f"missing {exc.description or 'claim'}",
-    }.get(name, "invalid claims")
+    """A reason a person can read: "the token's issuer (iss) is not accepted"."""
+    if isinstance(exc, ExpiredTokenError):
+        return "the token has expired"
+    claim = getattr(exc, "claim", "")
+    if isinstance(exc, MissingClaimError):
+        return f"the token has no {claim} claim"
+    if isinstance(exc, InvalidClaimError):
+        return _WRONG.get(claim, f"the token's {claim} claim is not accepted")
+    return "the token's claims are not accepted"
 
 
 def _to_claims(claims: dict[str, Any]) -> Claims:

@@ -6,10 +6,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from core.api.deps import SessionDep, require
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
@@ -36,7 +36,6 @@ availability_router = APIRouter(prefix=API_PREFIX + "/availability", tags=["avai
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]
 OutageId = Annotated[uuid.UUID, Path(alias="outageId")]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 Sort = Query("-start", pattern=r"^-?(start|number)$", description="Sort key; - for descending")
 ScopeQuery = Query(
     None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from core.api.deps import SessionDep, require
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
@@ -74,7 +74,7 @@ def update_service(
     session: SessionDep,
     actor: Writer,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> ServicePublic:
     entry = service.update_entry(
         session, actor, entry_id=service_id, changes=body, if_match=if_match

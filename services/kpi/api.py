@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from core.api.deps import SessionDep, require
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
@@ -38,7 +38,6 @@ Reader = Annotated[Principal, require(permissions.READ)]
 Proposer = Annotated[Principal, require(permissions.PROPOSE)]
 Decider = Annotated[Principal, require(permissions.DECIDE)]
 ExclusionId = Annotated[uuid.UUID, Path(alias="exclusionId")]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 PeriodQuery = Annotated[
     str, Query(max_length=10, description="A month (2026-11), quarter (2026-Q4) or year (2026)")
 ]

@@ -77,6 +77,31 @@ def _hand_made(idp, tid, key, alg="RS256", **claims) -> str:
     return jwt.encode({"alg": alg, "kid": key.kid}, payload, key, algorithms=[alg])
 
 
+def test_a_refused_token_gets_an_rfc_6750_challenge_that_reads_well(client, idp, world) -> None:
+    wrong_issuer = _hand_made(idp, idp.client_dir, idp.keys[0], iss="https://elsewhere/v2.0")
+    r = client.get(SERVICES, headers=auth(wrong_issuer))
+    assert r.status_code == 401
+    assert (
+        r.json()["detail"]
+        == "The access token was refused: the token's issuer (iss) is not accepted."
+    )
+    challenge = r.headers["www-authenticate"]
+    assert challenge.startswith('Bearer realm="regie", error="invalid_token", error_description="')
+    assert "issuer (iss) is not accepted" in challenge
+    # No credentials at all: a bare challenge, no error (RFC 6750 section 3.1).
+    assert client.get(SERVICES).headers["www-authenticate"] == 'Bearer realm="regie"'
+    # A refused API key is an invalid token too; a valid token lacking the permission is 403.
+    assert (
+        'error="invalid_token"'
+        in client.get(SERVICES, headers=auth("rgk_00_00_nope")).headers["www-authenticate"]
+    )
+    plain = client.get(SERVICES, headers=auth(idp.token(idp.client_dir, idp.plain)))
+    assert (
+        plain.status_code == 403
+        and 'error="insufficient_scope"' in plain.headers["www-authenticate"]
+    )
+
+
 def test_expired_and_not_yet_valid_tokens_are_refused(client, idp, world) -> None:
     key = idp.keys[0]  # the provider's own signing key: only the times are wrong
     now = int(time.time())

@@ -13,7 +13,7 @@ USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SERVICES = "/api/v1/services"
-OK = (200, 204)  # PATCH answers 204 when the client asked for no attributes back
+OK = (200,)  # PATCH answers 200 with the resource, as RFC 7644 section 3.5.2 prefers
 
 
 def scim_token(client, tenant) -> str:
@@ -91,6 +91,19 @@ def test_groups_keep_their_members_as_entra_patches_them(client) -> None:
     assert patch(client, token, path, rename) in OK
     assert client.delete(f"{SCIM}/{path}", headers=auth(token)).status_code == 204
     assert client.get(f"{SCIM}/{path}", headers=auth(token)).status_code == 404
+
+
+def test_entra_removes_a_member_by_value_and_gets_the_group_back(client) -> None:
+    token = scim_token(client, make_tenant())
+    a, b = new_user(client, token), new_user(client, token)
+    group = new_group(client, token, uuid.uuid4(), [a["id"], b["id"]])
+    remove = {"op": "Remove", "path": "members", "value": [{"value": a["id"]}]}
+    body = {"schemas": [PATCH], "Operations": [remove]}
+    r = client.patch(f"{SCIM}/Groups/{group['id']}", headers=auth(token), json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == group["id"] and [m["value"] for m in r.json()["members"]] == [b["id"]]
+    stored = client.get(f"{SCIM}/Groups/{group['id']}", headers=auth(token)).json()
+    assert [m["value"] for m in stored["members"]] == [b["id"]]
 
 
 def test_a_group_grant_gives_access_until_the_member_is_removed_or_deactivated(

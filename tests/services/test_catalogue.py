@@ -58,6 +58,33 @@ def test_update_needs_if_match_and_refuses_a_stale_one(client, token) -> None:
     assert client.get(url, headers=auth(token)).json()["name"] == "Mail"
 
 
+def test_update_refuses_a_wildcard_or_weak_if_match(client, token) -> None:
+    created = client.post("/api/v1/services", headers=auth(token), json=NEW).json()
+    url = f"/api/v1/services/{created['id']}"
+    # `*` matches any version, so it would let a stale writer overwrite a newer change.
+    star = client.patch(url, headers=auth(token, **{"If-Match": "*"}), json={"name": "Mail"})
+    assert star.status_code == 428 and "*" in star.json()["detail"]
+    # A weak tag never matches under strong comparison, even one naming the current version.
+    weak = client.patch(url, headers=auth(token, **{"If-Match": 'W/"1"'}), json={"name": "Mail"})
+    assert weak.status_code == 412 and "weak" in weak.json()["detail"].lower()
+    assert weak.json()["currentEtag"] == '"1"'
+    assert client.get(url, headers=auth(token)).json()["name"] == "E-mail"
+
+
+def test_if_match_is_documented_as_required_where_it_is_demanded(client) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    if_match = {
+        (method, path): param["required"]
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        for param in op.get("parameters", [])
+        if param["name"] == "If-Match"
+    }
+    assert if_match[("patch", "/services/{serviceId}")] is True
+    assert if_match[("put", "/mailbox/address")] is False  # the first address needs none
+    assert {k for k, required in if_match.items() if not required} == {("put", "/mailbox/address")}
+
+
 def test_update_refuses_null_for_required_fields(client, token) -> None:
     created = client.post("/api/v1/services", headers=auth(token), json=NEW).json()
     r = client.patch(

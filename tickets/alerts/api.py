@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from core.api.deps import SessionDep, require
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.identity.permissions import Principal
@@ -32,7 +32,6 @@ router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
 Ingester = Annotated[Principal, require(permissions.INGEST)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]
 RuleId = Annotated[uuid.UUID, Path(alias="ruleId")]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 _INTAKE = (
     "Authenticated by an API key with `alerts:ingest` (a service account); the key's tenant "

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from core.api.deps import SessionDep, require_any
-from core.api.etag import etag
+from core.api.etag import OPTIONAL_IF_MATCH, etag
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.identity.permissions import Principal
@@ -69,7 +69,7 @@ def set_address(
     session: SessionDep,
     actor: Person,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: Annotated[str | None, Header(alias="If-Match", description=OPTIONAL_IF_MATCH)] = None,
 ) -> AddressPublic:
     found, created = service.set_address(session, actor, email=body.email, if_match=if_match)
     response.status_code = 201 if created else 200

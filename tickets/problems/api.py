@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from core.api.deps import SessionDep, require, require_any
-from core.api.etag import etag
+from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
@@ -50,7 +50,6 @@ KnownErrorReader = Annotated[
 ]
 ProblemId = Annotated[uuid.UUID, Path(alias="problemId")]
 TicketId = Annotated[uuid.UUID, Path(alias="ticketId")]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 Sort = Query(

@@ -16,6 +16,7 @@ from scim2_models import (
     AuthenticationScheme,
     Bulk,
     ChangePassword,
+    Context,
     EnterpriseUser,
     ETag,
     External,
@@ -23,8 +24,10 @@ from scim2_models import (
     Group,
     Patch,
     Reference,
+    Resource,
     ResourceType,
     ResponseParameters,
+    ScimPolicy,
     ScimProvider,
     SearchRequest,
     ServiceProviderConfig,
@@ -47,6 +50,9 @@ from core.identity.scim.store import SqlStorage
 from core.tenancy import current_tenant
 
 MAX_RESULTS = 200
+# Entra removes a group member as {"op": "Remove", "path": "members", "value": [{"value": id}]}:
+# the value names the entries to remove, alongside the RFC's `members[value eq "id"]` path.
+POLICY = ScimPolicy(remove_value_as_filter=ScimPolicy.RemoveValue.apply)
 _storage: ContextVar[SqlStorage] = ContextVar("scim_storage")
 
 BEARER = AuthenticationScheme(
@@ -74,6 +80,7 @@ def provider() -> ScimProvider:
             ResourceType.from_resource(Group),
         ],
         config=CONFIG,
+        policy=POLICY,
     )
 
 
@@ -121,11 +128,23 @@ class RequestStorage(AsyncScimStorage):
         )
 
 
+class Service(ScimService):
+    def patch_response(
+        self, base_url: str, resource: Resource[Any], response_parameters: ResponseParameters[Any]
+    ) -> ScimResponse:
+        """200 with the resource, as RFC 7644 section 3.5.2 prefers, rather than a bare 204."""
+        return self.resource_response(
+            self.publish(base_url, resource),
+            Context.RESOURCE_REPLACEMENT_RESPONSE,
+            response_parameters,
+        )
+
+
 class ScimApp(ASGIApplication):
     def __init__(self) -> None:
         scim = provider()
         # No cursors are declared, so the service's secret signs nothing that must outlive us.
-        super().__init__(RequestStorage(), scim, ScimService(scim, secret=secrets.token_bytes(32)))
+        super().__init__(RequestStorage(), scim, Service(scim, secret=secrets.token_bytes(32)))
 
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         if not self.needs_auth(request):
