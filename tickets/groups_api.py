@@ -66,7 +66,7 @@ def update_group(
     session: SessionDep,
     actor: Configurer,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> GroupPublic:
     group = groups.update_group(session, actor, group_id=group_id, changes=body, if_match=if_match)
     return _group(group, response)
