@@ -103,7 +103,7 @@ def main() -> int:
         reexec_in_snapshot(args.snapshot, __file__)
     import sla_bench
     from _source import resolve
-    from run_foundation import machine, stop_server
+    from run_foundation import report_head, stop_server
 
     sla_bench.DATA = args.data  # where its server start writes serve.log
 
@@ -113,11 +113,7 @@ def main() -> int:
     chosen = words(args, dataset)
     started = datetime.now(UTC)
     report: dict = {
-        "date": started.isoformat(timespec="seconds"),
-        "source": source,
-        "machine": machine(),
-        "load_average_before": os.getloadavg(),
-        "workers": args.workers,
+        **report_head(started, source, args.workers),
         "pg_statement_timeout_ms": args.pg_timeout_ms or None,
         "bounds": {"requests": args.requests, "seconds": args.seconds},
         "dataset": {k: dataset.get(k) for k in ("source", "database", "measured_tenant", "rows")},
