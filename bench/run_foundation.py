@@ -505,6 +505,17 @@ def profile(args: argparse.Namespace, token: str, an_id: str) -> None:
 # --------------------------------------------------------------------------- main
 
 
+def report_head(started, source: dict, workers: int) -> dict:
+    """The fields every result file opens with: when, which code, which machine, its load."""
+    return {
+        "date": started.isoformat(timespec="seconds"),
+        "source": source,
+        "machine": machine(),
+        "load_average_before": os.getloadavg(),
+        "workers": workers,
+    }
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)

@@ -321,18 +321,14 @@ def main() -> int:
     env = bench_env(args.source_env, provider.authority)
     os.environ.update({k: v for k, v in env.items() if k.startswith("REGIE_")})
     import sla_inprocess as inproc
-    from run_foundation import machine, stop_server
+    from run_foundation import report_head, stop_server
 
     tenant_id = uuid.UUID(dataset["measured_tenant"]["id"])
     month, quarter, first_day = periods(datetime.fromisoformat(dataset["now"]))
     key = inproc.issue_key(tenant_id)
     started = datetime.now(UTC)
     report: dict = {
-        "date": started.isoformat(timespec="seconds"),
-        "source": source,
-        "machine": machine(),
-        "load_average_before": os.getloadavg(),
-        "workers": args.workers,
+        **report_head(started, source, args.workers),
         "periods": {"month": month, "quarter": quarter},
         "aims_ms": AIMS_MS,
         "dataset": {k: dataset.get(k) for k in ("source", "now", "measured_tenant", "rows")},

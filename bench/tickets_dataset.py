@@ -68,6 +68,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--no-replies", action="store_true", help="skip tickets_message rows")
     p.add_argument("--seed", type=int, default=20261126)
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--database", default=DATABASE, help="name of the database to (re)create")
     p.add_argument("--snapshot", metavar="REV", help="migrate with the code of this commit")
     return p.parse_args()
 
@@ -324,8 +325,8 @@ def main() -> int:
         reexec_in_snapshot(args.snapshot, __file__)
     source = source_description()
     t0 = time.perf_counter()
-    print(f"[tickets] creating roles and database {DATABASE}", flush=True)
-    app_url, superuser_url = migrated_database(args, DATABASE, "redis://127.0.0.1:6379/14")
+    print(f"[tickets] creating roles and database {args.database}", flush=True)
+    app_url, superuser_url = migrated_database(args, args.database, "redis://127.0.0.1:6379/14")
     tenants = create_tenants(args.tenants)
 
     import psycopg
@@ -363,7 +364,7 @@ def main() -> int:
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source,
-        "database": DATABASE,
+        "database": args.database,
         "loaded_as": "postgres superuser (COPY; RLS bypassed), FK triggers skipped",
         "tenants": args.tenants,
         "tickets_per_tenant": dict(zip([t.slug for t in tenants], counts, strict=True)),

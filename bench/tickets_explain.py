@@ -1,4 +1,4 @@
-"""EXPLAIN ANALYZE of the SQL the ticket list and search routes issue, on regie_bench_tickets.
+"""EXPLAIN ANALYZE of the SQL the ticket list and search routes issue, on the tickets dataset.
 
     .venv/bin/python bench/tickets_explain.py [--snapshot REV] [--repeat 5] [--plans]
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data" / "tickets"
-APP_URL = "postgresql://regie_bench_app@127.0.0.1:5432/regie_bench_tickets"
-SUPERUSER_URL = "postgresql://postgres@127.0.0.1:5432/regie_bench_tickets"
+APP_URL = "postgresql://regie_bench_app@127.0.0.1:5432/{}"
+SUPERUSER_URL = "postgresql://postgres@127.0.0.1:5432/{}"
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,6 +30,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--plans", action="store_true", help="print every plan in full")
     p.add_argument("--only", choices=["list", "search", "get"], help="one kind of query")
     p.add_argument("--index", action="append", default=[], help="CREATE INDEX to try")
+    p.add_argument("--data", type=Path, default=DATA, help="the dataset's output folder")
     return p.parse_args()
 
 
@@ -59,7 +60,10 @@ def statement(query: str, tenant_id: str) -> str:
     )
     stmt = _filtered(select(Ticket), filters).where(Ticket.tenant_id == uuid.UUID(tenant_id))
     if filters.q:
-        stmt = stmt.where(search.clause("postgresql", filters.q))
+        match = search.clause(
+            "postgresql", filters.q, tenant_id=uuid.UUID(tenant_id), internal=True
+        )
+        stmt = stmt.where(match) if match is not None else stmt
     stmt = keyset(stmt, SORTS["createdAt"], col(Ticket.id), descending=True, after=None)
     stmt = stmt.limit(int(one.get("limit", 50)) + 1)
     dialect = postgresql.dialect()
@@ -88,9 +92,9 @@ def explain(conn, sql: str, repeat: int) -> tuple[float, dict]:
     return best, plan
 
 
-def queries(only: str | None) -> list[tuple[str, str]]:
-    lists = (DATA / "lists.txt").read_text().split()
-    words = [line.split("\t") for line in (DATA / "search.txt").read_text().splitlines()]
+def queries(data: Path, only: str | None) -> list[tuple[str, str]]:
+    lists = (data / "lists.txt").read_text().split()
+    words = [line.split("\t") for line in (data / "search.txt").read_text().splitlines()]
     found = [("list", q) for q in lists]
     found += [("search", f"q={w}&limit=50  ({n} hits)") for w, n in words]
     return [(kind, q) for kind, q in found if only in (None, kind)]
@@ -103,25 +107,28 @@ def main() -> int:
         from dataset import reexec_in_snapshot
 
         reexec_in_snapshot(args.snapshot, __file__)
-    os.environ.setdefault("REGIE_DATABASE_URL", APP_URL)
+    dataset = json.loads((args.data / "dataset.json").read_text())
+    app_url = APP_URL.format(dataset["database"])
+    superuser_url = SUPERUSER_URL.format(dataset["database"])
+    os.environ.setdefault("REGIE_DATABASE_URL", app_url)
     import psycopg
 
-    tenant_id = json.loads((DATA / "dataset.json").read_text())["measured_tenant"]["id"]
-    with psycopg.connect(SUPERUSER_URL, autocommit=True) as admin:
+    tenant_id = dataset["measured_tenant"]["id"]
+    with psycopg.connect(superuser_url, autocommit=True) as admin:
         for ddl in args.index:
             admin.execute(ddl)
         admin.execute("ANALYZE tickets_ticket") if args.index else None
     try:
-        with psycopg.connect(APP_URL, autocommit=True) as conn:
+        with psycopg.connect(app_url, autocommit=True) as conn:
             conn.execute("SELECT set_config('regie.tenant_id', %s, false)", (tenant_id,))
-            for kind, query in queries(args.only):
+            for kind, query in queries(args.data, args.only):
                 sql = statement(query.split("  ")[0], tenant_id)
                 ms, plan = explain(conn, sql, args.repeat)
                 print(f"{kind:6} {ms:8.2f} ms  {query}", flush=True)
                 if args.plans or ms > 20:
                     print("\n".join("         " + x for x in outline(plan["Plan"])))
     finally:
-        with psycopg.connect(SUPERUSER_URL, autocommit=True) as admin:
+        with psycopg.connect(superuser_url, autocommit=True) as admin:
             for ddl in args.index:
                 name = ddl.split(" INDEX ", 1)[1].split()[0]
                 name = name if name.upper() != "CONCURRENTLY" else ddl.split()[3]

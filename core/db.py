@@ -34,6 +34,8 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 TENANT_SETTING = "regie.tenant_id"
+# Session info key: milliseconds after which PostgreSQL cancels each statement of the session.
+STATEMENT_TIMEOUT = "statement_timeout_ms"
 
 
 def driver_url(url: str) -> str:
@@ -46,6 +48,8 @@ def driver_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = driver_url(url)
+    # Statement parameters (search text, ticket contents) never reach an error message or log.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _tune_sqlite(engine)
@@ -146,11 +150,16 @@ def session_tenant(session: OrmSession) -> uuid.UUID | None:
 @event.listens_for(Session, "after_begin")
 def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) -> None:
     if connection.dialect.name == "postgresql":
-        tenant_id = session_tenant(session)
-        # Straight to the driver: this runs at the start of every transaction.
-        connection.exec_driver_sql(
-            "SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id) if tenant_id else "")
-        )
+        tenant = str(session_tenant(session) or "")
+        timeout = session.info.get(STATEMENT_TIMEOUT)
+        # Straight to the driver, one round trip: this runs at the start of every transaction.
+        if timeout:
+            connection.exec_driver_sql(
+                "SELECT set_config(%s, %s, true), set_config('statement_timeout', %s, true)",
+                (TENANT_SETTING, tenant, f"{timeout}ms"),
+            )
+        else:
+            connection.exec_driver_sql("SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant))
 
 
 @event.listens_for(Session, "do_orm_execute")

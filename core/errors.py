@@ -60,6 +60,12 @@ class PreconditionRequired(AppError):
     status, type_slug, title = 428, "precondition-required", "Precondition required"
 
 
+class StatementTimeout(AppError):
+    """The database cancelled a statement that ran past the statement timeout."""
+
+    status, type_slug, title = 503, "statement-timeout", "Request took too long"
+
+
 class CrossTenantWrite(AppError):
     """A write named a tenant other than the session's: a programming error, never allowed."""
 

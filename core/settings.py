@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Sign in as a demo user without a directory: development on a loopback address only.
     demo_sign_in: bool = False
     db_pool_size: int = Field(default=40, ge=1, le=500)
+    # PostgreSQL cancels an API request's statement after this long (0: never); answered 503.
+    statement_timeout_ms: int = Field(default=10_000, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)

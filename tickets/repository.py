@@ -86,7 +86,9 @@ def page(
         stmt = stmt.options(load_only(*(getattr(Ticket, c) for c in columns), raiseload=True))
     if filters.q:
         dialect = session.get_bind().dialect.name
-        match = search.clause(dialect, filters.q, internal=internal)
+        match = search.clause(
+            dialect, filters.q, tenant_id=session_tenant(session), internal=internal
+        )
         stmt = stmt.where(match) if match is not None else stmt
     typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)
     stmt = keyset(

@@ -9,10 +9,11 @@ query is stemmed the same way.
 from __future__ import annotations
 
 import re
+import uuid
 from functools import lru_cache
 
 import snowballstemmer
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause, Uuid, bindparam, text
 
 from core.db import sqlite_function
 
@@ -46,26 +47,32 @@ def fts5_query(query: str) -> str | None:
     return " AND ".join(groups)
 
 
-def clause(dialect: str, query: str, *, internal: bool) -> TextClause | None:
-    """Tickets whose title, description or messages match `query` (internal notes only when
-    `internal`: reporters never find a ticket by a note they cannot read)."""
+def clause(
+    dialect: str, query: str, *, tenant_id: uuid.UUID | None, internal: bool
+) -> TextClause | None:
+    """Tickets of `tenant_id` whose title, description or messages match `query` (internal
+    notes only when `internal`: reporters never find a ticket by a note they cannot read).
+
+    Both sides are uncorrelated subqueries over the tenant: each is answered once from its
+    full-text index, never re-run per ticket."""
     visibility = "" if internal else " AND m.visibility = 'public'"
+    tenant = bindparam("tenant", tenant_id, type_=Uuid())
     if dialect == "postgresql":
         if not words(query):
             return None
         q = "(websearch_to_tsquery('dutch', :q) || websearch_to_tsquery('english', :q))"
         return text(
             # Only constants are formatted in; the query itself is a bound parameter.
-            f"(tickets_ticket.search @@ {q} OR tickets_ticket.id IN (SELECT m.ticket_id "  # noqa: S608
-            "FROM tickets_message m WHERE m.tenant_id = tickets_ticket.tenant_id "
-            f"AND m.search @@ {q}{visibility}))"
-        ).bindparams(q=query[:500])
+            "tickets_ticket.id IN (SELECT t.id FROM tickets_ticket t "  # noqa: S608
+            f"WHERE t.tenant_id = :tenant AND t.search @@ {q} UNION SELECT m.ticket_id "
+            f"FROM tickets_message m WHERE m.tenant_id = :tenant AND m.search @@ {q}{visibility})"
+        ).bindparams(tenant, q=query[:500])
     expression = fts5_query(query)
     if expression is None:
         return None
     return text(
         "(tickets_ticket.rowid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :m) "  # noqa: S608
         "OR tickets_ticket.id IN (SELECT m.ticket_id FROM tickets_message m "
-        "WHERE m.tenant_id = tickets_ticket.tenant_id AND m.rowid IN (SELECT rowid FROM "
+        "WHERE m.tenant_id = :tenant AND m.rowid IN (SELECT rowid FROM "
         f"tickets_message_fts WHERE tickets_message_fts MATCH :m){visibility}))"
-    ).bindparams(m=expression)
+    ).bindparams(tenant, m=expression)

@@ -12,10 +12,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.context import Actor, actor_var
-from core.db import finish, new_session
+from core.db import STATEMENT_TIMEOUT, finish, new_session
 from core.errors import Forbidden, Unauthenticated
 from core.identity.access import REALM, authenticate
 from core.identity.permissions import Principal
+from core.settings import get_settings
 from core.tenancy import current_tenant
 
 _bearer = HTTPBearer(
@@ -99,6 +100,8 @@ async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterato
     session = new_session(principal.tenant_id, read_only=request.method in ("GET", "HEAD"))
     # The session carries the actor for the audit trail, whatever thread uses it.
     session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+    # A runaway statement is cancelled (answered 503) instead of holding a core on and on.
+    session.info[STATEMENT_TIMEOUT] = get_settings().statement_timeout_ms
     try:
         yield session
     except BaseException:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import HTTPException
@@ -79,7 +80,12 @@ class HttpConventions:
         try:
             limit, upload = self._body_limit(scope)
             refusal = self._refuse(scope, headers, limit, upload)
-            if refusal is not None:
+            unstorable = _unstorable_params(scope)
+            if unstorable and refusal is None:
+                await self._send_problem(
+                    send_with_headers, *_unstorable_refusal(unstorable), invalidParams=unstorable
+                )
+            elif refusal is not None:
                 await self._send_problem(send_with_headers, *refusal)
             else:
                 await self.app(scope, self._limited(receive, limit), send_with_headers)
@@ -164,9 +170,10 @@ class HttpConventions:
         return receive_limited
 
     async def _send_problem(
-        self, send: Send, status: int, slug: str, title: str, detail: str
+        self, send: Send, status: int, slug: str, title: str, detail: str, **extra: Any
     ) -> None:
-        body = json.dumps(problem_body(status, title, detail, PROBLEM_BASE + slug)).encode()
+        problem = problem_body(status, title, detail, PROBLEM_BASE + slug, **extra)
+        body = json.dumps(problem).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -193,3 +200,20 @@ class HttpConventions:
             tenant_id=str(state["tenant_id"]) if state.get("tenant_id") else None,
             actor_id=str(state["actor_id"]) if state.get("actor_id") else None,
         )
+
+
+def _unstorable_params(scope: Scope) -> list[dict[str, str]]:
+    """Query parameters and the path holding a NUL, which no PostgreSQL text can store."""
+    found = [
+        {"name": name, "pointer": f"query:{name}", "reason": "must not contain a NUL character"}
+        for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+        if "\x00" in value or "\x00" in name
+    ]
+    if "\x00" in scope.get("path", ""):
+        found.append({"name": "path", "pointer": "path:", "reason": "must not contain NUL"})
+    return found
+
+
+def _unstorable_refusal(params: list[dict[str, str]]) -> tuple[Any, ...]:
+    names = ", ".join(p["name"] for p in params)
+    return 400, "invalid-input", "Invalid input", f"{len(params)} invalid field(s): {names}"

@@ -60,7 +60,7 @@ DESCRIPTIONS = {
     "422": "The Idempotency-Key was used for a different request",
     "428": "If-Match is required, with an ETag (not *)",
     "500": "Unexpected error; no details are disclosed",
-    "503": "A dependency is unavailable",
+    "503": "A dependency is unavailable, or the request ran past the statement timeout",
 }
 
 
@@ -69,7 +69,7 @@ def _error_codes(method: str, op: dict[str, Any]) -> set[str]:
     names = {p["name"] for p in params}
     codes = {"500", "405"}
     if op.get("security"):
-        codes |= {"401", "403"}
+        codes |= {"401", "403", "503"}  # 503: a statement cancelled by statement_timeout
     if params or "requestBody" in op:
         codes.add("400")
     if any(p["in"] == "path" for p in params):
@@ -98,6 +98,10 @@ def _fix_operation(method: str, op: dict[str, Any]) -> None:
             "description": desc,
             "content": {"application/problem+json": {"schema": PROBLEM_REF}},
         }
+        if code == "503":
+            responses[code]["headers"] = {
+                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}},
+            }
         if code == "405":
             responses[code]["headers"] = {
                 "Allow": {"description": "Methods served here", "schema": {"type": "string"}},

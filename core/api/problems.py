@@ -10,13 +10,22 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import PROBLEM_BASE, AppError, InvalidInput, PreconditionFailed
+from core.errors import (
+    PROBLEM_BASE,
+    AppError,
+    InvalidInput,
+    PreconditionFailed,
+    StatementTimeout,
+)
 from core.observability import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout
+RETRY_AFTER_SECONDS = 5
 log = structlog.get_logger("regie.errors")
 
 _HTTP_TITLES = {
@@ -100,6 +109,21 @@ def _stale_handler(_request: Request, _exc: Exception) -> Response:
     return from_app_error(PreconditionFailed("The resource was changed by someone else."))
 
 
+def _database_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
+        return _unhandled(request, exc)
+    # The statement and its parameters stay out of the log (they may hold search text).
+    log.warning("statement_timeout", route=getattr(request.scope.get("route"), "path", None))
+    return from_app_error(
+        StatementTimeout(
+            "The request ran past the statement timeout and was cancelled. Retry later, or "
+            "narrow it down (e.g. more search words or filters).",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    )
+
+
 def allowed_methods(request: Request, given: str) -> str:
     """Every method served at this path, across sibling routes (Starlette names only one)."""
     methods = {m.strip() for m in given.split(",") if m.strip()}
@@ -148,5 +172,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)
+    app.add_exception_handler(DBAPIError, _database_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unhandled)
