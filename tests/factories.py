@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from core.db import unit_of_work
+from core.identity.models import Grant, SubjectKind
+from core.identity.roles import Role
 from core.identity.service import create_api_key
 from core.tenancy import Tenant
 from services.catalogue import permissions as catalogue
@@ -43,3 +46,17 @@ def make_entries(tenant: Tenant, count: int, prefix: str = "S") -> list[Catalogu
     with unit_of_work(tenant.id) as session:
         session.add_all(entries)
     return entries
+
+
+def grant_staff(tenant: Tenant, idp: Any, role: Role = Role.agent_line_2) -> None:
+    """Grant the supplier's agent (of the test OpenID provider) `role` in `tenant`."""
+    with unit_of_work(tenant.id) as session:
+        session.add(
+            Grant(
+                subject_kind=SubjectKind.user,
+                subject_tid=idp.supplier_dir,
+                subject_oid=idp.oid(idp.supplier_dir, idp.agent),
+                role=role,
+                granted_by="test",
+            )
+        )

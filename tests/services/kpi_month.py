@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from core.db import unit_of_work
-from core.identity.models import Grant, SubjectKind
-from core.identity.roles import Role
 from services.kpi import permissions as kpi
 from tests.factories import auth, make_token
 from tickets import kpi as ticket_kpi
@@ -144,20 +142,6 @@ def build_november(desk: Any) -> Month:
         status(nov(5, 10, 20), "in-progress", "resolved"),
     ])  # fmt: skip
     return Month(desk, made)
-
-
-def grant_staff(tenant: Any, idp: Any, role: Role) -> None:
-    """Grant the supplier's agent (of the test OpenID provider) `role` in `tenant`."""
-    with unit_of_work(tenant.id) as session:
-        session.add(
-            Grant(
-                subject_kind=SubjectKind.user,
-                subject_tid=idp.supplier_dir,
-                subject_oid=idp.oid(idp.supplier_dir, idp.agent),
-                role=role,
-                granted_by="test",
-            )
-        )
 
 
 def exclude(client: Any, desk: Any, ticket: dict[str, Any], *, accept: bool = True) -> str:

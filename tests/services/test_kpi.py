@@ -14,8 +14,8 @@ from core.errors import InvalidInput
 from core.identity.roles import Role
 from services.kpi import public
 from services.kpi.figures import p90
-from tests.factories import auth, make_tenant, make_token
-from tests.services.kpi_month import VIEWER, build_november, exclude, grant_staff
+from tests.factories import auth, grant_staff, make_tenant, make_token
+from tests.services.kpi_month import VIEWER, build_november, exclude
 from tests.tickets.helpers import Desk
 
 URL = "/api/v1/kpis"

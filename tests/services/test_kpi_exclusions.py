@@ -10,8 +10,8 @@ from core.identity.roles import ROLE_PERMISSIONS, SUPPLIER_ROLES, Role
 from services.kpi import permissions as kpi
 from services.kpi import public
 from tests.audit.helpers import records
-from tests.factories import auth, make_token
-from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, exclude, grant_staff
+from tests.factories import auth, grant_staff, make_token
+from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, exclude
 
 URL = "/api/v1/kpis/exclusions"
 

@@ -6,24 +6,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core.db import unit_of_work
-from core.identity.models import Grant, SubjectKind
+from core.identity.models import Grant
 from core.identity.roles import Role
 from core.types import utcnow
-from tests.factories import auth, make_tenant
+from tests.factories import auth, grant_staff, make_tenant
 from tests.tickets.helpers import Desk
-
-
-def _grant(tenant, idp, role: Role = Role.agent_line_2) -> None:
-    with unit_of_work(tenant.id) as session:
-        session.add(
-            Grant(
-                subject_kind=SubjectKind.user,
-                subject_tid=idp.supplier_dir,
-                subject_oid=idp.oid(idp.supplier_dir, idp.agent),
-                role=role,
-                granted_by="test",
-            )
-        )
 
 
 def _queue(client, token: str, **params) -> list[tuple[str, str]]:
@@ -41,8 +28,8 @@ def test_an_agent_sees_one_queue_across_the_clients_that_granted_access(
     high_c = c.report(impact="high", urgency="medium")
     waiting = a.report(impact="high", urgency="high")
     a.act(waiting, "transitions", {"status": "waiting-reporter", "reason": "Screenshot?"})
-    _grant(a.tenant, idp)
-    _grant(b.tenant, idp)
+    grant_staff(a.tenant, idp)
+    grant_staff(b.tenant, idp)
     token = idp.token(idp.supplier_dir, idp.agent)
     assert _queue(client, token) == [
         (b.tenant.slug, urgent_b["number"]),
@@ -56,7 +43,7 @@ def test_an_agent_sees_one_queue_across_the_clients_that_granted_access(
 def test_a_revoked_grant_takes_the_client_out_of_the_queue_at_once(client, idp, supplier) -> None:
     a = Desk(client, make_tenant())
     ticket = a.report()
-    _grant(a.tenant, idp)
+    grant_staff(a.tenant, idp)
     token = idp.token(idp.supplier_dir, idp.agent)
     assert _queue(client, token) == [(a.tenant.slug, ticket["number"])]
     with unit_of_work(a.tenant.id) as session:
@@ -68,7 +55,7 @@ def test_a_revoked_grant_takes_the_client_out_of_the_queue_at_once(client, idp, 
 def test_a_grant_without_ticket_work_shows_nothing(client, idp, supplier) -> None:
     a = Desk(client, make_tenant())
     a.report()
-    _grant(a.tenant, idp, Role.kpi_viewer)
+    grant_staff(a.tenant, idp, Role.kpi_viewer)
     assert _queue(client, idp.token(idp.supplier_dir, idp.agent)) == []
 
 
