@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
 
 from sqlmodel import Session
 
@@ -10,10 +10,9 @@ from core.errors import InvalidInput
 from services.catalogue.public import service_exists
 
 
-def check_service(session: Session, given: dict[str, Any]) -> None:
+def check_service(session: Session, service_id: uuid.UUID | None) -> None:
     """400 when `service_id` names no service of this tenant; another tenant's service and a
     service that does not exist get the same answer, so the caller learns nothing."""
-    service_id = given.get("service_id")
     if service_id is None or service_exists(session, service_id):
         return
     raise InvalidInput(

@@ -132,7 +132,7 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
             why,
             invalidParams=[{"name": "incidentClass", "pointer": "/incidentClass", "reason": why}],
         )
-    check_service(session, data.model_dump())
+    check_service(session, data.service_id)
     config = ticket_settings(session)
     impact = data.impact or Level.medium
     ticket = Ticket(
@@ -201,7 +201,7 @@ def update_ticket(
     check_if_match(if_match, ticket.version)
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given)
-    check_service(session, given)
+    check_service(session, given.get("service_id"))
     for field, value in given.items():
         setattr(ticket, field, value)
     if ticket.type == TicketType.incident:

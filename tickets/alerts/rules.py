@@ -72,7 +72,7 @@ def create_rule(session: Session, actor: Principal, *, data: RuleCreate) -> Aler
     """A new rule; its group must be one of the tenant's active groups."""
     actor.require(permissions.MANAGE)
     _check_group(session, data.group_id)
-    check_service(session, data.model_dump())
+    check_service(session, data.service_id)
     created = AlertRule(**data.model_dump())
     session.add(created)
     session.flush()
@@ -93,7 +93,7 @@ def update_rule(
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given, ("name", "position", "match", "match_regex"))
     _check_group(session, given.get("group_id"))
-    check_service(session, given)
+    check_service(session, given.get("service_id"))
     for field, value in given.items():
         setattr(current, field, value)
     if session.is_modified(current):

@@ -133,7 +133,7 @@ def create_problem(session: Session, actor: Principal, *, data: ProblemCreate) -
     says so or already carries a root cause and a workaround."""
     actor.require(permissions.MANAGE)
     _check_owner(data.model_dump(exclude_unset=True))
-    check_service(session, data.model_dump())
+    check_service(session, data.service_id)
     problem = Problem(
         **data.model_dump(exclude={"owner_id", "owner_name", "known_error"}),
         owner_id=data.owner_id or actor.actor_id,
@@ -175,7 +175,7 @@ def update_problem(
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given)
     _check_owner(given)
-    check_service(session, given)
+    check_service(session, given.get("service_id"))
     explicit = given.pop("known_error", None)
     before_priority = problem.priority
     for field, value in given.items():
