@@ -230,12 +230,12 @@ def sla_recompute(
     """Rebuild every stored SLA clock from ticket history; report how many changed."""
     from audit import admin
     from core.db import unit_of_work
-    from tickets import sla
+    from tickets.recompute import recompute
 
     _checked_settings()
     for t in _or_exit(lambda: admin.tenants(tenant)):
         with unit_of_work(t.id) as session:
-            seen, changed = sla.recompute(session)
+            seen, changed = recompute(session)
         typer.echo(f"{t.slug}: {seen} tickets, {changed} clocks changed")
 
 

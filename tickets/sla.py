@@ -6,9 +6,6 @@ and its clocks commit or roll back together.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 from sqlmodel import Session
 
 from services.sla import public as sla
@@ -26,7 +23,6 @@ CLOCK_EVENTS = frozenset(
         EventKind.classified,
     }
 )
-PAGE = 500
 
 
 def on_ticket_event(event: TicketEventRecorded) -> None:
@@ -66,36 +62,6 @@ def incident_class(ticket: Ticket) -> str | None:
     if ticket.type != TicketType.incident:
         return None
     return (ticket.incident_class or IncidentClass.platform).value
-
-
-def recompute(session: Session) -> tuple[int, int]:
-    """Rebuild every clock and every ticket's KPI facts of the session's tenant, and drop
-    those of no ticket; (tickets seen, clock rows changed)."""
-    # Imported here: tickets.kpi reads the history through this module.
-    from tickets import kpi
-
-    seen: set[uuid.UUID] = set()
-    changed = 0
-    for ticket in _all_tickets(session):
-        seen.add(ticket.id)
-        changed += update_clocks(session, ticket)
-        kpi.update_facts(session, ticket)
-    session.flush()
-    changed += sla.drop_clocks_except(session, ticket_ids=seen)
-    kpi.drop_facts_except(session, ticket_ids=seen)
-    return len(seen), changed
-
-
-def _all_tickets(session: Session) -> Iterator[Ticket]:
-    after = None
-    while True:
-        page = repository.page(
-            session, repository.Filters(), sort="createdAt", limit=PAGE, after=after
-        )
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = repository.cursor_values(page[-1], "createdAt")
 
 
 def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
