@@ -23,6 +23,7 @@ from core.identity import sessions
 from core.settings import get_settings
 from core.types import utcnow
 from services.kpi import permissions as kpi_permissions
+from tickets import permissions as ticket_permissions
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
@@ -91,6 +92,7 @@ def render(
         now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),
         web=current[0] if current else None,
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
+        may_work=current is not None and current[1].can(ticket_permissions.WORK),
         demo=get_settings().demo_sign_in,
         **context,
     )

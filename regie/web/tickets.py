@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from core.context import Actor
 from core.db import unit_of_work
 from core.errors import AppError, InvalidInput, PreconditionFailed
 from core.identity import sessions
+from core.identity.access import reach
 from core.identity.models import WebSession
 from core.identity.permissions import Principal
 from regie.web import link, render, ticket_forms
@@ -68,6 +69,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 class Caller:
     web: WebSession
     principal: Principal
+    tenant: str | None = None  # the slug of a client's tenant the person acts in (`?tenant=`)
 
 
 def signed_in(request: Request) -> Caller:
@@ -75,9 +77,23 @@ def signed_in(request: Request) -> Caller:
     if found is None:
         raise SignInFirst()
     web, principal = found
-    request.state.tenant_id, request.state.actor_id = principal.tenant_id, principal.actor_id
     # Tickets name their reporter and history names its actor; the session knows the name.
-    return Caller(web, replace(principal, name=web.user_name or principal.name))
+    principal = replace(principal, name=web.user_name or principal.name)
+    slug = request.query_params.get("tenant") or None
+    if slug is not None:
+        principal = acting_in(principal, slug)
+    request.state.tenant_id, request.state.actor_id = principal.tenant_id, principal.actor_id
+    request.state.acting_tenant = slug
+    return Caller(web, principal, slug)
+
+
+def acting_in(principal: Principal, slug: str) -> Principal:
+    """The person acting in the tenant `slug` through a grant there (supplier staff working a
+    client's tickets); a tenant they do not reach is the same 404 as an unknown ticket."""
+    for tenant, acting in reach(principal):
+        if tenant.slug == slug:
+            return replace(acting, name=principal.name)
+    raise TicketNotFound("No such ticket.")
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -89,10 +105,14 @@ CallerDep = Annotated[Caller, Depends(signed_in)]
 FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
-@contextmanager
-def writing(caller: Caller) -> Iterator[Session]:
+def writing(caller: Caller) -> AbstractContextManager[Session]:
     """A unit of work whose audited changes name the signed-in person as their actor."""
-    principal = caller.principal
+    return writing_as(caller.principal)
+
+
+@contextmanager
+def writing_as(principal: Principal) -> Iterator[Session]:
+    """A unit of work in `principal`'s tenant whose audited changes name them as the actor."""
     with unit_of_work(principal.tenant_id) as session:
         session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
         yield session
@@ -104,6 +124,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         template,
         labels=ticket_forms.LABELS,
         field_labels=ticket_forms.FIELD_LABELS,
+        here=getattr(request.state, "acting_tenant", None),
         **context,
     )
     response.status_code = status_code
@@ -272,7 +293,8 @@ def _act(
             with writing(caller) as session:
                 if_match = etag(_version(form))
                 action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
-            return RedirectResponse(link(request, f"/tickets/{ticket_id}"), status_code=303)
+            back = link(request, f"/tickets/{ticket_id}", tenant=caller.tenant)
+            return RedirectResponse(back, status_code=303)
         except PreconditionFailed:
             outcome, status_code = {"message": CONFLICT}, 412
         except TransitionRefused as exc:
