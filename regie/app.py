@@ -29,6 +29,7 @@ from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
 from regie.web.queue import router as web_queue_router
 from regie.web.service_levels import router as web_service_levels_router
+from regie.web.ticket_actions import router as web_ticket_actions_router
 from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
 from services.availability.api import router as outages_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_evidence_router)
     app.include_router(web_queue_router)
     app.include_router(web_bulk_router)
+    app.include_router(web_ticket_actions_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, negotiate_locale
 from babel.dates import format_datetime
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -89,6 +90,7 @@ def render(
         chosen_lang=chosen_language(request),
         language_name=lambda code: (Locale.parse(code).get_display_name(code) or code).capitalize(),
         when=lambda dt: format_datetime(dt, "medium", tzinfo=AMSTERDAM, locale=lang),
+        hours=lambda seconds: format_decimal(round(seconds / 3600, 1), locale=lang),
         now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),
         web=current[0] if current else None,
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),

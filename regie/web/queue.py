@@ -25,6 +25,7 @@ from core.identity.permissions import Principal
 from core.tenancy import Tenant
 from core.types import utcnow
 from regie.web import link, pick_language, saved_views, ticket_forms
+from regie.web.ticket_extras import LINE_NAMES
 from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, page, writing
 from tickets import groups, permissions, queue
 from tickets.models import AssignmentGroup, Line, Priority, TicketType
@@ -33,14 +34,6 @@ PATH = "/queue"
 LIMIT = 100
 FILTERS = ("organisation", "line", "group", "type", "priority", "mine")
 NAME_REQUIRED = "Give the view a name."
-# What the page calls each line; None is a ticket not yet with any line.
-LINE_NAMES = {
-    Line.first: "Line 1",
-    Line.second: "Line 2",
-    Line.third: "Line 3",
-    Line.third_party: "Third party",
-    None: "Not assigned",
-}
 SLA_STATES = {
     "breached": "Breached",
     "soon": "Breaching soon",

@@ -15,8 +15,16 @@ from pydantic import BaseModel, ValidationError
 from core.errors import InvalidInput
 from regie.web import AMSTERDAM
 from tickets import service
+from tickets.conversation.schemas import MessageCreate
 from tickets.models import EventKind, Level, Priority, Status, TicketType
-from tickets.schemas import PriorityChange, TicketCreate, TransitionCreate
+from tickets.schemas import (
+    AssignmentCreate,
+    EscalationCreate,
+    Forwarding,
+    PriorityChange,
+    TicketCreate,
+    TransitionCreate,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 Errors = dict[str, str]
@@ -60,6 +68,14 @@ FIELD_LABELS = {
     "reason": "Reason",
     "resolution": "Resolution",
     "priority": "Priority",
+    "groupId": "Group",
+    "assigneeId": "Assignee",
+    "kind": "Kind of escalation",
+    "thirdParty": "Third party",
+    "externalReference": "Their reference",
+    "body": "Message",
+    "visibility": "Visible to",
+    "file": "File",
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -136,6 +152,26 @@ def transition(form: Mapping[str, str]) -> tuple[TransitionCreate | None, Errors
 def priority_change(form: Mapping[str, str]) -> tuple[PriorityChange | None, Errors]:
     values = {name: _text(form, name) for name in ("impact", "urgency", "priority", "reason")}
     return validated(PriorityChange, values)
+
+
+def assignment(form: Mapping[str, str], me: Any) -> tuple[AssignmentCreate | None, Errors]:
+    """The group (and, when ticked, the agent themself as assignee) the form assigns to."""
+    values: dict[str, Any] = {n: _text(form, n) for n in ("groupId", "reason")}
+    values["assigneeId"] = me if form.get("assignToMe") == "1" else None
+    return validated(AssignmentCreate, values)
+
+
+def escalation(form: Mapping[str, str]) -> tuple[EscalationCreate | None, Errors]:
+    return validated(EscalationCreate, {n: _text(form, n) for n in ("kind", "reason", "groupId")})
+
+
+def forwarding(form: Mapping[str, str]) -> tuple[Forwarding | None, Errors]:
+    names = ("thirdParty", "externalReference", "reason")
+    return validated(Forwarding, {n: _text(form, n) for n in names})
+
+
+def message(form: Mapping[str, str]) -> tuple[MessageCreate | None, Errors]:
+    return validated(MessageCreate, {n: _text(form, n) for n in ("body", "visibility")})
 
 
 def validated(model: type[Model], values: dict[str, Any]) -> tuple[Model | None, Errors]:

@@ -28,7 +28,7 @@ from core.identity import sessions
 from core.identity.access import reach
 from core.identity.models import WebSession
 from core.identity.permissions import Principal
-from regie.web import link, render, ticket_forms
+from regie.web import link, render, ticket_extras, ticket_forms
 from regie.web.errors import CONFLICT, error_page
 from tickets import lifecycle, permissions, service, workflow
 from tickets.errors import TicketNotFound, TransitionRefused
@@ -131,7 +131,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     return response
 
 
-def _ticket_id(raw: str) -> uuid.UUID:
+def ticket_id_of(raw: str) -> uuid.UUID:
     """A malformed id names no ticket: the same 404 as an unknown one."""
     try:
         return uuid.UUID(raw)
@@ -207,10 +207,10 @@ def report_ticket(request: Request, caller: CallerDep, form: FormDep) -> Respons
 
 @router.get("/tickets/{ticket_id}")
 def ticket_page(request: Request, caller: CallerDep, ticket_id: str) -> Response:
-    return _ticket_page(request, caller, _ticket_id(ticket_id))
+    return show_ticket(request, caller, ticket_id_of(ticket_id))
 
 
-def _ticket_page(
+def show_ticket(
     request: Request,
     caller: Caller,
     ticket_id: uuid.UUID,
@@ -221,6 +221,8 @@ def _ticket_page(
     with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
         ticket = service.get_ticket(session, caller.principal, ticket_id=ticket_id)
         history = service.history(session, caller.principal, ticket_id=ticket_id)
+        more = ticket_extras.extras(session, caller.principal, ticket)
+    forms = {name: outcome.get(name, {}) for name in ticket_extras.FORMS}
     return page(
         request,
         "ticket.html",
@@ -232,10 +234,10 @@ def _ticket_page(
         next_statuses=next_statuses(ticket),
         levels=list(Level),
         priorities=list(Priority),
-        status_form=outcome.get("status_form", {}),
-        priority_form=outcome.get("priority_form", {}),
         message=outcome.get("message"),
         detail=outcome.get("detail"),
+        **forms,
+        **more,
     )
 
 
@@ -251,8 +253,8 @@ def next_statuses(ticket: Ticket) -> list[Status]:
 def change_status(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
     """A status change on the version the agent saw; a stale form changes nothing."""
     sessions.check_csrf(caller.web, form.get("csrf", ""))
-    found = _ticket_id(ticket_id)
-    return _act(
+    found = ticket_id_of(ticket_id)
+    return act(
         request, caller, found, form, "status_form", ticket_forms.transition, workflow.transition
     )
 
@@ -261,8 +263,8 @@ def change_status(request: Request, caller: CallerDep, ticket_id: str, form: For
 def change_priority(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
     """A new impact, urgency or priority with the reason, on the version the agent saw."""
     sessions.check_csrf(caller.web, form.get("csrf", ""))
-    found = _ticket_id(ticket_id)
-    return _act(
+    found = ticket_id_of(ticket_id)
+    return act(
         request,
         caller,
         found,
@@ -273,7 +275,7 @@ def change_priority(request: Request, caller: CallerDep, ticket_id: str, form: F
     )
 
 
-def _act(
+def act(
     request: Request,
     caller: Caller,
     ticket_id: uuid.UUID,
@@ -302,7 +304,7 @@ def _act(
         except InvalidInput as exc:
             errors = ticket_forms.service_errors(exc)
     outcome[form_name] = {"values": form, "errors": errors}
-    return _ticket_page(request, caller, ticket_id, status_code, **outcome)
+    return show_ticket(request, caller, ticket_id, status_code, **outcome)
 
 
 def _version(form: dict[str, str]) -> int:
