@@ -27,6 +27,7 @@ from regie import ops, roles, web, wiring
 from regie.web.bulk import router as web_bulk_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
+from regie.web.problems import router as web_problems_router
 from regie.web.queue import router as web_queue_router
 from regie.web.service_levels import router as web_service_levels_router
 from regie.web.ticket_actions import router as web_ticket_actions_router
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_queue_router)
     app.include_router(web_bulk_router)
     app.include_router(web_ticket_actions_router)
+    app.include_router(web_problems_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

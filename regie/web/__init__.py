@@ -25,6 +25,8 @@ from core.settings import get_settings
 from core.types import utcnow
 from services.kpi import permissions as kpi_permissions
 from tickets import permissions as ticket_permissions
+from tickets.problems import permissions as problem_permissions
+from tickets.problems import service as problems_service
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
@@ -95,6 +97,9 @@ def render(
         web=current[0] if current else None,
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
         may_work=current is not None and current[1].can(ticket_permissions.WORK),
+        may_read_problems=current is not None and problems_service.can_read(current[1]),
+        may_search_known_errors=current is not None
+        and current[1].can(problem_permissions.KNOWN_ERRORS),
         demo=get_settings().demo_sign_in,
         **context,
     )

@@ -15,8 +15,11 @@ from core.identity.permissions import Principal
 from services.sla.schemas import ClockKind
 from tickets import groups, permissions, sla
 from tickets.conversation import service as conversation
-from tickets.models import Line, Ticket
+from tickets.models import Line, Ticket, TicketType
+from tickets.problems import permissions as problem_permissions
 from tickets.problems import service as problems
+from tickets.problems.models import ProblemStatus
+from tickets.problems.repository import Filters
 
 MESSAGES = 200
 # What the page calls each line; None is a ticket not yet with any line.
@@ -36,6 +39,7 @@ FORMS = (
     "forward_form",
     "message_form",
     "attachment_form",
+    "problem_form",
 )
 CLOCK_NAMES = {
     ClockKind.response: "Response",
@@ -61,7 +65,21 @@ def extras(session: Session, actor: Principal, ticket: Ticket) -> dict[str, Any]
         "clock_states": CLOCK_STATES,
         "groups": active,
         "problem": _problem(session, actor, ticket),
+        "open_problems": _open_problems(session, actor, ticket),
     }
+
+
+def _open_problems(session: Session, actor: Principal, ticket: Ticket) -> list[Any]:
+    """The open problems an agent may link this unlinked incident to, newest first."""
+    if ticket.type != TicketType.incident or ticket.problem_id is not None:
+        return []
+    if not (actor.can(problem_permissions.LINK) and problems.can_read(actor)):
+        return []
+    wanted = [ProblemStatus.new, ProblemStatus.investigating, ProblemStatus.known_error]
+    rows, _last = problems.list_problems(
+        session, actor, Filters(status=wanted), sort="-createdAt", limit=100, after=None
+    )
+    return rows
 
 
 def _problem(session: Session, actor: Principal, ticket: Ticket) -> Any:

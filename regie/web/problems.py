@@ -1,0 +1,133 @@
+"""The problem pages: problems with their linked incidents and history, the known errors a
+person searches for a workaround, and linking an incident to a problem from its page.
+
+Every read and write is the same service call as the problems API, under the signed-in
+person's principal, so the pages show exactly what the API would.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from core.api.pagination import decode_cursor, encode_cursor
+from core.db import unit_of_work
+from core.identity import sessions
+from regie.web import link, ticket_forms
+from regie.web.tickets import CallerDep, FormDep, WebRoute, page, show_ticket, ticket_id_of, writing
+from tickets.problems import service, workflow
+from tickets.problems.errors import AlreadyLinked, NotAnIncident, ProblemNotFound
+from tickets.problems.models import ProblemStatus
+from tickets.problems.repository import Filters
+
+PAGE_SIZE = 25
+INCIDENTS = 50
+STATUS_NAMES = {
+    ProblemStatus.new: "New",
+    ProblemStatus.investigating: "Under investigation",
+    ProblemStatus.known_error: "Known error",
+    ProblemStatus.resolved: "Resolved",
+    ProblemStatus.closed: "Closed",
+}
+OPEN = [ProblemStatus.new, ProblemStatus.investigating, ProblemStatus.known_error]
+NOT_LINKABLE = "Only an incident that is not linked to another problem can be linked."
+
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+
+
+def _problem_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ProblemNotFound("No such problem.") from None
+
+
+def _statuses(request: Request) -> list[ProblemStatus]:
+    wanted = set(request.query_params.getlist("status"))
+    return [s for s in ProblemStatus if s.value in wanted]
+
+
+@router.get("/problems")
+def problem_list(request: Request, caller: CallerDep, q: str = "", cursor: str = "") -> Response:
+    """The tenant's problems, newest first, by status and text."""
+    statuses = _statuses(request)
+    filters = Filters(status=statuses or None, text=q.strip()[:200] or None)
+    after = decode_cursor(cursor) if cursor else None
+    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
+        rows, last = service.list_problems(
+            session, caller.principal, filters, sort="-createdAt", limit=PAGE_SIZE, after=after
+        )
+    kept = {"q": q, "status": [s.value for s in statuses]}
+    following = link(request, "/problems", **kept, cursor=encode_cursor(last)) if last else None
+    return page(
+        request,
+        "problems.html",
+        problems=rows,
+        q=q,
+        statuses=statuses,
+        status_names=STATUS_NAMES,
+        next_url=following,
+    )
+
+
+@router.get("/problems/{problem_id}")
+def problem_page(request: Request, caller: CallerDep, problem_id: str) -> Response:
+    """One problem: cause, workaround, linked incidents and its history."""
+    found = _problem_id(problem_id)
+    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
+        problem = service.get_problem(session, caller.principal, problem_id=found)
+        incidents, _more = service.list_incidents(
+            session, caller.principal, problem_id=found, limit=INCIDENTS, after=None
+        )
+        history = service.history(session, caller.principal, problem_id=found)
+    return page(
+        request,
+        "problem.html",
+        problem=problem,
+        incidents=incidents,
+        history=history,
+        status_names=STATUS_NAMES,
+    )
+
+
+@router.get("/known-errors")
+def known_errors(request: Request, caller: CallerDep, q: str = "", cursor: str = "") -> Response:
+    """The known errors and their workarounds, to find one for what a person runs into."""
+    filters = Filters(text=q.strip()[:200] or None)
+    after = decode_cursor(cursor) if cursor else None
+    with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
+        rows, last = service.list_known_errors(
+            session, caller.principal, filters, sort="-updatedAt", limit=PAGE_SIZE, after=after
+        )
+    following = link(request, "/known-errors", q=q, cursor=encode_cursor(last)) if last else None
+    return page(
+        request,
+        "known_errors.html",
+        known=rows,
+        q=q,
+        status_names=STATUS_NAMES,
+        next_url=following,
+    )
+
+
+@router.post("/tickets/{ticket_id}/problem")
+def link_problem(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
+    """Link the incident to an open problem chosen on its page."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+    found = ticket_id_of(ticket_id)
+    errors: dict[str, str] = {}
+    outcome = {}
+    try:
+        chosen = uuid.UUID(form.get("problemId", ""))
+        with writing(caller) as session:
+            workflow.link_incident(session, caller.principal, problem_id=chosen, ticket_id=found)
+        back = link(request, f"/tickets/{found}", tenant=caller.tenant)
+        return RedirectResponse(back, status_code=303)
+    except (ValueError, ProblemNotFound):
+        errors["problemId"] = ticket_forms.NOT_VALID
+    except (AlreadyLinked, NotAnIncident):
+        errors["problemId"] = NOT_LINKABLE
+    outcome["problem_form"] = {"values": form, "errors": errors}
+    return show_ticket(request, caller, found, 400, **outcome)
