@@ -62,12 +62,13 @@ def work_queue(
     mine: bool,
     only: Narrowing = Narrowing(),
     clocks: bool = False,
+    reached: list[tuple[Tenant, Principal]] | None = None,
 ) -> list[QueueItem]:
     """Open tickets of every tenant where `actor` may work tickets, most urgent first
-    (with their stored SLA clocks when `clocks`)."""
+    (with their stored SLA clocks when `clocks`; `reached`: those tenants, already read)."""
     actor.require(permissions.WORK)
     items: list[QueueItem] = []
-    for tenant, acting in working_tenants(actor):
+    for tenant, acting in working_tenants(actor) if reached is None else reached:
         if only.tenant in (None, tenant.slug):
             items += _open(tenant, limit, line, mine, acting, only, clocks)
     items.sort(key=lambda i: (RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id))

@@ -129,7 +129,7 @@ def queue_page(
     all_groups = working_groups(reached)
     rows: list[Row] = []
     if not errors:
-        rows = _rows(request, caller, choice, all_groups)
+        rows = _rows(request, caller, choice, reached, all_groups)
     with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
         views = saved_views.views_of(session, owner=caller.principal.actor_id, page="queue")
     return page(
@@ -168,6 +168,7 @@ def _rows(
     request: Request,
     caller: Caller,
     choice: Chosen,
+    reached: list[tuple[Tenant, Principal]],
     all_groups: list[tuple[Tenant, AssignmentGroup]],
 ) -> list[Row]:
     only = queue.Narrowing(
@@ -177,7 +178,13 @@ def _rows(
         priority=choice.priority,
     )
     items = queue.work_queue(
-        caller.principal, limit=LIMIT, line=choice.line, mine=choice.mine, only=only, clocks=True
+        caller.principal,
+        limit=LIMIT,
+        line=choice.line,
+        mine=choice.mine,
+        only=only,
+        clocks=True,
+        reached=reached,
     )
     names = {g.id: g.name for _, g in all_groups}
     lang, now = pick_language(request), utcnow()
