@@ -19,7 +19,7 @@ from regie.web import link, ticket_forms
 from regie.web.tickets import CallerDep, FormDep, WebRoute, page, show_ticket, ticket_id_of, writing
 from tickets.problems import service, workflow
 from tickets.problems.errors import AlreadyLinked, NotAnIncident, ProblemNotFound
-from tickets.problems.models import ProblemStatus
+from tickets.problems.models import ProblemEventKind, ProblemStatus
 from tickets.problems.repository import Filters
 
 PAGE_SIZE = 25
@@ -31,7 +31,16 @@ STATUS_NAMES = {
     ProblemStatus.resolved: "Resolved",
     ProblemStatus.closed: "Closed",
 }
-OPEN = [ProblemStatus.new, ProblemStatus.investigating, ProblemStatus.known_error]
+EVENT_NAMES = {
+    ProblemEventKind.created: "Recorded",
+    ProblemEventKind.status: "Status changed",
+    ProblemEventKind.priority: "Priority changed",
+    ProblemEventKind.known_error: "Known error changed",
+    ProblemEventKind.workaround: "Workaround published",
+    ProblemEventKind.linked: "Incident linked",
+    ProblemEventKind.unlinked: "Incident unlinked",
+    ProblemEventKind.change_request: "Change request raised",
+}
 NOT_LINKABLE = "Only an incident that is not linked to another problem can be linked."
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -89,6 +98,7 @@ def problem_page(request: Request, caller: CallerDep, problem_id: str) -> Respon
         incidents=incidents,
         history=history,
         status_names=STATUS_NAMES,
+        event_names=EVENT_NAMES,
     )
 
 

@@ -34,6 +34,7 @@ PATH = "/queue"
 LIMIT = 100
 FILTERS = ("organisation", "line", "group", "type", "priority", "mine")
 NAME_REQUIRED = "Give the view a name."
+TOO_MANY = "You have as many saved views as allowed; delete one first."
 SLA_STATES = {
     "breached": "Breached",
     "soon": "Breaching soon",
@@ -226,10 +227,14 @@ def save_view(request: Request, caller: CallerDep, form: FormDep) -> Response:
         view_form = {"values": form, "errors": {"name": error}}
         return queue_page(request, caller, 400, view_form=view_form)
     query = saved_views.clean_query(form.get("query", ""), FILTERS)
-    with writing(caller) as session:
-        saved_views.save_view(
-            session, owner=caller.principal.actor_id, page="queue", name=name, query=query
-        )
+    try:
+        with writing(caller) as session:
+            saved_views.save_view(
+                session, owner=caller.principal.actor_id, page="queue", name=name, query=query
+            )
+    except saved_views.TooManyViews:
+        view_form = {"values": form, "errors": {"name": TOO_MANY}}
+        return queue_page(request, caller, 400, view_form=view_form)
     return RedirectResponse(_queue_link(request, query), status_code=303)
 
 

@@ -11,10 +11,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from sqlmodel import Session, col, select
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from regie.web.models import SavedView
 
 MAX_VIEWS = 50
+
+
+class TooManyViews(Conflict):
+    title = "Too many saved views"
 
 
 def views_of(session: Session, *, owner: uuid.UUID, page: str) -> list[SavedView]:
@@ -29,6 +33,8 @@ def save_view(session: Session, *, owner: uuid.UUID, page: str, name: str, query
         SavedView.owner_oid == owner, SavedView.page == page, SavedView.name == name
     )
     view = session.exec(stmt).first()
+    if view is None and len(views_of(session, owner=owner, page=page)) >= MAX_VIEWS:
+        raise TooManyViews(f"At most {MAX_VIEWS} saved views per page.")
     if view is None:
         view = SavedView(owner_oid=owner, page=page, name=name, query=query)
         session.add(view)

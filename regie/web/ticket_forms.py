@@ -114,7 +114,7 @@ LABELS: dict[str, dict[str, str]] = {
         EventKind.escalation: "Escalated",
         EventKind.forwarded: "Forwarded to a third party",
         EventKind.converted: "Converted to a service request",
-        EventKind.linked: "Linked to a backlog story",
+        EventKind.linked: "Linked",
         EventKind.redacted: "Personal data removed",
         EventKind.responded: "First response",
         EventKind.replied: "Reply",

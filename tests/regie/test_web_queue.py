@@ -202,6 +202,20 @@ def test_saved_views_are_each_persons_own(people, tenant) -> None:
     assert "Urgent incidents" not in aad.get("/queue").text
 
 
+def test_saved_views_have_a_limit(people, monkeypatch) -> None:
+    from regie.web import saved_views
+
+    monkeypatch.setattr(saved_views, "MAX_VIEWS", 1)
+    aad = people["aad"]
+    token = csrf_of(aad.get("/queue").text)
+    assert aad.post("/queue/views", data={"csrf": token, "name": "Een"}).status_code == 303
+    again = aad.post("/queue/views", data={"csrf": token, "name": "Een", "query": "line=2"})
+    assert again.status_code == 303  # the same name replaces its filters
+    refused = aad.post("/queue/views?lang=en", data={"csrf": token, "name": "Twee"})
+    assert refused.status_code == 400 and 'id="view-name-error"' in refused.text
+    assert "delete one first" in refused.text
+
+
 def test_a_saved_view_of_another_tenant_is_not_found(people, idp) -> None:
     elsewhere = make_tenant()
     with unit_of_work(elsewhere.id) as session:
