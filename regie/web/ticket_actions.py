@@ -74,6 +74,25 @@ def forward(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) 
     )
 
 
+@router.post(TICKET + "/class-changes")
+def change_class(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
+    """Classify an incident as platform or application; its restore clock follows."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+    found = ticket_id_of(ticket_id)
+    return act(
+        request, caller, found, form, "class_form", ticket_forms.class_change, workflow.change_class
+    )
+
+
+@router.post(TICKET + "/rejections")
+def reject(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
+    """Reject an incident as not attributable to the supplier, optionally filing it again as a
+    service request."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+    found = ticket_id_of(ticket_id)
+    return act(request, caller, found, form, "reject_form", ticket_forms.rejection, workflow.reject)
+
+
 @router.post(TICKET + "/redactions")
 def redact(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
     """Replace the personal data in the ticket's text and messages by markers."""

@@ -40,12 +40,15 @@ FORMS = (
     "message_form",
     "attachment_form",
     "problem_form",
+    "class_form",
+    "reject_form",
 )
 CLOCK_NAMES = {
     ClockKind.response: "Response",
     ClockKind.restore_platform: "Restore (platform)",
     ClockKind.restore_application: "Restore (application)",
 }
+CLASS_NAMES = {"platform": "Platform", "application": "Application"}
 CLOCK_STATES = {"running": "Running", "paused": "Paused", "stopped": "Stopped"}
 
 
@@ -62,6 +65,7 @@ def extras(session: Session, actor: Principal, ticket: Ticket) -> dict[str, Any]
         "sla": sla.explain(session, ticket),
         "clock_names": CLOCK_NAMES,
         "line_names": LINE_NAMES,
+        "class_names": CLASS_NAMES,
         "clock_states": CLOCK_STATES,
         "groups": active,
         "problem": _problem(session, actor, ticket),

@@ -19,9 +19,11 @@ from tickets.conversation.schemas import MessageCreate
 from tickets.models import EventKind, Level, Priority, Status, TicketType
 from tickets.schemas import (
     AssignmentCreate,
+    ClassChange,
     EscalationCreate,
     Forwarding,
     PriorityChange,
+    Rejection,
     TicketCreate,
     TransitionCreate,
 )
@@ -76,6 +78,7 @@ FIELD_LABELS = {
     "body": "Message",
     "visibility": "Visible to",
     "file": "File",
+    "incidentClass": "Class",
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -120,6 +123,7 @@ LABELS: dict[str, dict[str, str]] = {
         EventKind.replied: "Reply",
         EventKind.workaround: "Workaround published",
         EventKind.alert: "Monitoring alert added",
+        EventKind.classified: "Class changed",
     },
 }
 
@@ -168,6 +172,17 @@ def escalation(form: Mapping[str, str]) -> tuple[EscalationCreate | None, Errors
 def forwarding(form: Mapping[str, str]) -> tuple[Forwarding | None, Errors]:
     names = ("thirdParty", "externalReference", "reason")
     return validated(Forwarding, {n: _text(form, n) for n in names})
+
+
+def class_change(form: Mapping[str, str]) -> tuple[ClassChange | None, Errors]:
+    return validated(ClassChange, {n: _text(form, n) for n in ("incidentClass", "reason")})
+
+
+def rejection(form: Mapping[str, str]) -> tuple[Rejection | None, Errors]:
+    """The reason, and whether to file the same request again as a service request."""
+    values: dict[str, Any] = {"reason": _text(form, "reason")}
+    values["convertToServiceRequest"] = form.get("convertToServiceRequest") == "1"
+    return validated(Rejection, values)
 
 
 def message(form: Mapping[str, str]) -> tuple[MessageCreate | None, Errors]:

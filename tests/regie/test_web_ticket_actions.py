@@ -173,3 +173,22 @@ def test_another_tenants_ticket_cannot_be_worked(people, client) -> None:
     for action in ("messages", "escalations", "redactions"):
         assert aad.post(f"{address}/{action}", data=data).status_code == 404
     assert elsewhere.history(ticket)[-1]["kind"] == "created"
+
+
+def test_classify_and_reject_an_incident(people, desk) -> None:
+    ticket = desk.report()
+    address = f"/tickets/{ticket['id']}"
+    aad = people["aad"]
+    hidden = form_of(aad.get(address).text, f"{address}/class-changes")
+    same = {**hidden, "incidentClass": "platform", "reason": "x"}
+    assert aad.post(f"{address}/class-changes", data=same).status_code == 400  # already so
+    moved = {**hidden, "incidentClass": "application", "reason": "Fout in de applicatie"}
+    assert aad.post(f"{address}/class-changes", data=moved).status_code == 303
+    assert desk.get(ticket)["incidentClass"] == "application"
+    assert "Klasse gewijzigd" in aad.get(address).text
+
+    hidden = form_of(aad.get(address).text, f"{address}/rejections")
+    data = {**hidden, "reason": "Eigen netwerkstoring", "convertToServiceRequest": "1"}
+    assert aad.post(f"{address}/rejections", data=data).status_code == 303
+    after = desk.get(ticket)
+    assert after["status"] == "rejected" and after["convertedToId"] is not None
