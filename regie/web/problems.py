@@ -8,6 +8,7 @@ person's principal, so the pages show exactly what the API would.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,8 +17,18 @@ from core.api.pagination import decode_cursor, encode_cursor
 from core.db import unit_of_work
 from core.identity import sessions
 from regie.web import link, ticket_forms
-from regie.web.tickets import CallerDep, FormDep, WebRoute, page, show_ticket, ticket_id_of, writing
-from tickets.problems import service, workflow
+from regie.web.tickets import (
+    Caller,
+    CallerDep,
+    FormDep,
+    WebRoute,
+    page,
+    show_ticket,
+    ticket_id_of,
+    writing,
+)
+from tickets.models import Priority
+from tickets.problems import permissions, service, workflow
 from tickets.problems.errors import AlreadyLinked, NotAnIncident, ProblemNotFound
 from tickets.problems.models import ProblemEventKind, ProblemStatus
 from tickets.problems.repository import Filters
@@ -41,12 +52,13 @@ EVENT_NAMES = {
     ProblemEventKind.unlinked: "Incident unlinked",
     ProblemEventKind.change_request: "Change request raised",
 }
+PROBLEM_FORMS = ("details_form", "status_form", "publish_form")
 NOT_LINKABLE = "Only an incident that is not linked to another problem can be linked."
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 
-def _problem_id(raw: str) -> uuid.UUID:
+def problem_id_of(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
@@ -78,27 +90,42 @@ def problem_list(request: Request, caller: CallerDep, q: str = "", cursor: str =
         statuses=statuses,
         status_names=STATUS_NAMES,
         next_url=following,
+        can_manage=caller.principal.can(permissions.MANAGE),
     )
 
 
 @router.get("/problems/{problem_id}")
 def problem_page(request: Request, caller: CallerDep, problem_id: str) -> Response:
     """One problem: cause, workaround, linked incidents and its history."""
-    found = _problem_id(problem_id)
+    return show_problem(request, caller, problem_id_of(problem_id))
+
+
+def show_problem(
+    request: Request, caller: Caller, found: uuid.UUID, status_code: int = 200, **outcome: Any
+) -> Response:
+    """The problem page; `outcome` carries a refused form back with its problems."""
     with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
         problem = service.get_problem(session, caller.principal, problem_id=found)
         incidents, _more = service.list_incidents(
             session, caller.principal, problem_id=found, limit=INCIDENTS, after=None
         )
         history = service.history(session, caller.principal, problem_id=found)
+    forms = {name: outcome.get(name, {}) for name in PROBLEM_FORMS}
     return page(
         request,
         "problem.html",
+        status_code,
         problem=problem,
         incidents=incidents,
         history=history,
         status_names=STATUS_NAMES,
         event_names=EVENT_NAMES,
+        can_manage=caller.principal.can(permissions.MANAGE),
+        next_statuses=[s for s in ProblemStatus if s in workflow.TRANSITIONS[problem.status]],
+        priorities=list(Priority),
+        message=outcome.get("message"),
+        detail=outcome.get("detail"),
+        **forms,
     )
 
 

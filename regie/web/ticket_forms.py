@@ -17,6 +17,7 @@ from regie.web import AMSTERDAM
 from tickets import service
 from tickets.conversation.schemas import MessageCreate
 from tickets.models import EventKind, Level, Priority, Status, TicketType
+from tickets.problems.schemas import ProblemCreate, ProblemTransition, ProblemUpdate
 from tickets.schemas import (
     AssignmentCreate,
     ClassChange,
@@ -79,6 +80,9 @@ FIELD_LABELS = {
     "visibility": "Visible to",
     "file": "File",
     "incidentClass": "Class",
+    "rootCause": "Root cause",
+    "workaround": "Workaround",
+    "problemId": "Problem",
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -183,6 +187,21 @@ def rejection(form: Mapping[str, str]) -> tuple[Rejection | None, Errors]:
     values: dict[str, Any] = {"reason": _text(form, "reason")}
     values["convertToServiceRequest"] = form.get("convertToServiceRequest") == "1"
     return validated(Rejection, values)
+
+
+def problem_create(form: Mapping[str, str]) -> tuple[ProblemCreate | None, Errors]:
+    names = ("title", "description", "priority", "rootCause", "workaround")
+    return validated(ProblemCreate, {n: _text(form, n) for n in names})
+
+
+def problem_details(form: Mapping[str, str]) -> tuple[ProblemUpdate | None, Errors]:
+    """The root cause, workaround and priority as the form has them (empty ones unchanged)."""
+    names = ("priority", "rootCause", "workaround")
+    return validated(ProblemUpdate, {n: _text(form, n) for n in names})
+
+
+def problem_transition(form: Mapping[str, str]) -> tuple[ProblemTransition | None, Errors]:
+    return validated(ProblemTransition, {n: _text(form, n) for n in ("status", "reason")})
 
 
 def message(form: Mapping[str, str]) -> tuple[MessageCreate | None, Errors]:

@@ -23,7 +23,7 @@ from core.api.etag import etag
 from core.api.pagination import decode_cursor, encode_cursor
 from core.context import Actor
 from core.db import unit_of_work
-from core.errors import AppError, InvalidInput, PreconditionFailed
+from core.errors import AppError, Conflict, InvalidInput, PreconditionFailed
 from core.identity import sessions
 from core.identity.access import reach
 from core.identity.models import WebSession
@@ -31,7 +31,7 @@ from core.identity.permissions import Principal
 from regie.web import link, render, ticket_extras, ticket_forms
 from regie.web.errors import CONFLICT, error_page
 from tickets import lifecycle, permissions, service, workflow
-from tickets.errors import TicketNotFound, TransitionRefused
+from tickets.errors import TicketNotFound
 from tickets.models import Level, Priority, Status, Ticket, TicketType
 from tickets.repository import Filters
 
@@ -287,24 +287,45 @@ def act(
     """Run one workflow action on the version the form shows; on refusal, the page again
     with the form as typed and what went wrong."""
     caller.principal.require(permissions.WORK)
+
+    def run(session: Session, data: Any, if_match: str) -> None:
+        action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
+
+    failed = attempt(caller, form, form_name, parse, run)
+    if failed is None:
+        back = link(request, f"/tickets/{ticket_id}", tenant=caller.tenant)
+        return RedirectResponse(back, status_code=303)
+    outcome, status_code = failed
+    return show_ticket(request, caller, ticket_id, status_code, **outcome)
+
+
+def attempt(
+    caller: Caller,
+    form: dict[str, str],
+    form_name: str,
+    parse: Callable[[dict[str, str]], tuple[Any, ticket_forms.Errors]],
+    run: Callable[[Session, Any, str], Any],
+    refused: str = REFUSED,
+) -> tuple[dict[str, Any], int] | None:
+    """Run one change on the version the form was rendered from (the API's If-Match);
+    None when it was made, else what to show again (the form as typed, what went wrong)
+    with its status."""
     data, errors = parse(form)
     outcome: dict[str, Any] = {}
     status_code = 400
     if data is not None:
         try:
             with writing(caller) as session:
-                if_match = etag(_version(form))
-                action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
-            back = link(request, f"/tickets/{ticket_id}", tenant=caller.tenant)
-            return RedirectResponse(back, status_code=303)
+                run(session, data, etag(_version(form)))
+            return None
         except PreconditionFailed:
             outcome, status_code = {"message": CONFLICT}, 412
-        except TransitionRefused as exc:
-            outcome, status_code = {"message": REFUSED, "detail": exc.detail}, 409
+        except Conflict as exc:
+            outcome, status_code = {"message": refused, "detail": exc.detail}, 409
         except InvalidInput as exc:
             errors = ticket_forms.service_errors(exc)
     outcome[form_name] = {"values": form, "errors": errors}
-    return show_ticket(request, caller, ticket_id, status_code, **outcome)
+    return outcome, status_code
 
 
 def _version(form: dict[str, str]) -> int:

@@ -4,7 +4,9 @@ known errors for a workaround, and another tenant's problem stays unknown."""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.core.test_web_signin import csrf_of, sign_in
 from tests.factories import make_tenant
 from tests.regie import test_web_queue as shared
 from tests.regie.test_web_tickets import form_of
@@ -94,3 +96,43 @@ def test_an_incident_cannot_be_linked_to_another_tenants_problem(people, team, c
 
     assert r.status_code == 400 and 'id="problem-problemId-error"' in r.text
     assert "Hun probleem" not in r.text and team.get(ticket)["problemId"] is None
+
+
+@pytest.fixture
+def pia(app, idp, tenant) -> TestClient:
+    """The problem manager's browser."""
+    browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(browser, idp, tenant, login="pia")
+    return browser
+
+
+def test_a_problem_manager_records_a_problem_and_makes_it_a_known_error(pia, people, team) -> None:
+    form = pia.get("/problems/new")
+    assert form.status_code == 200
+    data = {"csrf": csrf_of(form.text), "title": "", "description": "Traag", "priority": "high"}
+    refused = pia.post("/problems?lang=en", data=data)
+    assert refused.status_code == 400 and 'id="title-error"' in refused.text
+
+    made = pia.post("/problems", data={**data, "title": "Zaakoverzicht traag"})
+
+    assert made.status_code == 303
+    address = made.headers["location"]
+    page = pia.get(address).text
+    details = {**form_of(page, f"{address}/details"), "rootCause": "Index", "workaround": "Jaar"}
+    assert pia.post(f"{address}/details", data=details).status_code == 303
+    assert "Bekende fout" in pia.get(address).text
+    stale = pia.post(f"{address}/details", data={**details, "workaround": "Anders"})
+    assert stale.status_code == 412
+    page = pia.get(address).text
+    published = pia.post(
+        f"{address}/workaround-publications",
+        data=form_of(page, f"{address}/workaround-publications"),
+    )
+    assert published.status_code == 303
+    page = pia.get(address).text
+    closing = {**form_of(page, f"{address}/transitions"), "status": "closed"}
+    early = pia.post(f"{address}/transitions?lang=en", data=closing)
+    assert early.status_code == 400 and 'id="problem-reason-error"' in early.text
+    done = pia.post(f"{address}/transitions", data={**closing, "reason": "Opgelost elders"})
+    assert done.status_code == 303 and "Gesloten" in pia.get(address).text
+    assert people["aad"].get("/problems/new").status_code == 403  # agents do not record them

@@ -29,13 +29,14 @@ from tickets.models import Status, Ticket
 
 @pytest.fixture(scope="module")
 def idp():
-    """The client's directory: a reporter and two agents."""
+    """The client's directory: a reporter, two agents and a problem manager."""
     provider = OidcProvider(TMP, free_port())
     provider.dir = provider.directory()
     provider.principal(provider.dir)
     provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
     provider.aad = provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
     provider.user(provider.dir, "ben", name="Ben Smit", roles=["agent-line-1"])
+    provider.user(provider.dir, "pia", name="Pia Bakker", roles=["problem-manager"])
     provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
     provider.start()
     yield provider
