@@ -14,38 +14,18 @@ from sqlmodel import select
 from core.db import unit_of_work
 from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
-from core.settings import get_settings
 from core.types import utcnow
 from regie.web.models import SavedView
 from services.sla.models import Clock
-from tests.conftest import TMP
-from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.core.test_web_signin import csrf_of, sign_in
 from tests.factories import make_tenant
-from tests.regie.test_up import free_port
-from tests.support.oidc_provider import OidcProvider
+from tests.regie import test_web_tickets as pages
 from tests.tickets.helpers import Desk
 from tickets.models import Status, Ticket
 
-
-@pytest.fixture(scope="module")
-def idp():
-    """The client's directory: a reporter, two agents and a problem manager."""
-    provider = OidcProvider(TMP, free_port())
-    provider.dir = provider.directory()
-    provider.principal(provider.dir)
-    provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
-    provider.aad = provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
-    provider.user(provider.dir, "ben", name="Ben Smit", roles=["agent-line-1"])
-    provider.user(provider.dir, "pia", name="Pia Bakker", roles=["problem-manager"])
-    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
-    provider.start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def tenant(idp, monkeypatch):
-    return web_tenant(idp, monkeypatch)
+# The client's directory and tenant of the ticket pages' tests (Rita reports, Aad and Ben work
+# tickets, Pia manages problems).
+idp, tenant = pages.idp, pages.tenant
 
 
 @pytest.fixture
