@@ -86,6 +86,18 @@ def change_status(request: Request, caller: CallerDep, problem_id: str, form: Fo
     return _change(request, caller, problem_id, form, "status_form", parse, run)
 
 
+@router.post("/problems/{problem_id}/resolutions")
+def resolve(request: Request, caller: CallerDep, problem_id: str, form: FormDep) -> Response:
+    """Resolve the problem, and when asked every open linked incident with it."""
+    sessions.check_csrf(caller.web, form.get("csrf", ""))
+
+    def run(session: Session, actor: Any, found: uuid.UUID, data: Any, if_match: str) -> None:
+        workflow.resolve(session, actor, problem_id=found, data=data, if_match=if_match)
+
+    parse = ticket_forms.problem_resolution
+    return _change(request, caller, problem_id, form, "resolve_form", parse, run)
+
+
 @router.post("/problems/{problem_id}/workaround-publications")
 def publish(request: Request, caller: CallerDep, problem_id: str, form: FormDep) -> Response:
     """Tell every open linked incident's reporter the recorded workaround."""

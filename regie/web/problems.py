@@ -52,7 +52,7 @@ EVENT_NAMES = {
     ProblemEventKind.unlinked: "Incident unlinked",
     ProblemEventKind.change_request: "Change request raised",
 }
-PROBLEM_FORMS = ("details_form", "status_form", "publish_form")
+PROBLEM_FORMS = ("details_form", "status_form", "publish_form", "resolve_form")
 NOT_LINKABLE = "Only an incident that is not linked to another problem can be linked."
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -122,6 +122,7 @@ def show_problem(
         event_names=EVENT_NAMES,
         can_manage=caller.principal.can(permissions.MANAGE),
         next_statuses=[s for s in ProblemStatus if s in workflow.TRANSITIONS[problem.status]],
+        resolvable=problem.status in workflow.RESOLVABLE,
         priorities=list(Priority),
         message=outcome.get("message"),
         detail=outcome.get("detail"),

@@ -17,7 +17,12 @@ from regie.web import AMSTERDAM
 from tickets import service
 from tickets.conversation.schemas import MessageCreate
 from tickets.models import EventKind, Level, Priority, Status, TicketType
-from tickets.problems.schemas import ProblemCreate, ProblemTransition, ProblemUpdate
+from tickets.problems.schemas import (
+    ProblemCreate,
+    ProblemTransition,
+    ProblemUpdate,
+    ResolutionCreate,
+)
 from tickets.schemas import (
     AssignmentCreate,
     ClassChange,
@@ -198,6 +203,13 @@ def problem_details(form: Mapping[str, str]) -> tuple[ProblemUpdate | None, Erro
     """The root cause, workaround and priority as the form has them (empty ones unchanged)."""
     names = ("priority", "rootCause", "workaround")
     return validated(ProblemUpdate, {n: _text(form, n) for n in names})
+
+
+def problem_resolution(form: Mapping[str, str]) -> tuple[ResolutionCreate | None, Errors]:
+    """How the problem was solved, and whether its open incidents are resolved with it."""
+    values: dict[str, Any] = {"resolution": _text(form, "resolution")}
+    values["resolveIncidents"] = form.get("resolveIncidents") == "1"
+    return validated(ResolutionCreate, values)
 
 
 def problem_transition(form: Mapping[str, str]) -> tuple[ProblemTransition | None, Errors]:

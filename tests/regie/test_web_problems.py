@@ -106,6 +106,21 @@ def pia(app, idp, tenant) -> TestClient:
     return browser
 
 
+def test_resolving_a_problem_resolves_its_open_incidents(pia, team) -> None:
+    problem = team.problem(title="Koppeling valt weg")
+    ticket = team.report()
+    assert team.link(problem, ticket).status_code in (200, 201)
+    address = f"/problems/{problem['id']}"
+    hidden = form_of(pia.get(address).text, f"{address}/resolutions")
+    data = {**hidden, "resolution": "Certificaat vernieuwd", "resolveIncidents": "1"}
+
+    assert pia.post(f"{address}/resolutions", data=data).status_code == 303
+
+    assert team.fetch(problem)["status"] == "resolved"
+    assert team.get(ticket)["status"] == "resolved"
+    assert team.get(ticket)["resolution"] == "Certificaat vernieuwd"
+
+
 def test_a_problem_manager_records_a_problem_and_makes_it_a_known_error(pia, people, team) -> None:
     form = pia.get("/problems/new")
     assert form.status_code == 200
