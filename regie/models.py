@@ -13,6 +13,7 @@ from core.identity.models import (
 from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, ScimUser
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
+from regie.web.models import SavedView
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
 from services.dap.models import DapVersion
@@ -60,6 +61,7 @@ __all__ = [
     "ProblemEvent",
     "ReportFile",
     "ReportJob",
+    "SavedView",
     "ScimCredential",
     "ScimGroup",
     "ScimMember",

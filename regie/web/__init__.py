@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, negotiate_locale
 from babel.dates import format_datetime
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -23,6 +24,9 @@ from core.identity import sessions
 from core.settings import get_settings
 from core.types import utcnow
 from services.kpi import permissions as kpi_permissions
+from tickets import permissions as ticket_permissions
+from tickets.problems import permissions as problem_permissions
+from tickets.problems import service as problems_service
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
@@ -88,9 +92,14 @@ def render(
         chosen_lang=chosen_language(request),
         language_name=lambda code: (Locale.parse(code).get_display_name(code) or code).capitalize(),
         when=lambda dt: format_datetime(dt, "medium", tzinfo=AMSTERDAM, locale=lang),
+        hours=lambda seconds: format_decimal(round(seconds / 3600, 1), locale=lang),
         now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),
         web=current[0] if current else None,
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
+        may_work=current is not None and current[1].can(ticket_permissions.WORK),
+        may_read_problems=current is not None and problems_service.can_read(current[1]),
+        may_search_known_errors=current is not None
+        and current[1].can(problem_permissions.KNOWN_ERRORS),
         demo=get_settings().demo_sign_in,
         **context,
     )

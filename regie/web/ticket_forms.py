@@ -15,8 +15,24 @@ from pydantic import BaseModel, ValidationError
 from core.errors import InvalidInput
 from regie.web import AMSTERDAM
 from tickets import service
+from tickets.conversation.schemas import MessageCreate
 from tickets.models import EventKind, Level, Priority, Status, TicketType
-from tickets.schemas import PriorityChange, TicketCreate, TransitionCreate
+from tickets.problems.schemas import (
+    ProblemCreate,
+    ProblemTransition,
+    ProblemUpdate,
+    ResolutionCreate,
+)
+from tickets.schemas import (
+    AssignmentCreate,
+    ClassChange,
+    EscalationCreate,
+    Forwarding,
+    PriorityChange,
+    Rejection,
+    TicketCreate,
+    TransitionCreate,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 Errors = dict[str, str]
@@ -60,6 +76,18 @@ FIELD_LABELS = {
     "reason": "Reason",
     "resolution": "Resolution",
     "priority": "Priority",
+    "groupId": "Group",
+    "assigneeId": "Assignee",
+    "kind": "Kind of escalation",
+    "thirdParty": "Third party",
+    "externalReference": "Their reference",
+    "body": "Message",
+    "visibility": "Visible to",
+    "file": "File",
+    "incidentClass": "Class",
+    "rootCause": "Root cause",
+    "workaround": "Workaround",
+    "problemId": "Problem",
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -98,12 +126,13 @@ LABELS: dict[str, dict[str, str]] = {
         EventKind.escalation: "Escalated",
         EventKind.forwarded: "Forwarded to a third party",
         EventKind.converted: "Converted to a service request",
-        EventKind.linked: "Linked to a backlog story",
+        EventKind.linked: "Linked",
         EventKind.redacted: "Personal data removed",
         EventKind.responded: "First response",
         EventKind.replied: "Reply",
         EventKind.workaround: "Workaround published",
         EventKind.alert: "Monitoring alert added",
+        EventKind.classified: "Class changed",
     },
 }
 
@@ -136,6 +165,59 @@ def transition(form: Mapping[str, str]) -> tuple[TransitionCreate | None, Errors
 def priority_change(form: Mapping[str, str]) -> tuple[PriorityChange | None, Errors]:
     values = {name: _text(form, name) for name in ("impact", "urgency", "priority", "reason")}
     return validated(PriorityChange, values)
+
+
+def assignment(form: Mapping[str, str], me: Any) -> tuple[AssignmentCreate | None, Errors]:
+    """The group (and, when ticked, the agent themself as assignee) the form assigns to."""
+    values: dict[str, Any] = {n: _text(form, n) for n in ("groupId", "reason")}
+    values["assigneeId"] = me if form.get("assignToMe") == "1" else None
+    return validated(AssignmentCreate, values)
+
+
+def escalation(form: Mapping[str, str]) -> tuple[EscalationCreate | None, Errors]:
+    return validated(EscalationCreate, {n: _text(form, n) for n in ("kind", "reason", "groupId")})
+
+
+def forwarding(form: Mapping[str, str]) -> tuple[Forwarding | None, Errors]:
+    names = ("thirdParty", "externalReference", "reason")
+    return validated(Forwarding, {n: _text(form, n) for n in names})
+
+
+def class_change(form: Mapping[str, str]) -> tuple[ClassChange | None, Errors]:
+    return validated(ClassChange, {n: _text(form, n) for n in ("incidentClass", "reason")})
+
+
+def rejection(form: Mapping[str, str]) -> tuple[Rejection | None, Errors]:
+    """The reason, and whether to file the same request again as a service request."""
+    values: dict[str, Any] = {"reason": _text(form, "reason")}
+    values["convertToServiceRequest"] = form.get("convertToServiceRequest") == "1"
+    return validated(Rejection, values)
+
+
+def problem_create(form: Mapping[str, str]) -> tuple[ProblemCreate | None, Errors]:
+    names = ("title", "description", "priority", "rootCause", "workaround")
+    return validated(ProblemCreate, {n: _text(form, n) for n in names})
+
+
+def problem_details(form: Mapping[str, str]) -> tuple[ProblemUpdate | None, Errors]:
+    """The root cause, workaround and priority as the form has them (empty ones unchanged)."""
+    names = ("priority", "rootCause", "workaround")
+    return validated(ProblemUpdate, {n: _text(form, n) for n in names})
+
+
+def problem_resolution(form: Mapping[str, str]) -> tuple[ResolutionCreate | None, Errors]:
+    """How the problem was solved, and whether its open incidents are resolved with it."""
+    values: dict[str, Any] = {"resolution": _text(form, "resolution")}
+    values["resolveIncidents"] = form.get("resolveIncidents") == "1"
+    return validated(ResolutionCreate, values)
+
+
+def problem_transition(form: Mapping[str, str]) -> tuple[ProblemTransition | None, Errors]:
+    return validated(ProblemTransition, {n: _text(form, n) for n in ("status", "reason")})
+
+
+def message(form: Mapping[str, str]) -> tuple[MessageCreate | None, Errors]:
+    return validated(MessageCreate, {n: _text(form, n) for n in ("body", "visibility")})
 
 
 def validated(model: type[Model], values: dict[str, Any]) -> tuple[Model | None, Errors]:

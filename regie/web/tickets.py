@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
@@ -23,14 +23,15 @@ from core.api.etag import etag
 from core.api.pagination import decode_cursor, encode_cursor
 from core.context import Actor
 from core.db import unit_of_work
-from core.errors import AppError, InvalidInput, PreconditionFailed
+from core.errors import AppError, Conflict, InvalidInput, PreconditionFailed
 from core.identity import sessions
+from core.identity.access import reach
 from core.identity.models import WebSession
 from core.identity.permissions import Principal
-from regie.web import link, render, ticket_forms
+from regie.web import link, render, ticket_extras, ticket_forms
 from regie.web.errors import CONFLICT, error_page
 from tickets import lifecycle, permissions, service, workflow
-from tickets.errors import TicketNotFound, TransitionRefused
+from tickets.errors import TicketNotFound
 from tickets.models import Level, Priority, Status, Ticket, TicketType
 from tickets.repository import Filters
 
@@ -68,6 +69,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 class Caller:
     web: WebSession
     principal: Principal
+    tenant: str | None = None  # the slug of a client's tenant the person acts in (`?tenant=`)
 
 
 def signed_in(request: Request) -> Caller:
@@ -75,9 +77,23 @@ def signed_in(request: Request) -> Caller:
     if found is None:
         raise SignInFirst()
     web, principal = found
-    request.state.tenant_id, request.state.actor_id = principal.tenant_id, principal.actor_id
     # Tickets name their reporter and history names its actor; the session knows the name.
-    return Caller(web, replace(principal, name=web.user_name or principal.name))
+    principal = replace(principal, name=web.user_name or principal.name)
+    slug = request.query_params.get("tenant") or None
+    if slug is not None:
+        principal = acting_in(principal, slug)
+    request.state.tenant_id, request.state.actor_id = principal.tenant_id, principal.actor_id
+    request.state.acting_tenant = slug
+    return Caller(web, principal, slug)
+
+
+def acting_in(principal: Principal, slug: str) -> Principal:
+    """The person acting in the tenant `slug` through a grant there (supplier staff working a
+    client's tickets); a tenant they do not reach is the same 404 as an unknown ticket."""
+    for tenant, acting in reach(principal):
+        if tenant.slug == slug:
+            return replace(acting, name=principal.name)
+    raise TicketNotFound("No such ticket.")
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -89,10 +105,14 @@ CallerDep = Annotated[Caller, Depends(signed_in)]
 FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
-@contextmanager
-def writing(caller: Caller) -> Iterator[Session]:
+def writing(caller: Caller) -> AbstractContextManager[Session]:
     """A unit of work whose audited changes name the signed-in person as their actor."""
-    principal = caller.principal
+    return writing_as(caller.principal)
+
+
+@contextmanager
+def writing_as(principal: Principal) -> Iterator[Session]:
+    """A unit of work in `principal`'s tenant whose audited changes name them as the actor."""
     with unit_of_work(principal.tenant_id) as session:
         session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
         yield session
@@ -104,13 +124,14 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         template,
         labels=ticket_forms.LABELS,
         field_labels=ticket_forms.FIELD_LABELS,
+        here=getattr(request.state, "acting_tenant", None),
         **context,
     )
     response.status_code = status_code
     return response
 
 
-def _ticket_id(raw: str) -> uuid.UUID:
+def ticket_id_of(raw: str) -> uuid.UUID:
     """A malformed id names no ticket: the same 404 as an unknown one."""
     try:
         return uuid.UUID(raw)
@@ -186,10 +207,10 @@ def report_ticket(request: Request, caller: CallerDep, form: FormDep) -> Respons
 
 @router.get("/tickets/{ticket_id}")
 def ticket_page(request: Request, caller: CallerDep, ticket_id: str) -> Response:
-    return _ticket_page(request, caller, _ticket_id(ticket_id))
+    return show_ticket(request, caller, ticket_id_of(ticket_id))
 
 
-def _ticket_page(
+def show_ticket(
     request: Request,
     caller: Caller,
     ticket_id: uuid.UUID,
@@ -200,6 +221,8 @@ def _ticket_page(
     with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
         ticket = service.get_ticket(session, caller.principal, ticket_id=ticket_id)
         history = service.history(session, caller.principal, ticket_id=ticket_id)
+        more = ticket_extras.extras(session, caller.principal, ticket)
+    forms = {name: outcome.get(name, {}) for name in ticket_extras.FORMS}
     return page(
         request,
         "ticket.html",
@@ -211,10 +234,10 @@ def _ticket_page(
         next_statuses=next_statuses(ticket),
         levels=list(Level),
         priorities=list(Priority),
-        status_form=outcome.get("status_form", {}),
-        priority_form=outcome.get("priority_form", {}),
         message=outcome.get("message"),
         detail=outcome.get("detail"),
+        **forms,
+        **more,
     )
 
 
@@ -230,8 +253,8 @@ def next_statuses(ticket: Ticket) -> list[Status]:
 def change_status(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
     """A status change on the version the agent saw; a stale form changes nothing."""
     sessions.check_csrf(caller.web, form.get("csrf", ""))
-    found = _ticket_id(ticket_id)
-    return _act(
+    found = ticket_id_of(ticket_id)
+    return act(
         request, caller, found, form, "status_form", ticket_forms.transition, workflow.transition
     )
 
@@ -240,8 +263,8 @@ def change_status(request: Request, caller: CallerDep, ticket_id: str, form: For
 def change_priority(request: Request, caller: CallerDep, ticket_id: str, form: FormDep) -> Response:
     """A new impact, urgency or priority with the reason, on the version the agent saw."""
     sessions.check_csrf(caller.web, form.get("csrf", ""))
-    found = _ticket_id(ticket_id)
-    return _act(
+    found = ticket_id_of(ticket_id)
+    return act(
         request,
         caller,
         found,
@@ -252,7 +275,7 @@ def change_priority(request: Request, caller: CallerDep, ticket_id: str, form: F
     )
 
 
-def _act(
+def act(
     request: Request,
     caller: Caller,
     ticket_id: uuid.UUID,
@@ -264,23 +287,45 @@ def _act(
     """Run one workflow action on the version the form shows; on refusal, the page again
     with the form as typed and what went wrong."""
     caller.principal.require(permissions.WORK)
+
+    def run(session: Session, data: Any, if_match: str) -> None:
+        action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
+
+    failed = attempt(caller, form, form_name, parse, run)
+    if failed is None:
+        back = link(request, f"/tickets/{ticket_id}", tenant=caller.tenant)
+        return RedirectResponse(back, status_code=303)
+    outcome, status_code = failed
+    return show_ticket(request, caller, ticket_id, status_code, **outcome)
+
+
+def attempt(
+    caller: Caller,
+    form: dict[str, str],
+    form_name: str,
+    parse: Callable[[dict[str, str]], tuple[Any, ticket_forms.Errors]],
+    run: Callable[[Session, Any, str], Any],
+    refused: str = REFUSED,
+) -> tuple[dict[str, Any], int] | None:
+    """Run one change on the version the form was rendered from (the API's If-Match);
+    None when it was made, else what to show again (the form as typed, what went wrong)
+    with its status."""
     data, errors = parse(form)
     outcome: dict[str, Any] = {}
     status_code = 400
     if data is not None:
         try:
             with writing(caller) as session:
-                if_match = etag(_version(form))
-                action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
-            return RedirectResponse(link(request, f"/tickets/{ticket_id}"), status_code=303)
+                run(session, data, etag(_version(form)))
+            return None
         except PreconditionFailed:
             outcome, status_code = {"message": CONFLICT}, 412
-        except TransitionRefused as exc:
-            outcome, status_code = {"message": REFUSED, "detail": exc.detail}, 409
+        except Conflict as exc:
+            outcome, status_code = {"message": refused, "detail": exc.detail}, 409
         except InvalidInput as exc:
             errors = ticket_forms.service_errors(exc)
     outcome[form_name] = {"values": form, "errors": errors}
-    return _ticket_page(request, caller, ticket_id, status_code, **outcome)
+    return outcome, status_code
 
 
 def _version(form: dict[str, str]) -> int:

@@ -61,6 +61,14 @@ def stored_clocks(session: Session, *, ticket_id: uuid.UUID) -> list[Clock]:
     return repository.clocks(session, ticket_id)
 
 
+def clocks_of(session: Session, *, ticket_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Clock]]:
+    """The stored clocks of many tickets at once, by ticket, for a list that shows time left."""
+    found: dict[uuid.UUID, list[Clock]] = {}
+    for row in repository.clocks_of(session, ticket_ids) if ticket_ids else []:
+        found.setdefault(row.ticket_id, []).append(row)
+    return found
+
+
 def _computed(
     session: Session,
     ticket_id: uuid.UUID,

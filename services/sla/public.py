@@ -2,7 +2,13 @@
 
 from services.sla.calendar import ServiceCalendar
 from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
-from services.sla.clocks import drop_clocks_except, explain, stored_clocks, update_clocks
+from services.sla.clocks import (
+    clocks_of,
+    drop_clocks_except,
+    explain,
+    stored_clocks,
+    update_clocks,
+)
 from services.sla.models import Agreement, Clock
 from services.sla.schemas import AgreementRef, SlaExplanation, agreement_ref
 from services.sla.service import in_effect
@@ -23,6 +29,7 @@ __all__ = [
     "SlaExplanation",
     "agreement_ref",
     "calendar",
+    "clocks_of",
     "default_agreement",
     "drop_clocks_except",
     "explain",

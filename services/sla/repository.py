@@ -40,6 +40,11 @@ def clocks(session: Session, ticket_id: uuid.UUID) -> list[Clock]:
     return list(session.exec(stmt))
 
 
+def clocks_of(session: Session, ticket_ids: list[uuid.UUID]) -> list[Clock]:
+    stmt = select(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
+    return list(session.exec(stmt.order_by(col(Clock.ticket_id), col(Clock.kind))))
+
+
 def clocked_tickets(session: Session) -> set[uuid.UUID]:
     """The ids of every ticket that has a stored clock."""
     return set(session.exec(select(Clock.ticket_id).distinct()))

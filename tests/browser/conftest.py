@@ -28,8 +28,9 @@ from tests.fixtures import ROOT
 from tests.regie.test_up import free_port
 from tests.support.oidc_provider import OidcProvider
 
-# Roles of the person who walks the pages: reports, works tickets, reads and requests reports.
-ROLES = ["key-user", "kpi-viewer", "agent-line-1"]
+# Roles of the person who walks the pages: reports, works tickets, reads and requests reports,
+# and manages problems.
+ROLES = ["key-user", "kpi-viewer", "agent-line-1", "problem-manager"]
 
 
 @pytest.fixture(scope="session")

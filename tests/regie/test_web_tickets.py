@@ -24,13 +24,15 @@ from tickets.models import Status, Ticket, TicketEvent
 
 @pytest.fixture(scope="module")
 def idp():
-    """The client's directory: two reporters and a line-1 agent."""
+    """The client's directory: two reporters, two line-1 agents and a problem manager."""
     provider = OidcProvider(TMP, free_port())
     provider.dir = provider.directory()
     provider.principal(provider.dir)  # the directory needs one API client too
     provider.rita = provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
     provider.user(provider.dir, "rob", name="Rob de Boer", roles=["reporter"])
-    provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
+    provider.aad = provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
+    provider.user(provider.dir, "ben", name="Ben Smit", roles=["agent-line-1"])
+    provider.user(provider.dir, "pia", name="Pia Bakker", roles=["problem-manager"])
     provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
     provider.start()
     yield provider

@@ -176,10 +176,10 @@ def attachment_content(
     found, data = service.attachment_content(
         session, actor, ticket_id=ticket_id, attachment_id=attachment_id
     )
-    return Response(data, media_type=found.content_type, headers=_download_headers(found))
+    return Response(data, media_type=found.content_type, headers=download_headers(found))
 
 
-def _download_headers(found: Attachment) -> dict[str, str]:
+def download_headers(found: Attachment) -> dict[str, str]:
     """Always a download, never rendered inline; the name in RFC 6266 form."""
     fallback = found.file_name.encode("ascii", "replace").decode().replace('"', "'")
     fallback = fallback.replace("\\", "_")
