@@ -29,7 +29,7 @@ from scim2_server.memory import InMemoryStorage
 from scim2_server.storage import ScimStorage, SearchPage
 from sqlmodel import Session, col, select
 
-from core.identity.scim import directory
+from core.identity.scim import deprovision
 from core.identity.scim.models import ScimGroup, ScimMember, ScimUser
 from core.types import utcnow
 
@@ -109,8 +109,8 @@ class SqlStorage(ScimStorage):
             self.session.delete(member)
         self.session.flush()  # memberships first: no relationship tells the flush the order
         if isinstance(row, ScimUser):
-            directory.end_sessions(self.session, row)
-            directory.revoke_user_grants(self.session, row)
+            deprovision.end_sessions(self.session, row)
+            deprovision.revoke_user_grants(self.session, row)
         self.session.delete(row)
         self.session.flush()
 
@@ -149,7 +149,7 @@ class SqlStorage(ScimStorage):
         row.document = _document(user, password=None, groups=None)
         self.session.add(row)
         if was_active and not row.active:
-            directory.end_sessions(self.session, row)
+            deprovision.end_sessions(self.session, row)
 
     def _write_group(self, row: ScimGroup, group: Group) -> None:
         row.display_name = cast(str, group.display_name)
