@@ -12,6 +12,8 @@ from starlette.types import ASGIApp
 import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
 from audit import public as audit_public
 from audit.api import router as audit_router
+from cmdb.api import router as cmdb_router
+from cmdb.classes_api import router as ci_classes_router
 from core import events
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mailbox_router)
     app.include_router(alerts_router)
     app.include_router(audit_router)
+    app.include_router(ci_classes_router)
+    app.include_router(cmdb_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
     app.include_router(sessions_router)

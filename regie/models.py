@@ -1,6 +1,7 @@
 """Every table of every domain, imported once so metadata and migrations see them all."""
 
 from audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from cmdb.models import Ci, CiClass, CiRelation, CiVersion
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
     AccessReview,
@@ -41,6 +42,10 @@ __all__ = [
     "AuditHead",
     "BreachWarning",
     "CatalogueEntry",
+    "Ci",
+    "CiClass",
+    "CiRelation",
+    "CiVersion",
     "Clock",
     "ClosedMonth",
     "DapVersion",

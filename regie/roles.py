@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit import permissions as audit
+from cmdb import permissions as cmdb
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
@@ -66,3 +67,9 @@ def wire() -> None:
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)
     allow(audit.WITNESS, Role.security_officer, Role.auditor, Role.client_admin)
+    managers = (Role.problem_manager, Role.change_manager, Role.service_level_manager)
+    allow(cmdb.READ, *agents, *managers, Role.auditor, Role.key_user, Role.product_owner)
+    allow(cmdb.READ, Role.supplier_admin)
+    allow(cmdb.WRITE, Role.agent_line_2, Role.agent_line_3, Role.change_manager)
+    allow(cmdb.WRITE, Role.supplier_admin)
+    allow(cmdb.CONFIGURE, Role.supplier_admin, Role.change_manager)
