@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from cmdb import impact, permissions, repository, service
 from cmdb.schemas import AffectedCi, CiPublic, ImpactDirection
+from core.errors import InvalidInput
 from core.identity.permissions import Principal
 
 READ = permissions.READ
@@ -22,6 +23,7 @@ __all__ = [
     "CiPublic",
     "ImpactDirection",
     "affected",
+    "check_ci",
     "ci_exists",
 ]
 
@@ -30,6 +32,19 @@ def ci_exists(session: Session, ci_id: uuid.UUID) -> bool:
     """Whether the id names a CI of the session's tenant, so that nothing above points at
     another client's CI (the session scopes the look-up to its tenant)."""
     return repository.get(session, ci_id) is not None
+
+
+def check_ci(session: Session, ci_id: uuid.UUID | None, *, name: str = "ciId") -> None:
+    """400 naming the field when `ci_id` names no CI of the session's tenant; another
+    tenant's CI and one that does not exist get the same answer, so the caller learns nothing."""
+    if ci_id is None or ci_exists(session, ci_id):
+        return
+    raise InvalidInput(
+        "The configuration item is not in this organisation's CMDB.",
+        invalidParams=[
+            {"name": name, "pointer": f"/{name}", "reason": "unknown configuration item"}
+        ],
+    )
 
 
 def affected(

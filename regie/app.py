@@ -43,6 +43,7 @@ from tickets.api import queue_router
 from tickets.api import router as tickets_router
 from tickets.conversation.api import router as conversation_router
 from tickets.groups_api import router as ticket_groups_router
+from tickets.impact_api import router as ci_impact_router
 from tickets.mail.api import router as mailbox_router
 from tickets.outages_api import router as ticket_outages_router
 from tickets.problems.api import router as problems_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(ci_classes_router)
     app.include_router(cmdb_router)
+    app.include_router(ci_impact_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
     app.include_router(sessions_router)
