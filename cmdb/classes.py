@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from cmdb import builtin, permissions, repository
 from cmdb.attributes import AttributeDefinition
-from cmdb.errors import BuiltinClassFixed, ClassNotFound, DuplicateClassKey, refuse_nulls
+from cmdb.errors import BuiltinClassFixed, ClassNotFound, DuplicateClassKey
 from cmdb.models import CiClass
 from cmdb.schemas import ClassCreate, ClassPublic, ClassUpdate
 from core.api.etag import check_if_match
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, refuse_nulls
 from core.identity.permissions import Principal
 from core.types import utcnow
 

@@ -1,8 +1,4 @@
-from typing import Any
-
-from pydantic.alias_generators import to_camel
-
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, NotFound
 
 
 class ClassNotFound(NotFound):
@@ -31,15 +27,3 @@ class DuplicateNaturalKey(Conflict):
 
 class DuplicateRelation(Conflict):
     type_slug, title = "duplicate-relation", "Relation already exists"
-
-
-def refuse_nulls(given: dict[str, Any], names: tuple[str, ...]) -> None:
-    """400 naming each of `names` that a merge patch tried to remove."""
-    nulls = [to_camel(n) for n in names if n in given and given[n] is None]
-    if nulls:
-        raise InvalidInput(
-            "These fields cannot be removed: " + ", ".join(nulls) + ".",
-            invalidParams=[
-                {"name": n, "pointer": f"/{n}", "reason": "may not be null"} for n in nulls
-            ],
-        )

@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from cmdb import classes, permissions, repository
 from cmdb.attributes import invalid_values
-from cmdb.errors import CiNotFound, DuplicateNaturalKey, refuse_nulls
+from cmdb.errors import CiNotFound, DuplicateNaturalKey
 from cmdb.models import Ci, CiVersion, VersionAction
 from cmdb.schemas import CiCreate, CiUpdate, ClassPublic
 from core.api.etag import check_if_match
-from core.errors import InvalidInput
+from core.errors import InvalidInput, refuse_nulls
 from core.identity.permissions import Principal
 from core.types import utcnow
 

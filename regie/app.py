@@ -38,6 +38,7 @@ from services.kpi.api import router as kpi_router
 from services.kpi.closing_api import router as kpi_closing_router
 from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
+from services.sourcing.api import router as sourcing_router
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ci_classes_router)
     app.include_router(cmdb_router)
     app.include_router(ci_impact_router)
+    app.include_router(sourcing_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
     app.include_router(sessions_router)

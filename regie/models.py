@@ -20,6 +20,7 @@ from services.dap.models import DapVersion
 from services.kpi.models import ClosedMonth, Exclusion, TicketFactsRow
 from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
+from services.sourcing.models import Certification, Contract, Plan, SourcingWarning, Supplier
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
 from tickets.mail.models import Mail, MailAddress
@@ -42,12 +43,14 @@ __all__ = [
     "AuditHead",
     "BreachWarning",
     "CatalogueEntry",
+    "Certification",
     "Ci",
     "CiClass",
     "CiRelation",
     "CiVersion",
     "Clock",
     "ClosedMonth",
+    "Contract",
     "DapVersion",
     "Exclusion",
     "Grant",
@@ -60,6 +63,7 @@ __all__ = [
     "MonthlyReport",
     "Outage",
     "OutboxMessage",
+    "Plan",
     "Problem",
     "ProblemCounter",
     "ProblemEvent",
@@ -69,6 +73,8 @@ __all__ = [
     "ScimGroup",
     "ScimMember",
     "ScimUser",
+    "SourcingWarning",
+    "Supplier",
     "Tenant",
     "Ticket",
     "TicketEvent",

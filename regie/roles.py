@@ -14,6 +14,7 @@ from services.dap import permissions as dap
 from services.kpi import permissions as kpi
 from services.reports import permissions as reports
 from services.sla import permissions as sla
+from services.sourcing import permissions as sourcing
 from tickets import permissions as tickets
 from tickets.alerts import permissions as alerts
 from tickets.mail import permissions as mail
@@ -73,3 +74,6 @@ def wire() -> None:
     allow(cmdb.WRITE, Role.agent_line_2, Role.agent_line_3, Role.change_manager)
     allow(cmdb.WRITE, Role.supplier_admin)
     allow(cmdb.CONFIGURE, Role.supplier_admin, Role.change_manager)
+    allow(sourcing.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
+    allow(sourcing.READ, Role.client_admin, Role.product_owner, Role.auditor)
+    allow(sourcing.MANAGE, Role.service_level_manager, Role.supplier_admin)

@@ -1,5 +1,7 @@
 """The CMDB: the tenant's own CI classes, CIs with a version row per write, relations that are
-added and removed (never edited), and the CI a catalogue service stands for.
+added and removed (never edited), and the CI a catalogue service stands for. The sourcing
+register: suppliers (and sub-suppliers), their contracts, certifications and exit and
+continuity plans, and the warnings given ahead of their dates.
 
 Built-in classes are held in code (cmdb/builtin.py), so nothing is seeded here.
 
@@ -17,6 +19,13 @@ import core.types
 from regie.migrations import rls
 
 TENANT_TABLES = ("cmdb_ci_class", "cmdb_ci", "cmdb_ci_version", "cmdb_ci_relation")
+SOURCING_TABLES = (
+    "services_supplier",
+    "services_supplier_contract",
+    "services_supplier_certification",
+    "services_supplier_plan",
+    "services_sourcing_warning",
+)
 CI_STATUS = sa.Enum("planned", "active", "retired", name="cistatus", native_enum=False, length=20)
 
 revision: str = "0022"
@@ -148,11 +157,111 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("ci_id", sa.Uuid(), nullable=True))
         batch_op.create_index("ix_services_catalogue_entry_ci", ["tenant_id", "ci_id"])
 
-    for table in TENANT_TABLES:
+    _sourcing()
+    for table in TENANT_TABLES + SOURCING_TABLES:
         rls.tenant_table(table)
 
 
+def _enum(name: str, *values: str, length: int = 20) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, length=length)
+
+
+def _record(table: str, *columns: sa.Column, versioned: bool = True) -> None:
+    """A table of one supplier's records: tenant, id, supplier, `columns`, version, times."""
+    when = core.types.UTCDateTime(timezone=True)
+    op.create_table(
+        table,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("supplier_id", sa.Uuid(), nullable=False),
+        *columns,
+        *([sa.Column("version", sa.Integer(), nullable=False)] if versioned else []),
+        sa.Column("created_at", when, nullable=False),
+        *([sa.Column("updated_at", when, nullable=False)] if versioned else []),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "supplier_id"],
+            ["services_supplier.tenant_id", "services_supplier.id"],
+            name=f"fk_{table}_supplier",
+        ),
+        _tenant_fk(table),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f(f"pk_{table}")),
+    )
+
+
+def _sourcing() -> None:
+    when = core.types.UTCDateTime(timezone=True)
+    op.create_table(
+        "services_supplier",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("parent_id", sa.Uuid(), nullable=True),
+        sa.Column("delivery_countries", sa.JSON(), nullable=True),
+        sa.Column("processing_countries", sa.JSON(), nullable=True),
+        sa.Column("last_risk_analysis_on", sa.Date(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", when, nullable=False),
+        sa.Column("updated_at", when, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "parent_id"],
+            ["services_supplier.tenant_id", "services_supplier.id"],
+            name="fk_services_supplier_parent",
+        ),
+        _tenant_fk("services_supplier"),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_services_supplier")),
+        sa.UniqueConstraint("tenant_id", "name", name="uq_services_supplier_name"),
+    )
+    forms = ("saas", "paas", "iaas", "managed-service", "software-licence", "consultancy", "other")
+    _record(
+        "services_supplier_contract",
+        sa.Column("reference", sa.String(length=100), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("notice_days", sa.Integer(), nullable=False),
+        sa.Column("delivery_form", _enum("deliveryform", *forms), nullable=False),
+        sa.Column("regime", _enum("regime", "regular", "strict"), nullable=False),
+    )
+    _record(
+        "services_supplier_certification",
+        sa.Column("kind", sa.String(length=100), nullable=False),
+        sa.Column("scope", sa.String(length=2000), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=False),
+    )
+    _record(
+        "services_supplier_plan",
+        sa.Column("kind", _enum("plankind", "exit", "continuity"), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("last_tested_on", sa.Date(), nullable=True),
+    )
+    kinds = ("contract-end", "notice-deadline", "certification-expiry", "exit-plan-untested")
+    _record(
+        "services_sourcing_warning",
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", _enum("warningkind", *kinds, length=24), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("detail", sa.String(length=500), nullable=False),
+        sa.UniqueConstraint(
+            "tenant_id", "subject_id", "kind", "due_on", name="uq_services_sourcing_warning_due"
+        ),
+        versioned=False,
+    )
+    indexes = {
+        "services_supplier_contract": ("ix_services_supplier_contract_end", ["ends_on"]),
+        "services_supplier_certification": (
+            "ix_services_supplier_certification_expiry",
+            ["expires_on"],
+        ),
+        "services_sourcing_warning": ("ix_services_sourcing_warning_created", ["created_at", "id"]),
+    }
+    for table, (name, columns) in indexes.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(name, ["tenant_id", *columns])
+
+
 def downgrade() -> None:
+    for table in reversed(SOURCING_TABLES):
+        rls.drop_tenant_table_policy(table)
+        op.drop_table(table)
     with op.batch_alter_table("services_catalogue_entry", schema=None) as batch_op:
         batch_op.drop_index("ix_services_catalogue_entry_ci")
         batch_op.drop_column("ci_id")
