@@ -9,6 +9,8 @@ from sqlmodel import Session
 from cmdb.public import ci_exists
 from core.errors import InvalidInput
 from services.catalogue.public import service_exists
+from services.sourcing import public as sourcing
+from tickets.schemas import Forwarding
 
 
 def check_service(session: Session, service_id: uuid.UUID | None) -> None:
@@ -32,3 +34,27 @@ def check_links(session: Session, *, service_id: uuid.UUID | None, ci_id: uuid.U
         else "A service or configuration item named is not this organisation's.",
         invalidParams=[{"name": n, "pointer": f"/{n}", "reason": r} for n, r in unknown],
     )
+
+
+def forwarded_to(session: Session, data: Forwarding) -> str:
+    """The third party's name: the register's supplier (400 naming supplierId when it is not
+    this tenant's), or the name given; one of the two is needed."""
+    if data.supplier_id is None:
+        if data.third_party is None:
+            raise InvalidInput(
+                "Name the third party, or pick a supplier from the register.",
+                invalidParams=[
+                    {"name": n, "pointer": f"/{n}", "reason": "give supplierId or thirdParty"}
+                    for n in ("supplierId", "thirdParty")
+                ],
+            )
+        return data.third_party
+    name = sourcing.supplier_name(session, data.supplier_id)
+    if name is None:
+        raise InvalidInput(
+            "The supplier is not in this organisation's sourcing register.",
+            invalidParams=[
+                {"name": "supplierId", "pointer": "/supplierId", "reason": "unknown supplier"}
+            ],
+        )
+    return data.third_party or name

@@ -206,7 +206,10 @@ class Rejection(ApiModel):
 
 
 class Forwarding(ApiModel):
-    third_party: Ref
+    """To a supplier of the sourcing register (`supplierId`), or to a third party by name."""
+
+    third_party: Ref | None = Field(None, description="Defaults to the supplier's name")
+    supplier_id: uuid.UUID | None = Field(None, description="A supplier of the register")
     external_reference: Ref
     reason: Reason | None = None
 

@@ -235,3 +235,23 @@ def test_an_exit_plan_never_tested_is_due_at_once(reg) -> None:
         assert recorded is not None
         created = recorded.created_at.date()
     assert warnings.sweep_all(created) == 1
+
+
+def test_forwarding_a_ticket_picks_a_supplier_of_the_register(reg, theirs) -> None:
+    from tests.tickets.helpers import Desk
+
+    desk = Desk(reg.client, reg.tenant)
+    ticket = desk.report()
+    supplier = reg.supplier("Hosting BV")
+    foreign = theirs.supplier("Their hosting")
+    for bad in (foreign["id"], str(uuid.uuid4())):
+        r = desk.act(ticket, "forwardings", {"supplierId": bad, "externalReference": "HB-1"})
+        assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "supplierId"
+        assert "Their" not in r.text
+    r = desk.act(ticket, "forwardings", {"externalReference": "HB-1"})
+    assert r.status_code == 400
+    r = desk.act(ticket, "forwardings", {"supplierId": supplier["id"], "externalReference": "HB-1"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["thirdParty"], r.json()["status"]) == ("Hosting BV", "waiting-third-party")
+    forwarded = [e for e in desk.history(ticket) if e["kind"] == "forwarded"]
+    assert forwarded[0]["data"]["supplierId"] == supplier["id"]
