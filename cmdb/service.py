@@ -14,6 +14,7 @@ from cmdb.errors import CiNotFound, DuplicateNaturalKey
 from cmdb.models import Ci, CiVersion, VersionAction
 from cmdb.schemas import CiCreate, CiUpdate, ClassPublic
 from core.api.etag import check_if_match
+from core.api.pagination import split_page
 from core.errors import InvalidInput, refuse_nulls
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -46,9 +47,7 @@ def list_cis(
     """One page in stable order, plus the cursor values of its last row when more follow."""
     require_read(actor)
     rows = repository.page(session, filters, sort=sort, limit=limit + 1, after=after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, repository.cursor_values(rows[-1], sort) if more else None
+    return split_page(rows, limit, lambda ci: repository.cursor_values(ci, sort))
 
 
 def create_ci(session: Session, actor: Principal, *, data: CiCreate) -> Ci:

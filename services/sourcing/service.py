@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
+from core.api.pagination import split_page
 from core.errors import InvalidInput, refuse_nulls
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -44,9 +45,7 @@ def list_suppliers(
     """One page by name, plus the cursor values of its last row when more follow."""
     _require_read(actor)
     rows = repository.page(session, limit=limit + 1, after=after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, [rows[-1].name, str(rows[-1].id)] if more else None
+    return split_page(rows, limit, lambda s: [s.name, str(s.id)])
 
 
 def create_supplier(session: Session, actor: Principal, *, data: SupplierCreate) -> Supplier:
@@ -174,6 +173,4 @@ def list_warnings(
     """One page of the warnings given, newest first."""
     _require_read(actor)
     rows = repository.warnings_page(session, limit=limit + 1, after=after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, [rows[-1].created_at.isoformat(), str(rows[-1].id)] if more else None
+    return split_page(rows, limit, lambda w: [w.created_at.isoformat(), str(w.id)])
