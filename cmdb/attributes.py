@@ -20,6 +20,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from core.api.schemas import ApiModel
 
 MAX_TEXT = 4000  # a string attribute's length when its class sets no maxLength
+MAX_NUMBER = 1e15  # beyond this a JSON number loses precision in some readers
 
 AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-zA-Z0-9]{0,39}$")]
 
@@ -136,6 +137,8 @@ def _reason(definition: AttributeDefinition, value: Any, refers: ReferenceCheck)
 def _string(definition: AttributeDefinition, value: Any) -> str | None:
     if not isinstance(value, str):
         return "must be a string"
+    if "\x00" in value:
+        return "must not contain NUL characters"
     limit = definition.max_length or MAX_TEXT
     if len(value) > limit:
         return f"at most {limit} characters"
@@ -145,8 +148,11 @@ def _string(definition: AttributeDefinition, value: Any) -> str | None:
 
 
 def _number(definition: AttributeDefinition, value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return "must be a number"
+    # JSON allows integers no float holds; stored values stay within a double's range.
+    if abs(value) > MAX_NUMBER or (isinstance(value, float) and not math.isfinite(value)):
+        return f"at most {MAX_NUMBER:g} in size"
     if definition.minimum is not None and value < definition.minimum:
         return f"at least {definition.minimum:g}"
     if definition.maximum is not None and value > definition.maximum:

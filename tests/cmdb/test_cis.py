@@ -187,3 +187,12 @@ def test_every_ci_write_is_in_the_audit_log(cmdb) -> None:
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.entity_id == ci["id"])))
     actions = sorted((e.entity_type, e.action) for e in entries)
     assert ("cmdb_ci", "create") in actions and ("cmdb_ci", "update") in actions
+
+
+def test_numbers_beyond_range_and_text_with_nul_are_refused_not_stored(cmdb) -> None:
+    body = {"classId": SERVER, "name": "big", "naturalKey": "big"}
+    huge = post(cmdb, {**body, "attributes": {"cpuCount": 10**400}})
+    assert names(huge) == ["attributes.cpuCount"]
+    nul = post(cmdb, {**body, "attributes": {"osVersion": "13\u0000"}})
+    assert names(nul) == ["attributes.osVersion"]
+    assert cmdb.get("/api/v1/cis").json()["items"] == []
