@@ -93,8 +93,8 @@ def create_class(session: Session, actor: Principal, *, data: ClassCreate) -> Ci
         description=data.description,
         attributes=_stored(data.attributes),
     )
-    session.add(row)
-    session.flush()
+    if not repository.add_unique(session, row):
+        raise DuplicateClassKey(f"The key {data.key} is already used by another class.")
     return row
 
 

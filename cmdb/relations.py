@@ -21,10 +21,9 @@ def add_relation(session: Session, actor: Principal, *, data: RelationCreate) ->
     """Relate two CIs of the tenant; the same current relation twice is a conflict."""
     actor.require(permissions.WRITE)
     _check_ends(session, data)
+    taken = f"{data.source_id} already {data.type.value} {data.target_id}."
     if repository.current_relation(session, data.source_id, data.target_id, data.type):
-        raise DuplicateRelation(
-            f"{data.source_id} already {data.type.value} {data.target_id}.",
-        )
+        raise DuplicateRelation(taken)
     relation = CiRelation(
         source_id=data.source_id,
         target_id=data.target_id,
@@ -32,8 +31,8 @@ def add_relation(session: Session, actor: Principal, *, data: RelationCreate) ->
         created_by=actor.label,
         created_by_name=actor.name,
     )
-    session.add(relation)
-    session.flush()
+    if not repository.add_unique(session, relation):
+        raise DuplicateRelation(taken)
     return relation
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Table, and_, literal, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cmdb.models import Ci, CiClass, CiRelation, CiStatus, CiVersion, RelationType
@@ -38,6 +39,17 @@ class Step:
     parent_id: uuid.UUID
     type: RelationType
     depth: int
+
+
+def add_unique(session: Session, row: Any) -> bool:
+    """Insert the row; False when a unique key refused it (a concurrent request took the key
+    between the caller's check and this insert)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return True
+    except IntegrityError:
+        return False
 
 
 def get_class(session: Session, class_id: uuid.UUID) -> CiClass | None:

@@ -64,8 +64,8 @@ def create_ci(session: Session, actor: Principal, *, data: CiCreate) -> Ci:
     if repository.natural_key_taken(session, data.class_id, data.natural_key):
         raise DuplicateNaturalKey(f"The class already has a CI with key {data.natural_key}.")
     ci = Ci(**data.model_dump(exclude={"attributes"}), attributes=attributes)
-    session.add(ci)
-    session.flush()
+    if not repository.add_unique(session, ci):
+        raise DuplicateNaturalKey(f"The class already has a CI with key {data.natural_key}.")
     _record(session, actor, ci, VersionAction.created)
     return ci
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
@@ -55,8 +56,11 @@ def create_supplier(session: Session, actor: Principal, *, data: SupplierCreate)
         raise DuplicateSupplier(f"A supplier named {data.name} is already registered.")
     _check_parent(session, None, data.parent_id)
     supplier = Supplier(**data.model_dump())
-    session.add(supplier)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(supplier)
+    except IntegrityError:
+        raise DuplicateSupplier(f"A supplier named {data.name} was registered meanwhile.") from None
     return supplier
 
 

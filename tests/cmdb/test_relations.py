@@ -79,3 +79,13 @@ def test_a_retried_relation_with_the_same_idempotency_key_is_made_once(cmdb) -> 
     first = cmdb.client.post("/api/v1/ci-relations", headers=headers, json=body)
     again = cmdb.client.post("/api/v1/ci-relations", headers=headers, json=body)
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
+
+
+def test_concurrent_requests_for_one_relation_make_it_once(cmdb) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = cmdb.ci("A"), cmdb.ci("B")
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(lambda _: cmdb.relate(a, "runs-on", b).status_code, range(4)))
+    assert codes == [201, 409, 409, 409]
+    assert len(cmdb.get(f"/api/v1/cis/{a['id']}").json()["relations"]) == 1
