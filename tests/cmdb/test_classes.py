@@ -141,3 +141,15 @@ def test_changing_a_class_needs_if_match_and_builtins_are_fixed(cmdb, theirs) ->
 def test_only_configurers_define_classes(cmdb) -> None:
     r = cmdb.client.post("/api/v1/ci-classes", headers=auth(cmdb.writer), json=STORAGE)
     assert r.status_code == 403
+
+
+def test_a_reference_may_not_demand_another_tenants_class(cmdb, theirs) -> None:
+    their_class = define(theirs).json()
+    attribute = {
+        "key": "x",
+        "label": "X",
+        "type": "reference",
+        "referenceClassId": their_class["id"],
+    }
+    r = define(cmdb, {"key": "ref", "name": "R", "attributes": [attribute]})
+    assert names(r) == ["attributes[0].referenceClassId"]
