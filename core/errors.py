@@ -70,3 +70,20 @@ class CrossTenantWrite(AppError):
     """A write named a tenant other than the session's: a programming error, never allowed."""
 
     status, type_slug, title = 500, "internal-error", "Internal server error"
+
+
+def refuse_nulls(given: dict[str, Any], names: tuple[str, ...]) -> None:
+    """400 naming each of `names` (snake_case fields) that a merge patch tried to remove."""
+    nulls = [_camel(n) for n in names if n in given and given[n] is None]
+    if nulls:
+        raise InvalidInput(
+            "These fields cannot be removed: " + ", ".join(nulls) + ".",
+            invalidParams=[
+                {"name": n, "pointer": f"/{n}", "reason": "may not be null"} for n in nulls
+            ],
+        )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)

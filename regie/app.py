@@ -12,6 +12,8 @@ from starlette.types import ASGIApp
 import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
 from audit import public as audit_public
 from audit.api import router as audit_router
+from cmdb.api import router as cmdb_router
+from cmdb.classes_api import router as ci_classes_router
 from core import events
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
@@ -41,11 +43,13 @@ from services.kpi.api import router as kpi_router
 from services.kpi.closing_api import router as kpi_closing_router
 from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
+from services.sourcing.api import router as sourcing_router
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
 from tickets.conversation.api import router as conversation_router
 from tickets.groups_api import router as ticket_groups_router
+from tickets.impact_api import router as ci_impact_router
 from tickets.mail.api import router as mailbox_router
 from tickets.outages_api import router as ticket_outages_router
 from tickets.problems.api import router as problems_router
@@ -103,6 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mailbox_router)
     app.include_router(alerts_router)
     app.include_router(audit_router)
+    app.include_router(ci_classes_router)
+    app.include_router(cmdb_router)
+    app.include_router(ci_impact_router)
+    app.include_router(sourcing_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
     app.include_router(sessions_router)

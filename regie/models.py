@@ -1,6 +1,7 @@
 """Every table of every domain, imported once so metadata and migrations see them all."""
 
 from audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from cmdb.models import Ci, CiClass, CiRelation, CiVersion
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
     AccessReview,
@@ -20,6 +21,7 @@ from services.dap.models import DapVersion
 from services.kpi.models import ClosedMonth, Exclusion, TicketFactsRow
 from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
+from services.sourcing.models import Certification, Contract, Plan, SourcingWarning, Supplier
 from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
 from tickets.conversation.models import Attachment, AttachmentContent, Message
 from tickets.mail.models import Mail, MailAddress
@@ -42,8 +44,14 @@ __all__ = [
     "AuditHead",
     "BreachWarning",
     "CatalogueEntry",
+    "Certification",
+    "Ci",
+    "CiClass",
+    "CiRelation",
+    "CiVersion",
     "Clock",
     "ClosedMonth",
+    "Contract",
     "DapVersion",
     "Exclusion",
     "Grant",
@@ -56,6 +64,7 @@ __all__ = [
     "MonthlyReport",
     "Outage",
     "OutboxMessage",
+    "Plan",
     "Problem",
     "ProblemCounter",
     "ProblemEvent",
@@ -66,6 +75,8 @@ __all__ = [
     "ScimGroup",
     "ScimMember",
     "ScimUser",
+    "SourcingWarning",
+    "Supplier",
     "Tenant",
     "Ticket",
     "TicketEvent",

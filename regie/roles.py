@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit import permissions as audit
+from cmdb import permissions as cmdb
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
@@ -13,6 +14,7 @@ from services.dap import permissions as dap
 from services.kpi import permissions as kpi
 from services.reports import permissions as reports
 from services.sla import permissions as sla
+from services.sourcing import permissions as sourcing
 from tickets import permissions as tickets
 from tickets.alerts import permissions as alerts
 from tickets.mail import permissions as mail
@@ -66,3 +68,12 @@ def wire() -> None:
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)
     allow(audit.WITNESS, Role.security_officer, Role.auditor, Role.client_admin)
+    managers = (Role.problem_manager, Role.change_manager, Role.service_level_manager)
+    allow(cmdb.READ, *agents, *managers, Role.auditor, Role.key_user, Role.product_owner)
+    allow(cmdb.READ, Role.supplier_admin)
+    allow(cmdb.WRITE, Role.agent_line_2, Role.agent_line_3, Role.change_manager)
+    allow(cmdb.WRITE, Role.supplier_admin)
+    allow(cmdb.CONFIGURE, Role.supplier_admin, Role.change_manager)
+    allow(sourcing.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
+    allow(sourcing.READ, Role.client_admin, Role.product_owner, Role.auditor, *agents)
+    allow(sourcing.MANAGE, Role.service_level_manager, Role.supplier_admin)

@@ -10,6 +10,7 @@ from audit import public as audit_public
 from core import events
 from core.identity.events import CredentialRefused
 from services.reports import mail as reports_mail
+from services.sourcing import warnings as sourcing_warnings
 from tickets import kpi, notifications, sla
 from tickets.events import TicketEventRecorded
 from tickets.mail import smtp
@@ -24,3 +25,4 @@ def wire() -> None:
     events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
     # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
     reports_mail.SENDER = smtp.send
+    sourcing_warnings.SENDER = smtp.send

@@ -9,6 +9,7 @@ from celery.signals import setup_logging, worker_process_init
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
 import services.reports.tasks
 import services.sla.tasks
+import services.sourcing.tasks
 import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
 from audit import tasks as audit_tasks
 from core.jobs import celery_app, configure_celery
@@ -29,6 +30,7 @@ celery_app.conf.beat_schedule = {
     "sla-warn-breaches": {"task": services.sla.tasks.WARN_BREACHES, "schedule": 60.0},
     # Daily: each tenant's monthly report is made once, from the first working day on.
     "reports-send-monthly": {"task": services.reports.tasks.SEND_MONTHLY, "schedule": 24 * 3600.0},
+    "sourcing-warn": {"task": services.sourcing.tasks.WARN, "schedule": 24 * 3600.0},
 }
 wiring.wire()
 app = celery_app

@@ -16,6 +16,7 @@ from core.api.pagination import keyset, typed_cursor
 from core.db import session_tenant
 from core.tenancy import Tenant
 from tickets import search
+from tickets.lifecycle import OPEN
 from tickets.models import (
     AssignmentGroup,
     GroupMember,
@@ -228,3 +229,13 @@ def members(session: Session, group_id: uuid.UUID) -> list[GroupMember]:
         .order_by(col(GroupMember.member_name))
     )
     return list(session.exec(stmt))
+
+
+def open_incidents_on(session: Session, ci_ids: list[uuid.UUID]) -> list[Ticket]:
+    """The open incidents on any of these CIs, most urgent first."""
+    stmt = select(Ticket).where(
+        col(Ticket.ci_id).in_(ci_ids),
+        Ticket.type == TicketType.incident,
+        col(Ticket.status).in_(OPEN),
+    )
+    return list(session.exec(stmt.order_by(col(Ticket.created_at), col(Ticket.id))))

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from cmdb.public import AffectedCi, CiPublic, ImpactDirection
 from core.api.pagination import Page
 from core.api.schemas import ApiModel
 from tickets.models import (
@@ -21,6 +22,7 @@ from tickets.models import (
     Status,
     TicketType,
 )
+from tickets.problems.models import ProblemStatus
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
@@ -204,7 +206,10 @@ class Rejection(ApiModel):
 
 
 class Forwarding(ApiModel):
-    third_party: Ref
+    """To a supplier of the sourcing register (`supplierId`), or to a third party by name."""
+
+    third_party: Ref | None = Field(None, description="Defaults to the supplier's name")
+    supplier_id: uuid.UUID | None = Field(None, description="A supplier of the register")
     external_reference: Ref
     reason: Reason | None = None
 
@@ -292,3 +297,47 @@ class SettingsUpdate(ApiModel):
         ]
         | None
     ) = None
+
+
+class AffectedService(ApiModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    ci_id: uuid.UUID = Field(description="The affected CI the service stands for")
+
+
+class AffectedIncident(ApiModel):
+    id: uuid.UUID
+    number: str
+    title: str
+    status: Status
+    priority: Priority
+    ci_id: uuid.UUID
+
+
+class AffectedProblem(ApiModel):
+    id: uuid.UUID
+    number: str
+    title: str
+    status: ProblemStatus
+    priority: Priority
+    ci_id: uuid.UUID
+
+
+class ImpactPublic(ApiModel):
+    """What a CI's failure reaches. A list is null when the caller may not read its kind."""
+
+    ci: CiPublic
+    direction: ImpactDirection
+    depth: int
+    cis: list[AffectedCi] = Field(description="Nearest first, each with a shortest path")
+    truncated: bool = Field(description="Whether the CI list was cut at its maximum length")
+    services: list[AffectedService] | None = Field(
+        description="Catalogue services that stand for the CI or an affected one"
+    )
+    incidents: list[AffectedIncident] | None = Field(
+        description="Open incidents on the CI or an affected one"
+    )
+    problems: list[AffectedProblem] | None = Field(
+        description="Open problems on the CI or an affected one"
+    )

@@ -27,7 +27,7 @@ from tickets.models import (
     TicketSettings,
     TicketType,
 )
-from tickets.references import check_service
+from tickets.references import check_links
 from tickets.schemas import TicketCreate, TicketUpdate
 
 # What the SLA requires of an incident report, by API name.
@@ -132,7 +132,7 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
             why,
             invalidParams=[{"name": "incidentClass", "pointer": "/incidentClass", "reason": why}],
         )
-    check_service(session, data.service_id)
+    check_links(session, service_id=data.service_id, ci_id=data.ci_id)
     config = ticket_settings(session)
     impact = data.impact or Level.medium
     ticket = Ticket(
@@ -201,7 +201,7 @@ def update_ticket(
     check_if_match(if_match, ticket.version)
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given)
-    check_service(session, given.get("service_id"))
+    check_links(session, service_id=given.get("service_id"), ci_id=given.get("ci_id"))
     for field, value in given.items():
         setattr(ticket, field, value)
     if ticket.type == TicketType.incident:

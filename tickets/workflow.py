@@ -16,6 +16,7 @@ from core.types import utcnow
 from tickets import lifecycle, permissions, repository
 from tickets.errors import GroupNotFound, TransitionRefused
 from tickets.models import AssignmentGroup, EventKind, Line, Status, Ticket, TicketType
+from tickets.references import forwarded_to
 from tickets.schemas import (
     AssignmentCreate,
     ClassChange,
@@ -369,17 +370,20 @@ def forward(
 ) -> Ticket:
     """Hand the ticket to a third party under its reference; the clock waits for them."""
     ticket = _load(session, actor, ticket_id, if_match)
+    third_party = forwarded_to(session, data)
     if ticket.status in lifecycle.DONE:
         raise TransitionRefused("A finished ticket cannot be forwarded.")
-    ticket.third_party, ticket.external_reference = data.third_party, data.external_reference
+    ticket.third_party, ticket.external_reference = third_party, data.external_reference
+    supplier = {"supplierId": str(data.supplier_id)} if data.supplier_id else {}
     record(
         session,
         actor,
         ticket,
         EventKind.forwarded,
-        after=data.third_party,
+        after=third_party,
         reason=data.reason,
         externalReference=data.external_reference,
+        **supplier,
     )
     if ticket.status != Status.waiting_third_party:
         _apply_status(
@@ -387,6 +391,6 @@ def forward(
             actor,
             ticket,
             Status.waiting_third_party,
-            reason=f"Forwarded to {data.third_party}",
+            reason=f"Forwarded to {third_party}",
         )
     return _touch(session, ticket)

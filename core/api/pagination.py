@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -71,3 +72,11 @@ def keyset(
         stmt = stmt.where(or_(beyond, and_(sort_col == value, tie)))
     order = (sort_col.desc(), id_col.desc()) if descending else (sort_col.asc(), id_col.asc())
     return stmt.order_by(*order)
+
+
+def split_page(
+    rows: list[T], limit: int, cursor_of: Callable[[T], list[Any]]
+) -> tuple[list[T], list[Any] | None]:
+    """`limit + 1` rows read: the page, and its last row's cursor values when more follow."""
+    page = rows[:limit]
+    return page, cursor_of(page[-1]) if len(rows) > limit else None

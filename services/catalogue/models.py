@@ -40,6 +40,7 @@ class CatalogueEntry(TenantScoped, table=True):
         UniqueConstraint("tenant_id", "code", name="uq_services_catalogue_entry_code"),
         Index("ix_services_catalogue_entry_name", "tenant_id", "name", "id"),
         Index("ix_services_catalogue_entry_created", "tenant_id", "created_at", "id"),
+        Index("ix_services_catalogue_entry_ci", "tenant_id", "ci_id"),
     )
     __mapper_args__ = {"version_id_col": _version}
     __audited__ = True
@@ -51,6 +52,7 @@ class CatalogueEntry(TenantScoped, table=True):
     domain: ServiceDomain = Field(sa_type=enum_type(ServiceDomain))
     subdomain: int = Field(ge=1, le=17)
     status: ServiceStatus = Field(default=ServiceStatus.active, sa_type=enum_type(ServiceStatus))
+    ci_id: uuid.UUID | None = None  # the CI that stands for the service in the CMDB
     version: int = Field(default=1, sa_column=_version)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

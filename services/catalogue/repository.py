@@ -54,3 +54,8 @@ def cursor_values(entry: CatalogueEntry, sort: str) -> list[Any]:
     key = sort.lstrip("-")
     value = entry.created_at.isoformat() if key == "createdAt" else getattr(entry, key)
     return [value, str(entry.id)]
+
+
+def for_cis(session: Session, ci_ids: list[uuid.UUID]) -> list[CatalogueEntry]:
+    stmt = select(CatalogueEntry).where(col(CatalogueEntry.ci_id).in_(ci_ids))
+    return list(session.exec(stmt.order_by(col(CatalogueEntry.code)))) if ci_ids else []

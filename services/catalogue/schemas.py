@@ -26,6 +26,7 @@ class ServiceCreate(ApiModel):
     description: Description = ""
     domain: ServiceDomain
     subdomain: Subdomain
+    ci_id: uuid.UUID | None = Field(None, description="The CI that stands for the service")
 
 
 class ServiceUpdate(ApiModel):
@@ -36,6 +37,7 @@ class ServiceUpdate(ApiModel):
     domain: ServiceDomain | None = None
     subdomain: Subdomain | None = None
     status: ServiceStatus | None = None
+    ci_id: uuid.UUID | None = Field(None, description="null unlinks the service's CI")
 
 
 class ServicePublic(ApiModel):
@@ -46,6 +48,7 @@ class ServicePublic(ApiModel):
     domain: ServiceDomain
     subdomain: int
     status: ServiceStatus
+    ci_id: uuid.UUID | None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cmdb.public import check_ci
 from core.api.etag import check_if_match
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
@@ -51,6 +52,7 @@ def create_entry(session: Session, actor: Principal, *, data: ServiceCreate) -> 
     actor.require(permissions.WRITE)
     if repository.code_taken(session, data.code):
         raise DuplicateCode(f"The code {data.code} is already used by another service.")
+    check_ci(session, data.ci_id)
     entry = CatalogueEntry(**data.model_dump())
     session.add(entry)
     session.flush()
@@ -70,7 +72,7 @@ def update_entry(
     actor.require(permissions.WRITE)
     entry = get_entry(session, actor, entry_id=entry_id)
     fields = changes.model_dump(exclude_unset=True)
-    removed = [name for name, value in fields.items() if value is None]
+    removed = [name for name, value in fields.items() if value is None and name != "ci_id"]
     if removed:
         raise InvalidInput(
             f"{', '.join(removed)} cannot be removed.",
@@ -79,6 +81,7 @@ def update_entry(
                 for name in removed
             ],
         )
+    check_ci(session, fields.get("ci_id"))
     check_if_match(if_match, entry.version)
     for field, value in fields.items():
         setattr(entry, field, value)

@@ -127,3 +127,10 @@ def linked_incidents(
         stmt = stmt.where(col(Ticket.status).in_(OPEN))
     stmt = stmt.order_by(col(Ticket.created_at), col(Ticket.id)).with_for_update()
     return list(session.exec(stmt))
+
+
+def open_on(session: Session, ci_ids: list[uuid.UUID]) -> list[Problem]:
+    """The problems not yet resolved on any of these CIs, oldest first."""
+    done = (ProblemStatus.resolved, ProblemStatus.closed)
+    stmt = select(Problem).where(col(Problem.ci_id).in_(ci_ids), col(Problem.status).not_in(done))
+    return list(session.exec(stmt.order_by(col(Problem.created_at), col(Problem.id))))

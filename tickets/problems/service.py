@@ -18,7 +18,7 @@ from tickets.problems import permissions, repository
 from tickets.problems.errors import ProblemNotFound
 from tickets.problems.models import Problem, ProblemEvent, ProblemEventKind, ProblemStatus
 from tickets.problems.schemas import ProblemCreate, ProblemUpdate
-from tickets.references import check_service
+from tickets.references import check_links
 from tickets.repository import Filters as TicketFilters
 
 # A known error moves an open problem on to this status; clearing the flag moves it back.
@@ -133,7 +133,7 @@ def create_problem(session: Session, actor: Principal, *, data: ProblemCreate) -
     says so or already carries a root cause and a workaround."""
     actor.require(permissions.MANAGE)
     _check_owner(data.model_dump(exclude_unset=True))
-    check_service(session, data.service_id)
+    check_links(session, service_id=data.service_id, ci_id=data.ci_id)
     problem = Problem(
         **data.model_dump(exclude={"owner_id", "owner_name", "known_error"}),
         owner_id=data.owner_id or actor.actor_id,
@@ -175,7 +175,7 @@ def update_problem(
     given = changes.model_dump(exclude_unset=True)
     _refuse_nulls(given)
     _check_owner(given)
-    check_service(session, given.get("service_id"))
+    check_links(session, service_id=given.get("service_id"), ci_id=given.get("ci_id"))
     explicit = given.pop("known_error", None)
     before_priority = problem.priority
     for field, value in given.items():

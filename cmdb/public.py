@@ -1,0 +1,62 @@
+"""What the domains above may ask of the CMDB: whether a CI id is the tenant's, and what a
+CI's failure reaches (the tickets and services it touches are theirs to add)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session
+
+from cmdb import impact, permissions, repository, service
+from cmdb.schemas import AffectedCi, CiPublic, ImpactDirection
+from core.errors import InvalidInput
+from core.identity.permissions import Principal
+
+READ = permissions.READ
+DEFAULT_DEPTH, MAX_DEPTH = impact.DEFAULT_DEPTH, impact.MAX_DEPTH
+
+__all__ = [
+    "DEFAULT_DEPTH",
+    "MAX_DEPTH",
+    "READ",
+    "AffectedCi",
+    "CiPublic",
+    "ImpactDirection",
+    "affected",
+    "check_ci",
+    "ci_exists",
+]
+
+
+def ci_exists(session: Session, ci_id: uuid.UUID) -> bool:
+    """Whether the id names a CI of the session's tenant, so that nothing above points at
+    another client's CI (the session scopes the look-up to its tenant)."""
+    return repository.get(session, ci_id) is not None
+
+
+def check_ci(session: Session, ci_id: uuid.UUID | None, *, name: str = "ciId") -> None:
+    """400 naming the field when `ci_id` names no CI of the session's tenant; another
+    tenant's CI and one that does not exist get the same answer, so the caller learns nothing."""
+    if ci_id is None or ci_exists(session, ci_id):
+        return
+    raise InvalidInput(
+        "The configuration item is not in this organisation's CMDB.",
+        invalidParams=[
+            {"name": name, "pointer": f"/{name}", "reason": "unknown configuration item"}
+        ],
+    )
+
+
+def affected(
+    session: Session,
+    actor: Principal,
+    *,
+    ci_id: uuid.UUID,
+    direction: ImpactDirection,
+    depth: int,
+) -> tuple[CiPublic, list[AffectedCi], bool]:
+    """The CI (404 unless the actor may read it), the CIs its failure reaches with a path to
+    each, and whether that list was cut."""
+    ci = service.get_ci(session, actor, ci_id=ci_id)
+    found, cut = impact.affected(session, ci_id, direction=direction, depth=depth)
+    return CiPublic.model_validate(ci), found, cut

@@ -1,0 +1,189 @@
+"""All SQL of the CMDB. The session scopes every ORM statement to its tenant; the impact
+query, built on the tables themselves, names the tenant explicitly."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, Table, and_, literal, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cmdb.models import Ci, CiClass, CiRelation, CiStatus, CiVersion, RelationType
+from core.api.pagination import keyset, typed_cursor
+from core.db import session_tenant
+
+SORTS: dict[str, Any] = {
+    "name": Ci.name,
+    "naturalKey": Ci.natural_key,
+    "createdAt": Ci.created_at,
+}
+MAX_CLASSES = 500  # per tenant: classes are configuration, read whole for a list
+
+
+@dataclass(frozen=True)
+class Filters:
+    class_id: uuid.UUID | None = None
+    status: list[CiStatus] | None = None
+    text: str | None = None  # a case-insensitive substring of the name
+
+
+@dataclass(frozen=True)
+class Step:
+    """One way the impact query reached a CI: from `parent`, over a relation of `type`."""
+
+    ci_id: uuid.UUID
+    parent_id: uuid.UUID
+    type: RelationType
+    depth: int
+
+
+def add_unique(session: Session, row: Any) -> bool:
+    """Insert the row; False when a unique key refused it (a concurrent request took the key
+    between the caller's check and this insert)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return True
+    except IntegrityError:
+        return False
+
+
+def get_class(session: Session, class_id: uuid.UUID) -> CiClass | None:
+    return session.exec(select(CiClass).where(CiClass.id == class_id)).first()
+
+
+def classes(session: Session) -> list[CiClass]:
+    return list(session.exec(select(CiClass).order_by(col(CiClass.key)).limit(MAX_CLASSES)))
+
+
+def class_key_taken(session: Session, key: str) -> bool:
+    return session.exec(select(CiClass.id).where(CiClass.key == key)).first() is not None
+
+
+def get(session: Session, ci_id: uuid.UUID, *, for_update: bool = False) -> Ci | None:
+    stmt = select(Ci).where(Ci.id == ci_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def get_many(session: Session, ci_ids: list[uuid.UUID]) -> list[Ci]:
+    return list(session.exec(select(Ci).where(col(Ci.id).in_(ci_ids)))) if ci_ids else []
+
+
+def natural_key_taken(
+    session: Session, class_id: uuid.UUID, natural_key: str, *, besides: uuid.UUID | None = None
+) -> bool:
+    stmt = select(Ci.id).where(Ci.class_id == class_id, Ci.natural_key == natural_key)
+    if besides is not None:
+        stmt = stmt.where(Ci.id != besides)
+    return session.exec(stmt).first() is not None
+
+
+def page(
+    session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
+) -> list[Ci]:
+    key = sort.lstrip("-")
+    stmt = select(Ci)
+    if filters.class_id is not None:
+        stmt = stmt.where(Ci.class_id == filters.class_id)
+    if filters.status:
+        stmt = stmt.where(col(Ci.status).in_(filters.status))
+    if filters.text:
+        pattern = "%" + _escape_like(filters.text) + "%"
+        stmt = stmt.where(col(Ci.name).ilike(pattern, escape="\\"))
+    typed_after = typed_cursor(after, timestamp=key == "createdAt")
+    stmt = keyset(stmt, SORTS[key], col(Ci.id), descending=sort.startswith("-"), after=typed_after)
+    return list(session.exec(stmt.limit(limit)))
+
+
+def _escape_like(text: str) -> str:
+    """The text matched literally: LIKE's wildcards in it are only characters."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def cursor_values(ci: Ci, sort: str) -> list[Any]:
+    key = sort.lstrip("-")
+    value = getattr(ci, SORTS[key].key)
+    return [value.isoformat() if key == "createdAt" else str(value), str(ci.id)]
+
+
+def versions(session: Session, ci_id: uuid.UUID) -> list[CiVersion]:
+    stmt = select(CiVersion).where(CiVersion.ci_id == ci_id).order_by(col(CiVersion.version))
+    return list(session.exec(stmt))
+
+
+def version_at(session: Session, ci_id: uuid.UUID, at: datetime) -> CiVersion | None:
+    """The CI's last version written at or before `at`."""
+    stmt = (
+        select(CiVersion)
+        .where(CiVersion.ci_id == ci_id, col(CiVersion.at) <= at)
+        .order_by(col(CiVersion.version).desc())
+    )
+    return session.exec(stmt.limit(1)).first()
+
+
+def get_relation(
+    session: Session, relation_id: uuid.UUID, *, for_update: bool = False
+) -> CiRelation | None:
+    stmt = select(CiRelation).where(CiRelation.id == relation_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def current_relation(
+    session: Session, source_id: uuid.UUID, target_id: uuid.UUID, type_: RelationType
+) -> CiRelation | None:
+    stmt = select(CiRelation).where(
+        CiRelation.source_id == source_id,
+        CiRelation.target_id == target_id,
+        CiRelation.type == type_,
+        col(CiRelation.removed_at).is_(None),
+    )
+    return session.exec(stmt).first()
+
+
+def relations_of(
+    session: Session, ci_id: uuid.UUID, *, at: datetime | None = None, every: bool = False
+) -> list[CiRelation]:
+    """The CI's relations either way: current ones, those in force at `at`, or every one
+    ever recorded."""
+    stmt = select(CiRelation).where(
+        or_(col(CiRelation.source_id) == ci_id, col(CiRelation.target_id) == ci_id)
+    )
+    if at is not None:
+        removed = col(CiRelation.removed_at)
+        stmt = stmt.where(col(CiRelation.created_at) <= at, or_(removed.is_(None), removed > at))
+    elif not every:
+        stmt = stmt.where(col(CiRelation.removed_at).is_(None))
+    return list(session.exec(stmt.order_by(col(CiRelation.created_at), col(CiRelation.id))))
+
+
+def reachable(session: Session, start: uuid.UUID, *, upward: bool, depth: int) -> list[Step]:
+    """Every (CI, parent, type, depth) the current relations reach from `start` within `depth`
+    steps, following relations backwards (`upward`: who rests on it) or forwards.
+
+    One recursive CTE, the same SQL on SQLite and PostgreSQL. UNION (not UNION ALL) keeps each
+    row once, and the depth bound ends the recursion, so a cycle cannot make it run away:
+    at most one row per relation and depth."""
+    table: Table = CiRelation.__table__  # type: ignore[attr-defined]
+    r = table.c
+    near, far = (r.target_id, r.source_id) if upward else (r.source_id, r.target_id)
+    current = and_(r.tenant_id == session_tenant(session), r.removed_at.is_(None))
+    seed = select(
+        far.label("ci_id"), near.label("parent_id"), r.type, literal(1, Integer).label("depth")
+    ).where(current, near == start)
+    reach = seed.cte("reach", recursive=True)
+    step = (
+        select(far, near, r.type, reach.c.depth + 1)
+        .join_from(table, reach, near == reach.c.ci_id)
+        .where(current, reach.c.depth < depth)
+    )
+    reach = reach.union(step)
+    rows = session.execute(select(reach.c.ci_id, reach.c.parent_id, reach.c.type, reach.c.depth))
+    return [Step(row[0], row[1], RelationType(row[2]), row[3]) for row in rows]

@@ -1,0 +1,158 @@
+"""API shapes of the sourcing register."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from core.api.pagination import Page
+from core.api.schemas import ApiModel
+from services.sourcing.models import DeliveryForm, PlanKind, Regime, WarningKind
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Countries = Annotated[
+    list[Country], Field(max_length=250, description="ISO 3166-1 alpha-2 codes, e.g. NL")
+]
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+NoticeDays = Annotated[int, Field(ge=0, le=3650, description="Notice period in days")]
+
+
+class SupplierCreate(ApiModel):
+    name: Name
+    parent_id: uuid.UUID | None = Field(None, description="The supplier this is a sub-supplier of")
+    delivery_countries: Countries = []
+    processing_countries: Countries = Field([], description="Where the supplier processes data")
+    last_risk_analysis_on: date | None = None
+
+
+class SupplierUpdate(ApiModel):
+    """Merge patch; null removes the parent or the risk analysis date."""
+
+    name: Name | None = None
+    parent_id: uuid.UUID | None = None
+    delivery_countries: Countries | None = None
+    processing_countries: Countries | None = None
+    last_risk_analysis_on: date | None = None
+
+
+class SupplierPublic(ApiModel):
+    id: uuid.UUID
+    name: str
+    parent_id: uuid.UUID | None
+    delivery_countries: list[str]
+    processing_countries: list[str]
+    last_risk_analysis_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SupplierPage(Page[SupplierPublic]):
+    """One page of suppliers by name; pass nextCursor back as `cursor` for the next."""
+
+
+class ContractCreate(ApiModel):
+    reference: Reference
+    starts_on: date
+    ends_on: date | None = Field(None, description="None while it runs until notice is given")
+    notice_days: NoticeDays = 0
+    delivery_form: DeliveryForm
+    regime: Regime = Regime.regular
+
+
+class ContractUpdate(ApiModel):
+    reference: Reference | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    notice_days: NoticeDays | None = None
+    delivery_form: DeliveryForm | None = None
+    regime: Regime | None = None
+
+
+class ContractPublic(ApiModel):
+    id: uuid.UUID
+    supplier_id: uuid.UUID
+    reference: str
+    starts_on: date
+    ends_on: date | None
+    notice_days: int
+    delivery_form: DeliveryForm
+    regime: Regime
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CertificationCreate(ApiModel):
+    kind: Reference = Field(description="e.g. ISO 27001, ISAE 3402 type II")
+    scope: Annotated[str, StringConstraints(max_length=2000)] = ""
+    expires_on: date
+
+
+class CertificationUpdate(ApiModel):
+    kind: Reference | None = None
+    scope: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    expires_on: date | None = None
+
+
+class CertificationPublic(ApiModel):
+    id: uuid.UUID
+    supplier_id: uuid.UUID
+    kind: str
+    scope: str
+    expires_on: date
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanCreate(ApiModel):
+    kind: PlanKind
+    title: Name
+    last_tested_on: date | None = None
+
+
+class PlanUpdate(ApiModel):
+    title: Name | None = None
+    last_tested_on: date | None = None
+
+
+class PlanPublic(ApiModel):
+    id: uuid.UUID
+    supplier_id: uuid.UUID
+    kind: PlanKind
+    title: str
+    last_tested_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContractList(ApiModel):
+    items: list[ContractPublic]
+
+
+class CertificationList(ApiModel):
+    items: list[CertificationPublic]
+
+
+class PlanList(ApiModel):
+    items: list[PlanPublic]
+
+
+class WarningPublic(ApiModel):
+    id: uuid.UUID
+    subject_id: uuid.UUID = Field(description="The contract, certification or plan")
+    kind: WarningKind
+    due_on: date
+    supplier_id: uuid.UUID
+    detail: str
+    created_at: datetime
+
+
+class WarningPage(Page[WarningPublic]):
+    """One page of warnings, newest first; pass nextCursor back as `cursor` for the next."""
