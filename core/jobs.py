@@ -30,7 +30,8 @@ class _RedisChannel(kombu_redis.Channel):
         # After a broker restart the worker closes the broken connection twice (collect, then
         # close). When the first pass could not requeue a delivered message, the second finds
         # the transport detached and kombu fails on `None.hostname`: an AttributeError that
-        # stops the worker for good. As a connection error it is ignored and the worker
+        # celery takes as unrecoverable, so the worker exits and nothing drains the outbox
+        # until it is started again. As a connection error it is ignored and the worker
         # reconnects; the unrequeued message is redelivered after the visibility timeout.
         if self.connection is None or self.connection.client is None:
             raise RedisConnectionError("the broker connection is already closed")
