@@ -11,6 +11,8 @@ from typing import Any
 
 import structlog
 from celery import Celery
+from kombu.transport import redis as kombu_redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -19,6 +21,27 @@ from core.settings import Settings
 log = structlog.get_logger("regie.jobs")
 
 celery_app = Celery("regie")
+
+
+class _RedisChannel(kombu_redis.Channel):
+    """A channel whose transport was closed under it reports a lost connection, not a crash."""
+
+    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        # After a broker restart the worker closes the broken connection twice (collect, then
+        # close). When the first pass could not requeue a delivered message, the second finds
+        # the transport detached and kombu fails on `None.hostname`: an AttributeError that
+        # celery takes as unrecoverable, so the worker exits and nothing drains the outbox
+        # until it is started again. As a connection error it is ignored and the worker
+        # reconnects; the unrequeued message is redelivered after the visibility timeout.
+        if self.connection is None or self.connection.client is None:
+            raise RedisConnectionError("the broker connection is already closed")
+        return dict(super()._connparams(asynchronous))
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport, with a channel that survives a broker restart."""
+
+    Channel = _RedisChannel
 
 
 def configure_celery(settings: Settings) -> Celery:
@@ -32,6 +55,8 @@ def configure_celery(settings: Settings) -> Celery:
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "task_default_queue": "regie",
+        # Only redis:// (rediss:// keeps kombu's own transport and its TLS defaults).
+        "broker_transport": RedisTransport if settings.broker_url.startswith("redis://") else None,
     }
     if settings.broker_url.startswith("filesystem://"):
         folder = settings.broker_folder

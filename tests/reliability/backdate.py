@@ -38,11 +38,12 @@ def main(tenant: str, assignee: str, *tickets: str) -> None:
     from audit import public as audit_public
     from regie import wiring
 
+    # Before any write: a commit sends its jobs, and the first send fixes the broker for good.
+    configure_celery(get_settings())
     audit_public.install()  # the back-dating is audited like any other write
     wiring.wire()
     for ticket in tickets:
         backdate(uuid.UUID(tenant), uuid.UUID(assignee), uuid.UUID(ticket))
-    configure_celery(get_settings())
     celery_app.send_task(tasks.WARN_BREACHES)
     celery_app.send_task(tasks.WARN_BREACHES)
 
