@@ -278,12 +278,22 @@ def export_openapi(
 
 def _checked_settings() -> Settings:
     """Settings validated, plus a reachable database; exit 2 with one line otherwise."""
+    from core.jobs import configure_celery
+
     settings = get_settings()
     if settings.is_sqlite:
         os.makedirs(
             os.path.dirname(settings.database_url.removeprefix("sqlite:///")) or ".", exist_ok=True
         )
-        return settings
+    else:
+        _check_database(settings)
+    # A command's writes ask for jobs after commit (audit checkpoints), as the API's do: they
+    # must reach the installation's broker, not Celery's default.
+    configure_celery(settings)
+    return settings
+
+
+def _check_database(settings: Settings) -> None:
     from sqlalchemy import text
 
     from core.db import make_engine
@@ -297,7 +307,6 @@ def _checked_settings() -> Settings:
         engine.dispose()
     except Exception as exc:
         fail_config("REGIE_DATABASE_URL", f"database unreachable ({type(exc).__name__})")
-    return settings
 
 
 def main() -> None:

@@ -81,6 +81,27 @@ def test_tenant_create_list_and_refuse_duplicates() -> None:
     assert [t["slug"] for t in listed] == ["gemeente-test"]
 
 
+def test_a_commands_jobs_reach_the_configured_broker(tmp_path) -> None:
+    """The audit checkpoint a command's write asks for is queued on the installation's broker."""
+    regie("tenant", "create", "broker-check", "--name", "Broker check")
+    folder = tmp_path / "broker"
+    issued = regie(
+        "apikey",
+        "create",
+        "--tenant",
+        "broker-check",
+        "--name",
+        "ci",
+        "--permission",
+        "tickets:read",
+        REGIE_BROKER_URL="filesystem://",
+        REGIE_BROKER_FOLDER=str(folder),
+    )
+    assert issued.returncode == 0, issued.stderr
+    queued = [p.read_text() for p in (folder / "queue").glob("*")]
+    assert any("audit.checkpoint" in message for message in queued)
+
+
 def test_seed_demo_runs_once(client) -> None:
     assert "created" in regie("seed-demo").stdout
     assert "nothing seeded" in regie("seed-demo").stdout
