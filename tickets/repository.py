@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
@@ -228,3 +228,21 @@ def members(session: Session, group_id: uuid.UUID) -> list[GroupMember]:
         .order_by(col(GroupMember.member_name))
     )
     return list(session.exec(stmt))
+
+
+def open_incidents_on(
+    session: Session, service_ids: list[uuid.UUID], open_: frozenset[Status]
+) -> int:
+    """How many of the tenant's incidents in an `open_` status name one of the services."""
+    if not service_ids:
+        return 0
+    stmt = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.type == TicketType.incident,
+            col(Ticket.service_id).in_(service_ids),
+            col(Ticket.status).in_(open_),
+        )
+    )
+    return int(session.exec(stmt).one())
