@@ -1,6 +1,15 @@
 """Every table of every domain, imported once so metadata and migrations see them all."""
 
 from audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from changes.models import (
+    ApprovalRule,
+    Change,
+    ChangeEvent,
+    ChangeSettings,
+    ChangeTemplate,
+    Rollback,
+    Vote,
+)
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
     AccessReview,
@@ -33,6 +42,7 @@ __all__ = [
     "AlertRule",
     "AlertSettings",
     "ApiKey",
+    "ApprovalRule",
     "AssignmentGroup",
     "Attachment",
     "AttachmentContent",
@@ -41,6 +51,10 @@ __all__ = [
     "AuditHead",
     "BreachWarning",
     "CatalogueEntry",
+    "Change",
+    "ChangeEvent",
+    "ChangeSettings",
+    "ChangeTemplate",
     "Clock",
     "ClosedMonth",
     "DapVersion",
@@ -60,6 +74,7 @@ __all__ = [
     "ProblemEvent",
     "ReportFile",
     "ReportJob",
+    "Rollback",
     "ScimCredential",
     "ScimGroup",
     "ScimMember",
@@ -69,5 +84,6 @@ __all__ = [
     "TicketEvent",
     "TicketFactsRow",
     "TicketSettings",
+    "Vote",
     "WebSession",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit import permissions as audit
+from changes import permissions as changes
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import Role, allow
@@ -66,3 +67,8 @@ def wire() -> None:
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)
     allow(audit.WITNESS, Role.security_officer, Role.auditor, Role.client_admin)
+    allow(changes.READ, Role.product_owner, Role.service_owner, Role.auditor, *agents)
+    allow(changes.READ, Role.change_manager, Role.service_level_manager, Role.supplier_admin)
+    allow(changes.WRITE, Role.change_manager)
+    allow(changes.APPROVE, Role.change_manager, Role.product_owner, Role.service_owner)
+    allow(changes.CONFIGURE, Role.change_manager, Role.supplier_admin)
