@@ -6,8 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlmodel import Session
 
-from changes import approval, permissions, service, workflow
+from changes import approval, calendar, permissions, review, service, workflow
 from changes.models import Change, ChangeStatus, ChangeType, RiskClass
 from changes.repository import Filters
 from changes.schemas import (
@@ -20,6 +21,9 @@ from changes.schemas import (
     ChangePublic,
     ChangeTransition,
     ChangeUpdate,
+    ConflictPublic,
+    ReviewCreate,
+    ReviewPublic,
     RollbackCreate,
     RollbackList,
     RollbackPublic,
@@ -63,14 +67,22 @@ def public(change: Change) -> ChangePublic:
     )
 
 
-def _answer(change: Change, response: Response) -> ChangePublic:
+def _one(session: Session, change: Change) -> ChangePublic:
+    """One change, with the conflicts of its window as warnings."""
+    answer = public(change)
+    conflicts = calendar.conflicts_of(session, change)
+    answer.conflicts = [ConflictPublic.model_validate(c) for c in conflicts]
+    return answer
+
+
+def _answer(session: Session, change: Change, response: Response) -> ChangePublic:
     response.headers["ETag"] = etag(change.version)
-    return public(change)
+    return _one(session, change)
 
 
-def _created(change: Change) -> tuple[ChangePublic, dict[str, str]]:
+def _created(session: Session, change: Change) -> tuple[ChangePublic, dict[str, str]]:
     headers = {"ETag": etag(change.version), "Location": f"{API_PREFIX}/changes/{change.id}"}
-    return public(change), headers
+    return _one(session, change), headers
 
 
 def _filters(
@@ -110,7 +122,7 @@ def create_change(
     body: ChangeCreate, session: SessionDep, actor: Writer, idem: IdempotencyDep
 ) -> Response:
     return idem.respond(
-        session, actor, lambda: _created(service.create_change(session, actor, data=body))
+        session, actor, lambda: _created(session, service.create_change(session, actor, data=body))
     )
 
 
@@ -131,7 +143,7 @@ def create_from_ticket(
 ) -> Response:
     def produce() -> tuple[ChangePublic, dict[str, str]]:
         change = service.create_from_ticket(session, actor, ticket_id=ticket_id, data=body)
-        return _created(change)
+        return _created(session, change)
 
     return idem.respond(session, actor, produce)
 
@@ -140,7 +152,7 @@ def create_from_ticket(
 def get_change(
     change_id: ChangeId, session: SessionDep, actor: Reader, response: Response
 ) -> ChangePublic:
-    return _answer(service.get_change(session, actor, change_id=change_id), response)
+    return _answer(session, service.get_change(session, actor, change_id=change_id), response)
 
 
 @router.patch("/changes/{changeId}", response_model=ChangePublic, summary="Edit a draft change")
@@ -155,7 +167,7 @@ def update_change(
     change = service.update_change(
         session, actor, change_id=change_id, changes=body, if_match=if_match
     )
-    return _answer(change, response)
+    return _answer(session, change, response)
 
 
 @router.get(
@@ -183,7 +195,7 @@ def transition(
     if_match: IfMatch = None,
 ) -> ChangePublic:
     change = workflow.transition(session, actor, change_id=change_id, data=body, if_match=if_match)
-    return _answer(change, response)
+    return _answer(session, change, response)
 
 
 @router.post(
@@ -202,7 +214,7 @@ def assess(
     if_match: IfMatch = None,
 ) -> ChangePublic:
     change = workflow.assess(session, actor, change_id=change_id, data=body, if_match=if_match)
-    return _answer(change, response)
+    return _answer(session, change, response)
 
 
 @router.get("/changes/{changeId}/votes", response_model=VoteList, summary="The CAB's votes")
@@ -227,7 +239,7 @@ def cast_vote(
     if_match: IfMatch = None,
 ) -> ChangePublic:
     change = approval.vote(session, actor, change_id=change_id, data=body, if_match=if_match)
-    return _answer(change, response)
+    return _answer(session, change, response)
 
 
 @router.post(
@@ -244,7 +256,7 @@ def record_test(
     if_match: IfMatch = None,
 ) -> ChangePublic:
     change = workflow.record_test(session, actor, change_id=change_id, data=body, if_match=if_match)
-    return _answer(change, response)
+    return _answer(session, change, response)
 
 
 @router.get(
@@ -270,4 +282,32 @@ def roll_back(
     if_match: IfMatch = None,
 ) -> ChangePublic:
     change = workflow.roll_back(session, actor, change_id=change_id, data=body, if_match=if_match)
-    return _answer(change, response)
+    return _answer(session, change, response)
+
+
+@router.post(
+    "/changes/{changeId}/review",
+    response_model=ReviewPublic,
+    status_code=201,
+    summary="Review an implemented, failed or rolled-back change",
+    description="Once per change; a failed or rolled-back change is closed only after it.",
+)
+def create_review(
+    change_id: ChangeId,
+    body: ReviewCreate,
+    session: SessionDep,
+    actor: Writer,
+    idem: IdempotencyDep,
+) -> Response:
+    def produce() -> tuple[ReviewPublic, dict[str, str]]:
+        row = review.create_review(session, actor, change_id=change_id, data=body)
+        return ReviewPublic.model_validate(row), {
+            "Location": f"{API_PREFIX}/changes/{change_id}/review"
+        }
+
+    return idem.respond(session, actor, produce)
+
+
+@router.get("/changes/{changeId}/review", response_model=ReviewPublic, summary="A change's review")
+def get_review(change_id: ChangeId, session: SessionDep, actor: Reader) -> ReviewPublic:
+    return ReviewPublic.model_validate(review.get_review(session, actor, change_id=change_id))

@@ -37,3 +37,19 @@ class NotAnApprover(Forbidden):
 
 class AlreadyExists(Conflict):
     type_slug, title = "already-exists", "Already exists"
+
+
+class FreezeNotFound(NotFound):
+    title = "Freeze period not found"
+
+
+class FeedNotFound(NotFound):
+    title = "Calendar feed not found"
+
+
+class FrozenWindow(Conflict):
+    type_slug, title = "frozen-window", "The window falls in a freeze period"
+
+
+class ReviewNotFound(NotFound):
+    title = "Review not found"

@@ -58,6 +58,7 @@ class ChangeEventKind(enum.StrEnum):
     rollback_tested = "rollback-tested"
     rolled_back = "rolled-back"
     overdue = "overdue"  # not implemented within its planned window
+    reviewed = "reviewed"
 
 
 class VoteDecision(enum.StrEnum):
@@ -238,3 +239,62 @@ class Rollback(TenantScoped, table=True):
     notes: str | None = Field(default=None, max_length=4000)
     recorded_by: str = Field(max_length=80)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Freeze(TenantScoped, table=True):
+    """A period in which only emergency changes may be planned (e.g. the year end)."""
+
+    __tablename__ = "changes_freeze"
+    __table_args__ = (Index("ix_changes_freeze_period", "tenant_id", "starts_at", "ends_at"),)
+    __audited__ = True
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=200)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FeedToken(TenantScoped, table=True):
+    """A revocable secret in the address of the tenant's iCalendar feed of changes."""
+
+    __tablename__ = "changes_feed_token"
+    __audited__ = True
+    __audit_masked__ = ("secret_hash",)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=100)
+    secret_hash: str = Field(max_length=64)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReviewOutcome(enum.StrEnum):
+    successful = "successful"
+    with_issues = "successful-with-issues"
+    failed = "failed"
+    rolled_back = "rolled-back"
+
+
+class Review(TenantScoped, table=True):
+    """The post-implementation review of a change: how it went, what it broke, what we learn."""
+
+    __tablename__ = "changes_review"
+    __table_args__ = (
+        _change_fk("changes_review"),
+        UniqueConstraint("tenant_id", "change_id", name="uq_changes_review_change"),
+    )
+    __audited__ = True
+    __audit_digested__ = ("lessons",)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    change_id: uuid.UUID
+    outcome: ReviewOutcome = Field(sa_type=enum_type(ReviewOutcome, length=30))
+    # The incidents the change caused: ticket ids of the same tenant.
+    incident_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    lessons: str = Field(max_length=20000)
+    reviewed_by: str = Field(max_length=80)
+    reviewed_by_name: str = Field(max_length=200)
+    reviewed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -19,6 +19,9 @@ from changes.models import (
     ChangeStatus,
     ChangeTemplate,
     ChangeType,
+    FeedToken,
+    Freeze,
+    Review,
     RiskClass,
     Rollback,
     Vote,
@@ -186,3 +189,46 @@ def past_window(session: Session, now: datetime, waiting: frozenset[ChangeStatus
         .with_for_update()
     )
     return list(session.exec(stmt))
+
+
+def overlapping(
+    session: Session, start: datetime, end: datetime, statuses: frozenset[ChangeStatus]
+) -> list[Change]:
+    """Changes in one of `statuses` whose planned window overlaps [start, end), by start."""
+    stmt = (
+        select(Change)
+        .where(
+            col(Change.status).in_(statuses),
+            col(Change.planned_start) < end,
+            col(Change.planned_end) > start,
+        )
+        .order_by(col(Change.planned_start), col(Change.id))
+    )
+    return list(session.exec(stmt))
+
+
+def freezes(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> list[Freeze]:
+    """The tenant's freeze periods, those overlapping [start, end) when given, by start."""
+    stmt = select(Freeze).order_by(col(Freeze.starts_at), col(Freeze.id))
+    if start is not None and end is not None:
+        stmt = stmt.where(col(Freeze.starts_at) < end, col(Freeze.ends_at) > start)
+    return list(session.exec(stmt))
+
+
+def freeze(session: Session, freeze_id: uuid.UUID) -> Freeze | None:
+    return session.exec(select(Freeze).where(Freeze.id == freeze_id)).first()
+
+
+def feed_token(session: Session, token_id: uuid.UUID) -> FeedToken | None:
+    return session.exec(select(FeedToken).where(FeedToken.id == token_id)).first()
+
+
+def feed_tokens(session: Session) -> list[FeedToken]:
+    stmt = select(FeedToken).order_by(col(FeedToken.created_at), col(FeedToken.id))
+    return list(session.exec(stmt))
+
+
+def review(session: Session, change_id: uuid.UUID) -> Review | None:
+    return session.exec(select(Review).where(Review.change_id == change_id)).first()

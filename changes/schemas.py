@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, AwareDatetime, Field, StringConstraints, UrlConstraints
 
@@ -12,6 +12,7 @@ from changes.models import (
     ChangeEventKind,
     ChangeStatus,
     ChangeType,
+    ReviewOutcome,
     RiskClass,
     RollbackOutcome,
     VoteDecision,
@@ -115,6 +116,17 @@ class RiskAnswer(ApiModel):
     weight: int
 
 
+class ConflictPublic(ApiModel):
+    """A warning: another change on a shared service in an overlapping window, or a freeze."""
+
+    kind: Literal["service", "freeze"]
+    change_id: uuid.UUID | None = None
+    number: str | None = None
+    service_ids: list[uuid.UUID] | None = Field(None, description="The services both touch")
+    freeze_id: uuid.UUID | None = None
+    name: str | None = Field(None, description="The freeze period's name")
+
+
 class ApproverQuorum(ApiModel):
     role: Key = Field(description="A role of Regie, e.g. product-owner or change-manager")
     quorum: int = Field(1, ge=1, le=20, description="How many holders of the role must approve")
@@ -147,6 +159,9 @@ class ChangePublic(ApiModel):
     flags: list[str] = Field(
         description="rollback-test-pending: an emergency change whose plan is still untested; "
         "overdue: not implemented within its planned window"
+    )
+    conflicts: list[ConflictPublic] | None = Field(
+        None, description="Warnings for the window; given with one change, null in lists"
     )
     version: int
     created_at: datetime
@@ -318,3 +333,23 @@ class ChangeSettingsUpdate(ApiModel):
     questions: list[Question] | None = Field(None, min_length=1, max_length=50)
     medium_from: int | None = Field(None, ge=1, le=10000)
     high_from: int | None = Field(None, ge=1, le=10000, description="Above mediumFrom")
+
+
+class ReviewCreate(ApiModel):
+    """How an implemented, failed or rolled-back change went; once per change."""
+
+    outcome: ReviewOutcome
+    incident_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=100, description="Incidents the change caused"
+    )
+    lessons: Text
+
+
+class ReviewPublic(ApiModel):
+    id: uuid.UUID
+    outcome: ReviewOutcome
+    incident_ids: list[uuid.UUID]
+    lessons: str
+    reviewed_by: str
+    reviewed_by_name: str
+    reviewed_at: datetime

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from changes import config, repository, risk
-from changes.errors import NotReady, TransitionRefused, UntestedRollbackPlan
+from changes import calendar, config, repository, review, risk
+from changes.errors import FrozenWindow, NotReady, TransitionRefused, UntestedRollbackPlan
 from changes.models import (
     Change,
     ChangeEventKind,
@@ -101,6 +101,8 @@ def transition(
     if wanted in _NEEDS_REASON and not data.reason:
         why = f"A reason is required to set {wanted.value}."
         raise_invalid([invalid("reason", why)])
+    if wanted == S.closed:
+        review.refuse_unreviewed_close(session, change)
     if wanted == S.submitted:
         _submit(session, actor, change)
     else:
@@ -110,6 +112,7 @@ def transition(
 
 def _submit(session: Session, actor: Principal, change: Change) -> None:
     _check_complete(change)
+    _refuse_freeze(session, change)
     change.impact = impact(session, change)
     set_status(session, actor, change, S.submitted)
     if change.type != ChangeType.standard:
@@ -139,6 +142,17 @@ def _check_complete(change: Change) -> None:
         raise NotReady(
             "Complete the change before submitting it: " + ", ".join(missing) + ".",
             invalidParams=[invalid(n, "required") for n in missing],
+        )
+
+
+def _refuse_freeze(session: Session, change: Change) -> None:
+    """Only an emergency is submitted into a freeze period."""
+    assert change.planned_start is not None and change.planned_end is not None
+    frozen = calendar.freezes_over(session, change.planned_start, change.planned_end)
+    if frozen and change.type != ChangeType.emergency:
+        names = ", ".join(f.name for f in frozen)
+        raise FrozenWindow(
+            f"The window falls in the freeze {names}; move it, or raise an emergency change."
         )
 
 

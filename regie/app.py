@@ -13,6 +13,8 @@ import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler
 from audit import public as audit_public
 from audit.api import router as audit_router
 from changes.api import router as changes_router
+from changes.calendar_api import feed_router as change_feed_router
+from changes.calendar_api import router as change_calendar_router
 from changes.config_api import router as change_config_router
 from core import events
 from core.api import openapi, problems
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(changes_router)
     app.include_router(change_config_router)
+    app.include_router(change_calendar_router)
+    app.include_router(change_feed_router)
     app.include_router(audit_router)
     app.include_router(grants_router)
     app.include_router(keys_router)

@@ -207,7 +207,9 @@ def test_a_rollback_is_an_event_with_start_end_and_outcome(client, cab) -> None:
     assert r.json()["status"] == "rolled-back"
     rows = client.get(f"{URL}/{change['id']}/rollbacks", headers=auth(cab.reader)).json()
     assert [x["outcome"] for x in rows["items"]] == ["restored"]
-    assert cab.move(change, "closed")["status"] == "closed"
+    unreviewed = cab.act(change, "transitions", {"status": "closed"})
+    assert unreviewed.status_code == 422
+    assert unreviewed.json()["invalidParams"][0]["name"] == "review"
 
 
 def test_a_change_not_implemented_in_its_window_is_flagged_once(cab) -> None:

@@ -23,6 +23,9 @@ TENANT_TABLES = (
     "changes_event",
     "changes_vote",
     "changes_rollback",
+    "changes_freeze",
+    "changes_feed_token",
+    "changes_review",
 )
 revision: str = "0023"
 down_revision: str | None = "0021"
@@ -237,6 +240,7 @@ def upgrade() -> None:
                 "rollback-tested",
                 "rolled-back",
                 "overdue",
+                "reviewed",
                 name="changeeventkind",
                 native_enum=False,
                 length=20,
@@ -323,6 +327,74 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "change_id", "voter", name="uq_changes_vote_voter"),
     )
 
+    op.create_table(
+        "changes_feed_token",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["core_tenant.id"],
+            name=op.f("fk_changes_feed_token_tenant_id_core_tenant"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_changes_feed_token")),
+    )
+    op.create_table(
+        "changes_freeze",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("starts_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["core_tenant.id"], name=op.f("fk_changes_freeze_tenant_id_core_tenant")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_changes_freeze")),
+    )
+    with op.batch_alter_table("changes_freeze", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_changes_freeze_period", ["tenant_id", "starts_at", "ends_at"], unique=False
+        )
+    op.create_table(
+        "changes_review",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("change_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum(
+                "successful",
+                "successful-with-issues",
+                "failed",
+                "rolled-back",
+                name="reviewoutcome",
+                native_enum=False,
+                length=30,
+            ),
+            nullable=False,
+        ),
+        sa.Column("incident_ids", sa.JSON(), nullable=True),
+        sa.Column("lessons", sa.String(length=20000), nullable=False),
+        sa.Column("reviewed_by", sa.String(length=80), nullable=False),
+        sa.Column("reviewed_by_name", sa.String(length=200), nullable=False),
+        sa.Column("reviewed_at", core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "change_id"],
+            ["changes_change.tenant_id", "changes_change.id"],
+            name="fk_changes_review_change",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["core_tenant.id"], name=op.f("fk_changes_review_tenant_id_core_tenant")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_changes_review")),
+        sa.UniqueConstraint("tenant_id", "change_id", name="uq_changes_review_change"),
+    )
     for table in TENANT_TABLES:
         rls.tenant_table(table)
     _number_function()
@@ -332,6 +404,11 @@ def downgrade() -> None:
     _drop_number_function()
     for table in TENANT_TABLES:
         rls.drop_tenant_table_policy(table)
+    op.drop_table("changes_review")
+    op.drop_table("changes_feed_token")
+    with op.batch_alter_table("changes_freeze", schema=None) as batch_op:
+        batch_op.drop_index("ix_changes_freeze_period")
+    op.drop_table("changes_freeze")
     op.drop_table("changes_vote")
     op.drop_table("changes_rollback")
     with op.batch_alter_table("changes_event", schema=None) as batch_op:
