@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
 from changes import calendar, feed, permissions
 from changes.calendar_schemas import (
     CalendarEntry,
+    CalendarOverview,
     CalendarPublic,
     FeedTokenCreate,
     FeedTokenIssued,
@@ -18,8 +19,10 @@ from changes.calendar_schemas import (
     FreezeCreate,
     FreezeList,
     FreezePublic,
+    OverviewEntry,
+    OverviewFreeze,
 )
-from changes.models import Freeze
+from changes.models import Change, Freeze
 from changes.schemas import ConflictPublic
 from core.api.deps import SessionDep, require, require_any
 from core.api.idempotency import IdempotencyDep
@@ -52,16 +55,47 @@ def get_calendar(
     end: Annotated[QueryAwareDateTime, Query(alias="to")],
 ) -> CalendarPublic:
     entries, freezes = calendar.calendar(session, actor, start=start, end=end)
-    items = [
-        CalendarEntry.model_validate(
-            {
-                **change.model_dump(include=set(CalendarEntry.model_fields) - {"conflicts"}),
-                "conflicts": [ConflictPublic.model_validate(c) for c in conflicts],
-            }
+    return CalendarPublic(
+        items=[_entry(change, conflicts) for change, conflicts in entries],
+        freezes=[FreezePublic.model_validate(f) for f in freezes],
+    )
+
+
+def _entry(change: Change, conflicts: list[dict[str, Any]], **extra: str) -> Any:
+    model = OverviewEntry if extra else CalendarEntry
+    fields = set(CalendarEntry.model_fields) - {"conflicts"}
+    return model.model_validate(
+        {
+            **change.model_dump(include=fields),
+            "conflicts": [ConflictPublic.model_validate(c) for c in conflicts],
+            **extra,
+        }
+    )
+
+
+@router.get(
+    "/change-calendar/overview",
+    response_model=CalendarOverview,
+    summary="Changes planned in a period across every client",
+    description="For supplier staff: the calendar of every client that granted them a role "
+    "reading changes, each read under its own row-level security, merged by planned start.",
+)
+def get_overview(
+    actor: Reader,
+    start: Annotated[QueryAwareDateTime, Query(alias="from")],
+    end: Annotated[QueryAwareDateTime, Query(alias="to")],
+) -> CalendarOverview:
+    found = calendar.overview(actor, start=start, end=end)
+    items = [_entry(c, x, tenant=t.tenant.slug) for t in found for c, x in t.entries]
+    items.sort(key=lambda i: (i.planned_start, i.number))
+    freezes = [
+        OverviewFreeze.model_validate(
+            {**FreezePublic.model_validate(f).model_dump(), "tenant": t.tenant.slug}
         )
-        for change, conflicts in entries
+        for t in found
+        for f in t.freezes
     ]
-    return CalendarPublic(items=items, freezes=[FreezePublic.model_validate(f) for f in freezes])
+    return CalendarOverview(items=items, freezes=sorted(freezes, key=lambda f: f.starts_at))
 
 
 @router.get("/change-freezes", response_model=FreezeList, summary="Freeze periods")

@@ -51,6 +51,21 @@ class CalendarPublic(ApiModel):
     freezes: list[FreezePublic]
 
 
+class OverviewEntry(CalendarEntry):
+    tenant: str = Field(description="The client's slug")
+
+
+class OverviewFreeze(FreezePublic):
+    tenant: str = Field(description="The client's slug")
+
+
+class CalendarOverview(ApiModel):
+    """The calendars of every client the caller may read, merged by planned start."""
+
+    items: list[OverviewEntry]
+    freezes: list[OverviewFreeze]
+
+
 class FeedTokenCreate(ApiModel):
     name: Name = Field(description="Whose calendar reads the feed, e.g. CAB Outlook")
 

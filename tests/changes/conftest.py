@@ -10,11 +10,10 @@ import pytest
 
 from core.db import unit_of_work
 from core.identity import access
-from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
 from core.settings import get_settings
 from core.tenancy import Tenant, TenantKind
-from tests.changes.helpers import Cab, Desk
+from tests.changes.helpers import Cab, Desk, grant
 from tests.conftest import TMP
 from tests.factories import make_tenant
 from tests.regie.test_up import free_port
@@ -66,20 +65,9 @@ def cab(client, idp, monkeypatch) -> Cab:
     with unit_of_work(None) as session:
         session.add_all([tenant, supplier])
     access._tenants.clear()
-    with unit_of_work(tenant.id) as session:
-        for name, (side, role) in PEOPLE.items():
-            if side == "supplier":
-                tid, client_id = idp.people[name]
-                session.add(
-                    Grant(
-                        subject_kind=SubjectKind.user,
-                        subject_tid=tid,
-                        subject_oid=idp.oid(tid, client_id),
-                        subject_name=name,
-                        role=role,
-                        granted_by="test",
-                    )
-                )
+    for name, (side, role) in PEOPLE.items():
+        if side == "supplier":
+            grant(tenant, idp, name, role)
     return Cab(client, tenant, idp)
 
 

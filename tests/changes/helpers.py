@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from changes import permissions as p
+from core.db import unit_of_work
+from core.identity.models import Grant, SubjectKind
+from core.identity.roles import Role
 from core.tenancy import Tenant
 from tests.factories import auth, make_entries, make_token
 from tickets import permissions as tp
@@ -111,6 +114,22 @@ class Desk:
         r = self.client.get(f"{URL}/{change['id']}/history", headers=auth(self.reader))
         assert r.status_code == 200, r.text
         return r.json()["items"]
+
+
+def grant(tenant: Tenant, idp: Any, name: str, role: Role) -> None:
+    """Grant one of the test directory's people `role` in `tenant`."""
+    tid, client_id = idp.people[name]
+    with unit_of_work(tenant.id) as session:
+        session.add(
+            Grant(
+                subject_kind=SubjectKind.user,
+                subject_tid=tid,
+                subject_oid=idp.oid(tid, client_id),
+                subject_name=name,
+                role=role,
+                granted_by="test",
+            )
+        )
 
 
 class Cab(Desk):

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
-from tests.changes.helpers import URL, Desk, window
+from core.identity.roles import Role
+from tests.changes.helpers import URL, Desk, grant, window
 from tests.factories import auth, make_tenant
 
 CALENDAR = "/api/v1/change-calendar"
@@ -144,3 +145,21 @@ def test_the_ical_feed_opens_with_its_token_until_revoked(client) -> None:
     assert revoked.status_code == 200 and revoked.json()["revokedAt"]
     assert client.get(path).status_code == 404
     assert client.get("/calendar-feeds/rgf_nothing").status_code == 404
+
+
+def test_supplier_staff_see_the_calendars_of_the_clients_that_granted_them(client, cab) -> None:
+    second, third = Desk(client, make_tenant()), Desk(client, make_tenant())
+    grant(second.tenant, cab.idp, "cm", Role.change_manager)
+    ours = cab.move(cab.create(**window(days=2)), "submitted")
+    theirs = second.move(second.create(**window(days=1)), "submitted")
+    third.move(third.create(**window(days=1)), "submitted")  # granted nothing: never shown
+    headers = auth(cab.token("cm"), **{"Regie-Tenant": cab.tenant.slug})
+    r = client.get(f"{CALENDAR}/overview", params=_period(), headers=headers)
+    assert r.status_code == 200, r.text
+    assert [(i["tenant"], i["number"]) for i in r.json()["items"]] == [
+        (second.tenant.slug, theirs["number"]),
+        (cab.tenant.slug, ours["number"]),
+    ]
+    # The client's own product owner sees the own calendar only.
+    own = client.get(f"{CALENDAR}/overview", params=_period(), headers=auth(cab.token("po")))
+    assert [i["tenant"] for i in own.json()["items"]] == [cab.tenant.slug]
