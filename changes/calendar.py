@@ -23,6 +23,7 @@ from core.errors import Forbidden
 from core.identity.access import reach
 from core.identity.permissions import Principal
 from core.tenancy import Tenant
+from services.dap import public as dap
 
 S = ChangeStatus
 # Changes that still claim their window: they can conflict with each other.
@@ -38,7 +39,20 @@ def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
         return []
     start, end = change.planned_start, change.planned_end
     others = repository.overlapping(session, start, end, LIVE)
-    return _conflicts(change, others, repository.freezes(session, start, end))
+    found = _conflicts(change, others, repository.freezes(session, start, end))
+    return found + _outside_maintenance(session, change)
+
+
+def _outside_maintenance(session: Session, change: Change) -> list[dict[str, Any]]:
+    """A change that takes the services down belongs in one of the DAP's maintenance windows."""
+    if not change.causes_downtime:
+        return []
+    assert change.planned_start is not None and change.planned_end is not None
+    start, end = change.planned_start, change.planned_end
+    windows = dap.maintenance_windows(session, start=start, end=end)
+    if any(a <= start and b >= end for a, b in windows):
+        return []
+    return [{"kind": "maintenance-window", "name": "outside the DAP's maintenance windows"}]
 
 
 def _conflicts(change: Change, others: list[Change], freezes: list[Freeze]) -> list[dict[str, Any]]:
@@ -65,6 +79,15 @@ def _conflicts(change: Change, others: list[Change], freezes: list[Freeze]) -> l
     return found
 
 
+def _warnings(
+    session: Session, change: Change, live: list[Change], freezes: list[Freeze]
+) -> list[dict[str, Any]]:
+    """A change that no longer claims its window (implemented, closed) warns of nothing."""
+    if change.status not in LIVE:
+        return []
+    return _conflicts(change, live, freezes) + _outside_maintenance(session, change)
+
+
 def freezes_over(session: Session, start: datetime, end: datetime) -> list[Freeze]:
     """The freeze periods a window touches."""
     return repository.freezes(session, start, end)
@@ -85,7 +108,15 @@ def calendar(
     wide_end = max(c.planned_end for c in shown if c.planned_end)
     live = repository.overlapping(session, wide_start, wide_end, LIVE)
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
-    entries = [(c, _conflicts(c, live, freezes) if c.status in LIVE else []) for c in shown]
+    entries = [
+        (
+            c,
+            _conflicts(c, live, freezes) + _outside_maintenance(session, c)
+            if c.status in LIVE
+            else [],
+        )
+        for c in shown
+    ]
     in_range = [f for f in freezes if f.starts_at < end and f.ends_at > start]
     return entries, in_range
 

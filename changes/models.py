@@ -155,6 +155,8 @@ class Change(TenantScoped, table=True):
     template_id: uuid.UUID | None = None
     ticket_id: uuid.UUID | None = None
     problem_id: uuid.UUID | None = None
+    # The service is down during the window: it must lie within the DAP's maintenance windows.
+    causes_downtime: bool = False
     rollback_plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     risk_class: RiskClass | None = Field(default=None, sa_type=enum_type(RiskClass))
     risk_score: int | None = None

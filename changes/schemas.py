@@ -25,6 +25,7 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+DOWNTIME = "The services are down during the window, which must then lie in the maintenance windows"
 Link = Annotated[AnyUrl, UrlConstraints(max_length=2000, allowed_schemes=["https", "http"])]
 
 
@@ -67,6 +68,7 @@ class ChangeCreate(ApiModel):
     implementer_name: Name | None = None
     ticket_id: uuid.UUID | None = Field(None, description="The change-request ticket")
     problem_id: uuid.UUID | None = None
+    causes_downtime: bool = Field(False, description=DOWNTIME)
     rollback_plan: RollbackPlan | None = None
 
 
@@ -84,6 +86,7 @@ class ChangeFromTicket(ApiModel):
     planned_end: AwareDatetime | None = None
     implementer_id: uuid.UUID | None = None
     implementer_name: Name | None = None
+    causes_downtime: bool = Field(False, description=DOWNTIME)
     rollback_plan: RollbackPlan | None = None
 
 
@@ -99,6 +102,7 @@ class ChangeUpdate(ApiModel):
     implementer_id: uuid.UUID | None = None
     implementer_name: Name | None = None
     problem_id: uuid.UUID | None = None
+    causes_downtime: bool | None = None
     rollback_plan: RollbackPlan | None = None
 
 
@@ -119,7 +123,7 @@ class RiskAnswer(ApiModel):
 class ConflictPublic(ApiModel):
     """A warning: another change on a shared service in an overlapping window, or a freeze."""
 
-    kind: Literal["service", "freeze"]
+    kind: Literal["service", "freeze", "maintenance-window"]
     change_id: uuid.UUID | None = None
     number: str | None = None
     service_ids: list[uuid.UUID] | None = Field(None, description="The services both touch")
@@ -150,6 +154,7 @@ class ChangePublic(ApiModel):
     template_id: uuid.UUID | None
     ticket_id: uuid.UUID | None
     problem_id: uuid.UUID | None
+    causes_downtime: bool
     rollback_plan: RollbackPlan | None
     risk_class: RiskClass | None
     risk_score: int | None

@@ -262,7 +262,7 @@ def update_change(
     found = check_details(session, merged)
     found += [
         invalid(to_camel(name), "may not be null")
-        for name in ("title", "description", "reason", "service_ids")
+        for name in ("title", "description", "reason", "service_ids", "causes_downtime")
         if name in given and given[name] is None
     ]
     if given.get("problem_id") is not None:

@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 
 from core.identity.roles import Role
+from services.dap.windows import ZONE, today
 from tests.changes.helpers import URL, Desk, grant, window
-from tests.factories import auth, make_tenant
+from tests.factories import auth, make_tenant, make_token
+from tests.services.test_dap import MANAGER as DAP_MANAGER
+from tests.services.test_dap import body as dap_body
 
 CALENDAR = "/api/v1/change-calendar"
 FREEZES = "/api/v1/change-freezes"
@@ -163,3 +166,44 @@ def test_supplier_staff_see_the_calendars_of_the_clients_that_granted_them(clien
     # The client's own product owner sees the own calendar only.
     own = client.get(f"{CALENDAR}/overview", params=_period(), headers=auth(cab.token("po")))
     assert [i["tenant"] for i in own.json()["items"]] == [cab.tenant.slug]
+
+
+def _next(weekday: int, hour: int) -> datetime:
+    """The next such weekday (0 = Monday) at the hour, Amsterdam time, at least a day ahead."""
+    day = today() + timedelta(days=1)
+    day += timedelta(days=(weekday - day.weekday()) % 7)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZONE)
+
+
+def test_downtime_outside_the_daps_maintenance_windows_is_a_conflict(client) -> None:
+    desk = Desk(client, make_tenant())
+    dap = client.post(
+        "/api/v1/dap/versions", headers=auth(make_token(desk.tenant, DAP_MANAGER)), json=dap_body()
+    )
+    assert dap.status_code == 201, dap.text  # weekly on Tuesday 18:00-22:00
+    tuesday, wednesday = _next(1, 19), _next(2, 10)
+    inside = desk.create(
+        causesDowntime=True,
+        plannedStart=tuesday.isoformat(),
+        plannedEnd=(tuesday + timedelta(hours=2)).isoformat(),
+    )
+    outside = desk.create(
+        causesDowntime=True,
+        plannedStart=wednesday.isoformat(),
+        plannedEnd=(wednesday + timedelta(hours=1)).isoformat(),
+    )
+    quiet = desk.create(
+        serviceIds=desk.services[1:],
+        plannedStart=wednesday.isoformat(),
+        plannedEnd=(wednesday + timedelta(hours=1)).isoformat(),
+    )
+    assert inside["causesDowntime"] is True and inside["conflicts"] == []
+    assert [c["kind"] for c in outside["conflicts"]] == ["maintenance-window"]
+    assert quiet["conflicts"] == []  # no downtime, no need for a maintenance window
+    desk.move(outside, "submitted")  # a warning, not a refusal
+    period = {
+        "from": datetime.now(UTC).isoformat(),
+        "to": (wednesday + timedelta(days=1)).isoformat(),
+    }
+    items = client.get(CALENDAR, params=period, headers=auth(desk.reader)).json()["items"]
+    assert [[c["kind"] for c in i["conflicts"]] for i in items] == [["maintenance-window"]]

@@ -148,6 +148,7 @@ def upgrade() -> None:
         sa.Column("template_id", sa.Uuid(), nullable=True),
         sa.Column("ticket_id", sa.Uuid(), nullable=True),
         sa.Column("problem_id", sa.Uuid(), nullable=True),
+        sa.Column("causes_downtime", sa.Boolean(), nullable=False),
         sa.Column("rollback_plan", sa.JSON(), nullable=True),
         sa.Column(
             "risk_class",
