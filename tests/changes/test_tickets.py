@@ -3,6 +3,17 @@ change runs, resolved when it is implemented, back in progress when it ends othe
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
+from core.db import unit_of_work
+from core.identity.permissions import Principal
+from services.dap.windows import today
+from services.sla import permissions as sla_permissions
+from services.sla import service as agreements
+from services.sla.public import stored_clocks
+from services.sla.schemas import AgreementCreate
+from services.sla.terms import TypeName
 from tests.audit.helpers import records
 from tests.changes.helpers import Desk, plan, window
 from tests.factories import auth
@@ -96,3 +107,37 @@ def test_only_a_change_request_of_this_tenant_becomes_a_change_once(client, cab,
     )
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "ticketId"
     assert isinstance(other, Desk)
+
+
+def _count_change_requests(tenant_id: uuid.UUID) -> None:
+    """An agreement in effect from today that runs clocks on change-request tickets."""
+    actor = Principal(
+        tenant_id=tenant_id,
+        actor_id=uuid.uuid4(),
+        kind="api_key",
+        name="test",
+        permissions=frozenset({sla_permissions.MANAGE}),
+    )
+    data = AgreementCreate(
+        effective_from=today(), counted_types=[TypeName.incident, TypeName.change_request]
+    )
+    with unit_of_work(tenant_id) as session:
+        agreements.create_agreement(session, actor, data=data, on=today() - timedelta(days=1))
+
+
+def _clock_states(tenant_id: uuid.UUID, ticket: dict) -> set[str]:
+    with unit_of_work(tenant_id, read_only=True) as session:
+        return {c.state for c in stored_clocks(session, ticket_id=uuid.UUID(ticket["id"]))}
+
+
+def test_the_tickets_sla_clocks_pause_while_it_waits_and_stop_when_implemented(client, cab) -> None:
+    _count_change_requests(cab.tenant.id)
+    _, ticket = _request(client, cab)
+    assert _clock_states(cab.tenant.id, ticket) == {"running"}
+    change = _convert(client, cab, ticket).json()
+    assert _clock_states(cab.tenant.id, ticket) == {"paused"}
+    cab.assess(cab.move(change, "submitted"))
+    cab.vote(change, "po"), cab.vote(change, "cm")
+    for status in ("scheduled", "implementing", "implemented"):
+        cab.move(change, status)
+    assert _clock_states(cab.tenant.id, ticket) == {"stopped"}
