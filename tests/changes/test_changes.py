@@ -116,6 +116,26 @@ def test_another_tenant_gets_404_and_learns_nothing(client) -> None:
             headers=auth(other.writer, **{"If-Match": '"1"'}),
             json=plan()["test"],
         ),
+        client.post(
+            f"{path}/risk-assessments",
+            headers=auth(other.writer, **{"If-Match": '"1"'}),
+            json={"answers": {"downtime": "none"}},
+        ),
+        client.post(
+            f"{path}/rollbacks",
+            headers=auth(other.writer, **{"If-Match": '"1"'}),
+            json={
+                "startedAt": "2026-12-01T10:00:00Z",
+                "endedAt": "2026-12-01T11:00:00Z",
+                "outcome": "restored",
+            },
+        ),
+        client.post(
+            f"{path}/review",
+            headers=auth(other.writer),
+            json={"outcome": "successful", "lessons": "None"},
+        ),
+        client.get(f"{path}/review", headers=auth(other.reader)),
     ):
         assert r.status_code == 404, r.text
         assert r.json()["title"] == missing.json()["title"]
