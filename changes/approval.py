@@ -24,6 +24,8 @@ from changes.workflow import refuse_untested, set_status
 from core.api.etag import check_if_match
 from core.errors import Forbidden
 from core.identity.permissions import Principal
+from core.identity.roles import CLIENT_ROLES
+from core.tenancy import TenantKind
 
 
 def vote(
@@ -44,7 +46,7 @@ def vote(
     cast = repository.votes(session, change.id)
     if any(v.voter == actor.label for v in cast):
         raise AlreadyVoted("You already voted on this change; a vote is final.")
-    role = _role_for(actor, change.approvers or [], cast)
+    role = _role_for(actor, change.approvers or [], cast, client=_client_side(session, actor))
     if data.decision == VoteDecision.approve:
         refuse_untested(change)
     row = Vote(
@@ -66,9 +68,25 @@ def _refuse_own(actor: Principal, change: Change) -> None:
         raise Forbidden("Nobody approves a change they requested or implement.")
 
 
-def _role_for(actor: Principal, approvers: list[dict[str, Any]], cast: list[Vote]) -> str:
-    """The role this vote counts for: one the voter holds, the first whose quorum is open."""
-    held = [a for a in approvers if a["role"] in actor.roles]
+def _client_side(session: Session, actor: Principal) -> bool:
+    """Whether `actor` is one of the client's own people: signed in through the directory of
+    the client whose tenant it acts in (supplier staff sign in through the supplier's)."""
+    tenant = repository.tenant(session, actor.tenant_id)
+    if tenant is None or tenant.kind != TenantKind.client:
+        return False
+    return actor.directory_id is not None and actor.directory_id == tenant.entra_tenant_id
+
+
+def _role_for(
+    actor: Principal, approvers: list[dict[str, Any]], cast: list[Vote], *, client: bool
+) -> str:
+    """The role this vote counts for: one the voter holds, the first whose quorum is open. A
+    client's role (the product owner's) counts only for the client's own people."""
+    held = [
+        a
+        for a in approvers
+        if a["role"] in actor.roles and (client or a["role"] not in CLIENT_ROLES)
+    ]
     if not held:
         names = ", ".join(a["role"] for a in approvers) or "none"
         raise NotAnApprover(f"This change is approved by: {names}; you hold none of these roles.")

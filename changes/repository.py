@@ -28,6 +28,7 @@ from changes.models import (
 )
 from core.api.pagination import keyset, typed_cursor
 from core.db import session_tenant
+from core.tenancy import Tenant
 
 SORTS: dict[str, Any] = {
     "createdAt": Change.created_at,
@@ -232,3 +233,7 @@ def feed_tokens(session: Session) -> list[FeedToken]:
 
 def review(session: Session, change_id: uuid.UUID) -> Review | None:
     return session.exec(select(Review).where(Review.change_id == change_id)).first()
+
+
+def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    return session.get(Tenant, tenant_id)

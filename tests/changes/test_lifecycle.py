@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from changes import workflow
 from core.db import unit_of_work
-from tests.changes.helpers import ANSWERS_HIGH, URL, plan, window
+from core.identity.roles import Role
+from tests.changes.helpers import ANSWERS_HIGH, URL, grant, plan, window
 from tests.factories import auth
 
 
@@ -234,3 +235,17 @@ def test_the_scheduled_sweep_flags_every_tenant(cab, other) -> None:
     assert tasks.flag_overdue() == 1
     assert tasks.flag_overdue() == 0
     assert cab.get(change)["flags"] == ["overdue"]
+
+
+def test_a_clients_role_counts_only_for_the_clients_own_people(client, cab) -> None:
+    grant(cab.tenant, cab.idp, "cm2", Role.product_owner)  # a supplier person, granted it
+    rule = {
+        "changeType": "normal",
+        "riskClass": "low",
+        "approvers": [{"role": "product-owner", "quorum": 1}],
+    }
+    r = client.post("/api/v1/change-approval-rules", headers=auth(cab.configurer), json=rule)
+    assert r.status_code == 201, r.text
+    change = cab.assess(_submitted(cab))
+    assert cab.vote(change, "cm2").status_code == 403
+    assert cab.vote(change, "po").json()["status"] == "approved"
