@@ -12,6 +12,10 @@ from starlette.types import ASGIApp
 import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
 from audit import public as audit_public
 from audit.api import router as audit_router
+from changes.api import router as changes_router
+from changes.calendar_api import feed_router as change_feed_router
+from changes.calendar_api import router as change_calendar_router
+from changes.config_api import router as change_config_router
 from cmdb.api import router as cmdb_router
 from cmdb.classes_api import router as ci_classes_router
 from core import events
@@ -106,6 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversation_router)
     app.include_router(mailbox_router)
     app.include_router(alerts_router)
+    app.include_router(changes_router)
+    app.include_router(change_config_router)
+    app.include_router(change_calendar_router)
+    app.include_router(change_feed_router)
     app.include_router(audit_router)
     app.include_router(ci_classes_router)
     app.include_router(cmdb_router)

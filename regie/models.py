@@ -1,6 +1,18 @@
 """Every table of every domain, imported once so metadata and migrations see them all."""
 
 from audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from changes.models import (
+    ApprovalRule,
+    Change,
+    ChangeEvent,
+    ChangeSettings,
+    ChangeTemplate,
+    FeedToken,
+    Freeze,
+    Review,
+    Rollback,
+    Vote,
+)
 from cmdb.models import Ci, CiClass, CiRelation, CiVersion
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
@@ -36,6 +48,7 @@ __all__ = [
     "AlertRule",
     "AlertSettings",
     "ApiKey",
+    "ApprovalRule",
     "AssignmentGroup",
     "Attachment",
     "AttachmentContent",
@@ -45,6 +58,10 @@ __all__ = [
     "BreachWarning",
     "CatalogueEntry",
     "Certification",
+    "Change",
+    "ChangeEvent",
+    "ChangeSettings",
+    "ChangeTemplate",
     "Ci",
     "CiClass",
     "CiRelation",
@@ -54,6 +71,8 @@ __all__ = [
     "Contract",
     "DapVersion",
     "Exclusion",
+    "FeedToken",
+    "Freeze",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",
@@ -70,6 +89,8 @@ __all__ = [
     "ProblemEvent",
     "ReportFile",
     "ReportJob",
+    "Review",
+    "Rollback",
     "SavedView",
     "ScimCredential",
     "ScimGroup",
@@ -82,5 +103,6 @@ __all__ = [
     "TicketEvent",
     "TicketFactsRow",
     "TicketSettings",
+    "Vote",
     "WebSession",
 ]

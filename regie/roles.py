@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit import permissions as audit
+from changes import permissions as changes
 from cmdb import permissions as cmdb
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
@@ -77,3 +78,8 @@ def wire() -> None:
     allow(sourcing.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
     allow(sourcing.READ, Role.client_admin, Role.product_owner, Role.auditor, *agents)
     allow(sourcing.MANAGE, Role.service_level_manager, Role.supplier_admin)
+    allow(changes.READ, Role.product_owner, Role.service_owner, Role.auditor, *agents)
+    allow(changes.READ, Role.change_manager, Role.service_level_manager, Role.supplier_admin)
+    allow(changes.WRITE, Role.change_manager)
+    allow(changes.APPROVE, Role.change_manager, Role.product_owner, Role.service_owner)
+    allow(changes.CONFIGURE, Role.change_manager, Role.supplier_admin)

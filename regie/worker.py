@@ -6,6 +6,7 @@ from typing import Any
 
 from celery.signals import setup_logging, worker_process_init
 
+import changes.tasks
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
 import services.reports.tasks
 import services.sla.tasks
@@ -31,6 +32,7 @@ celery_app.conf.beat_schedule = {
     # Daily: each tenant's monthly report is made once, from the first working day on.
     "reports-send-monthly": {"task": services.reports.tasks.SEND_MONTHLY, "schedule": 24 * 3600.0},
     "sourcing-warn": {"task": services.sourcing.tasks.WARN, "schedule": 24 * 3600.0},
+    "changes-flag-overdue": {"task": changes.tasks.FLAG_OVERDUE, "schedule": 300.0},
 }
 wiring.wire()
 app = celery_app

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
@@ -239,3 +239,21 @@ def open_incidents_on(session: Session, ci_ids: list[uuid.UUID]) -> list[Ticket]
         col(Ticket.status).in_(OPEN),
     )
     return list(session.exec(stmt.order_by(col(Ticket.created_at), col(Ticket.id))))
+
+
+def count_open_incidents_of_services(
+    session: Session, service_ids: list[uuid.UUID], open_: frozenset[Status]
+) -> int:
+    """How many of the tenant's incidents in an `open_` status name one of the services."""
+    if not service_ids:
+        return 0
+    stmt = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.type == TicketType.incident,
+            col(Ticket.service_id).in_(service_ids),
+            col(Ticket.status).in_(open_),
+        )
+    )
+    return int(session.exec(stmt).one())

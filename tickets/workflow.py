@@ -127,9 +127,23 @@ def mark_responded(session: Session, actor: Principal, ticket: Ticket) -> None:
 def resolve(session: Session, actor: Principal, ticket: Ticket, *, resolution: str) -> bool:
     """Resolve an open ticket as part of another operation (a problem's fix); False when it
     was already done."""
-    if ticket.status in lifecycle.DONE or not lifecycle.allowed(ticket.status, Status.resolved):
+    return follow(session, actor, ticket, Status.resolved, reason=None, resolution=resolution)
+
+
+def follow(
+    session: Session,
+    actor: Principal,
+    ticket: Ticket,
+    wanted: Status,
+    *,
+    reason: str | None,
+    resolution: str | None = None,
+) -> bool:
+    """Move an open ticket as part of another operation (a problem's fix, the change it waits
+    on), with its history row; False when its life cycle does not allow the step from here."""
+    if ticket.status in lifecycle.DONE or not lifecycle.allowed(ticket.status, wanted):
         return False
-    _apply_status(session, actor, ticket, Status.resolved, reason=None, resolution=resolution)
+    _apply_status(session, actor, ticket, wanted, reason=reason, resolution=resolution)
     _touch(session, ticket)
     return True
 

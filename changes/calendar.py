@@ -1,0 +1,172 @@
+"""The change calendar: planned windows, their conflicts, and the tenant's freeze periods.
+
+Conflicts are warnings answered with the change: another live change on a shared service
+with an overlapping window, or a window inside a freeze. Only submitting into a freeze is
+refused, unless the change is an emergency. Never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from changes import permissions, repository
+from changes.errors import FreezeNotFound
+from changes.models import Change, ChangeStatus, Freeze
+from changes.service import can_read, invalid, raise_invalid
+from core.db import unit_of_work
+from core.errors import Forbidden
+from core.identity.access import reach
+from core.identity.permissions import Principal
+from core.tenancy import Tenant
+from services.dap import public as dap
+
+S = ChangeStatus
+# Changes that still claim their window: they can conflict with each other.
+LIVE = frozenset({S.submitted, S.assessed, S.approved, S.scheduled, S.implementing})
+# What the calendar shows: every change that was planned and not withdrawn.
+SHOWN = LIVE | {S.implemented, S.rolled_back, S.failed, S.closed}
+MAX_SPAN = timedelta(days=400)
+
+
+def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
+    """The warnings for one change's window; none while it has no window."""
+    if change.planned_start is None or change.planned_end is None:
+        return []
+    start, end = change.planned_start, change.planned_end
+    others = repository.overlapping(session, start, end, LIVE)
+    found = _conflicts(change, others, repository.freezes(session, start, end))
+    return found + _outside_maintenance(session, change)
+
+
+def _outside_maintenance(session: Session, change: Change) -> list[dict[str, Any]]:
+    """A change that takes the services down belongs in one of the DAP's maintenance windows."""
+    if not change.causes_downtime:
+        return []
+    assert change.planned_start is not None and change.planned_end is not None
+    start, end = change.planned_start, change.planned_end
+    windows = dap.maintenance_windows(session, start=start, end=end)
+    if any(a <= start and b >= end for a, b in windows):
+        return []
+    return [{"kind": "maintenance-window", "name": "outside the DAP's maintenance windows"}]
+
+
+def _conflicts(change: Change, others: list[Change], freezes: list[Freeze]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    assert change.planned_start is not None and change.planned_end is not None
+    start, end = change.planned_start, change.planned_end
+    for other in others:
+        shared = sorted(set(change.service_ids) & set(other.service_ids))
+        if other.id == change.id or not shared:
+            continue
+        assert other.planned_start is not None and other.planned_end is not None
+        if other.planned_start < end and other.planned_end > start:
+            found.append(
+                {
+                    "kind": "service",
+                    "change_id": other.id,
+                    "number": other.number,
+                    "service_ids": shared,
+                }
+            )
+    for freeze in freezes:
+        if freeze.starts_at < end and freeze.ends_at > start:
+            found.append({"kind": "freeze", "freeze_id": freeze.id, "name": freeze.name})
+    return found
+
+
+def _warnings(
+    session: Session, change: Change, live: list[Change], freezes: list[Freeze]
+) -> list[dict[str, Any]]:
+    """A change that no longer claims its window (implemented, closed) warns of nothing."""
+    if change.status not in LIVE:
+        return []
+    return _conflicts(change, live, freezes) + _outside_maintenance(session, change)
+
+
+def freezes_over(session: Session, start: datetime, end: datetime) -> list[Freeze]:
+    """The freeze periods a window touches."""
+    return repository.freezes(session, start, end)
+
+
+def calendar(
+    session: Session, actor: Principal, *, start: datetime, end: datetime
+) -> tuple[list[tuple[Change, list[dict[str, Any]]]], list[Freeze]]:
+    """The changes planned in [start, end) with their conflicts, and the freezes in it."""
+    if not can_read(actor):
+        raise Forbidden(f"This action needs the permission '{permissions.READ}'.")
+    if end <= start or end - start > MAX_SPAN:
+        raise_invalid([invalid("to", f"after from, at most {MAX_SPAN.days} days later")])
+    shown = repository.overlapping(session, start, end, SHOWN)
+    if not shown:
+        return [], repository.freezes(session, start, end)
+    wide_start = min(c.planned_start for c in shown if c.planned_start)
+    wide_end = max(c.planned_end for c in shown if c.planned_end)
+    live = repository.overlapping(session, wide_start, wide_end, LIVE)
+    freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
+    entries = [
+        (
+            c,
+            _conflicts(c, live, freezes) + _outside_maintenance(session, c)
+            if c.status in LIVE
+            else [],
+        )
+        for c in shown
+    ]
+    in_range = [f for f in freezes if f.starts_at < end and f.ends_at > start]
+    return entries, in_range
+
+
+@dataclass(frozen=True)
+class TenantCalendar:
+    tenant: Tenant
+    entries: list[tuple[Change, list[dict[str, Any]]]]
+    freezes: list[Freeze]
+
+
+def overview(actor: Principal, *, start: datetime, end: datetime) -> list[TenantCalendar]:
+    """The calendar of every tenant where `actor` may read changes (supplier staff across
+    their clients), each read in its own unit of work under its own row-level security."""
+    if not can_read(actor):
+        actor.require(permissions.READ)
+    found = []
+    for tenant, acting in reach(actor):
+        if can_read(acting):
+            with unit_of_work(tenant.id, read_only=True) as session:
+                entries, freezes = calendar(session, acting, start=start, end=end)
+            found.append(TenantCalendar(tenant, entries, freezes))
+    return found
+
+
+def list_freezes(session: Session, actor: Principal) -> list[Freeze]:
+    """Every freeze period of the tenant, by start."""
+    if not (can_read(actor) or actor.can(permissions.CONFIGURE)):
+        actor.require(permissions.READ)
+    return repository.freezes(session)
+
+
+def create_freeze(
+    session: Session, actor: Principal, *, name: str, starts_at: datetime, ends_at: datetime
+) -> Freeze:
+    """A freeze period: only emergency changes are submitted into it from now on."""
+    actor.require(permissions.CONFIGURE)
+    if ends_at <= starts_at:
+        raise_invalid([invalid("endsAt", "must be after startsAt")])
+    freeze = Freeze(name=name, starts_at=starts_at, ends_at=ends_at, created_by=actor.label)
+    session.add(freeze)
+    session.flush()
+    return freeze
+
+
+def delete_freeze(session: Session, actor: Principal, *, freeze_id: uuid.UUID) -> None:
+    """Lift a freeze period; the audit log keeps what it was."""
+    actor.require(permissions.CONFIGURE)
+    freeze = repository.freeze(session, freeze_id)
+    if freeze is None:
+        raise FreezeNotFound(f"No freeze period with id {freeze_id}.")
+    session.delete(freeze)
+    session.flush()

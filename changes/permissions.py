@@ -1,0 +1,12 @@
+from core.identity.permissions import declare
+
+READ = declare("changes:read", "Read changes, their history, votes, rollbacks and the templates")
+WRITE = declare(
+    "changes:write",
+    "Raise and run changes: edit, submit, assess risk, schedule, implement, record rollbacks",
+)
+APPROVE = declare("changes:approve", "Approve or reject changes as a member of the CAB")
+CONFIGURE = declare(
+    "changes:configure",
+    "Set up standard change templates, approval rules and the risk questionnaire",
+)

@@ -1,0 +1,239 @@
+"""All SQL of changes. The session scopes every statement to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from changes.models import (
+    ApprovalRule,
+    Change,
+    ChangeEvent,
+    ChangeSettings,
+    ChangeStatus,
+    ChangeTemplate,
+    ChangeType,
+    FeedToken,
+    Freeze,
+    Review,
+    RiskClass,
+    Rollback,
+    Vote,
+)
+from core.api.pagination import keyset, typed_cursor
+from core.db import session_tenant
+from core.tenancy import Tenant
+
+SORTS: dict[str, Any] = {
+    "createdAt": Change.created_at,
+    "plannedStart": Change.planned_start,
+    "number": Change.number,
+}
+_TIME_SORTS = {"createdAt", "plannedStart"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: list[ChangeStatus] | None = None
+    type: ChangeType | None = None
+    risk_class: RiskClass | None = None
+    ticket_id: uuid.UUID | None = None
+    problem_id: uuid.UUID | None = None
+
+
+def get(session: Session, change_id: uuid.UUID, *, for_update: bool = False) -> Change | None:
+    stmt = select(Change).where(Change.id == change_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def by_ticket(session: Session, ticket_id: uuid.UUID) -> Change | None:
+    return session.exec(select(Change).where(Change.ticket_id == ticket_id)).first()
+
+
+def page(
+    session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
+) -> list[Change]:
+    key = sort.lstrip("-")
+    stmt = select(Change)
+    for column, value in (
+        (Change.type, filters.type),
+        (Change.risk_class, filters.risk_class),
+        (Change.ticket_id, filters.ticket_id),
+        (Change.problem_id, filters.problem_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.status:
+        stmt = stmt.where(col(Change.status).in_(filters.status))
+    if key == "plannedStart":
+        stmt = stmt.where(col(Change.planned_start).is_not(None))
+    typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)
+    stmt = keyset(
+        stmt, SORTS[key], col(Change.id), descending=sort.startswith("-"), after=typed_after
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
+def cursor_values(change: Change, sort: str) -> list[Any]:
+    key = sort.lstrip("-")
+    value = getattr(change, SORTS[key].key)
+    return [value.isoformat() if key in _TIME_SORTS else str(value), str(change.id)]
+
+
+def settings(session: Session, *, create: bool = False) -> ChangeSettings | None:
+    found = session.exec(select(ChangeSettings)).first()
+    if found is None and create:
+        try:
+            with session.begin_nested():
+                session.add(ChangeSettings())
+        except IntegrityError:
+            pass  # a concurrent first change created it
+        found = session.exec(select(ChangeSettings)).first()
+    return found
+
+
+def take_number(session: Session) -> int:
+    """The tenant's next change number: unique and never reused. PostgreSQL takes it from the
+    tenant's sequence, holding no lock (as ticket numbers); SQLite counts in the settings."""
+    settings(session, create=True)
+    if session.get_bind().dialect.name == "postgresql":
+        return int(
+            session.execute(
+                text("SELECT changes_next_number(:tenant)"), {"tenant": session_tenant(session)}
+            ).scalar_one()
+        )
+    stmt = (
+        update(ChangeSettings)
+        .values(next_number=col(ChangeSettings.next_number) + 1)
+        .returning(col(ChangeSettings.next_number))
+    )
+    return int(session.execute(stmt).scalar_one()) - 1
+
+
+def events(session: Session, change_id: uuid.UUID) -> list[ChangeEvent]:
+    stmt = (
+        select(ChangeEvent)
+        .where(ChangeEvent.change_id == change_id)
+        .order_by(col(ChangeEvent.at), col(ChangeEvent.id))
+    )
+    return list(session.exec(stmt))
+
+
+def votes(session: Session, change_id: uuid.UUID) -> list[Vote]:
+    stmt = select(Vote).where(Vote.change_id == change_id).order_by(col(Vote.at), col(Vote.id))
+    return list(session.exec(stmt))
+
+
+def rollbacks(session: Session, change_id: uuid.UUID) -> list[Rollback]:
+    stmt = (
+        select(Rollback)
+        .where(Rollback.change_id == change_id)
+        .order_by(col(Rollback.started_at), col(Rollback.id))
+    )
+    return list(session.exec(stmt))
+
+
+def template(
+    session: Session, template_id: uuid.UUID, *, for_update: bool = False
+) -> ChangeTemplate | None:
+    stmt = select(ChangeTemplate).where(ChangeTemplate.id == template_id)
+    return session.exec(stmt.with_for_update() if for_update else stmt).first()
+
+
+def templates(session: Session) -> list[ChangeTemplate]:
+    stmt = select(ChangeTemplate).order_by(col(ChangeTemplate.name), col(ChangeTemplate.id))
+    return list(session.exec(stmt))
+
+
+def template_named(session: Session, name: str) -> ChangeTemplate | None:
+    return session.exec(select(ChangeTemplate).where(ChangeTemplate.name == name)).first()
+
+
+def rule(session: Session, rule_id: uuid.UUID, *, for_update: bool = False) -> ApprovalRule | None:
+    stmt = select(ApprovalRule).where(ApprovalRule.id == rule_id)
+    return session.exec(stmt.with_for_update() if for_update else stmt).first()
+
+
+def rule_for(session: Session, change_type: ChangeType, risk: RiskClass) -> ApprovalRule | None:
+    stmt = select(ApprovalRule).where(
+        ApprovalRule.change_type == change_type, ApprovalRule.risk_class == risk
+    )
+    return session.exec(stmt).first()
+
+
+def rules(session: Session) -> list[ApprovalRule]:
+    stmt = select(ApprovalRule).order_by(
+        col(ApprovalRule.change_type), col(ApprovalRule.risk_class)
+    )
+    return list(session.exec(stmt))
+
+
+def past_window(session: Session, now: datetime, waiting: frozenset[ChangeStatus]) -> list[Change]:
+    """Changes in one of the `waiting` statuses whose window ended before `now`, not yet
+    flagged, locked for the flag."""
+    stmt = (
+        select(Change)
+        .where(
+            col(Change.status).in_(waiting),
+            col(Change.planned_end) < now,
+            col(Change.overdue_at).is_(None),
+        )
+        .order_by(col(Change.planned_end), col(Change.id))
+        .with_for_update()
+    )
+    return list(session.exec(stmt))
+
+
+def overlapping(
+    session: Session, start: datetime, end: datetime, statuses: frozenset[ChangeStatus]
+) -> list[Change]:
+    """Changes in one of `statuses` whose planned window overlaps [start, end), by start."""
+    stmt = (
+        select(Change)
+        .where(
+            col(Change.status).in_(statuses),
+            col(Change.planned_start) < end,
+            col(Change.planned_end) > start,
+        )
+        .order_by(col(Change.planned_start), col(Change.id))
+    )
+    return list(session.exec(stmt))
+
+
+def freezes(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> list[Freeze]:
+    """The tenant's freeze periods, those overlapping [start, end) when given, by start."""
+    stmt = select(Freeze).order_by(col(Freeze.starts_at), col(Freeze.id))
+    if start is not None and end is not None:
+        stmt = stmt.where(col(Freeze.starts_at) < end, col(Freeze.ends_at) > start)
+    return list(session.exec(stmt))
+
+
+def freeze(session: Session, freeze_id: uuid.UUID) -> Freeze | None:
+    return session.exec(select(Freeze).where(Freeze.id == freeze_id)).first()
+
+
+def feed_token(session: Session, token_id: uuid.UUID) -> FeedToken | None:
+    return session.exec(select(FeedToken).where(FeedToken.id == token_id)).first()
+
+
+def feed_tokens(session: Session) -> list[FeedToken]:
+    stmt = select(FeedToken).order_by(col(FeedToken.created_at), col(FeedToken.id))
+    return list(session.exec(stmt))
+
+
+def review(session: Session, change_id: uuid.UUID) -> Review | None:
+    return session.exec(select(Review).where(Review.change_id == change_id)).first()
+
+
+def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    return session.get(Tenant, tenant_id)
