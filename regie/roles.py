@@ -5,11 +5,12 @@ from __future__ import annotations
 from audit import permissions as audit
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
-from core.identity.roles import Role, allow
+from core.identity.roles import CLIENT_ROLES, Role, allow
 from core.identity.scim import credentials as scim
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
 from services.dap import permissions as dap
+from services.improvement import permissions as improvement
 from services.kpi import permissions as kpi
 from services.reports import permissions as reports
 from services.sla import permissions as sla
@@ -66,3 +67,9 @@ def wire() -> None:
     allow(audit.READ, Role.security_officer, Role.auditor)
     allow(audit.MANAGE, Role.security_officer)
     allow(audit.WITNESS, Role.security_officer, Role.auditor, Role.client_admin)
+    supplier_managers = (Role.service_level_manager, Role.supplier_admin, Role.problem_manager)
+    allow(improvement.READ, *CLIENT_ROLES, *supplier_managers, Role.change_manager)
+    allow(improvement.PROPOSE, *supplier_managers)
+    allow(improvement.PRIORITISE, Role.product_owner)
+    allow(improvement.DECIDE, Role.product_owner)
+    allow(improvement.WORK, *supplier_managers, Role.change_manager)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from audit import public as audit_public
 from core import events
 from core.identity.events import CredentialRefused
+from services.improvement import public as improvement
 from services.reports import mail as reports_mail
 from tickets import kpi, notifications, sla
 from tickets.events import TicketEventRecorded
 from tickets.mail import smtp
+from tickets.problems import public as problems
 
 
 def wire() -> None:
@@ -24,3 +26,5 @@ def wire() -> None:
     events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
     # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
     reports_mail.SENDER = smtp.send
+    # An improvement may name a problem as its source; services cannot look problems up.
+    improvement.register_source_check(improvement.ImprovementSource.problem, problems.exists)

@@ -7,6 +7,7 @@ from typing import Any
 from celery.signals import setup_logging, worker_process_init
 
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
+import services.improvement.tasks
 import services.reports.tasks
 import services.sla.tasks
 import tickets.sla_warnings  # noqa: F401  (registers the breach warning handler)
@@ -29,6 +30,11 @@ celery_app.conf.beat_schedule = {
     "sla-warn-breaches": {"task": services.sla.tasks.WARN_BREACHES, "schedule": 60.0},
     # Daily: each tenant's monthly report is made once, from the first working day on.
     "reports-send-monthly": {"task": services.reports.tasks.SEND_MONTHLY, "schedule": 24 * 3600.0},
+    # Daily: last month's response and restore figures below their norm are proposed once.
+    "improvements-propose-from-kpis": {
+        "task": services.improvement.tasks.PROPOSE_FROM_KPIS,
+        "schedule": 24 * 3600.0,
+    },
 }
 wiring.wire()
 app = celery_app

@@ -16,3 +16,8 @@ def published_workaround(session: Session, problem_id: uuid.UUID) -> str | None:
     if problem is None or problem.workaround_published_at is None:
         return None
     return problem.workaround
+
+
+def exists(session: Session, problem_id: uuid.UUID) -> bool:
+    """Whether the session's tenant has this problem (improvements name problems as source)."""
+    return repository.get(session, problem_id) is not None
