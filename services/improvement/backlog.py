@@ -40,6 +40,11 @@ def ranks(session: Session) -> dict[uuid.UUID, int]:
 def ordered(session: Session, actor: Principal) -> tuple[int, list[Item]]:
     """The backlog's version (0 before the first item) and its items in order."""
     actor.require(permissions.READ)
+    return current(session)
+
+
+def current(session: Session) -> tuple[int, list[Item]]:
+    """The session tenant's backlog version and items in order, for whoever may read it."""
     row = repository.backlog(session)
     if row is None:
         return 0, []

@@ -11,6 +11,8 @@
   backlog.
 - `items_of_source(session, *, kind, source_id) -> list[ImprovementPublic]`: the items a source
   object (a problem) led to, oldest first: the link back from the source.
+- `register_state(session) -> RegisterState`: counts per status and the ordered backlog
+  (`BacklogRow`s), for the monthly report.
 - `link_change(session, *, item_id, change_id)`: a change realises the item (stored on the
   item's side, once).
 """
@@ -27,18 +29,22 @@ from services.improvement import feeds, repository, service
 from services.improvement.models import ChangeLink, ImprovementSource
 from services.improvement.permissions import PROPOSE, READ
 from services.improvement.schemas import ImprovementCreate, ImprovementFromSource, ImprovementPublic
+from services.improvement.state import BacklogRow, RegisterState, register_state
 
 __all__ = [
     "PROPOSE",
     "READ",
+    "BacklogRow",
     "ImprovementCreate",
     "ImprovementFromSource",
     "ImprovementPublic",
     "ImprovementSource",
+    "RegisterState",
     "items_of_source",
     "link_change",
     "propose",
     "register_source_check",
+    "register_state",
 ]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -140,3 +140,8 @@ def evaluation(session: Session, item_id: uuid.UUID) -> Evaluation | None:
 
 def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
     return session.get(Tenant, tenant_id)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    stmt = select(Item.status, func.count()).group_by(Item.status)
+    return {str(status): count for status, count in session.exec(stmt)}
