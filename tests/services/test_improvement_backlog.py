@@ -3,6 +3,8 @@ so concurrent moves never overwrite each other, and decides each proposal once."
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from services.improvement import permissions as p
@@ -70,6 +72,31 @@ def test_a_stale_order_is_refused_and_nothing_is_overwritten(reg) -> None:
     assert _move(reg, d, current, before=c["id"]).status_code == 412
     fresh = reg.order().headers["ETag"]
     assert _ids(_move(reg, d, fresh, before=c["id"])) == [d["id"], c["id"], a["id"], b["id"]]
+
+
+def test_two_moves_at_the_same_moment_never_overwrite_each_other(reg) -> None:
+    a, b, c = (reg.propose(title=t) for t in "ABC")
+    seen = reg.order().headers["ETag"]
+    second_owner = make_token(reg.tenant, PRODUCT_OWNER)
+    start = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def move(name: str, item: dict, token: str, **where: str) -> None:
+        start.wait()
+        answers[name] = _move(reg, item, seen, token, **where).status_code
+
+    threads = [
+        threading.Thread(target=move, args=("c-first", c, reg.owner), kwargs={"before": a["id"]}),
+        threading.Thread(target=move, args=("a-last", a, second_owner), kwargs={"after": b["id"]}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [200, 412]
+    winner = next(name for name, status in answers.items() if status == 200)
+    expected = {"c-first": [c["id"], a["id"], b["id"]], "a-last": [b["id"], a["id"], c["id"]]}
+    assert _ids(reg.order()) == expected[winner]
 
 
 def test_moves_name_one_other_item_on_the_backlog(reg) -> None:
