@@ -19,7 +19,7 @@ from services.improvement.figures import KpiFigure, reached, value_of
 from services.improvement.models import Evaluation, ImprovementEventKind, ImprovementStatus
 from services.improvement.schemas import ImprovementEvaluationCreate
 from services.improvement.service import get_item, problem, record, touch
-from services.improvement.workflow import set_status
+from services.improvement.workflow import refuse_supplier_side, set_status
 from services.kpi import public as kpi
 
 
@@ -46,9 +46,11 @@ def evaluate(
     session: Session, actor: Principal, *, item_id: uuid.UUID, data: ImprovementEvaluationCreate
 ) -> Evaluation:
     """Compute the item's KPI for both periods, record whether the target was reached, and
-    end the item as evaluated; 409 unless it is realised and names a KPI and a target."""
+    end the item as evaluated; 403 for the supplier's side, 409 unless it is realised and
+    names a KPI and a target."""
     actor.require(permissions.DECIDE)
     item = get_item(session, actor, item_id=item_id, for_update=True)
+    refuse_supplier_side(session, actor, item)
     if item.status != ImprovementStatus.realised:
         raise NotEvaluable(f"Only a realised improvement is evaluated; it is {item.status.value}.")
     if item.kpi is None or item.target is None:

@@ -52,9 +52,8 @@ class ImprovementCreate(ApiModel):
     owner: Name | None = Field(None, description="Who realises it")
 
 
-class ImprovementFromSource(ApiModel):
-    """A proposal made in one step from its source object (a known error), which gives the
-    source and, unless given here, the title and description."""
+class ImprovementUpdate(ApiModel):
+    """Merge patch of an item's details; status and decisions have their own actions."""
 
     title: Title | None = None
     description: Text | None = None
@@ -66,17 +65,9 @@ class ImprovementFromSource(ApiModel):
     owner: Name | None = None
 
 
-class ImprovementUpdate(ApiModel):
-    """Merge patch of an item's details; status and decisions have their own actions."""
-
-    title: Title | None = None
-    description: Text | None = None
-    expected_benefit: Short | None = None
-    kpi: KpiFigure | None = Field(None, description=KPI)
-    baseline: FiniteFloat | None = None
-    target: FiniteFloat | None = None
-    effort_days: Days | None = None
-    owner: Name | None = None
+class ImprovementFromSource(ImprovementUpdate):
+    """A proposal made in one step from its source object (a known error), which gives the
+    source and, unless given here, the title and description."""
 
 
 class ImprovementPublic(ApiModel):

@@ -8,6 +8,7 @@ import uuid
 
 from sqlmodel import Session
 
+from core.api.etag import check_if_match
 from core.errors import Forbidden
 from core.identity.permissions import Principal
 from core.identity.roles import SUPPLIER_ROLES
@@ -17,7 +18,7 @@ from services.improvement import backlog, permissions, repository
 from services.improvement.errors import AlreadyDecided, TransitionRefused
 from services.improvement.models import ON_BACKLOG, ImprovementEventKind, ImprovementStatus, Item
 from services.improvement.schemas import ImprovementDecisionCreate, ImprovementTransition
-from services.improvement.service import load_for_change, record, require_any, touch
+from services.improvement.service import get_item, load_for_change, record, require_any, touch
 
 S = ImprovementStatus
 # Accepting and rejecting are decisions, evaluated is reached by the evaluation: neither is a
@@ -98,11 +99,9 @@ def decide(
     """Accept or reject a proposal once, with the reason; 403 unless the client's side
     decides, and never the person who proposed it."""
     actor.require(permissions.DECIDE)
-    item = load_for_change(session, actor, item_id, if_match)
-    if actor.label == item.proposed_by:
-        raise Forbidden("Who proposed an improvement cannot decide on it.")
-    if not client_side(session, actor):
-        raise Forbidden("Only the client's side decides on a proposal, not the supplier's.")
+    item = get_item(session, actor, item_id=item_id, for_update=True)
+    refuse_supplier_side(session, actor, item)
+    check_if_match(if_match, item.version)
     if item.status != S.proposed:
         raise AlreadyDecided(f"This improvement is {item.status.value}, no longer proposed.")
     item.decided_by, item.decided_at, item.decision_reason = actor.label, utcnow(), data.reason
@@ -119,6 +118,14 @@ def decide(
     if item.status not in ON_BACKLOG:
         backlog.remove(session, item.id)
     return touch(session, item)
+
+
+def refuse_supplier_side(session: Session, actor: Principal, item: Item) -> None:
+    """Only the client's side decides and evaluates, and never the person who proposed."""
+    if actor.label == item.proposed_by:
+        raise Forbidden("Who proposed an improvement cannot decide on it.")
+    if not client_side(session, actor):
+        raise Forbidden("Only the client's side decides on an improvement, not the supplier's.")
 
 
 def client_side(session: Session, actor: Principal) -> bool:

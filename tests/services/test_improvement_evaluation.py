@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from services.improvement import permissions as p
 from tests.audit.helpers import records
-from tests.factories import auth
+from tests.factories import auth, make_token
 from tests.services.improvements import URL, Register
 from tests.services.kpi_month import build_november, nov, responded, rewrite, status
 
@@ -102,4 +103,6 @@ def test_the_periods_must_be_real_over_and_in_order(reg) -> None:
     r = _evaluate(reg, item, "last month", "soon")
     assert {x["name"] for x in r.json()["invalidParams"]} == {"before", "after"}
     assert _evaluate(reg, item, "2026-10", "2026-11", reg.supplier).status_code == 403
+    supplier_deciding = make_token(reg.tenant, [p.READ, p.PROPOSE, p.DECIDE])
+    assert _evaluate(reg, item, "2026-10", "2026-11", supplier_deciding).status_code == 403
     assert reg.get(item).json()["status"] == "realised"
