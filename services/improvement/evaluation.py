@@ -16,7 +16,7 @@ from core.types import utcnow
 from services.improvement import permissions, repository
 from services.improvement.errors import ImprovementNotFound, NotEvaluable
 from services.improvement.figures import KpiFigure, reached, value_of
-from services.improvement.models import Evaluation, ImprovementEventKind, ImprovementStatus
+from services.improvement.models import Evaluation, ImprovementEventKind, ImprovementStatus, Item
 from services.improvement.schemas import ImprovementEvaluationCreate
 from services.improvement.service import get_item, problem, record, touch
 from services.improvement.workflow import refuse_supplier_side, set_status
@@ -55,22 +55,7 @@ def evaluate(
         raise NotEvaluable(f"Only a realised improvement is evaluated; it is {item.status.value}.")
     if item.kpi is None or item.target is None:
         raise NotEvaluable("The improvement names no KPI figure and target to evaluate against.")
-    before, after = _periods(data)
-    name = KpiFigure(item.kpi)
-    before_value = value_of(kpi.figures(session, period=before), name)
-    after_value = value_of(kpi.figures(session, period=after), name)
-    row = Evaluation(
-        item_id=item.id,
-        kpi=item.kpi,
-        before_period=before.text,
-        after_period=after.text,
-        before_value=before_value,
-        after_value=after_value,
-        baseline=item.baseline,
-        target=item.target,
-        reached=reached(name, after_value, item.target),
-        evaluated_by=actor.label,
-    )
+    row = _measure(session, item, *_periods(data), evaluated_by=actor.label)
     session.add(row)
     set_status(session, actor, item, ImprovementStatus.evaluated)
     record(
@@ -78,14 +63,35 @@ def evaluate(
         actor,
         item,
         ImprovementEventKind.evaluated,
-        before=before.text,
-        after=after.text,
-        beforeValue=before_value,
-        afterValue=after_value,
+        before=row.before_period,
+        after=row.after_period,
+        beforeValue=row.before_value,
+        afterValue=row.after_value,
         reached=row.reached,
     )
     touch(session, item)
     return row
+
+
+def _measure(
+    session: Session, item: Item, before: kpi.Period, after: kpi.Period, *, evaluated_by: str
+) -> Evaluation:
+    """The item's KPI figure in both periods, as the KPI package computes it."""
+    assert item.kpi is not None and item.target is not None
+    name = KpiFigure(item.kpi)
+    after_value = value_of(kpi.figures(session, period=after), name)
+    return Evaluation(
+        item_id=item.id,
+        kpi=item.kpi,
+        before_period=before.text,
+        after_period=after.text,
+        before_value=value_of(kpi.figures(session, period=before), name),
+        after_value=after_value,
+        baseline=item.baseline,
+        target=item.target,
+        reached=reached(name, after_value, item.target),
+        evaluated_by=evaluated_by,
+    )
 
 
 def get_evaluation(session: Session, actor: Principal, *, item_id: uuid.UUID) -> Evaluation:
