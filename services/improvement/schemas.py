@@ -46,7 +46,11 @@ class ImprovementCreate(ApiModel):
     )
     expected_benefit: Short | None = None
     kpi: KpiFigure | None = Field(None, description=KPI)
-    baseline: FiniteFloat | None = Field(None, description="The figure now; with kpi")
+    baseline: FiniteFloat | None = Field(
+        None,
+        description="The figure now; with kpi. Left out for an sla-breach-trend: the figure "
+        "of its sourceMonth, as GET /kpis computes it",
+    )
     target: FiniteFloat | None = Field(None, description="The figure to reach; with kpi")
     effort_days: Days | None = Field(None, description="Estimated effort in person-days")
     owner: Name | None = Field(None, description="Who realises it")

@@ -18,6 +18,7 @@ from core.identity.permissions import Principal
 from core.types import utcnow
 from services.improvement import backlog, permissions, repository
 from services.improvement.errors import Closed, ImprovementNotFound
+from services.improvement.figures import value_of
 from services.improvement.models import FINAL, Event, ImprovementEventKind, ImprovementSource, Item
 from services.improvement.schemas import (
     ImprovementCreate,
@@ -139,7 +140,8 @@ def propose(
         proposer = (actor.label, actor.name)
     label, name = proposer
     item = Item(
-        **data.model_dump(exclude={"source_month", "kpi"}),
+        **data.model_dump(exclude={"source_month", "kpi", "baseline"}),
+        baseline=_baseline(session, data),
         source_month=_month(data.source_month),
         kpi=data.kpi.value if data.kpi else None,
         proposed_by=label,
@@ -152,6 +154,13 @@ def propose(
     backlog.append(session, item.id)
     session.flush()
     return item
+
+
+def _baseline(session: Session, data: ImprovementCreate) -> float | None:
+    """The baseline given, or for a breach trend the KPI figure of its month as computed."""
+    if data.baseline is not None or data.kpi is None or data.source_month is None:
+        return data.baseline
+    return value_of(kpi.figures(session, period=kpi.parse_period(data.source_month)), data.kpi)
 
 
 def get_item(

@@ -59,6 +59,24 @@ def test_a_month_under_its_norm_proposes_once_per_figure(client, desk, reg) -> N
     assert feeds.propose_all(today=date(2026, 11, 3)) == 0
 
 
+def test_a_month_under_its_norm_proposes_in_one_step_with_its_figure(client, desk, reg) -> None:
+    build_november(desk)
+    body = {
+        "title": "Respond within the hour again",
+        "description": "November missed the response norm.",
+        "sourceKind": "sla-breach-trend",
+        "sourceMonth": "2026-11",
+        "kpi": "response",
+        "target": 95.0,
+    }
+    r = client.post(URL, headers=auth(reg.supplier), json=body)
+    assert r.status_code == 201, r.text
+    served = client.get("/api/v1/kpis", params={"period": "2026-11"}, headers=auth(reg.owner))
+    assert r.json()["baseline"] == served.json()["response"]["value"] is not None
+    given = client.post(URL, headers=auth(reg.supplier), json={**body, "baseline": 12.5})
+    assert given.json()["baseline"] == 12.5
+
+
 def test_the_scheduler_runs_the_feed_daily() -> None:
     schedule = celery_app.conf.beat_schedule["improvements-propose-from-kpis"]
     assert schedule["task"] == tasks.PROPOSE_FROM_KPIS and schedule["schedule"] == 86400.0
