@@ -10,9 +10,8 @@ from sqlmodel import Session
 
 from core.api.etag import check_if_match
 from core.errors import Forbidden
+from core.identity.access import speaks_for_client
 from core.identity.permissions import Principal
-from core.identity.roles import SUPPLIER_ROLES
-from core.tenancy import TenantKind
 from core.types import utcnow
 from services.improvement import backlog, permissions, repository
 from services.improvement.errors import AlreadyDecided, TransitionRefused
@@ -129,12 +128,6 @@ def refuse_supplier_side(session: Session, actor: Principal, item: Item) -> None
 
 
 def client_side(session: Session, actor: Principal) -> bool:
-    """Whether `actor` speaks for the client whose tenant it acts in: not whoever may propose
-    or holds a supplier role, and a person or app from the client's own directory (supplier
-    staff sign in through the supplier's). An API key is the tenant's own."""
-    if actor.can(permissions.PROPOSE) or actor.roles & SUPPLIER_ROLES:
-        return False
+    """Whether `actor` speaks for the client: never whoever may propose improvements."""
     tenant = repository.tenant(session, actor.tenant_id)
-    if tenant is None or tenant.kind != TenantKind.client:
-        return False
-    return actor.directory_id is None or actor.directory_id == tenant.entra_tenant_id
+    return speaks_for_client(actor, tenant, supplier_permission=permissions.PROPOSE)
