@@ -16,6 +16,7 @@ from services.improvement import permissions, repository
 from services.improvement.errors import ImprovementNotFound, NotOnBacklog
 from services.improvement.models import Backlog, Item
 from services.improvement.schemas import ImprovementMove
+from services.improvement.sides import refuse_supplier_side
 
 
 def append(session: Session, item_id: uuid.UUID) -> None:
@@ -55,6 +56,7 @@ def current(session: Session) -> tuple[int, list[Item]]:
 
 def _locked(session: Session, actor: Principal, if_match: str | None) -> Backlog:
     actor.require(permissions.PRIORITISE)
+    refuse_supplier_side(session, actor)
     row = repository.backlog_for_change(session)
     check_if_match(if_match, row.version)
     return row

@@ -19,7 +19,8 @@ from services.improvement.figures import KpiFigure, reached, value_of
 from services.improvement.models import Evaluation, ImprovementEventKind, ImprovementStatus, Item
 from services.improvement.schemas import ImprovementEvaluationCreate
 from services.improvement.service import get_item, problem, record, touch
-from services.improvement.workflow import refuse_supplier_side, set_status
+from services.improvement.sides import refuse_supplier_side
+from services.improvement.workflow import set_status
 from services.kpi import public as kpi
 
 

@@ -9,15 +9,14 @@ import uuid
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
-from core.errors import Forbidden
-from core.identity.access import speaks_for_client
 from core.identity.permissions import Principal
 from core.types import utcnow
-from services.improvement import backlog, permissions, repository
+from services.improvement import backlog, permissions
 from services.improvement.errors import AlreadyDecided, TransitionRefused
 from services.improvement.models import ON_BACKLOG, ImprovementEventKind, ImprovementStatus, Item
 from services.improvement.schemas import ImprovementDecisionCreate, ImprovementTransition
 from services.improvement.service import get_item, load_for_change, record, require_any, touch
+from services.improvement.sides import refuse_supplier_side
 
 S = ImprovementStatus
 # Accepting and rejecting are decisions, evaluated is reached by the evaluation: neither is a
@@ -117,17 +116,3 @@ def decide(
     if item.status not in ON_BACKLOG:
         backlog.remove(session, item.id)
     return touch(session, item)
-
-
-def refuse_supplier_side(session: Session, actor: Principal, item: Item) -> None:
-    """Only the client's side decides and evaluates, and never the person who proposed."""
-    if actor.label == item.proposed_by:
-        raise Forbidden("Who proposed an improvement cannot decide on it.")
-    if not client_side(session, actor):
-        raise Forbidden("Only the client's side decides on an improvement, not the supplier's.")
-
-
-def client_side(session: Session, actor: Principal) -> bool:
-    """Whether `actor` speaks for the client: never whoever may propose improvements."""
-    tenant = repository.tenant(session, actor.tenant_id)
-    return speaks_for_client(actor, tenant, supplier_permission=permissions.PROPOSE)

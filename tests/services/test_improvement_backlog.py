@@ -7,9 +7,10 @@ import threading
 
 import pytest
 
+from core.identity.roles import Role
 from services.improvement import permissions as p
 from tests.audit.helpers import records
-from tests.factories import auth, make_token
+from tests.factories import auth, grant_staff, make_token
 from tests.services.improvements import PRODUCT_OWNER, URL, Register
 
 
@@ -115,6 +116,8 @@ def test_only_the_product_owner_orders(reg) -> None:
     a, b = reg.propose(), reg.propose()
     etag = reg.order().headers["ETag"]
     assert _put(reg, [b["id"], a["id"]], etag, reg.supplier).status_code == 403
+    both = make_token(reg.tenant, [p.READ, p.PROPOSE, p.PRIORITISE])
+    assert _put(reg, [b["id"], a["id"]], etag, both).status_code == 403
     assert _move(reg, a, etag, reg.viewer, after=b["id"]).status_code == 403
 
 
@@ -147,3 +150,28 @@ def test_the_supplier_side_never_decides(reg) -> None:
     assert reg.act(item, "decisions", decision, both).status_code == 403
     assert reg.act(item, "decisions", decision, reg.supplier).status_code == 403
     assert reg.get(item).json()["status"] == "proposed"
+
+
+def test_a_supplier_person_made_product_owner_still_never_decides(
+    client, desk, idp, supplier
+) -> None:
+    reg = Register(client, desk.tenant)
+    item = reg.propose()
+    # The client's admin made a supplier's person product owner here too.
+    grant_staff(desk.tenant, idp, Role.product_owner)
+    person = idp.token(idp.supplier_dir, idp.agent)
+    staff = {"Regie-Tenant": desk.tenant.slug, "If-Match": reg.get(item).headers["ETag"]}
+    decision = {"decision": "accepted", "reason": "Looks fine"}
+    r = client.post(f"{URL}/{item['id']}/decisions", headers=auth(person, **staff), json=decision)
+    assert r.status_code == 403, r.text
+    assert reg.get(item).json()["status"] == "proposed"
+    # Nor does that person order the client's backlog.
+    order = reg.order()
+    moved = client.put(
+        f"{URL}/order",
+        headers=auth(
+            person, **{"Regie-Tenant": desk.tenant.slug, "If-Match": order.headers["ETag"]}
+        ),
+        json={"itemIds": [item["id"]]},
+    )
+    assert moved.status_code == 403, moved.text
