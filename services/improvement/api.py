@@ -128,7 +128,8 @@ def read_order(session: SessionDep, actor: Reader, response: Response) -> Improv
     "/order",
     response_model=ImprovementBacklog,
     summary="Order the backlog",
-    description="Name every item on the backlog once, most wanted first.",
+    description="Name every item on the backlog once, most wanted first. By the client's "
+    "side only (403 for whoever may propose or holds a supplier role).",
 )
 def put_order(
     body: ImprovementOrder,
@@ -228,7 +229,8 @@ def decide(
     "/{improvementId}/moves",
     response_model=ImprovementBacklog,
     summary="ImprovementMove an item on the backlog",
-    description="Just before or just after another item. If-Match names the backlog's version.",
+    description="Just before or just after another item, by the client's side only. If-Match "
+    "names the backlog's version.",
 )
 def move(
     item_id: ItemId,
