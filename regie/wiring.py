@@ -27,4 +27,6 @@ def wire() -> None:
     # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
     reports_mail.SENDER = smtp.send
     # An improvement may name a problem as its source; services cannot look problems up.
-    improvement.register_source_check(improvement.ImprovementSource.problem, problems.exists)
+    improvement.register_source_check(
+        improvement.ImprovementSource.problem, problems.problem_exists
+    )

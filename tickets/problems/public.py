@@ -18,6 +18,6 @@ def published_workaround(session: Session, problem_id: uuid.UUID) -> str | None:
     return problem.workaround
 
 
-def exists(session: Session, problem_id: uuid.UUID) -> bool:
-    """Whether the session's tenant has this problem (improvements name problems as source)."""
+def problem_exists(session: Session, problem_id: uuid.UUID) -> bool:
+    """Whether the id names a problem of the session's tenant (a change may fix it)."""
     return repository.get(session, problem_id) is not None
