@@ -43,6 +43,7 @@ from services.availability.api import availability_router
 from services.availability.api import router as outages_router
 from services.catalogue.api import router as catalogue_router
 from services.dap.api import router as dap_router
+from services.improvement.api import router as improvement_router
 from services.kpi.api import router as kpi_router
 from services.kpi.closing_api import router as kpi_closing_router
 from services.reports.api import router as reports_router
@@ -57,6 +58,7 @@ from tickets.impact_api import router as ci_impact_router
 from tickets.mail.api import router as mailbox_router
 from tickets.outages_api import router as ticket_outages_router
 from tickets.problems.api import router as problems_router
+from tickets.problems.improvements_api import router as problem_improvements_router
 from tickets.sla_api import router as ticket_sla_router
 
 API_VERSION = package_version("regie")
@@ -101,12 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kpi_closing_router)
     app.include_router(dap_router)
     app.include_router(reports_router)
+    app.include_router(improvement_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)
     app.include_router(ticket_outages_router)
     app.include_router(queue_router)
     app.include_router(ticket_groups_router)
     app.include_router(problems_router)
+    app.include_router(problem_improvements_router)
     app.include_router(conversation_router)
     app.include_router(mailbox_router)
     app.include_router(alerts_router)

@@ -7,11 +7,12 @@ from changes import permissions as changes
 from cmdb import permissions as cmdb
 from core.identity import grants, reviews, sessions
 from core.identity import service as keys
-from core.identity.roles import Role, allow
+from core.identity.roles import CLIENT_ROLES, Role, allow
 from core.identity.scim import credentials as scim
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
 from services.dap import permissions as dap
+from services.improvement import permissions as improvement
 from services.kpi import permissions as kpi
 from services.reports import permissions as reports
 from services.sla import permissions as sla
@@ -83,3 +84,9 @@ def wire() -> None:
     allow(changes.WRITE, Role.change_manager)
     allow(changes.APPROVE, Role.change_manager, Role.product_owner, Role.service_owner)
     allow(changes.CONFIGURE, Role.change_manager, Role.supplier_admin)
+    supplier_managers = (Role.service_level_manager, Role.supplier_admin, Role.problem_manager)
+    allow(improvement.READ, *CLIENT_ROLES, *supplier_managers, Role.change_manager)
+    allow(improvement.PROPOSE, *supplier_managers)
+    allow(improvement.PRIORITISE, Role.product_owner)
+    allow(improvement.DECIDE, Role.product_owner)
+    allow(improvement.WORK, *supplier_managers, Role.change_manager)

@@ -9,11 +9,13 @@ from __future__ import annotations
 from audit import public as audit_public
 from core import events
 from core.identity.events import CredentialRefused
+from services.improvement import public as improvement
 from services.reports import mail as reports_mail
 from services.sourcing import warnings as sourcing_warnings
 from tickets import kpi, notifications, sla
 from tickets.events import TicketEventRecorded
 from tickets.mail import smtp
+from tickets.problems import public as problems
 
 
 def wire() -> None:
@@ -26,3 +28,7 @@ def wire() -> None:
     # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
     reports_mail.SENDER = smtp.send
     sourcing_warnings.SENDER = smtp.send
+    # An improvement may name a problem as its source; services cannot look problems up.
+    improvement.register_source_check(
+        improvement.ImprovementSource.problem, problems.problem_exists
+    )

@@ -8,6 +8,7 @@ from celery.signals import setup_logging, worker_process_init
 
 import changes.tasks
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
+import services.improvement.tasks
 import services.reports.tasks
 import services.sla.tasks
 import services.sourcing.tasks
@@ -33,6 +34,11 @@ celery_app.conf.beat_schedule = {
     "reports-send-monthly": {"task": services.reports.tasks.SEND_MONTHLY, "schedule": 24 * 3600.0},
     "sourcing-warn": {"task": services.sourcing.tasks.WARN, "schedule": 24 * 3600.0},
     "changes-flag-overdue": {"task": changes.tasks.FLAG_OVERDUE, "schedule": 300.0},
+    # Daily: last month's response and restore figures below their norm are proposed once.
+    "improvements-propose-from-kpis": {
+        "task": services.improvement.tasks.PROPOSE_FROM_KPIS,
+        "schedule": 24 * 3600.0,
+    },
 }
 wiring.wire()
 app = celery_app

@@ -125,7 +125,11 @@ def _database_handler(request: Request, exc: Exception) -> Response:
 
 
 def allowed_methods(request: Request, given: str) -> str:
-    """Every method served at this path, across sibling routes (Starlette names only one)."""
+    """Every method served at this path, across sibling routes (Starlette names only one).
+
+    A literal path (`/improvements/order`) is its own resource, not an instance of a sibling
+    template (`/improvements/{improvementId}`): the templates with the fewest parameters that
+    match are the ones that answer."""
     methods = {m.strip() for m in given.split(",") if m.strip()}
     if not hasattr(request.app.state, "path_methods"):
         doc = request.app.openapi()
@@ -133,12 +137,15 @@ def allowed_methods(request: Request, given: str) -> str:
         request.app.state.path_methods = [
             (
                 re.compile("^/" + prefix + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"),
+                path.count("{"),
                 {m.upper() for m in item if m != "parameters"},
             )
             for path, item in doc["paths"].items()
         ]
-    for pattern, served in request.app.state.path_methods:
-        if pattern.match(request.url.path):
+    matched = [(n, s) for p, n, s in request.app.state.path_methods if p.match(request.url.path)]
+    fewest = min((n for n, _ in matched), default=0)
+    for params, served in matched:
+        if params == fewest:
             methods |= served
     if "GET" in methods:
         methods.add("HEAD")

@@ -23,11 +23,11 @@ from core.identity import tokens
 from core.identity.events import CredentialRefused
 from core.identity.grants import active_roles
 from core.identity.permissions import Principal
-from core.identity.roles import permissions_for
+from core.identity.roles import SUPPLIER_ROLES, permissions_for
 from core.identity.scim import directory
 from core.identity.service import PREFIX, authenticate_api_key, tenant_of_key
 from core.settings import get_settings
-from core.tenancy import Tenant, TenantStatus
+from core.tenancy import Tenant, TenantKind, TenantStatus
 
 REALM = "regie"
 _TENANT_TTL = 30.0
@@ -224,3 +224,15 @@ def _active_tenants() -> list[Tenant]:
     with unit_of_work(None, read_only=True) as session:
         stmt = select(Tenant).where(Tenant.status == TenantStatus.active).order_by(Tenant.slug)
         return list(session.exec(stmt))
+
+
+def speaks_for_client(actor: Principal, tenant: Tenant | None, *, supplier_permission: str) -> bool:
+    """Whether `actor` speaks for the client `tenant` it acts in, so may decide what the
+    supplier proposed: not whoever holds `supplier_permission` (the proposing side's) or a
+    supplier role, and a person or app only from the client's own directory (supplier staff
+    sign in through the supplier's). An API key is the tenant's own."""
+    if actor.can(supplier_permission) or actor.roles & SUPPLIER_ROLES:
+        return False
+    if tenant is None or tenant.kind != TenantKind.client:
+        return False
+    return actor.directory_id is None or actor.directory_id == tenant.entra_tenant_id

@@ -15,9 +15,8 @@ from sqlmodel import Session
 from core.api.etag import check_if_match
 from core.api.pagination import typed_cursor
 from core.errors import Forbidden, InvalidInput, PreconditionRequired
+from core.identity.access import speaks_for_client
 from core.identity.permissions import Principal
-from core.identity.roles import SUPPLIER_ROLES
-from core.tenancy import TenantKind
 from core.types import utcnow
 from services.availability import public as availability
 from services.kpi import frozen, permissions, repository
@@ -111,12 +110,8 @@ def client_side(session: Session, actor: Principal) -> bool:
     Not so for whoever may propose exclusions (the supplier's permission) or holds a
     supplier role; a person or app must come from the client's own directory (supplier staff
     sign in through the supplier's). An API key is the tenant's own."""
-    if actor.can(permissions.PROPOSE) or actor.roles & SUPPLIER_ROLES:
-        return False
     tenant = repository.tenant(session, actor.tenant_id)
-    if tenant is None or tenant.kind != TenantKind.client:
-        return False
-    return actor.directory_id is None or actor.directory_id == tenant.entra_tenant_id
+    return speaks_for_client(actor, tenant, supplier_permission=permissions.PROPOSE)
 
 
 def get_exclusion(session: Session, actor: Principal, *, exclusion_id: uuid.UUID) -> Exclusion:

@@ -5,7 +5,8 @@ file starts with a byte order mark, and Dutch Excel splits on ';' and reads '12,
 number, so Dutch files use ';' and a decimal comma, English ones ',' and a decimal point.
 `render_data` is for machines: RFC 4180 (',' separator, CRLF), UTF-8 without a mark, '.' as
 the decimal point, ISO months and English keys, the same whatever the report language.
-Both hold one row per month per indicator with its norm, then the counts.
+Both hold one row per month per indicator with its norm, then the counts, then the count of
+improvements per status in the register (its backlog is in the other formats).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def rows(data: ReportData) -> Iterator[Row]:
         yield "count", month, f"type:{key}", count, None, None
     for key, count in data.counts_by_priority.items():
         yield "count", month, f"priority:{key}", count, None, None
+    for status, count in data.register.counts.items():
+        yield "improvement", month, f"status:{status}", count, None, None
 
 
 def render(data: ReportData, language: Language = "nl") -> bytes:

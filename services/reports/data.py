@@ -20,6 +20,7 @@ from sqlmodel import Session
 from core.db import session_tenant
 from core.tenancy import Tenant
 from core.types import utcnow
+from services.improvement import public as improvement
 from services.kpi import public as kpi
 from services.sla import service as sla_service
 from services.sla import terms as sla_terms
@@ -78,6 +79,9 @@ class ReportData:
     reopen_pct: float | None
     evidence_hash: str
     generated_at: datetime = field(default_factory=utcnow)
+    # The improvement register as the report was made; not in the evidence hash, which
+    # covers the month's figures and their records.
+    register: improvement.RegisterState = field(default_factory=improvement.RegisterState)
 
     @property
     def current(self) -> MonthFigures:
@@ -169,7 +173,12 @@ def report_data(session: Session, *, month: date) -> ReportData:
         "reopen_pct": figures.reopen_pct,
     }
     digest = evidence_hash(content, figures.evidence)
-    return ReportData(**content, evidence_hash=digest, generated_at=utcnow())
+    return ReportData(
+        **content,
+        evidence_hash=digest,
+        generated_at=utcnow(),
+        register=improvement.register_state(session),
+    )
 
 
 def _agreement(session: Session, month: date) -> tuple[str, dict[str, float]]:

@@ -1,5 +1,5 @@
 """The report as an OpenDocument spreadsheet (ODF, the open standard the clients ask for):
-the same two tables as the workbook. No chart: odfpy has no chart API, only the raw ODF
+the same tables as the workbook. No chart: odfpy has no chart API, only the raw ODF
 elements of an embedded chart object, so the PDF and the workbook carry the charts."""
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from odf.text import P
 
 from services.reports.data import KPIS, ReportData
 from services.reports.labels import EXTRA, Labels, Language
+from services.reports.register import backlog_rows, count_rows
 from services.reports.xlsx_report import month_columns
 
 Value = str | int | float | date | None
 
 
 def render(data: ReportData, language: Language = "nl") -> bytes:
-    """A spreadsheet with the tables Months and Counts (named in the report's language)."""
+    """A spreadsheet with the tables Months, Counts and Improvements (named in the report's
+    language)."""
     labels = Labels(language)
     doc = OpenDocumentSpreadsheet()
     months = Table(name=labels["months_sheet"])
@@ -32,6 +34,7 @@ def render(data: ReportData, language: Language = "nl") -> bytes:
         _row(months, [*row, figures.tickets_opened, figures.tickets_resolved, figures.backlog])
     doc.spreadsheet.addElement(months)
     doc.spreadsheet.addElement(_counts(data, labels))
+    doc.spreadsheet.addElement(_register(data, labels))
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
@@ -58,6 +61,20 @@ def _counts(data: ReportData, labels: Labels) -> Table:
     _row(table, [])
     _row(table, [labels["evidence"], data.evidence_hash])
     _row(table, [labels["generated"], labels.moment(data.generated_at)])
+    return table
+
+
+def _register(data: ReportData, labels: Labels) -> Table:
+    table = Table(name=labels["improvements_sheet"])
+    _row(table, [labels["register_as_of"]])
+    for title, rows in (
+        (labels["by_status"], count_rows(data, labels)),
+        (labels["ordered_backlog"], backlog_rows(data, labels)),
+    ):
+        _row(table, [])
+        _row(table, [title])
+        for row in rows:
+            _row(table, row)
     return table
 
 

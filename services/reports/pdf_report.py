@@ -1,11 +1,13 @@
 """The report as PDF: header, the month's figures against the norms, a chart of the last
-twelve months for each percentage with its norm line, the counts, and a footer carrying the
-evidence hash and the moment it was made."""
+twelve months for each percentage with its norm line, the counts, the improvement register,
+and a footer carrying the evidence hash and the moment it was made."""
 
 from __future__ import annotations
 
 import io
 import math
+from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -20,6 +22,7 @@ from reportlab.platypus.flowables import Flowable
 
 from services.reports.data import KPIS, ReportData
 from services.reports.labels import EXTRA, Labels, Language
+from services.reports.register import Cell, backlog_rows, count_rows
 
 BLUE, GREY = colors.HexColor("#1f4e79"), colors.HexColor("#7f7f7f")
 GOOD, BAD = colors.HexColor("#1e7b34"), colors.HexColor("#b00020")
@@ -74,6 +77,10 @@ def _story(data: ReportData, labels: Labels) -> list[Flowable]:
         _charts(data, labels),
         Paragraph(labels["counts"], h2),
         _counts(data, labels),
+        Paragraph(labels["improvements"], h2),
+        Paragraph(labels["register_as_of"], styles["Normal"]),
+        Spacer(1, 2 * mm),
+        *_register(data, labels, styles["BodyText"]),
     ]
     return story
 
@@ -158,6 +165,31 @@ def _counts(data: ReportData, labels: Labels) -> Table:
     layout = Table([[by_type, by_priority], [others, ""]], hAlign="LEFT")
     layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("SPAN", (0, 1), (1, 1))]))
     return layout
+
+
+def _register(data: ReportData, labels: Labels, body: ParagraphStyle) -> list[Flowable]:
+    """The count per status, and the ordered backlog with its titles wrapped."""
+    counts = Table(_texts(count_rows(data, labels), labels), colWidths=[50 * mm, 20 * mm])
+    counts.setStyle(GRID)
+    small = ParagraphStyle("small", parent=body, fontSize=8, leading=10)
+    rows = _texts(backlog_rows(data, labels), labels)
+    for row in rows[1:]:
+        row[1] = Paragraph(escape(str(row[1])), small)
+        row[6] = Paragraph(escape(str(row[6])), small)
+    widths = [12 * mm, 52 * mm, 22 * mm, 30 * mm, 15 * mm, 15 * mm, 28 * mm]
+    backlog = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1)
+    backlog.setStyle(GRID)
+    heading = Paragraph(labels["ordered_backlog"], body)
+    return [counts, Spacer(1, 3 * mm), heading, backlog]
+
+
+def _texts(rows: list[list[Cell]], labels: Labels) -> list[list[Any]]:
+    def text(cell: Cell) -> str:
+        if isinstance(cell, float):
+            return labels.number(cell)
+        return "" if cell is None else str(cell)
+
+    return [[text(cell) for cell in row] for row in rows]
 
 
 def _footer(canvas: Canvas, data: ReportData, labels: Labels) -> None:

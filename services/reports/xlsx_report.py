@@ -1,5 +1,5 @@
 """The report as an Excel workbook: the twelve months with a line chart of the four
-percentages against their norms, and a sheet of counts."""
+percentages against their norms, a sheet of counts and one of the improvement register."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from services.reports.data import KPIS, ReportData
 from services.reports.labels import EXTRA, Labels, Language
+from services.reports.register import backlog_rows, count_rows
 
 PERCENT = "0.0"
 
@@ -27,6 +28,7 @@ def render(data: ReportData, language: Language = "nl") -> bytes:
     _months_sheet(months, data, labels)
     _chart(months, labels)
     _counts_sheet(book.create_sheet(labels["counts_sheet"]), data, labels)
+    _register_sheet(book.create_sheet(labels["improvements_sheet"]), data, labels)
     book.properties.title = f"{labels['title']} {data.tenant_name} {labels.month(data.month)}"
     book.properties.keywords = data.evidence_hash
     out = io.BytesIO()
@@ -105,3 +107,19 @@ def _counts_sheet(sheet: Worksheet, data: ReportData, labels: Labels) -> None:
     sheet.append([labels["generated"], labels.moment(data.generated_at)])
     sheet.column_dimensions["A"].width = 42
     sheet.column_dimensions["B"].width = 24
+
+
+def _register_sheet(sheet: Worksheet, data: ReportData, labels: Labels) -> None:
+    bold = Font(bold=True)
+    sheet.append([labels["register_as_of"]])
+    for title, rows in (
+        (labels["by_status"], count_rows(data, labels)),
+        (labels["ordered_backlog"], backlog_rows(data, labels)),
+    ):
+        sheet.append([])
+        sheet.append([title])
+        sheet.cell(sheet.max_row, 1).font = bold
+        for row in rows:
+            sheet.append(row)
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 48

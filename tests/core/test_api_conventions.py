@@ -114,6 +114,9 @@ def test_405_allow_lists_methods_of_all_sibling_routes(client) -> None:
     assert r.headers["allow"] == "GET, HEAD, POST"
     r = client.put("/api/v1/services/01a21448-90f5-7037-9d10-c6e79125225e")
     assert r.headers["allow"] == "GET, HEAD, PATCH"
+    # A literal path beside a template is its own resource: not the template's PATCH.
+    r = client.delete("/api/v1/improvements/order")
+    assert r.headers["allow"] == "GET, HEAD, PUT"
 
 
 def test_every_response_carries_version_and_security_headers(client) -> None:

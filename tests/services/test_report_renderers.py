@@ -63,7 +63,7 @@ def test_the_data_csv_is_the_same_for_machines_whatever_the_language() -> None:
 
 def test_the_workbook_has_twelve_months_a_chart_and_the_counts() -> None:
     book = load_workbook(io.BytesIO(xlsx_report.render(DATA, "en")))
-    assert book.sheetnames == ["Months", "Counts"]
+    assert book.sheetnames == ["Months", "Counts", "Improvements"]
     months = book["Months"]
     rows = list(months.iter_rows(values_only=True))
     assert rows[0][:3] == ("Month", "Response within target (%)", "Norm Response within target (%)")
@@ -84,7 +84,7 @@ def test_the_workbook_has_twelve_months_a_chart_and_the_counts() -> None:
 def test_the_open_document_spreadsheet_has_the_same_tables() -> None:
     doc = opendocument.load(io.BytesIO(ods_report.render(DATA, "nl")))
     tables = {t.getAttribute("name"): t for t in doc.spreadsheet.getElementsByType(Table)}
-    assert list(tables) == ["Maanden", "Aantallen"]
+    assert list(tables) == ["Maanden", "Aantallen", "Verbeterregister"]
     rows = [
         [_cell_value(c) for c in row.getElementsByType(TableCell)]
         for row in tables["Maanden"].getElementsByType(TableRow)

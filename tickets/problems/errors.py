@@ -19,3 +19,7 @@ class NotAnIncident(Unprocessable):
 
 class NoWorkaround(Conflict):
     type_slug, title = "no-workaround", "The problem has no workaround to publish"
+
+
+class NotAKnownError(Conflict):
+    type_slug, title = "not-a-known-error", "The problem is not a known error"

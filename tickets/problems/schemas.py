@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from core.api.pagination import Page
 from core.api.schemas import ApiModel
+from services.improvement.public import ImprovementPublic
 from tickets.models import Level, Priority, Status
 from tickets.problems.models import ProblemEventKind, ProblemStatus
 from tickets.schemas import Reason, Short, Text, Title
@@ -155,3 +156,9 @@ class ProblemEventPublic(ApiModel):
 
 class ProblemEventList(ApiModel):
     items: list[ProblemEventPublic]
+
+
+class ImprovementList(ApiModel):
+    """The improvements that name the problem as their source, oldest first."""
+
+    items: list[ImprovementPublic]

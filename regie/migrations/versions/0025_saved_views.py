@@ -1,7 +1,7 @@
 """Saved views: each person's named filters of a web page, in their own tenant.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-05
 """
 
@@ -16,7 +16,7 @@ from regie.migrations import rls
 TABLE = "web_saved_view"
 
 revision: str = "0025"
-down_revision: str | None = "0023"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The continual service improvement register: items, their backlog, feeds, evaluations."""
