@@ -1,8 +1,9 @@
 """The change calendar: planned windows, their conflicts, and the tenant's freeze periods.
 
-Conflicts are warnings answered with the change: another live change on a shared service
-with an overlapping window, or a window inside a freeze. Only submitting into a freeze is
-refused, unless the change is an emergency. Never commits.
+Conflicts are warnings answered with the change: another live change with an overlapping
+window on a shared service, or on a CI that is the same as one of this change's or rests on
+it (or it on that one) within CI_DEPTH relations of the CMDB, or a window inside a freeze.
+Only submitting into a freeze is refused, unless the change is an emergency. Never commits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from changes import permissions, repository
 from changes.errors import FreezeNotFound
 from changes.models import Change, ChangeStatus, Freeze
 from changes.service import can_read, invalid, raise_invalid
+from cmdb import public as cmdb
 from core.db import unit_of_work
 from core.errors import Forbidden
 from core.identity.access import reach
@@ -31,6 +33,9 @@ LIVE = frozenset({S.submitted, S.assessed, S.approved, S.scheduled, S.implementi
 # What the calendar shows: every change that was planned and not withdrawn.
 SHOWN = LIVE | {S.implemented, S.rolled_back, S.failed, S.closed}
 MAX_SPAN = timedelta(days=400)
+# Two changes collide on CIs this close in the CMDB; further away is the impact's business.
+CI_DEPTH = 2
+Related = dict[str, set[str]]  # per CI id, itself and the CI ids related within CI_DEPTH
 
 
 def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
@@ -39,7 +44,8 @@ def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
         return []
     start, end = change.planned_start, change.planned_end
     others = repository.overlapping(session, start, end, LIVE)
-    found = _conflicts(change, others, repository.freezes(session, start, end))
+    related = _related(session, [change])
+    found = _conflicts(change, others, repository.freezes(session, start, end), related)
     return found + _outside_maintenance(session, change)
 
 
@@ -55,37 +61,46 @@ def _outside_maintenance(session: Session, change: Change) -> list[dict[str, Any
     return [{"kind": "maintenance-window", "name": "outside the DAP's maintenance windows"}]
 
 
-def _conflicts(change: Change, others: list[Change], freezes: list[Freeze]) -> list[dict[str, Any]]:
+def _related(session: Session, changes: list[Change]) -> Related:
+    """The CIs close to those the changes name, asked of the CMDB once for them all."""
+    ids = {uuid.UUID(ci) for change in changes for ci in change.ci_ids}
+    near = cmdb.related(session, ids, depth=CI_DEPTH)
+    return {str(ci): {str(r) for r in found} | {str(ci)} for ci, found in near.items()}
+
+
+def _tying(change: Change, other: Change, related: Related) -> list[str]:
+    """The CIs of both changes that are the same or related: what makes them collide."""
+    tied = {
+        ci
+        for mine in change.ci_ids
+        for theirs in other.ci_ids
+        if theirs in related.get(mine, {mine})
+        for ci in (mine, theirs)
+    }
+    return sorted(tied)
+
+
+def _conflicts(
+    change: Change, others: list[Change], freezes: list[Freeze], related: Related
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     assert change.planned_start is not None and change.planned_end is not None
     start, end = change.planned_start, change.planned_end
     for other in others:
-        shared = sorted(set(change.service_ids) & set(other.service_ids))
-        if other.id == change.id or not shared:
-            continue
         assert other.planned_start is not None and other.planned_end is not None
-        if other.planned_start < end and other.planned_end > start:
-            found.append(
-                {
-                    "kind": "service",
-                    "change_id": other.id,
-                    "number": other.number,
-                    "service_ids": shared,
-                }
-            )
+        if other.id == change.id or other.planned_start >= end or other.planned_end <= start:
+            continue
+        named = {"change_id": other.id, "number": other.number}
+        shared = sorted(set(change.service_ids) & set(other.service_ids))
+        if shared:
+            found.append({"kind": "service", **named, "service_ids": shared})
+        tied = _tying(change, other, related)
+        if tied:
+            found.append({"kind": "ci", **named, "ci_ids": tied})
     for freeze in freezes:
         if freeze.starts_at < end and freeze.ends_at > start:
             found.append({"kind": "freeze", "freeze_id": freeze.id, "name": freeze.name})
     return found
-
-
-def _warnings(
-    session: Session, change: Change, live: list[Change], freezes: list[Freeze]
-) -> list[dict[str, Any]]:
-    """A change that no longer claims its window (implemented, closed) warns of nothing."""
-    if change.status not in LIVE:
-        return []
-    return _conflicts(change, live, freezes) + _outside_maintenance(session, change)
 
 
 def freezes_over(session: Session, start: datetime, end: datetime) -> list[Freeze]:
@@ -108,10 +123,11 @@ def calendar(
     wide_end = max(c.planned_end for c in shown if c.planned_end)
     live = repository.overlapping(session, wide_start, wide_end, LIVE)
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
+    related = _related(session, [c for c in shown if c.status in LIVE])
     entries = [
         (
             c,
-            _conflicts(c, live, freezes) + _outside_maintenance(session, c)
+            _conflicts(c, live, freezes, related) + _outside_maintenance(session, c)
             if c.status in LIVE
             else [],
         )

@@ -41,6 +41,7 @@ class CalendarEntry(ApiModel):
     planned_start: datetime
     planned_end: datetime
     service_ids: list[uuid.UUID]
+    ci_ids: list[uuid.UUID]
     causes_downtime: bool
     conflicts: list[ConflictPublic]
 

@@ -146,6 +146,7 @@ class Change(TenantScoped, table=True):
     description: str = Field(max_length=20000)
     reason: str = Field(max_length=4000)
     service_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    ci_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     planned_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     planned_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implementer_id: uuid.UUID | None = None

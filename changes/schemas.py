@@ -62,6 +62,9 @@ class ChangeCreate(ApiModel):
     description: Text
     reason: Short
     service_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    ci_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="The configuration items it affects"
+    )
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = Field(None, description="After plannedStart")
     implementer_id: uuid.UUID | None = Field(None, description="Give implementerName with it")
@@ -82,6 +85,9 @@ class ChangeFromTicket(ApiModel):
     description: Text | None = None
     reason: Short
     service_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    ci_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="The configuration items it affects"
+    )
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
     implementer_id: uuid.UUID | None = None
@@ -97,6 +103,7 @@ class ChangeUpdate(ApiModel):
     description: Text | None = None
     reason: Short | None = None
     service_ids: list[uuid.UUID] | None = Field(None, max_length=50)
+    ci_ids: list[uuid.UUID] | None = Field(None, max_length=50)
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
     implementer_id: uuid.UUID | None = None
@@ -110,6 +117,10 @@ class Impact(ApiModel):
     services: int
     tenants: int
     open_incidents: int
+    cis: int = Field(0, description="The configuration items the change names")
+    reached_cis: int = Field(
+        0, description="The CIs that rest on those, directly or not: what their failure reaches"
+    )
 
 
 class RiskAnswer(ApiModel):
@@ -121,12 +132,16 @@ class RiskAnswer(ApiModel):
 
 
 class ConflictPublic(ApiModel):
-    """A warning: another change on a shared service in an overlapping window, or a freeze."""
+    """A warning: another change in an overlapping window on a shared service or on a CI that
+    is the same as or rests on one of this change's (`ci`), or a freeze."""
 
-    kind: Literal["service", "freeze", "maintenance-window"]
+    kind: Literal["service", "ci", "freeze", "maintenance-window"]
     change_id: uuid.UUID | None = None
     number: str | None = None
     service_ids: list[uuid.UUID] | None = Field(None, description="The services both touch")
+    ci_ids: list[uuid.UUID] | None = Field(
+        None, description="The CIs of both changes that are the same or rest on one another"
+    )
     freeze_id: uuid.UUID | None = None
     name: str | None = Field(None, description="The freeze period's name")
 
@@ -145,6 +160,7 @@ class ChangePublic(ApiModel):
     description: str
     reason: str
     service_ids: list[uuid.UUID]
+    ci_ids: list[uuid.UUID]
     planned_start: datetime | None
     planned_end: datetime | None
     implementer_id: uuid.UUID | None

@@ -13,6 +13,7 @@ from changes import permissions, repository
 from changes.errors import AlreadyExists, ChangeNotFound, TransitionRefused
 from changes.models import Change, ChangeEvent, ChangeEventKind, ChangeStatus, ChangeType
 from changes.schemas import ChangeCreate, ChangeFromTicket, ChangeUpdate
+from cmdb import public as cmdb
 from core.api.etag import check_if_match
 from core.errors import Forbidden, InvalidInput
 from core.identity.permissions import Principal
@@ -154,8 +155,9 @@ def _insert(session: Session, actor: Principal, data: ChangeCreate) -> Change:
         plan = found.rollback_plan if found else None
     number = repository.take_number(session)
     change = Change(
-        **data.model_dump(exclude={"service_ids", "rollback_plan"}),
+        **data.model_dump(exclude={"service_ids", "ci_ids", "rollback_plan"}),
         service_ids=[str(s) for s in data.service_ids],
+        ci_ids=[str(c) for c in data.ci_ids],
         rollback_plan=plan,
         number=f"{tickets.number_prefix(session)}-C{number:06d}",
         requested_by=actor.label,
@@ -183,12 +185,15 @@ def follow(session: Session, actor: Principal, change: Change) -> None:
 
 
 def check_details(session: Session, given: dict[str, Any]) -> list[dict[str, str]]:
-    """Every field of a create or edit that is not right: unknown services, a window that
+    """Every field of a create or edit that is not right: unknown services or CIs, a window that
     ends before it starts, an implementer without a name."""
     found = []
     for i, service_id in enumerate(given.get("service_ids") or []):
         if not catalogue.service_exists(session, service_id):
             found.append(invalid(f"serviceIds.{i}", "unknown service"))
+    for i, ci_id in enumerate(given.get("ci_ids") or []):
+        if not cmdb.ci_exists(session, ci_id):
+            found.append(invalid(f"ciIds.{i}", "unknown configuration item"))
     start, end = given.get("planned_start"), given.get("planned_end")
     if start is not None and end is not None and end <= start:
         found.append(invalid("plannedEnd", "must be after plannedStart"))
@@ -262,7 +267,7 @@ def update_change(
     found = check_details(session, merged)
     found += [
         invalid(to_camel(name), "may not be null")
-        for name in ("title", "description", "reason", "service_ids", "causes_downtime")
+        for name in ("title", "description", "reason", "service_ids", "ci_ids", "causes_downtime")
         if name in given and given[name] is None
     ]
     if given.get("problem_id") is not None:
@@ -277,7 +282,7 @@ def update_change(
 
 def _apply(change: Change, changes: ChangeUpdate, given: dict[str, Any]) -> None:
     for field, value in given.items():
-        if field == "service_ids":
+        if field in ("service_ids", "ci_ids"):
             value = [str(s) for s in value or []]
         elif field == "rollback_plan" and changes.rollback_plan is not None:
             value = changes.rollback_plan.model_dump(mode="json", by_alias=True)

@@ -29,6 +29,7 @@ from changes.service import (
     record,
     touch,
 )
+from cmdb import public as cmdb
 from core.identity.permissions import Principal
 from core.types import utcnow
 from tickets import public as tickets
@@ -157,12 +158,17 @@ def _refuse_freeze(session: Session, change: Change) -> None:
 
 
 def impact(session: Session, change: Change) -> dict[str, int]:
-    """What the change touches: its services, the tenants (this one), their open incidents."""
+    """What the change touches: its services, the tenants (this one), their open incidents,
+    its CIs and the CIs their failure reaches (what rests on them, up to the CMDB's depth)."""
     services = [uuid.UUID(s) for s in change.service_ids]
+    cis = {uuid.UUID(c) for c in change.ci_ids}
+    up = cmdb.related(session, cis, depth=cmdb.DEFAULT_DEPTH, directions=[cmdb.ImpactDirection.up])
     return {
         "services": len(services),
         "tenants": 1,
         "openIncidents": tickets.open_incidents_on(session, services),
+        "cis": len(cis),
+        "reachedCis": len(set[uuid.UUID]().union(*up.values()) - cis),
     }
 
 

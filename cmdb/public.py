@@ -4,6 +4,7 @@ CI's failure reaches (the tickets and services it touches are theirs to add)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ __all__ = [
     "affected",
     "check_ci",
     "ci_exists",
+    "related",
 ]
 
 
@@ -60,3 +62,23 @@ def affected(
     ci = service.get_ci(session, actor, ci_id=ci_id)
     found, cut = impact.affected(session, ci_id, direction=direction, depth=depth)
     return CiPublic.model_validate(ci), found, cut
+
+
+def related(
+    session: Session,
+    ci_ids: Iterable[uuid.UUID],
+    *,
+    depth: int,
+    directions: Iterable[ImpactDirection] = (ImpactDirection.up, ImpactDirection.down),
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Per given CI, the tenant's CIs that rest on it (up) or that it rests on (down) within
+    `depth` current relations, in one query per direction: what a change on it touches."""
+    starts = sorted(set(ci_ids))
+    found: dict[uuid.UUID, set[uuid.UUID]] = {ci: set() for ci in starts}
+    for direction in directions:
+        pairs = repository.reached_from(
+            session, starts, upward=direction == ImpactDirection.up, depth=depth
+        )
+        for origin, ci in pairs:
+            found[origin].add(ci)
+    return found

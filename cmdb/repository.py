@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Table, and_, literal, or_
+from sqlalchemy import select as core_select  # five columns: more than sqlmodel's typing
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -166,24 +167,43 @@ def relations_of(
 
 def reachable(session: Session, start: uuid.UUID, *, upward: bool, depth: int) -> list[Step]:
     """Every (CI, parent, type, depth) the current relations reach from `start` within `depth`
-    steps, following relations backwards (`upward`: who rests on it) or forwards.
+    steps, following relations backwards (`upward`: who rests on it) or forwards."""
+    reach = _walk(session, [start], upward=upward, depth=depth)
+    rows = session.execute(select(reach.c.ci_id, reach.c.parent_id, reach.c.type, reach.c.depth))
+    return [Step(row[0], row[1], RelationType(row[2]), row[3]) for row in rows]
 
-    One recursive CTE, the same SQL on SQLite and PostgreSQL. UNION (not UNION ALL) keeps each
-    row once, and the depth bound ends the recursion, so a cycle cannot make it run away:
-    at most one row per relation and depth."""
+
+def reached_from(
+    session: Session, starts: list[uuid.UUID], *, upward: bool, depth: int
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Each (start, CI) pair where the CI is reached from one of `starts` within `depth`
+    steps: one query for many starts, so the calendar does not ask per CI."""
+    if not starts:
+        return set()
+    reach = _walk(session, starts, upward=upward, depth=depth)
+    rows = session.execute(select(reach.c.origin, reach.c.ci_id).distinct())
+    return {(row[0], row[1]) for row in rows if row[0] != row[1]}
+
+
+def _walk(session: Session, starts: list[uuid.UUID], *, upward: bool, depth: int) -> Any:
+    """The recursive CTE behind both walks, the same SQL on SQLite and PostgreSQL. UNION
+    (not UNION ALL) keeps each row once, and the depth bound ends the recursion, so a cycle
+    cannot make it run away: at most one row per start, relation and depth."""
     table: Table = CiRelation.__table__  # type: ignore[attr-defined]
     r = table.c
     near, far = (r.target_id, r.source_id) if upward else (r.source_id, r.target_id)
     current = and_(r.tenant_id == session_tenant(session), r.removed_at.is_(None))
-    seed = select(
-        far.label("ci_id"), near.label("parent_id"), r.type, literal(1, Integer).label("depth")
-    ).where(current, near == start)
+    seed = core_select(
+        near.label("origin"),
+        far.label("ci_id"),
+        near.label("parent_id"),
+        r.type,
+        literal(1, Integer).label("depth"),
+    ).where(current, near.in_(starts))
     reach = seed.cte("reach", recursive=True)
     step = (
-        select(far, near, r.type, reach.c.depth + 1)
+        core_select(reach.c.origin, far, near, r.type, reach.c.depth + 1)
         .join_from(table, reach, near == reach.c.ci_id)
         .where(current, reach.c.depth < depth)
     )
-    reach = reach.union(step)
-    rows = session.execute(select(reach.c.ci_id, reach.c.parent_id, reach.c.type, reach.c.depth))
-    return [Step(row[0], row[1], RelationType(row[2]), row[3]) for row in rows]
+    return reach.union(step)

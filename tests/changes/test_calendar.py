@@ -40,6 +40,7 @@ def test_two_changes_on_one_service_in_overlapping_windows_conflict(client) -> N
             "changeId": second["id"],
             "number": second["number"],
             "serviceIds": desk.services[:1],
+            "ciIds": None,
             "freezeId": None,
             "name": None,
         }

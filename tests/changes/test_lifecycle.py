@@ -19,7 +19,13 @@ def _submitted(cab, **overrides):
 def test_the_whole_life_of_a_normal_change(client, cab) -> None:
     change = _submitted(cab)
     assert change["status"] == "submitted"
-    assert change["impact"] == {"services": 1, "tenants": 1, "openIncidents": 0}
+    assert change["impact"] == {
+        "services": 1,
+        "tenants": 1,
+        "openIncidents": 0,
+        "cis": 0,
+        "reachedCis": 0,
+    }
     assessed = cab.assess(change)
     assert assessed["status"] == "assessed" and assessed["riskClass"] == "low"
     assert assessed["riskScore"] == 0

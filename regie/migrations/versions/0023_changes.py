@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=20000), nullable=False),
         sa.Column("reason", sa.String(length=4000), nullable=False),
         sa.Column("service_ids", sa.JSON(), nullable=True),
+        sa.Column("ci_ids", sa.JSON(), nullable=True),
         sa.Column("planned_start", core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("planned_end", core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("implementer_id", sa.Uuid(), nullable=True),
