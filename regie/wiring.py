@@ -7,6 +7,7 @@ notify people, move its clocks and keep its KPI facts exactly as one changed ove
 from __future__ import annotations
 
 from audit import public as audit_public
+from changes import improvements as change_improvements
 from core import events
 from core.identity.events import CredentialRefused
 from services.improvement import public as improvement
@@ -28,7 +29,11 @@ def wire() -> None:
     # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
     reports_mail.SENDER = smtp.send
     sourcing_warnings.SENDER = smtp.send
-    # An improvement may name a problem as its source; services cannot look problems up.
+    # An improvement may name a problem, or a change whose review raised it, as its source;
+    # services cannot look either up.
     improvement.register_source_check(
         improvement.ImprovementSource.problem, problems.problem_exists
+    )
+    improvement.register_source_check(
+        improvement.ImprovementSource.post_implementation_review, change_improvements.change_exists
     )

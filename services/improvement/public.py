@@ -4,7 +4,7 @@
   its items back, demand.
 - `ImprovementCreate`, `ImprovementPublic`, `ImprovementSource`: the shapes of a proposal
   and of an item; `ImprovementFromSource` what a one-step proposal from a source object may
-  add.
+  add; `ImprovementList` the items of one source object.
 - `register_source_check(kind, check)`: a higher domain tells how to check that a source
   object of `kind` exists in the session's tenant (problems do, at start).
 - `propose(session, actor, *, data) -> ImprovementPublic`: a proposed item at the end of the
@@ -28,7 +28,12 @@ from core.identity.permissions import Principal
 from services.improvement import feeds, repository, service
 from services.improvement.models import ChangeLink, ImprovementSource
 from services.improvement.permissions import PROPOSE, READ
-from services.improvement.schemas import ImprovementCreate, ImprovementFromSource, ImprovementPublic
+from services.improvement.schemas import (
+    ImprovementCreate,
+    ImprovementFromSource,
+    ImprovementList,
+    ImprovementPublic,
+)
 from services.improvement.state import BacklogRow, RegisterState, register_state
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
     "BacklogRow",
     "ImprovementCreate",
     "ImprovementFromSource",
+    "ImprovementList",
     "ImprovementPublic",
     "ImprovementSource",
     "RegisterState",

@@ -117,6 +117,13 @@ class ImprovementDecision(enum.StrEnum):
     rejected = "rejected"
 
 
+class ImprovementList(ApiModel):
+    """The improvements that name one source object (a known error, a change's review),
+    oldest first."""
+
+    items: list[ImprovementPublic]
+
+
 class ImprovementDecisionCreate(ApiModel):
     decision: ImprovementDecision
     reason: Reason

@@ -7,7 +7,7 @@ import uuid
 
 from tests.audit.helpers import records
 from tests.changes.helpers import URL, Desk
-from tests.factories import auth, make_tenant
+from tests.factories import auth, make_tenant, make_token
 from tests.tickets.helpers import Desk as TicketDesk
 
 
@@ -68,3 +68,36 @@ def test_a_review_is_for_a_change_that_ran_and_of_this_tenant(client) -> None:
     theirs = TicketDesk(client, other.tenant).report()
     r = _review(desk, change, incidentIds=[theirs["id"]])
     assert r.status_code == 400 and theirs["number"] not in r.text
+
+
+def test_a_review_raises_an_improvement_linked_both_ways(client) -> None:
+    from changes import permissions as changes
+    from services.improvement import permissions as improvement
+
+    may = [improvement.PROPOSE, improvement.READ, changes.READ]
+    desk, other = Desk(client, make_tenant()), Desk(client, make_tenant())
+    proposer = make_token(desk.tenant, may)
+    change = _failed(desk)
+    path = f"{URL}/{change['id']}/improvements"
+    assert client.post(path, headers=auth(proposer), json={}).status_code == 404  # no review
+    assert _review(desk, change).status_code == 201
+    r = client.post(path, headers=auth(proposer), json={"expectedBenefit": "Fewer failed starts"})
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["sourceKind"] == "post-implementation-review"
+    assert item["sourceId"] == change["id"] and item["status"] == "proposed"
+    assert item["title"].startswith(change["number"])
+    assert item["description"] == "Test the start-up on acceptance first"
+    listed = client.get(path, headers=auth(proposer)).json()["items"]
+    assert [i["id"] for i in listed] == [item["id"]]
+    # The register itself accepts the change as a review's source, and only the tenant's own.
+    direct = {"title": "Rehearse", "description": "Rehearse the start-up"}
+    body = {**direct, "sourceKind": "post-implementation-review", "sourceId": change["id"]}
+    own = client.post("/api/v1/improvements", headers=auth(proposer), json=body)
+    assert own.status_code == 201, own.text
+    theirs = make_token(other.tenant, may)
+    refused = client.post("/api/v1/improvements", headers=auth(theirs), json=body)
+    assert refused.status_code == 400 and refused.json()["invalidParams"][0]["name"] == "sourceId"
+    assert client.post(path, headers=auth(theirs), json={}).status_code == 404
+    assert client.get(path, headers=auth(theirs)).status_code == 404
+    assert change["number"] not in client.get(path, headers=auth(theirs)).text

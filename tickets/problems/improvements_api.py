@@ -15,7 +15,6 @@ from core.api.openapi import API_PREFIX
 from core.identity.permissions import Principal
 from services.improvement import public as improvement
 from tickets.problems import improvements
-from tickets.problems.schemas import ImprovementList
 
 router = APIRouter(prefix=API_PREFIX, tags=["problems"])
 
@@ -49,8 +48,12 @@ def propose_improvement(
 
 @router.get(
     "/problems/{problemId}/improvements",
-    response_model=ImprovementList,
+    response_model=improvement.ImprovementList,
     summary="The improvements a problem led to",
 )
-def list_improvements(problem_id: ProblemId, session: SessionDep, actor: Reader) -> ImprovementList:
-    return ImprovementList(items=improvements.items(session, actor, problem_id=problem_id))
+def list_improvements(
+    problem_id: ProblemId, session: SessionDep, actor: Reader
+) -> improvement.ImprovementList:
+    return improvement.ImprovementList(
+        items=improvements.items(session, actor, problem_id=problem_id)
+    )

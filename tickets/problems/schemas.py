@@ -10,7 +10,6 @@ from pydantic import Field, StringConstraints
 
 from core.api.pagination import Page
 from core.api.schemas import ApiModel
-from services.improvement.public import ImprovementPublic
 from tickets.models import Level, Priority, Status
 from tickets.problems.models import ProblemEventKind, ProblemStatus
 from tickets.schemas import Reason, Short, Text, Title
@@ -156,9 +155,3 @@ class ProblemEventPublic(ApiModel):
 
 class ProblemEventList(ApiModel):
     items: list[ProblemEventPublic]
-
-
-class ImprovementList(ApiModel):
-    """The improvements that name the problem as their source, oldest first."""
-
-    items: list[ImprovementPublic]
