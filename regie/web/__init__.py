@@ -37,12 +37,16 @@ _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=selec
 
 @lru_cache
 def catalog(lang: str) -> dict[str, str]:
-    """Messages of one language from its gettext .po file; English falls back to the msgid."""
-    path = HERE / "locale" / f"{lang}.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as fh:
-        return {str(m.id): str(m.string) for m in read_po(fh) if m.id and m.string}
+    """Messages of one language from its gettext .po files (one shared, one per domain in
+    `locale/<lang>/`); English falls back to the msgid."""
+    paths = [HERE / "locale" / f"{lang}.po", *sorted((HERE / "locale" / lang).glob("*.po"))]
+    messages: dict[str, str] = {}
+    for path in paths:
+        if path.exists():
+            with path.open("rb") as fh:
+                found = read_po(fh)
+            messages.update({str(m.id): str(m.string) for m in found if m.id and m.string})
+    return messages
 
 
 def pick_language(request: Request) -> str:
