@@ -31,9 +31,12 @@ from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
+from regie.web.access_reviews import router as web_access_reviews_router
 from regie.web.bulk import router as web_bulk_router
+from regie.web.dap import router as web_dap_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
+from regie.web.outages import router as web_outages_router
 from regie.web.problem_actions import router as web_problem_actions_router
 from regie.web.problems import router as web_problems_router
 from regie.web.queue import router as web_queue_router
@@ -141,6 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_ticket_actions_router)
     app.include_router(web_problem_actions_router)
     app.include_router(web_problems_router)
+    app.include_router(web_outages_router)
+    app.include_router(web_dap_router)
+    app.include_router(web_access_reviews_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

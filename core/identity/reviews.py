@@ -79,12 +79,22 @@ def list_reviews(session: Session, actor: Principal) -> list[AccessReview]:
     return list(session.exec(select(AccessReview).order_by(col(AccessReview.started_at).desc())))
 
 
+def named_in(session: Session, actor: Principal) -> list[AccessReview]:
+    """The reviews `actor` is the named reviewer of, newest first: a reviewer who does not
+    manage reviews still finds the ones waiting for their decisions."""
+    actor.require(DECIDE)
+    stmt = select(AccessReview).where(
+        AccessReview.reviewer_oid == actor.actor_id, AccessReview.reviewer_tid == actor.directory_id
+    )
+    return list(session.exec(stmt.order_by(col(AccessReview.started_at).desc())))
+
+
 def get_review(
     session: Session, actor: Principal, *, review_id: uuid.UUID
 ) -> tuple[AccessReview, list[AccessReviewItem]]:
     """For the tenant's review managers and for the campaign's own reviewer."""
     review = session.exec(select(AccessReview).where(AccessReview.id == review_id)).first()
-    if review is None or not (actor.can(MANAGE) or _is_reviewer(actor, review)):
+    if review is None or not (actor.can(MANAGE) or is_reviewer(actor, review)):
         raise NotFound(f"No access review with id {review_id}.")
     items = select(AccessReviewItem).where(AccessReviewItem.review_id == review_id)
     return review, list(session.exec(items.order_by(col(AccessReviewItem.granted_at))))
@@ -101,7 +111,7 @@ def decide(
 ) -> AccessReviewItem:
     """The reviewer's decision; 'revoked' revokes the grant in the same transaction."""
     review, items = get_review(session, actor, review_id=review_id)
-    if not _is_reviewer(actor, review):
+    if not is_reviewer(actor, review):
         raise Forbidden("Only the named reviewer decides in this review.")
     item = next((i for i in items if i.id == item_id), None)
     if item is None:
@@ -117,7 +127,7 @@ def decide(
     return item
 
 
-def _is_reviewer(actor: Principal, review: AccessReview) -> bool:
+def is_reviewer(actor: Principal, review: AccessReview) -> bool:
     return actor.actor_id == review.reviewer_oid and actor.directory_id == review.reviewer_tid
 
 

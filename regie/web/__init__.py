@@ -20,9 +20,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.db import unit_of_work
 from core.errors import NotFound
-from core.identity import sessions
+from core.identity import reviews, sessions
 from core.settings import get_settings
 from core.types import utcnow
+from services.availability import permissions as availability_permissions
+from services.dap import permissions as dap_permissions
 from services.kpi import permissions as kpi_permissions
 from tickets import permissions as ticket_permissions
 from tickets.problems import permissions as problem_permissions
@@ -104,6 +106,9 @@ def render(
         may_read_problems=current is not None and problems_service.can_read(current[1]),
         may_search_known_errors=current is not None
         and current[1].can(problem_permissions.KNOWN_ERRORS),
+        may_read_outages=current is not None and current[1].can(availability_permissions.READ),
+        may_read_dap=current is not None and current[1].can(dap_permissions.READ),
+        may_manage_reviews=current is not None and current[1].can(reviews.MANAGE),
         demo=get_settings().demo_sign_in,
         **context,
     )

@@ -8,6 +8,7 @@ person's own principal, so the page can never show another figure or another ten
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,17 +19,17 @@ from core.db import unit_of_work
 from core.errors import InvalidInput
 from core.identity import sessions
 from core.identity.permissions import Principal
-from regie.web import link, pick_language, ticket_forms
+from regie.web import charts, link, pick_language, ticket_forms
 from regie.web.errors import error_page
 from regie.web.figures import FORMAT_NAMES, Formatter, report_view, view_of
 from regie.web.tickets import Caller, CallerDep, WebRoute, page, writing
 from services.kpi import permissions as kpi_permissions
 from services.kpi import service as kpi_service
-from services.kpi.public import Period, parse_period
+from services.kpi.public import KpiFigures, Period, parse_period
 from services.reports import api as reports_api
 from services.reports import permissions as report_permissions
 from services.reports import service as reports
-from services.reports.data import first_of, shift
+from services.reports.data import first_of, last_twelve, shift
 from services.reports.errors import ReportNotFound, ReportNotReady
 from services.reports.models import ReportJob
 from services.reports.schemas import ReportFormat, ReportRequest
@@ -127,13 +128,15 @@ def _page(
     with unit_of_work(principal.tenant_id, read_only=True) as session:
         figures = kpi_service.read_figures(session, principal, period=shown)
         jobs = _recent_jobs(session, principal)
-    period = parse_period(shown)
+        period = parse_period(shown)
+        months = _trend_months(session, principal, period)
     fmt = Formatter(pick_language(request))
     return page(
         request,
         "service_levels.html",
         status_code,
         figures=view_of(figures, fmt),
+        trend=charts.trend(months, fmt),
         period=_navigation(request, period, fmt),
         reports=report_view(jobs, fmt, lambda job, f: _file_link(request, job, f)),
         can_request=principal.can(report_permissions.REQUEST),
@@ -145,6 +148,19 @@ def _page(
         report_errors=form.get("report_errors", {}),
         report_values=form.get("report_values", {}),
     )
+
+
+def _trend_months(
+    session: Session, principal: Principal, period: Period
+) -> list[tuple[date, KpiFigures]]:
+    """The twelve months up to the period's last (never past the current month), each with its
+    figures as the API gives them."""
+    end = shift(period.first_day, len(period.months) - 1)
+    end = min(end, first_of(today()))
+    return [
+        (month, kpi_service.read_figures(session, principal, period=f"{month:%Y-%m}"))
+        for month in last_twelve(end)
+    ]
 
 
 def _recent_jobs(session: Session, principal: Principal) -> list[ReportJob]:
