@@ -17,8 +17,8 @@ from babel.dates import format_date
 from regie.web.figures import AVAILABILITY, TWO, Formatter
 from services.kpi.public import KpiFigures
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 64, 12, 32
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 72, 64, 14, 40
 # (attribute of KpiFigures, key, name, decimals of the API)
 SERIES = (
     ("response", "response", "Response", TWO),
@@ -76,9 +76,11 @@ def _series(
         "name": name,
         "low": fmt.percent(low, "#,##0.#"),
         "high": fmt.percent(100.0, "#,##0"),
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
         "low_y": y(low),
         "high_y": y(100.0),
-        "x_axis": [(x[i], HEIGHT - BOTTOM + 18) for i in range(len(months))],
+        "x_axis": [(x[i], HEIGHT - BOTTOM + 26) for i in range(len(months))],
         "lines": [_path(part) for part in _runs(achieved)],
         "dots": [p for p in achieved if p is not None],
         "norm": _path(norm),

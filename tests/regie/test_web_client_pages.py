@@ -158,8 +158,9 @@ def test_the_outages_page_gives_the_apis_availability_and_every_outage(
     assert 'href="/outages"' not in people["rita"].get("/").text
 
 
-def add_dap(client, tenant: Tenant) -> dict[str, Any]:
-    body = {
+def dap_body() -> dict[str, Any]:
+    """A DAP in effect from today: a contact, a weekly window, a channel, a recipient."""
+    return {
         "effectiveFrom": today().isoformat(),
         "escalationContacts": [
             {
@@ -180,6 +181,10 @@ def add_dap(client, tenant: Tenant) -> dict[str, Any]:
             {"name": "Piet Client", "email": "piet@example.org", "reports": ["monthly-sla"]}
         ],
     }
+
+
+def add_dap(client, tenant: Tenant) -> dict[str, Any]:
+    body = dap_body()
     token = auth(make_token(tenant, [dap.READ, dap.MANAGE]))
     r = client.post("/api/v1/dap/versions", headers=token, json=body)
     assert r.status_code == 201, r.text
