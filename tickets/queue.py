@@ -14,6 +14,7 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from core.db import unit_of_work
+from core.errors import Forbidden
 from core.identity.access import reach
 from core.identity.permissions import Principal
 from core.tenancy import Tenant
@@ -66,9 +67,8 @@ def work_queue(
 ) -> list[QueueItem]:
     """Open tickets of every tenant where `actor` may work tickets, most urgent first
     (with their stored SLA clocks when `clocks`; `reached`: those tenants, already read)."""
-    actor.require(permissions.WORK)
     items: list[QueueItem] = []
-    for tenant, acting in working_tenants(actor) if reached is None else reached:
+    for tenant, acting in require_work(actor, reached):
         if only.tenant in (None, tenant.slug):
             items += _open(tenant, limit, line, mine, acting, only, clocks)
     items.sort(key=lambda i: (RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id))
@@ -78,6 +78,17 @@ def work_queue(
 def working_tenants(actor: Principal) -> list[tuple[Tenant, Principal]]:
     """The tenants where `actor` may work tickets, each with the principal acting there."""
     return [(tenant, acting) for tenant, acting in reach(actor) if acting.can(permissions.WORK)]
+
+
+def require_work(
+    actor: Principal, reached: list[tuple[Tenant, Principal]] | None = None
+) -> list[tuple[Tenant, Principal]]:
+    """The tenants `actor` works tickets in (`reached`: already read); 403 for none. Supplier
+    staff may work clients' tickets through grants there without a role at home."""
+    found = working_tenants(actor) if reached is None else reached
+    if not found:
+        raise Forbidden(f"This action needs the permission '{permissions.WORK}'.")
+    return found
 
 
 def _open(
@@ -112,10 +123,9 @@ def line_counts(actor: Principal, *, soon: datetime | None = None) -> dict[Line 
     """Per line (None: not yet assigned), over every tenant where `actor` works tickets:
     open tickets, those with a running clock past its warning moment (75 %, or `soon`)
     and those with a clock past its deadline."""
-    actor.require(permissions.WORK)
     counts: dict[Line | None, LineCounts] = {}
     now = utcnow()
-    for tenant, _acting in working_tenants(actor):
+    for tenant, _acting in require_work(actor):
         with unit_of_work(tenant.id, read_only=True) as session:
             _count_tenant(session, tenant, counts, now, soon)
     return counts

@@ -158,6 +158,11 @@ def tenant_by_slug(slug: str) -> Tenant | None:
     return _tenant("slug", slug)
 
 
+def tenant_by_id(tenant_id: uuid.UUID) -> Tenant | None:
+    """The tenant (cached briefly): which kind of organisation a principal belongs to."""
+    return _tenant("id", str(tenant_id))
+
+
 def _tenant(by: str, value: str) -> Tenant | None:
     """A tenant by slug, id or Entra directory id, cached briefly (the table is global)."""
     now = time.monotonic()

@@ -20,8 +20,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.db import unit_of_work
 from core.errors import NotFound
-from core.identity import reviews, sessions
+from core.identity import access, reviews, sessions
+from core.identity.permissions import Principal
 from core.settings import get_settings
+from core.tenancy import TenantKind
 from core.types import utcnow
 from services.availability import permissions as availability_permissions
 from services.dap import permissions as dap_permissions
@@ -29,6 +31,7 @@ from services.kpi import permissions as kpi_permissions
 from tickets import permissions as ticket_permissions
 from tickets.problems import permissions as problem_permissions
 from tickets.problems import service as problems_service
+from tickets.queue import working_tenants
 
 HERE = Path(__file__).parent
 LANGUAGES = ("nl", "en")
@@ -102,7 +105,7 @@ def render(
         now=format_datetime(utcnow(), "full", tzinfo=AMSTERDAM, locale=lang),
         web=current[0] if current else None,
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
-        may_work=current is not None and current[1].can(ticket_permissions.WORK),
+        may_work=current is not None and may_work(current[1]),
         may_read_problems=current is not None and problems_service.can_read(current[1]),
         may_search_known_errors=current is not None
         and current[1].can(problem_permissions.KNOWN_ERRORS),
@@ -113,6 +116,18 @@ def render(
         **context,
     )
     return HTMLResponse(html, headers={"Content-Language": lang, "Vary": "Accept-Language"})
+
+
+def may_work(principal: Principal) -> bool:
+    """Whether the header offers the work queue: agents at home, and supplier staff whose
+    grants to work tickets are all in clients' tenants (read only for the supplier's people,
+    so a client's pages do not look through every tenant)."""
+    if principal.can(ticket_permissions.WORK):
+        return True
+    home = access.tenant_by_id(principal.tenant_id)
+    return (
+        home is not None and home.kind == TenantKind.supplier and bool(working_tenants(principal))
+    )
 
 
 @router.get("/", response_class=HTMLResponse)

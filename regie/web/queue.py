@@ -27,7 +27,7 @@ from core.types import utcnow
 from regie.web import link, pick_language, saved_views, ticket_forms
 from regie.web.ticket_extras import LINE_NAMES
 from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, page, writing
-from tickets import groups, permissions, queue
+from tickets import groups, queue
 from tickets.models import AssignmentGroup, Line, Priority, TicketType
 
 PATH = "/queue"
@@ -112,7 +112,7 @@ def work_queue(request: Request, caller: CallerDep) -> Response:
 def home_only(caller: Caller) -> None:
     """The queue, its views and the dashboard already span every client: they are read from
     the person's own tenant, never through `?tenant=`."""
-    caller.principal.require(permissions.WORK)
+    queue.require_work(caller.principal)
     if caller.tenant is not None:
         raise NotFound("No such page.")
 
@@ -260,7 +260,8 @@ def dashboard(request: Request, caller: CallerDep) -> Response:
     """Per line: open tickets, those breaching soon and those breached, over every client."""
     home_only(caller)
     counts = queue.line_counts(caller.principal)
-    ordered = [(line, counts[line]) for line in LINE_NAMES if line in counts]
+    # Every line, also one without open tickets: a zero is a figure too.
+    ordered = [(line, counts.get(line) or queue.LineCounts()) for line in LINE_NAMES]
     totals = queue.LineCounts(
         open=sum(c.open for _, c in ordered),
         breaching_soon=sum(c.breaching_soon for _, c in ordered),

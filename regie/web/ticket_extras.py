@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.identity.permissions import Principal
+from regie.web.ticket_forms import LABELS
 from services.sla.schemas import ClockKind
 from tickets import groups, permissions, sla
 from tickets.conversation import service as conversation
@@ -50,6 +51,25 @@ CLOCK_NAMES = {
 }
 CLASS_NAMES = {"platform": "Platform", "application": "Application"}
 CLOCK_STATES = {"running": "Running", "paused": "Paused", "stopped": "Stopped"}
+# Why a clock ran as it did (the SLA domain's reasons), as messages the catalogue translates.
+CLOCK_REASONS = {
+    "service hours": "In service hours",
+    "outside service hours": "Outside service hours",
+    "stopped: responded": "Stopped: responded",
+}
+CLOCK_REASON_PREFIXES = {"paused: ": "Paused: %(status)s", "stopped: ": "Stopped: %(status)s"}
+
+
+def clock_reason(reason: str) -> tuple[str, str | None]:
+    """A timeline reason as a message and, for a pause or stop, the status it names (an
+    English label the catalogue translates too); an unknown reason stays as it is."""
+    if reason in CLOCK_REASONS:
+        return CLOCK_REASONS[reason], None
+    for prefix, message in CLOCK_REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            status = reason[len(prefix) :]
+            return message, LABELS["status"].get(status, status)
+    return reason, None
 
 
 def extras(session: Session, actor: Principal, ticket: Ticket) -> dict[str, Any]:
@@ -67,6 +87,7 @@ def extras(session: Session, actor: Principal, ticket: Ticket) -> dict[str, Any]
         "line_names": LINE_NAMES,
         "class_names": CLASS_NAMES,
         "clock_states": CLOCK_STATES,
+        "clock_reason": clock_reason,
         "groups": active,
         "problem": _problem(session, actor, ticket),
         "open_problems": _open_problems(session, actor, ticket),

@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from core.db import unit_of_work
+from core.identity import access
 from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
+from core.tenancy import Tenant, TenantKind
 from core.types import utcnow
 from regie.web.models import SavedView
 from services.sla.models import Clock
@@ -317,3 +319,45 @@ def test_the_dashboard_counts_open_breaching_and_breached_per_line(people, desk,
     assert figures["Not assigned"] == ["1", "0", "0"]
     assert figures["Total"] == ["4", "1", "1"]
     assert 'href="/queue?line=1&amp;lang=en"' in page.text
+
+
+def test_the_dashboard_shows_every_line_also_without_tickets(people) -> None:
+    page = people["aad"].get("/dashboard?lang=en")
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</th>\s*(.*?)</tr>", page.text, re.S)
+    figures = {re.sub(r"<[^>]+>", "", head): re.findall(r">(\d+)<", cells) for head, cells in rows}
+    for line in ("Line 1", "Line 2", "Line 3", "Third party", "Not assigned", "Total"):
+        assert figures[line] == ["0", "0", "0"], line
+
+
+def test_supplier_staff_with_client_grants_only_have_the_queue(
+    app, people, client, idp, tenant
+) -> None:
+    """Rob has no role to work tickets where he signs in (the supplier's own tenant), only a
+    grant in a client's: the header offers him the queue, which holds that client's tickets."""
+    with unit_of_work(None) as session:
+        home = session.exec(select(Tenant).where(Tenant.id == tenant.id)).one()
+        home.kind = TenantKind.supplier
+    access._tenants.clear()
+    client_desk = Desk(client, make_tenant())
+    theirs = client_desk.report(impact="high", urgency="high")
+    rob = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    sign_in(rob, idp, tenant, login="rob")
+    assert 'href="/queue"' not in rob.get("/").text
+    assert rob.get("/queue").status_code == 403
+
+    with unit_of_work(client_desk.tenant.id) as session:
+        session.add(
+            Grant(
+                subject_kind=SubjectKind.user,
+                subject_tid=idp.dir,
+                subject_oid=idp.rob,
+                role=Role.agent_line_1,
+                granted_by="test",
+            )
+        )
+
+    home_page = rob.get("/").text
+    assert 'href="/queue"' in home_page and 'href="/dashboard"' in home_page
+    assert numbers(rob.get("/queue").text) == [theirs["number"]]
+    assert rob.get("/dashboard").status_code == 200
+    assert 'href="/queue"' not in people["rita"].get("/").text  # a reporter still has none

@@ -192,3 +192,15 @@ def test_classify_and_reject_an_incident(people, desk) -> None:
     assert aad.post(f"{address}/rejections", data=data).status_code == 303
     after = desk.get(ticket)
     assert after["status"] == "rejected" and after["convertedToId"] is not None
+
+
+def test_the_clocks_timeline_says_why_in_the_pages_language(people, desk) -> None:
+    ticket = by_rita(people)
+    moved = desk.act(
+        ticket, "transitions", {"status": "waiting-reporter", "reason": "Schermafdruk?"}
+    )
+    assert moved.status_code == 200, moved.text
+    dutch = people["aad"].get(f"/tickets/{ticket['id']}").text
+    english = people["aad"].get(f"/tickets/{ticket['id']}?lang=en").text
+    assert "Gepauzeerd: Wacht op melder" in dutch and "paused: waiting-reporter" not in dutch
+    assert "Paused: Waiting for the reporter" in english

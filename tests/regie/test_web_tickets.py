@@ -29,7 +29,7 @@ def idp():
     provider.dir = provider.directory()
     provider.principal(provider.dir)  # the directory needs one API client too
     provider.rita = provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
-    provider.user(provider.dir, "rob", name="Rob de Boer", roles=["reporter"])
+    provider.rob = provider.user(provider.dir, "rob", name="Rob de Boer", roles=["reporter"])
     provider.aad = provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
     provider.user(provider.dir, "ben", name="Ben Smit", roles=["agent-line-1"])
     provider.user(provider.dir, "pia", name="Pia Bakker", roles=["problem-manager"])
