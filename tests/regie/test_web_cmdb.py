@@ -1,0 +1,141 @@
+"""The CMDB and sourcing register pages read as a browser would: CIs by class and name, one
+CI with its relations, history, state at a past moment and impact (drawn and listed with the
+path), the register with its warnings; another tenant's CI and supplier stay unknown."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from core.types import utcnow
+from services.sourcing import permissions as sp
+from tests.cmdb.helpers import DATABASE, SERVER, Cmdb
+from tests.factories import auth, make_tenant, make_token
+from tests.regie import test_web_queue as shared
+from tests.services.test_sourcing import Register
+
+idp, tenant, people = shared.idp, shared.tenant, shared.people
+
+
+@pytest.fixture
+def cmdb(client, tenant) -> Cmdb:
+    return Cmdb(client, tenant)
+
+
+def chain(cmdb: Cmdb) -> dict[str, dict]:
+    """Zaaksysteem depends on Zaakdatabase, which runs on Server-01."""
+    cis = {
+        "app": cmdb.ci("Zaaksysteem"),
+        "db": cmdb.ci("Zaakdatabase", DATABASE),
+        "server": cmdb.ci("Server-01", SERVER),
+    }
+    assert cmdb.relate(cis["app"], "depends-on", cis["db"]).status_code == 201
+    assert cmdb.relate(cis["db"], "runs-on", cis["server"]).status_code == 201
+    return cis
+
+
+def test_cis_are_browsed_by_class_and_name(people, cmdb) -> None:
+    chain(cmdb)
+    aad = people["aad"]
+    listed = aad.get("/cis").text
+    assert "Zaaksysteem" in listed and "Server-01" in listed
+    only = aad.get(f"/cis?cls={SERVER}&lang=en").text
+    assert "Server-01" in only and "Zaaksysteem" not in only
+    assert "Zaakdatabase" in aad.get("/cis?q=database").text
+    assert "Zaaksysteem" not in aad.get("/cis?q=database").text
+    assert 'href="/cis"' in aad.get("/").text  # the header's link, for a CMDB reader
+
+
+def test_a_ci_page_shows_relations_history_and_the_impact_with_its_path(people, cmdb) -> None:
+    cis = chain(cmdb)
+    aad = people["aad"]
+    page = aad.get(f"/cis/{cis['server']['id']}?lang=en&direction=up&depth=3")
+    assert page.status_code == 200
+    text = page.text
+    assert 'role="img"' in text and "<title id=\"impact-title\">" in text
+    assert "Server-01 → Zaakdatabase → Zaaksysteem" in text
+    assert f'href="/cis/{cis["db"]["id"]}' in text and "runs" in text
+    down = aad.get(f"/cis/{cis['server']['id']}?lang=en&direction=down").text
+    assert "Nothing is reached in this direction." in down
+
+
+def test_the_state_at_a_past_moment_shows_the_older_value(people, cmdb) -> None:
+    ci = cmdb.ci("Zaaksysteem")
+    before = utcnow()
+    assert cmdb.patch(ci, {"name": "Zaaksysteem 2"}).status_code == 200
+    aad = people["aad"]
+    now = aad.get(f"/cis/{ci['id']}").text
+    assert "<h2>Zaaksysteem 2</h2>" in now
+    then = aad.get(f"/cis/{ci['id']}", params={"at": before.isoformat()}).text
+    assert "<h2>Zaaksysteem</h2>" in then
+    earlier = (before - timedelta(days=1)).isoformat()
+    never = aad.get(f"/cis/{ci['id']}", params={"at": earlier, "lang": "en"}).text
+    assert "did not exist at that moment" in never
+    wrong = aad.get(f"/cis/{ci['id']}", params={"at": "soon", "lang": "en"})
+    assert wrong.status_code == 200 and 'aria-invalid="true"' in wrong.text
+
+
+def test_another_tenants_ci_and_supplier_are_not_found(client, people) -> None:
+    theirs = Cmdb(client, make_tenant())
+    ci = theirs.ci("Geheim systeem")
+    register = Register(client)
+    supplier = register.supplier("Geheime leverancier")
+    aad = people["aad"]
+    for path in (f"/cis/{ci['id']}", f"/suppliers/{supplier['id']}", "/cis/nonsense"):
+        answer = aad.get(path)
+        assert answer.status_code == 404
+        assert "Geheim" not in answer.text
+    assert "Geheim systeem" not in aad.get("/cis").text
+    assert "Geheime leverancier" not in aad.get("/suppliers").text
+
+
+def test_a_reporter_sees_no_cmdb(people, cmdb) -> None:
+    ci = cmdb.ci("Zaaksysteem")
+    rita = people["rita"]
+    assert 'href="/cis"' not in rita.get("/").text
+    assert rita.get(f"/cis/{ci['id']}").status_code == 403
+
+
+def register(client: Any, tenant: Any) -> dict[str, Any]:
+    """A supplier with a sub-supplier, a contract whose notice deadline is near, an expired
+    certificate and an exit plan never tested."""
+    token = make_token(tenant, [sp.READ, sp.MANAGE])
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = client.post(f"/api/v1{path}", headers=auth(token), json=body)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    today = date.today()
+    cloud = post(
+        "/suppliers",
+        {"name": "Wolk BV", "deliveryCountries": ["NL"], "processingCountries": ["NL", "US"]},
+    )
+    post("/suppliers", {"name": "Rekencentrum", "parentId": cloud["id"]})
+    contract = {
+        "reference": "C-2024-7",
+        "startsOn": "2024-01-01",
+        "endsOn": (today + timedelta(days=100)).isoformat(),
+        "noticeDays": 90,
+        "deliveryForm": "saas",
+        "regime": "strict",
+    }
+    post(f"/suppliers/{cloud['id']}/contracts", contract)
+    expired = {"kind": "ISO 27001", "expiresOn": (today - timedelta(days=1)).isoformat()}
+    post(f"/suppliers/{cloud['id']}/certifications", expired)
+    post(f"/suppliers/{cloud['id']}/plans", {"kind": "exit", "title": "Terug naar eigen beheer"})
+    return cloud
+
+
+def test_the_register_names_its_warnings_in_words(client, people, tenant) -> None:
+    cloud = register(client, tenant)
+    aad = people["aad"]
+    listed = aad.get("/suppliers?lang=en").text
+    for words in ("Notice deadline", "Certificate expires", "Exit plan not tested within a year"):
+        assert words in listed
+    assert "United States (US)" in listed and "Strict" in listed and "Never tested" in listed
+    one = aad.get(f"/suppliers/{cloud['id']}").text
+    assert "Rekencentrum" in one and "Opzegtermijn" in one
+    assert 'href="/suppliers"' in aad.get("/").text
