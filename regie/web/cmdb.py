@@ -179,7 +179,7 @@ def ci_page(
         names = {c.id: c.name for c in repository.get_many(session, sorted(other_ids))}
         linked = _linked(session, actor, found)
     lang = pick_language(request)
-    path_names = {found: shown.name} | {c.id: c.name for c in affected.cis} | names
+    path_names = names | {c.id: c.name for c in affected.cis} | {found: affected.ci.name}
     return page(
         request,
         "ci.html",
@@ -190,13 +190,13 @@ def ci_page(
         incoming=[r for r in shown.relations if r.direction == "incoming"],
         names=names,
         path_names=path_names,
-        history=_history(written, names),
+        history=_history(written, cls),
         moment=moment,
         at_value=_local(moment) if moment else at.strip()[:40],
         notice=notice,
         error=error,
         impact=affected,
-        graph=impact_graph.draw(shown.name, affected.cis),
+        graph=impact_graph.draw(affected.ci.name, affected.cis),
         direction=way,
         depth=reach,
         depths=list(range(1, cmdb.MAX_DEPTH + 1)),
@@ -263,8 +263,9 @@ def _date(raw: str, lang: str) -> str:
         return raw
 
 
-def _history(entries: list[HistoryEntry], names: dict[uuid.UUID, str]) -> list[dict[str, Any]]:
-    """Newest first: when, who, what kind, and what changed (fields, or the relation)."""
+def _history(entries: list[HistoryEntry], cls: ClassPublic | None) -> list[dict[str, Any]]:
+    """Newest first: when, who, what kind, and the labels of what changed."""
+    labels = FIELD_NAMES | {a.key: a.label for a in (cls.attributes if cls else [])}
     rows = []
     before: dict[str, Any] | None = None
     for e in entries:
@@ -279,7 +280,7 @@ def _history(entries: list[HistoryEntry], names: dict[uuid.UUID, str]) -> list[d
                     if now["attributes"].get(k) != before["attributes"].get(k)
                 ]
             before = now
-        rows.append({"entry": e, "changed": changed})
+        rows.append({"entry": e, "changed": [labels.get(k, k) for k in changed]})
     rows.reverse()
     return rows
 

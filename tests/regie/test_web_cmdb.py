@@ -54,7 +54,7 @@ def test_a_ci_page_shows_relations_history_and_the_impact_with_its_path(people, 
     page = aad.get(f"/cis/{cis['server']['id']}?lang=en&direction=up&depth=3")
     assert page.status_code == 200
     text = page.text
-    assert 'role="img"' in text and "<title id=\"impact-title\">" in text
+    assert 'role="img"' in text and '<title id="impact-title">' in text
     assert "Server-01 → Zaakdatabase → Zaaksysteem" in text
     assert f'href="/cis/{cis["db"]["id"]}' in text and "runs" in text
     down = aad.get(f"/cis/{cis['server']['id']}?lang=en&direction=down").text
