@@ -11,10 +11,13 @@ import pytest
 
 from core.types import utcnow
 from services.sourcing import permissions as sp
+from tests.changes.helpers import Desk as ChangeDesk
 from tests.cmdb.helpers import DATABASE, SERVER, Cmdb
 from tests.factories import auth, make_tenant, make_token
 from tests.regie import test_web_queue as shared
 from tests.services.test_sourcing import Register
+from tests.tickets.helpers import Desk
+from tests.tickets.test_problems import Problems
 
 idp, tenant, people = shared.idp, shared.tenant, shared.people
 
@@ -139,3 +142,22 @@ def test_the_register_names_its_warnings_in_words(client, people, tenant) -> Non
     one = aad.get(f"/suppliers/{cloud['id']}").text
     assert "Rekencentrum" in one and "Opzegtermijn" in one
     assert 'href="/suppliers"' in aad.get("/").text
+
+
+def test_a_ci_page_lists_the_tickets_problems_and_changes_that_name_it(
+    client, people, cmdb, tenant
+) -> None:
+    cis = chain(cmdb)
+    server, other = cis["server"]["id"], cis["app"]["id"]
+    ticket = Desk(client, tenant).report(ciId=server, title="Server onbereikbaar")
+    problem = Problems(client, tenant).problem(ciId=server, title="Server valt steeds uit")
+    changes = ChangeDesk(client, tenant)
+    change = changes.create(ciIds=[server], title="Geheugen van de server uitbreiden")
+    elsewhere = changes.create(ciIds=[other], title="Nieuwe release van het zaaksysteem")
+    page = people["aad"].get(f"/cis/{server}").text
+    assert f'href="/tickets/{ticket["id"]}"' in page
+    assert f'href="/problems/{problem["id"]}"' in page
+    assert change["number"] in page and "Geheugen van de server uitbreiden" in page
+    assert elsewhere["number"] not in page
+    # The server's failure reaches the open incident on it and the application above it.
+    assert "Server onbereikbaar" in page.split('id="impact"')[1]
