@@ -108,7 +108,11 @@ def ci_list(
         rows, last = _ci_page(session, caller.principal, filters, after)
         known = _classes(session, caller.principal)
     kept = {"q": q, "cls": str(chosen) if chosen else ""}
-    following = link(request, "/cis", **kept, cursor=encode_cursor(last)) if last else None
+    following = (
+        link(request, "/cis", **kept, tenant=caller.tenant, cursor=encode_cursor(last))
+        if last
+        else None
+    )
     return page(
         request,
         "cis.html",

@@ -89,7 +89,11 @@ def supplier_list(request: Request, caller: CallerDep, cursor: str = "") -> Resp
         due = service.current_warnings(session, actor, today=today())
         parents = _names(session, actor, {s.parent_id for s in rows if s.parent_id})
         named = _names(session, actor, {d[3] for d in due}) | {s.id: s.name for s in rows}
-    following = link(request, "/suppliers", cursor=encode_cursor(last)) if last else None
+    following = (
+        link(request, "/suppliers", tenant=caller.tenant, cursor=encode_cursor(last))
+        if last
+        else None
+    )
     return page(
         request,
         "suppliers.html",

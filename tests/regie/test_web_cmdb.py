@@ -4,12 +4,15 @@ path), the register with its warnings; another tenant's CI and supplier stay unk
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from core.types import utcnow
+from regie.web import cmdb as web_cmdb
 from services.sourcing import permissions as sp
 from tests.changes.helpers import Desk as ChangeDesk
 from tests.cmdb.helpers import DATABASE, SERVER, Cmdb
@@ -161,3 +164,28 @@ def test_a_ci_page_lists_the_tickets_problems_and_changes_that_name_it(
     assert elsewhere["number"] not in page
     # The server's failure reaches the open incident on it and the application above it.
     assert "Server onbereikbaar" in page.split('id="impact"')[1]
+
+
+def test_the_list_pages_on_and_keeps_its_filters(people, cmdb, monkeypatch) -> None:
+    monkeypatch.setattr(web_cmdb, "PAGE_SIZE", 2)
+    for name in ("Zaak-a", "Zaak-b", "Zaak-c", "Ander"):
+        cmdb.ci(name)
+    aad = people["aad"]
+    first = aad.get("/cis?q=zaak").text
+    assert "Zaak-a" in first and "Zaak-b" in first and "Zaak-c" not in first
+    following = re.search(r'href="([^"]+)" rel="next"', first)
+    assert following is not None and "q=zaak" in following.group(1)
+    second = aad.get(html.unescape(following.group(1))).text
+    assert "Zaak-c" in second and "Ander" not in second and 'rel="next"' not in second
+
+
+def test_supplier_staff_read_a_clients_cmdb_where_granted(client, idp, people) -> None:
+    granting = Cmdb(client, make_tenant())
+    ci = granting.ci("Klantsysteem")
+    aad, slug = people["aad"], granting.tenant.slug
+    assert aad.get(f"/cis/{ci['id']}?tenant={slug}").status_code == 404
+    shared.grant(granting.tenant, idp)
+    page = aad.get(f"/cis/{ci['id']}?tenant={slug}")
+    assert page.status_code == 200 and "Klantsysteem" in page.text
+    assert f"/cis?tenant={slug}" in page.text  # the way back stays in the client's tenant
+    assert "Klantsysteem" in aad.get(f"/cis?tenant={slug}").text
