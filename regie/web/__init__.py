@@ -109,8 +109,7 @@ def render(
         may_search_known_errors=current is not None
         and current[1].can(problem_permissions.KNOWN_ERRORS),
         may_read_cmdb=current is not None and _may(cmdb_service.require_read, current[1]),
-        may_read_sourcing=current is not None
-        and _may(sourcing_service.require_read, current[1]),
+        may_read_sourcing=current is not None and _may(sourcing_service.require_read, current[1]),
         demo=get_settings().demo_sign_in,
         **context,
     )
