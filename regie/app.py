@@ -33,6 +33,7 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
 from regie.web.bulk import router as web_bulk_router
 from regie.web.cmdb import router as web_cmdb_router
+from regie.web.cmdb_actions import router as web_cmdb_actions_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
 from regie.web.problem_actions import router as web_problem_actions_router
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_ticket_actions_router)
     app.include_router(web_problem_actions_router)
     app.include_router(web_problems_router)
+    app.include_router(web_cmdb_actions_router)  # before /cis/{id}, which would take /cis/new
     app.include_router(web_cmdb_router)
     app.include_router(web_sourcing_router)
     web.mount_static(app)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from changes import repository as change_repository
 from changes import service as change_service
-from cmdb import classes, history, repository, service
+from cmdb import classes, history, permissions, repository, service
 from cmdb import public as cmdb
 from cmdb.attributes import AttributeType
 from cmdb.errors import CiNotFound
@@ -106,7 +106,7 @@ def ci_list(
     after = decode_cursor(cursor) if cursor else None
     with unit_of_work(caller.principal.tenant_id, read_only=True) as session:
         rows, last = _ci_page(session, caller.principal, filters, after)
-        known = _classes(session, caller.principal)
+        known = visible_classes(session, caller.principal)
     kept = {"q": q, "cls": str(chosen) if chosen else ""}
     following = (
         link(request, "/cis", **kept, tenant=caller.tenant, cursor=encode_cursor(last))
@@ -123,6 +123,7 @@ def ci_list(
         class_names={c.id: c.name for c in known},
         status_names=STATUS_NAMES,
         next_url=following,
+        may_write=caller.principal.can(permissions.WRITE),
     )
 
 
@@ -139,7 +140,8 @@ def _ci_page(
     return service.list_cis(session, actor, filters, sort="name", limit=PAGE_SIZE, after=after)
 
 
-def _classes(session: Session, actor: Principal) -> list[ClassPublic]:
+def visible_classes(session: Session, actor: Principal) -> list[ClassPublic]:
+    """The built-in and the tenant's own classes by name, for a person to choose from."""
     known, _more = classes.list_classes(session, actor, limit=repository.MAX_CLASSES, after=None)
     return sorted(known, key=lambda c: c.name.lower())
 

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from cmdb import permissions as cp
+from core.db import unit_of_work
+from core.identity.models import Grant, SubjectKind
+from core.identity.roles import Role
 from core.tenancy import Tenant
 from services.sourcing import permissions as sp
 from tests.browser.helpers import Site
@@ -154,3 +157,38 @@ def test_the_sourcing_register_and_its_warnings(site: Site) -> None:
     page.wait_for_url("**/suppliers/*")
     assert page.locator("main li a", has_text="Rekencentrum").count() == 1
     site.check("supplier")
+
+
+def test_recording_a_ci_in_a_client_tenant(site: Site, idp: Any) -> None:
+    """Anna, granted line 2 in a client's tenant, records a server there through the form."""
+    client = make_tenant()
+    with unit_of_work(client.id) as session:
+        session.add(
+            Grant(
+                subject_kind=SubjectKind.user,
+                subject_tid=idp.dir,
+                subject_oid=idp.anna,
+                role=Role.agent_line_2,
+                granted_by="test",
+            )
+        )
+    site.sign_in()
+    page = site.page
+    site.goto(f"/cis?tenant={client.slug}")
+    page.locator("main a[href^='/cis/new']").click()
+    page.select_option("#cls", SERVER)
+    page.locator("main form.filters button[type=submit]").click()
+    page.wait_for_url("**cls=*")
+    site.check("ci-new")
+    page.fill("#name", "Webserver 1")
+    page.fill("#naturalKey", "web-01")
+    page.fill("[id='attributes.cpuCount']", "veel")
+    page.locator("form.ticket button[type=submit]").click()
+    page.locator("[id='attributes.cpuCount-error']").wait_for()
+    site.check("ci-new-errors")
+    site.forgive_document_status()
+    page.fill("[id='attributes.cpuCount']", "16")
+    page.select_option("[id='attributes.environment']", "production")
+    page.locator("form.ticket button[type=submit]").click()
+    page.wait_for_url(f"**/cis/*-*?*tenant={client.slug}*")
+    assert page.locator("main h2").inner_text() == "Webserver 1"

@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from core.identity.roles import Role
 from core.types import utcnow
 from regie.web import cmdb as web_cmdb
 from services.sourcing import permissions as sp
 from tests.changes.helpers import Desk as ChangeDesk
 from tests.cmdb.helpers import DATABASE, SERVER, Cmdb
+from tests.core.test_web_signin import csrf_of
 from tests.factories import auth, make_tenant, make_token
 from tests.regie import test_web_queue as shared
 from tests.services.test_sourcing import Register
@@ -189,3 +191,33 @@ def test_supplier_staff_read_a_clients_cmdb_where_granted(client, idp, people) -
     assert page.status_code == 200 and "Klantsysteem" in page.text
     assert f"/cis?tenant={slug}" in page.text  # the way back stays in the client's tenant
     assert "Klantsysteem" in aad.get(f"/cis?tenant={slug}").text
+
+
+def test_a_ci_is_recorded_with_its_class_attributes_where_one_may_write(
+    client, idp, people
+) -> None:
+    granting = Cmdb(client, make_tenant())
+    shared.grant(granting.tenant, idp, Role.agent_line_2)  # line 2 writes the CMDB
+    aad, slug = people["aad"], granting.tenant.slug
+    assert people["rita"].get("/cis/new").status_code == 403
+    assert 'href="/cis/new' in aad.get(f"/cis?tenant={slug}").text
+    address = f"/cis/new?cls={SERVER}&tenant={slug}"
+    form = aad.get(address).text
+    assert 'name="attributes.cpuCount"' in form and 'name="attributes.environment"' in form
+    hidden = {"csrf": csrf_of(form)}
+    wrong = aad.post(
+        f"{address}&lang=en",
+        data={**hidden, "name": "", "naturalKey": "web-01", "attributes.cpuCount": "veel"},
+    )
+    assert wrong.status_code == 400
+    assert 'id="name-error"' in wrong.text and 'id="attributes.cpuCount-error"' in wrong.text
+    too_many = {**hidden, "name": "Web-01", "naturalKey": "web-01", "attributes.cpuCount": "4096"}
+    refused = aad.post(address, data=too_many)
+    assert refused.status_code == 400 and 'id="attributes.cpuCount-error"' in refused.text
+    good = {**too_many, "attributes.cpuCount": "16", "attributes.environment": "production"}
+    made = aad.post(address, data=good)
+    assert made.status_code == 303
+    shown = aad.get(made.headers["location"]).text
+    assert "<h2>Web-01</h2>" in shown and "production" in shown
+    again = aad.post(address, data=good)
+    assert again.status_code == 409 and 'id="naturalKey-error"' in again.text
