@@ -30,7 +30,7 @@ from core.api.pagination import decode_cursor, encode_cursor
 from core.db import unit_of_work
 from core.identity.permissions import Principal
 from regie.web import AMSTERDAM, impact_graph, link, pick_language
-from regie.web.tickets import CallerDep, WebRoute, page
+from regie.web.tickets import Caller, CallerDep, WebRoute, page
 from tickets import impact
 from tickets import repository as ticket_repository
 from tickets import service as ticket_service
@@ -157,7 +157,21 @@ def ci_page(
 ) -> Response:
     """One CI: what it is, how it is related, how it changed, what names it and what its
     failure reaches."""
-    found = ci_id_of(ci_id)
+    return show_ci(request, caller, ci_id_of(ci_id), at=at, direction=direction, depth=depth)
+
+
+def show_ci(
+    request: Request,
+    caller: Caller,
+    found: uuid.UUID,
+    status_code: int = 200,
+    *,
+    at: str = "",
+    direction: str = "up",
+    depth: str = "",
+    **outcome: Any,
+) -> Response:
+    """The CI's page; `outcome` carries a refused form back with its errors."""
     actor = caller.principal
     notice = error = None
     try:
@@ -189,6 +203,7 @@ def ci_page(
     return page(
         request,
         "ci.html",
+        status_code,
         ci=shown,
         cls=cls,
         attributes=_attributes(cls, shown.attributes, names, lang),
@@ -211,6 +226,9 @@ def ci_page(
         outgoing_names=OUTGOING,
         incoming_names=INCOMING,
         history_names=HISTORY_NAMES,
+        may_write=moment is None and actor.can(permissions.WRITE),
+        relation_types=list(RelationType),
+        relation_form=outcome.get("relation_form", {}),
         **linked,
     )
 

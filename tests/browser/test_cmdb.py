@@ -192,3 +192,18 @@ def test_recording_a_ci_in_a_client_tenant(site: Site, idp: Any) -> None:
     page.locator("form.ticket button[type=submit]").click()
     page.wait_for_url(f"**/cis/*-*?*tenant={client.slug}*")
     assert page.locator("main h2").inner_text() == "Webserver 1"
+    Api(site, client, [cp.READ, cp.WRITE]).ci("Zaakdatabase", DATABASE)
+    page.fill("#relate-other", "Onbekend")
+    page.locator("form.relate button[type=submit]").click()
+    page.locator("#relate-other-error").wait_for()
+    site.check("ci-relate-error")
+    site.forgive_document_status()
+    page.select_option("#relate-relation", "incoming:runs-on")
+    page.fill("#relate-other", "zaakdatabase")
+    page.locator("form.relate button[type=submit]").click()
+    page.wait_for_url("**#relations")
+    assert page.locator("ul.relations li a", has_text="Zaakdatabase").count() == 1
+    site.check("ci-write")
+    page.locator("ul.relations li button.link").click()
+    page.wait_for_url("**#relations")
+    assert page.locator("ul.relations").count() == 0

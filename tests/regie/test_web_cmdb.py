@@ -221,3 +221,40 @@ def test_a_ci_is_recorded_with_its_class_attributes_where_one_may_write(
     assert "<h2>Web-01</h2>" in shown and "production" in shown
     again = aad.post(address, data=good)
     assert again.status_code == 409 and 'id="naturalKey-error"' in again.text
+
+
+def test_relations_are_added_by_name_and_removed_from_the_ci_page(client, idp, people) -> None:
+    granting = Cmdb(client, make_tenant())
+    app, db = granting.ci("Zaaksysteem"), granting.ci("Zaakdatabase", DATABASE)
+    shared.grant(granting.tenant, idp, Role.agent_line_2)
+    aad, slug = people["aad"], granting.tenant.slug
+    address = f"/cis/{app['id']}?tenant={slug}"
+    hidden = {"csrf": csrf_of(aad.get(address).text)}
+    add = f"/cis/{app['id']}/relations?tenant={slug}"
+    unknown = aad.post(add, data={**hidden, "relation": "outgoing:depends-on", "other": "Niets"})
+    assert unknown.status_code == 400 and 'id="relate-other-error"' in unknown.text
+    made = aad.post(
+        add, data={**hidden, "relation": "outgoing:depends-on", "other": "zaakdatabase"}
+    )
+    assert made.status_code == 303
+    twice = aad.post(add, data={**hidden, "relation": "outgoing:depends-on", "other": db["id"]})
+    assert twice.status_code == 400 and "Deze relatie bestaat al." in twice.text
+    page = aad.get(address).text
+    assert (
+        "Zaakdatabase → Zaaksysteem" in aad.get(f"/cis/{db['id']}?tenant={slug}&direction=up").text
+    )
+    removal = re.search(r'action="(/cis/[^"]+/removal[^"]*)"', page)
+    assert removal is not None
+    assert aad.post(html.unescape(removal.group(1)), data=hidden).status_code == 303
+    assert "Geen relaties." in aad.get(address).text
+    history = aad.get(address).text
+    assert "Relatie verwijderd" in history and "Relatie toegevoegd" in history
+
+
+def test_a_reader_gets_no_relation_forms_and_may_not_post_them(people, cmdb) -> None:
+    cis = chain(cmdb)
+    aad = people["aad"]  # line 1 reads the CMDB of his own tenant, and does not write it
+    page = aad.get(f"/cis/{cis['app']['id']}").text
+    assert "relate-other" not in page and "/removal" not in page
+    body = {"csrf": csrf_of(page), "relation": "outgoing:runs-on", "other": "Server-01"}
+    assert aad.post(f"/cis/{cis['app']['id']}/relations", data=body).status_code == 403
