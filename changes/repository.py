@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import String, cast, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -45,6 +45,7 @@ class Filters:
     risk_class: RiskClass | None = None
     ticket_id: uuid.UUID | None = None
     problem_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None  # changes that name this CI among theirs
 
 
 def get(session: Session, change_id: uuid.UUID, *, for_update: bool = False) -> Change | None:
@@ -73,6 +74,9 @@ def page(
             stmt = stmt.where(column == value)
     if filters.status:
         stmt = stmt.where(col(Change.status).in_(filters.status))
+    if filters.ci_id is not None:
+        # The ids are kept as a JSON list of strings; a UUID holds no LIKE wildcard.
+        stmt = stmt.where(cast(Change.ci_ids, String).contains(f'"{filters.ci_id}"'))
     if key == "plannedStart":
         stmt = stmt.where(col(Change.planned_start).is_not(None))
     typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)

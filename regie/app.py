@@ -33,6 +33,8 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
 from regie.web.access_reviews import router as web_access_reviews_router
 from regie.web.bulk import router as web_bulk_router
+from regie.web.cmdb import router as web_cmdb_router
+from regie.web.cmdb_actions import router as web_cmdb_actions_router
 from regie.web.dap import router as web_dap_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
@@ -41,6 +43,7 @@ from regie.web.problem_actions import router as web_problem_actions_router
 from regie.web.problems import router as web_problems_router
 from regie.web.queue import router as web_queue_router
 from regie.web.service_levels import router as web_service_levels_router
+from regie.web.sourcing import router as web_sourcing_router
 from regie.web.ticket_actions import router as web_ticket_actions_router
 from regie.web.tickets import router as web_tickets_router
 from services.availability.api import availability_router
@@ -147,6 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_outages_router)
     app.include_router(web_dap_router)
     app.include_router(web_access_reviews_router)
+    app.include_router(web_cmdb_actions_router)  # before /cis/{id}, which would take /cis/new
+    app.include_router(web_cmdb_router)
+    app.include_router(web_sourcing_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,8 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cmdb import service as cmdb_service
 from core.db import unit_of_work
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from core.identity import access, reviews, sessions
 from core.identity.permissions import Principal
 from core.settings import get_settings
@@ -28,6 +30,7 @@ from core.types import utcnow
 from services.availability import permissions as availability_permissions
 from services.dap import permissions as dap_permissions
 from services.kpi import permissions as kpi_permissions
+from services.sourcing import service as sourcing_service
 from tickets import permissions as ticket_permissions
 from tickets.problems import permissions as problem_permissions
 from tickets.problems import service as problems_service
@@ -112,6 +115,8 @@ def render(
         may_read_outages=current is not None and current[1].can(availability_permissions.READ),
         may_read_dap=current is not None and current[1].can(dap_permissions.READ),
         may_manage_reviews=current is not None and current[1].can(reviews.MANAGE),
+        may_read_cmdb=current is not None and _may(cmdb_service.require_read, current[1]),
+        may_read_sourcing=current is not None and _may(sourcing_service.require_read, current[1]),
         demo=get_settings().demo_sign_in,
         **context,
     )
@@ -128,6 +133,15 @@ def may_work(principal: Principal) -> bool:
     return (
         home is not None and home.kind == TenantKind.supplier and bool(working_tenants(principal))
     )
+
+
+def _may(check: Callable[[Principal], None], principal: Principal) -> bool:
+    """Whether a domain's read check lets the person through (for the links to show)."""
+    try:
+        check(principal)
+    except Forbidden:
+        return False
+    return True
 
 
 @router.get("/", response_class=HTMLResponse)

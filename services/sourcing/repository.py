@@ -48,6 +48,21 @@ def records(session: Session, model: type[Record], supplier_id: uuid.UUID) -> li
     return list(session.exec(stmt.order_by(col(model.created_at), col(model.id))))
 
 
+def records_of(
+    session: Session, model: type[Record], supplier_ids: list[uuid.UUID]
+) -> list[Record]:
+    """The records of several suppliers in one query, oldest first."""
+    if not supplier_ids:
+        return []
+    stmt = select(model).where(col(model.supplier_id).in_(supplier_ids))
+    return list(session.exec(stmt.order_by(col(model.created_at), col(model.id))))
+
+
+def subsuppliers(session: Session, supplier_id: uuid.UUID) -> list[Supplier]:
+    stmt = select(Supplier).where(Supplier.parent_id == supplier_id)
+    return list(session.exec(stmt.order_by(col(Supplier.name))))
+
+
 def record(
     session: Session, model: type[Record], supplier_id: uuid.UUID, record_id: uuid.UUID
 ) -> Record | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -14,17 +15,19 @@ from core.api.pagination import split_page
 from core.errors import InvalidInput, refuse_nulls
 from core.identity.permissions import Principal
 from core.types import utcnow
-from services.sourcing import permissions, repository
+from services.sourcing import permissions, repository, warnings
 from services.sourcing.errors import DuplicateSupplier, RecordNotFound, SupplierNotFound
 from services.sourcing.models import Contract, SourcingWarning, Supplier
 from services.sourcing.repository import Record
 from services.sourcing.schemas import SupplierCreate, SupplierUpdate
+from services.sourcing.warnings import Due
 
 # Supplier fields a merge patch may not remove (the others may be set to null).
 _KEPT = ("name", "delivery_countries", "processing_countries")
 
 
-def _require_read(actor: Principal) -> None:
+def require_read(actor: Principal) -> None:
+    """Reading the register: readers, and those who keep it."""
     if not (actor.can(permissions.READ) or actor.can(permissions.MANAGE)):
         actor.require(permissions.READ)
 
@@ -33,7 +36,7 @@ def get_supplier(
     session: Session, actor: Principal, *, supplier_id: uuid.UUID, for_update: bool = False
 ) -> Supplier:
     """The supplier, or SupplierNotFound (also for another tenant's id)."""
-    _require_read(actor)
+    require_read(actor)
     supplier = repository.get(session, supplier_id, for_update=for_update)
     if supplier is None:
         raise SupplierNotFound(f"No supplier with id {supplier_id}.")
@@ -44,7 +47,7 @@ def list_suppliers(
     session: Session, actor: Principal, *, limit: int, after: list[Any] | None
 ) -> tuple[list[Supplier], list[Any] | None]:
     """One page by name, plus the cursor values of its last row when more follow."""
-    _require_read(actor)
+    require_read(actor)
     rows = repository.page(session, limit=limit + 1, after=after)
     return split_page(rows, limit, lambda s: [s.name, str(s.id)])
 
@@ -111,6 +114,20 @@ def list_records(
     return repository.records(session, model, supplier_id)
 
 
+def records_of(
+    session: Session, actor: Principal, *, supplier_ids: list[uuid.UUID], model: type[Record]
+) -> list[Record]:
+    """The contracts, certifications or plans of a page of suppliers, asked for at once."""
+    require_read(actor)
+    return repository.records_of(session, model, supplier_ids)
+
+
+def subsuppliers(session: Session, actor: Principal, *, supplier_id: uuid.UUID) -> list[Supplier]:
+    """The suppliers registered as this one's sub-suppliers, by name."""
+    get_supplier(session, actor, supplier_id=supplier_id)
+    return repository.subsuppliers(session, supplier_id)
+
+
 def add_record(
     session: Session,
     actor: Principal,
@@ -171,10 +188,17 @@ def _check_dates(row: Any) -> None:
         )
 
 
+def current_warnings(session: Session, actor: Principal, *, today: date) -> list[Due]:
+    """What calls for a warning today, whether or not the daily sweep has sent it yet: what a
+    reader of the register must see now."""
+    require_read(actor)
+    return list(warnings.due(session, today))
+
+
 def list_warnings(
     session: Session, actor: Principal, *, limit: int, after: list[Any] | None
 ) -> tuple[list[SourcingWarning], list[Any] | None]:
     """One page of the warnings given, newest first."""
-    _require_read(actor)
+    require_read(actor)
     rows = repository.warnings_page(session, limit=limit + 1, after=after)
     return split_page(rows, limit, lambda w: [w.created_at.isoformat(), str(w.id)])

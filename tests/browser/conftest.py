@@ -43,7 +43,7 @@ def idp(server_url: str) -> Iterator[OidcProvider]:
     provider = OidcProvider(TMP, free_port())
     provider.dir = provider.directory()  # type: ignore[attr-defined]
     provider.principal(provider.dir)  # type: ignore[attr-defined]  # the directory needs one
-    provider.user(provider.dir, "anna", name="Anna de Vries", roles=ROLES)  # type: ignore[attr-defined]
+    provider.anna = provider.user(provider.dir, "anna", name="Anna de Vries", roles=ROLES)  # type: ignore[attr-defined]
     # The client's admin, who reviews who may do what.
     provider.cleo = provider.user(provider.dir, "cleo", name="Cleo Bakker", roles=["client-admin"])  # type: ignore[attr-defined]
     provider.register_web("regie-web", WEB_SECRET, server_url)
