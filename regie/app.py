@@ -32,6 +32,9 @@ from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
 from regie.web.bulk import router as web_bulk_router
+from regie.web.change_actions import router as web_change_actions_router
+from regie.web.change_calendar import router as web_change_calendar_router
+from regie.web.changes import router as web_changes_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
 from regie.web.problem_actions import router as web_problem_actions_router
@@ -141,6 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_ticket_actions_router)
     app.include_router(web_problem_actions_router)
     app.include_router(web_problems_router)
+    app.include_router(web_changes_router)
+    app.include_router(web_change_actions_router)
+    app.include_router(web_change_calendar_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from changes import service as changes_service
 from core.db import unit_of_work
 from core.errors import NotFound
 from core.identity import sessions
@@ -102,6 +103,7 @@ def render(
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
         may_work=current is not None and current[1].can(ticket_permissions.WORK),
         may_read_problems=current is not None and problems_service.can_read(current[1]),
+        may_read_changes=current is not None and changes_service.can_read(current[1]),
         may_search_known_errors=current is not None
         and current[1].can(problem_permissions.KNOWN_ERRORS),
         demo=get_settings().demo_sign_in,

@@ -1,0 +1,208 @@
+"""The change pages: a change manager raises a change, writes and tests its rollback plan,
+submits and assesses it; the client's product owner approves it from the browser; stale
+forms and one's own change are refused with a page that says why; another tenant's change
+stays unknown; the calendar marks a conflict."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from changes import permissions as p
+from core.settings import get_settings
+from regie.web import AMSTERDAM
+from tests.changes.helpers import Desk, window
+from tests.conftest import TMP
+from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.factories import auth, make_tenant, make_token
+from tests.regie.test_up import free_port
+from tests.regie.test_web_tickets import form_of
+from tests.support.oidc_provider import OidcProvider
+
+
+@pytest.fixture(scope="module")
+def idp():
+    """The client's directory: a change manager, the product owner and a reporter."""
+    provider = OidcProvider(TMP, free_port())
+    provider.dir = provider.directory()
+    provider.principal(provider.dir)
+    provider.user(provider.dir, "carla", name="Carla Smit", roles=["change-manager"])
+    provider.user(provider.dir, "paul", name="Paul de Wit", roles=["product-owner"])
+    provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
+    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def tenant(idp, monkeypatch):
+    return web_tenant(idp, monkeypatch)
+
+
+@pytest.fixture
+def desk(client, tenant) -> Desk:
+    """The same tenant through the API: services, and a rule that the product owner approves
+    normal low-risk changes alone."""
+    found = Desk(client, tenant)
+    rule = {"changeType": "normal", "riskClass": "low", "approvers": [{"role": "product-owner"}]}
+    token = make_token(tenant, [p.READ, p.CONFIGURE])
+    r = client.post("/api/v1/change-approval-rules", headers=auth(token), json=rule)
+    assert r.status_code == 201, r.text
+    return found
+
+
+@pytest.fixture
+def people(app, idp, tenant) -> dict[str, TestClient]:
+    browsers = {}
+    for login in ("carla", "paul", "rita"):
+        browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        sign_in(browser, idp, tenant, login=login)
+        browsers[login] = browser
+    return browsers
+
+
+def local(days: int, hour: int) -> str:
+    moment = datetime.now(AMSTERDAM) + timedelta(days=days)
+    return moment.replace(hour=hour, minute=0).strftime("%Y-%m-%dT%H:%M")
+
+
+def post(browser: TestClient, path: str, page: str, fields: dict) -> object:
+    return browser.post(path, data={**form_of(page, path), **fields})
+
+
+def raise_change(carla: TestClient, desk: Desk) -> str:
+    """Carla raises a draft through the form; the answer is the change's address."""
+    form = carla.get("/changes/new?lang=en")
+    assert form.status_code == 200 and "Raise a change" in form.text
+    answer = carla.post(
+        "/changes",
+        data={
+            "csrf": csrf_of(form.text),
+            "type": "normal",
+            "title": "Upgrade the case system",
+            "description": "New release 4.3.",
+            "reason": "4.2 is out of support.",
+            "serviceIds": desk.services[:1],
+            "plannedStart": local(3, 1),
+            "plannedEnd": local(3, 3),
+            "implementMyself": "1",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"]
+
+
+def fields_of(page: str) -> dict[str, str]:
+    """The session's form token and the version the page shows."""
+    hidden = dict(re.findall(r'type="hidden" name="(csrf|version)" value="([^"]*)"', page))
+    return {"csrf": hidden["csrf"], "version": hidden["version"]}
+
+
+def plan_and_submit(carla: TestClient, at: str) -> None:
+    page = carla.get(at).text
+    saved = post(
+        carla,
+        f"{at}/rollback-plan",
+        page,
+        {
+            "steps": "Stop the release\nDeploy 4.2 again",
+            "expectedMinutes": "30",
+            "executor": "Operations",
+            "trigger": "Errors above 2 %",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    page = carla.get(at).text
+    assert "<li>Stop the release</li><li>Deploy 4.2 again</li>" in page
+    tested = post(
+        carla,
+        f"{at}/rollback-tests",
+        page,
+        {
+            "environment": "acceptance",
+            "testedAt": local(-2, 10),
+            "testedBy": "J. de Vries",
+            "evidenceUrl": "https://wiki.example.nl/test-42",
+        },
+    )
+    assert tested.status_code == 303, tested.text
+    hidden = fields_of(carla.get(at).text)
+    submitted = carla.post(f"{at}/transitions", data={**hidden, "status": "submitted"})
+    assert submitted.status_code == 303, submitted.text
+    page = carla.get(at).text
+    answers = {"answer-downtime": "none", "answer-reversible": "easily"}
+    assessed = post(
+        carla, f"{at}/risk-assessments", page, {**answers, "answer-experience": "often"}
+    )
+    assert assessed.status_code == 303, assessed.text
+
+
+def test_a_change_is_raised_planned_and_approved_by_the_product_owner(people, desk) -> None:
+    carla, paul = people["carla"], people["paul"]
+    at = raise_change(carla, desk)
+    draft = carla.get(at)
+    assert "Concept" in draft.text and "Nog geen terugdraaiplan" in draft.text
+    plan_and_submit(carla, at)
+    own = carla.get(f"{at}?lang=en").text
+    assert (
+        "nobody approves their own change" in own
+        and 'action="/changes/' not in (own.split('id="approval"')[1].split('id="life-cycle"')[0])
+    )
+    hidden = fields_of(carla.get(at).text)
+    refused = carla.post(f"{at}/votes", data={**hidden, "decision": "approve", "reason": "x"})
+    assert refused.status_code == 403
+    assert "Nobody approves a change they requested or implement." in refused.text
+
+    page = paul.get(f"{at}?lang=en").text
+    assert "Your vote" in page and "Low" in page
+    approved = post(
+        paul, f"{at}/votes", paul.get(at).text, {"decision": "approve", "reason": "Fine by us."}
+    )
+    assert approved.status_code == 303, approved.text
+    after = paul.get(f"{at}?lang=en").text
+    assert '<dd class="status">Approved</dd>' in after and "Fine by us." in after
+    assert "You voted" in after
+
+
+def test_a_stale_vote_changes_nothing_and_says_so(people, desk) -> None:
+    carla, paul = people["carla"], people["paul"]
+    at = raise_change(carla, desk)
+    plan_and_submit(carla, at)
+    page = paul.get(at).text
+    stale = form_of(page, f"{at}/votes") | {"version": "1", "decision": "reject", "reason": "No"}
+    answer = paul.post(f"{at}/votes", data=stale)
+    assert answer.status_code == 412
+    assert "Iemand anders heeft deze wijziging gewijzigd" in answer.text
+    assert '<dd class="status">Beoordeeld</dd>' in paul.get(at).text
+
+
+def test_a_reporter_cannot_open_changes(people, desk) -> None:
+    rita = people["rita"]
+    assert 'href="/changes"' not in rita.get("/tickets").text
+    assert rita.get("/changes").status_code == 403
+
+
+def test_another_tenants_change_is_not_found(people, client) -> None:
+    elsewhere = Desk(client, make_tenant())
+    theirs = elsewhere.create()
+    answer = people["carla"].get(f"/changes/{theirs['id']}", headers={"Accept": "text/html"})
+    assert answer.status_code == 404 and theirs["number"] not in answer.text
+    assert people["carla"].get("/changes/not-an-id").status_code == 404
+
+
+def test_the_calendar_marks_a_conflict(people, desk) -> None:
+    first, second = desk.create(), desk.create(title="Patch the database")
+    for change in (first, second):
+        desk.move(change, "submitted")
+    start = datetime.fromisoformat(window()["plannedStart"]).astimezone(AMSTERDAM).date()
+    month = people["carla"].get(f"/change-calendar?date={start.isoformat()}&lang=en").text
+    assert "Changes with a conflict in this period: 2" in month
+    assert f"Same service as {second['number']}" in month
+    week = people["carla"].get(f"/change-calendar?view=week&date={start.isoformat()}").text
+    assert "Conflict:" in week and "Volgende week" in week
+    bad = people["carla"].get("/change-calendar?date=31-12-2026")
+    assert bad.status_code == 400
