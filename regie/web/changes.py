@@ -8,6 +8,7 @@ principal, so the pages show and do exactly what the API would allow them.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -268,6 +269,7 @@ def show_change(
         questions=questions,
         flags=_flags(change),
         decision_names=DECISION_NAMES,
+        moment=_moment,
         role_names=ROLE_NAMES,
         rollback_outcomes=ROLLBACK_OUTCOMES,
         status_by_value={s.value: name for s, name in STATUS_NAMES.items()},
@@ -293,6 +295,11 @@ def show_change(
         detail=outcome.pop("detail", None),
         forms={name: outcome.get(name, {}) for name in forms.CHANGE_FORMS},
     )
+
+
+def _moment(raw: str) -> datetime:
+    """A moment the plan's documents keep as text, to show like every other time."""
+    return datetime.fromisoformat(raw)
 
 
 def _flags(change: Change) -> list[str]:

@@ -20,6 +20,8 @@ from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
 from tests.factories import auth, make_tenant, make_token
 from tests.regie.test_up import free_port
 from tests.regie.test_web_tickets import form_of
+from tests.services.test_dap import MANAGER as DAP_MANAGER
+from tests.services.test_dap import body as dap_body
 from tests.support.oidc_provider import OidcProvider
 
 
@@ -206,3 +208,29 @@ def test_the_calendar_marks_a_conflict(people, desk) -> None:
     assert "Conflict:" in week and "Volgende week" in week
     bad = people["carla"].get("/change-calendar?date=31-12-2026")
     assert bad.status_code == 400
+
+
+def test_the_week_shows_freezes_and_maintenance_windows(people, desk, client) -> None:
+    made = client.post(
+        "/api/v1/dap/versions", headers=auth(make_token(desk.tenant, DAP_MANAGER)), json=dap_body()
+    )
+    assert made.status_code == 201, made.text  # weekly on Tuesday 18:00-22:00
+    tuesday = next_tuesday()
+    freeze = {
+        "name": "Jaarafsluiting",
+        "startsAt": tuesday.replace(hour=8).isoformat(),
+        "endsAt": tuesday.replace(hour=12).isoformat(),
+    }
+    token = make_token(desk.tenant, [p.READ, p.CONFIGURE])
+    r = client.post("/api/v1/change-freezes", headers=auth(token), json=freeze)
+    assert r.status_code == 201, r.text
+    week = people["carla"].get(f"/change-calendar?view=week&date={tuesday.date()}&lang=en").text
+    day = week.split(f'id="day-{tuesday.date()}"')[1].split("</section>")[0]
+    assert "Maintenance window 18:00\u201322:00" in day and "Freeze: Jaarafsluiting" in day
+    assert "Freeze periods" in week
+
+
+def next_tuesday() -> datetime:
+    day = datetime.now(AMSTERDAM) + timedelta(days=1)
+    day += timedelta(days=(1 - day.weekday()) % 7)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
