@@ -130,7 +130,7 @@ def _step(
         try:
             with writing(caller) as session:
                 run(session, caller, found, data, etag(_version(form)))
-            back = link(request, f"/changes/{found}")
+            back = link(request, f"/changes/{found}", tenant=caller.tenant)
             return RedirectResponse(back, status_code=303)
         except PreconditionFailed:
             outcome, status_code = {"message": STALE}, 412

@@ -116,13 +116,18 @@ def change_calendar(
         weekdays=[get_day_names("abbreviated", locale=lang)[i] for i in range(7)],
         day_name=lambda d: format_date(d, "EEEE d MMMM", locale=lang),
         clock=lambda dt: format_time(dt, "HH:mm", tzinfo=AMSTERDAM, locale=lang),
-        previous_url=link(request, "/change-calendar", view=view, date=before.isoformat()),
-        next_url=link(request, "/change-calendar", view=view, date=after.isoformat()),
+        previous_url=link(
+            request, "/change-calendar", view=view, date=before.isoformat(), tenant=caller.tenant
+        ),
+        next_url=link(
+            request, "/change-calendar", view=view, date=after.isoformat(), tenant=caller.tenant
+        ),
         other_view_url=link(
             request,
             "/change-calendar",
             view="week" if view == "month" else "month",
             date=around.isoformat(),
+            tenant=caller.tenant,
         ),
     )
 

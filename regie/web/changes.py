@@ -126,6 +126,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         risk_names=RISK_NAMES,
         conflict_names=CONFLICT_NAMES,
         field_labels=forms.FIELD_LABELS,
+        here=getattr(request.state, "acting_tenant", None),
         **context,
     )
     response.status_code = status_code
@@ -148,7 +149,11 @@ def change_list(request: Request, caller: CallerDep, type: str = "", cursor: str
             limit=PAGE_SIZE,
             after=after,
         )
-    kept = {"type": type if kind else "", "status": [s.value for s in statuses]}
+    kept = {
+        "type": type if kind else "",
+        "status": [s.value for s in statuses],
+        "tenant": caller.tenant,
+    }
     following = link(request, "/changes", **kept, cursor=encode_cursor(last)) if last else None
     return page(
         request,
@@ -230,7 +235,8 @@ def raise_change(request: Request, caller: CallerDep, form: FormDep, lists: List
             change = service.create_change(session, caller.principal, data=data)
     except InvalidInput as exc:
         return _new_form(request, caller, values, forms.service_errors(exc), 400)
-    return RedirectResponse(link(request, f"/changes/{change.id}"), status_code=303)
+    back = link(request, f"/changes/{change.id}", tenant=caller.tenant)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/changes/{change_id}")

@@ -12,9 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from changes import permissions as p
+from core.db import unit_of_work
+from core.identity.models import Grant, SubjectKind
+from core.identity.roles import Role
 from core.settings import get_settings
 from regie.web import AMSTERDAM
-from tests.changes.helpers import Desk, window
+from tests.changes.helpers import Desk, plan, window
 from tests.conftest import TMP
 from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
 from tests.factories import auth, make_tenant, make_token
@@ -31,7 +34,9 @@ def idp():
     provider = OidcProvider(TMP, free_port())
     provider.dir = provider.directory()
     provider.principal(provider.dir)
-    provider.user(provider.dir, "carla", name="Carla Smit", roles=["change-manager"])
+    provider.carla = provider.user(
+        provider.dir, "carla", name="Carla Smit", roles=["change-manager"]
+    )
     provider.user(provider.dir, "paul", name="Paul de Wit", roles=["product-owner"])
     provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
     provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
@@ -234,3 +239,95 @@ def next_tuesday() -> datetime:
     day = datetime.now(AMSTERDAM) + timedelta(days=1)
     day += timedelta(days=(1 - day.weekday()) % 7)
     return day.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def test_a_standard_change_is_approved_by_its_template(people, desk, client) -> None:
+    token = make_token(desk.tenant, [p.READ, p.CONFIGURE])
+    template = {
+        "name": "Restart the application server",
+        "description": "Monthly restart.",
+        "rollbackPlan": plan(),
+    }
+    r = client.post("/api/v1/change-templates", headers=auth(token), json=template)
+    assert r.status_code == 201, r.text
+    carla = people["carla"]
+    form = carla.get("/changes/new")
+    assert "Restart the application server" in form.text
+    fields = {
+        "csrf": csrf_of(form.text),
+        "type": "standard",
+        "templateId": r.json()["id"],
+        "title": "Restart in May",
+        "description": "As every month.",
+        "reason": "Memory leak.",
+        "serviceIds": desk.services[:1],
+        "plannedStart": local(2, 1),
+        "plannedEnd": local(2, 2),
+        "implementMyself": "1",
+    }
+    made = carla.post("/changes", data=fields)
+    assert made.status_code == 303, made.text
+    at = made.headers["location"]
+    submitted = carla.post(
+        f"{at}/transitions", data={**fields_of(carla.get(at).text), "status": "submitted"}
+    )
+    assert submitted.status_code == 303, submitted.text
+    page = carla.get(f"{at}?lang=en").text
+    assert '<dd class="status">Approved</dd>' in page
+    assert "Approved in advance by its template." in page
+
+
+def test_a_wrong_form_names_every_field(people, desk) -> None:
+    carla = people["carla"]
+    form = carla.get("/changes/new?lang=en")
+    answer = carla.post(
+        "/changes?lang=en",
+        data={
+            "csrf": csrf_of(form.text),
+            "type": "standard",
+            "title": "",
+            "description": "x",
+            "reason": "y",
+            "plannedStart": local(2, 3),
+            "plannedEnd": local(2, 1),
+        },
+    )
+    assert answer.status_code == 400
+    summary = answer.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Title: This field is required." in summary
+    answer = carla.post(
+        "/changes?lang=en",
+        data={
+            "csrf": csrf_of(form.text),
+            "type": "standard",
+            "title": "Something",
+            "description": "x",
+            "reason": "y",
+            "plannedStart": local(2, 3),
+            "plannedEnd": local(2, 1),
+        },
+    )
+    summary = answer.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Template: Choose the template of the standard change." in summary
+    assert "Planned end: The end must lie after the start." in summary
+
+
+def test_supplier_staff_work_a_clients_changes_where_granted(people, idp, client) -> None:
+    other = make_tenant()
+    theirs = Desk(client, other).create()
+    carla = people["carla"]
+    assert carla.get(f"/changes?tenant={other.slug}").status_code == 404
+    with unit_of_work(other.id) as session:
+        session.add(
+            Grant(
+                subject_kind=SubjectKind.user,
+                subject_tid=idp.dir,
+                subject_oid=idp.carla,
+                role=Role.change_manager,
+                granted_by="test",
+            )
+        )
+    listed = carla.get(f"/changes?tenant={other.slug}").text
+    assert f'href="/changes/{theirs["id"]}?tenant={other.slug}"' in listed
+    page = carla.get(f"/changes/{theirs['id']}?tenant={other.slug}").text
+    assert f'action="/changes/{theirs["id"]}/transitions?tenant={other.slug}"' in page
