@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from changes import approval, config, service, workflow
+from changes import approval, config, review, service, workflow
 from core.api.etag import etag
 from core.db import unit_of_work
 from core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unprocessable
@@ -108,6 +108,16 @@ def roll_back(request: Request, caller: CallerDep, change_id: str, form: FormDep
         )
 
     return _step(request, caller, change_id, form, "rollback_form", forms.rollback, run)
+
+
+@router.post("/changes/{change_id}/review")
+def record_review(request: Request, caller: CallerDep, change_id: str, form: FormDep) -> Response:
+    """Review how the change went, once; a failed or rolled-back change closes only after it."""
+
+    def run(session: Session, who: Caller, found: uuid.UUID, data: Any, if_match: str) -> Any:
+        return review.create_review(session, who.principal, change_id=found, data=data)
+
+    return _step(request, caller, change_id, form, "review_form", forms.review, run)
 
 
 def _step(

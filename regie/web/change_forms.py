@@ -14,6 +14,7 @@ from changes.schemas import (
     ChangeCreate,
     ChangeTransition,
     ChangeUpdate,
+    ReviewCreate,
     RollbackCreate,
     RollbackPlan,
     RollbackTest,
@@ -26,6 +27,7 @@ from regie.web.ticket_forms import REQUIRED, Errors, _local_time, _text, validat
 
 # The forms of a change's page, each shown again with its values when refused.
 CHANGE_FORMS = (
+    "review_form",
     "plan_form",
     "test_form",
     "status_form",
@@ -62,6 +64,8 @@ FIELD_LABELS = {
     "outcome": "Outcome",
     "notes": "Notes",
     "status": "Status",
+    "lessons": "Lessons learned",
+    "review": "Review",
 }
 # What the service's reasons mean for the person filling in the form.
 _REASONS = {
@@ -156,6 +160,12 @@ def rollback(form: Mapping[str, str]) -> tuple[RollbackCreate | None, Errors]:
     found, invalid = validated(RollbackCreate, values)
     errors = _flat(invalid) | errors
     return (None if errors else found), errors
+
+
+def review(form: Mapping[str, str]) -> tuple[ReviewCreate | None, Errors]:
+    """How the change went and what we learn from it."""
+    found, errors = validated(ReviewCreate, {n: _text(form, n) for n in ("outcome", "lessons")})
+    return found, _flat(errors)
 
 
 def service_errors(exc: AppError) -> Errors:

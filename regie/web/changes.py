@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from changes import approval, calendar, config, permissions, service, workflow
-from changes.errors import ChangeNotFound
+from changes import approval, calendar, config, permissions, review, service, workflow
+from changes.errors import ChangeNotFound, ReviewNotFound
 from changes.models import (
     Change,
     ChangeStatus,
     ChangeType,
+    ReviewOutcome,
     RiskClass,
     RollbackOutcome,
     Vote,
@@ -73,6 +74,12 @@ ROLLBACK_OUTCOMES = {
     RollbackOutcome.restored: "Restored as before",
     RollbackOutcome.partial: "Partly restored",
     RollbackOutcome.failed: "Failed",
+}
+REVIEW_OUTCOMES = {
+    ReviewOutcome.successful: "Successful",
+    ReviewOutcome.with_issues: "Successful with issues",
+    ReviewOutcome.failed: "Failed",
+    ReviewOutcome.rolled_back: "Rolled back",
 }
 # The button of each step a person takes from the change's page.
 ACTION_NAMES = {
@@ -255,6 +262,7 @@ def show_change(
         history = service.history(session, principal, change_id=found)
         votes = approval.votes(session, principal, change_id=found)
         rollbacks = workflow.rollbacks(session, principal, change_id=found)
+        reviewed = _review(session, principal, found)
         conflicts = calendar.conflicts_of(session, change)
         services = {str(s.id): s for s in _services(session, principal, change)}
         cis = {str(c.id): c for c in _named_cis(session, principal, change)}
@@ -269,6 +277,9 @@ def show_change(
         history=history,
         votes=votes,
         rollbacks=rollbacks,
+        review=reviewed,
+        reviewable=may_write and reviewed is None and change.status in review.REVIEWABLE,
+        review_outcomes=REVIEW_OUTCOMES,
         conflicts=conflicts,
         services=services,
         cis=cis,
@@ -306,6 +317,13 @@ def show_change(
 def _moment(raw: str) -> datetime:
     """A moment the plan's documents keep as text, to show like every other time."""
     return datetime.fromisoformat(raw)
+
+
+def _review(session: Session, principal: Principal, found: uuid.UUID) -> Any:
+    try:
+        return review.get_review(session, principal, change_id=found)
+    except ReviewNotFound:
+        return None
 
 
 def _flags(change: Change) -> list[str]:

@@ -331,3 +331,43 @@ def test_supplier_staff_work_a_clients_changes_where_granted(people, idp, client
     assert f'href="/changes/{theirs["id"]}?tenant={other.slug}"' in listed
     page = carla.get(f"/changes/{theirs['id']}?tenant={other.slug}").text
     assert f'action="/changes/{theirs["id"]}/transitions?tenant={other.slug}"' in page
+
+
+def step(browser: TestClient, at: str, status: str, **extra: str) -> object:
+    return browser.post(
+        f"{at}/transitions", data={**fields_of(browser.get(at).text), "status": status, **extra}
+    )
+
+
+def test_a_change_is_run_rolled_back_reviewed_and_closed(people, desk) -> None:
+    carla, paul = people["carla"], people["paul"]
+    at = raise_change(carla, desk)
+    plan_and_submit(carla, at)
+    voted = post(paul, f"{at}/votes", paul.get(at).text, {"decision": "approve", "reason": "OK"})
+    assert voted.status_code == 303, voted.text
+    for status in ("scheduled", "implementing"):
+        assert step(carla, at, status).status_code == 303
+    page = carla.get(at).text
+    rolled = post(
+        carla,
+        f"{at}/rollbacks",
+        page,
+        {"startedAt": local(0, 1), "endedAt": local(0, 2), "outcome": "restored", "notes": "Ok"},
+    )
+    assert rolled.status_code == 303, rolled.text
+    early = step(carla, at, "closed")
+    assert early.status_code == 422
+    assert "De wijziging is niet volledig genoeg voor deze stap." in early.text
+    page = carla.get(at).text
+    assert "Teruggedraaid" in page and "Hersteld zoals het was" in page
+    reviewed = post(
+        carla, f"{at}/review", page, {"outcome": "rolled-back", "lessons": "Test the migration."}
+    )
+    assert reviewed.status_code == 303, reviewed.text
+    assert step(carla, at, "closed").status_code == 303
+    closed = carla.get(f"{at}?lang=en").text
+    assert '<dd class="status">Closed</dd>' in closed and "Test the migration." in closed
+    assert "/transitions" not in closed  # a closed change takes no further step
+    hidden = {"csrf": csrf_of(closed), "version": "99"}
+    late = carla.post(f"{at}/transitions", data={**hidden, "status": "cancelled", "reason": "x"})
+    assert late.status_code == 412  # a version that was never shown is stale
