@@ -102,6 +102,10 @@ def test_a_change_from_request_to_approval_and_on_the_calendar(site: Site) -> No
     page.wait_for_url("**/changes/*-*")
     assert page.locator("#conflicts ~ ul.conflicts").inner_text().count(other["number"]) == 1
     site.check("change-draft")
+    page.locator("button[value=submitted]").click()  # no rollback plan yet: refused, said why
+    page.locator(".error-summary").first.wait_for()
+    assert page.locator("#plan-steps").input_value() == ""
+    site.check("change-not-ready")
 
     page.fill("#plan-steps", "Stop the new release\nDeploy version 4.2 again")
     page.fill("#plan-expectedMinutes", "30")
@@ -150,6 +154,7 @@ def test_a_change_from_request_to_approval_and_on_the_calendar(site: Site) -> No
     page.wait_for_url("**view=week*")
     assert page.locator("li.conflict").count() >= 2
     site.check("change-calendar-week")
+    site.forgive_document_status()
 
 
 def test_another_tenants_change_is_not_found(site: Site) -> None:
