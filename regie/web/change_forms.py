@@ -130,6 +130,7 @@ def rollback_test(form: Mapping[str, str]) -> tuple[RollbackTest | None, Errors]
 
 
 def transition(form: Mapping[str, str]) -> tuple[ChangeTransition | None, Errors]:
+    """The step a button takes, with the reason cancelling and a failure need."""
     return validated(ChangeTransition, {n: _text(form, n) for n in ("status", "reason")})
 
 
