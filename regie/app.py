@@ -33,6 +33,9 @@ from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
 from regie.web.access_reviews import router as web_access_reviews_router
 from regie.web.bulk import router as web_bulk_router
+from regie.web.change_actions import router as web_change_actions_router
+from regie.web.change_calendar import router as web_change_calendar_router
+from regie.web.changes import router as web_changes_router
 from regie.web.cmdb import router as web_cmdb_router
 from regie.web.cmdb_actions import router as web_cmdb_actions_router
 from regie.web.dap import router as web_dap_router
@@ -153,6 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_cmdb_actions_router)  # before /cis/{id}, which would take /cis/new
     app.include_router(web_cmdb_router)
     app.include_router(web_sourcing_router)
+    app.include_router(web_changes_router)
+    app.include_router(web_change_actions_router)
+    app.include_router(web_change_calendar_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

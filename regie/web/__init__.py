@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from changes import service as changes_service
 from cmdb import service as cmdb_service
 from core.db import unit_of_work
 from core.errors import Forbidden, NotFound
@@ -110,6 +111,7 @@ def render(
         may_read_kpis=current is not None and current[1].can(kpi_permissions.READ),
         may_work=current is not None and may_work(current[1]),
         may_read_problems=current is not None and problems_service.can_read(current[1]),
+        may_read_changes=current is not None and changes_service.can_read(current[1]),
         may_search_known_errors=current is not None
         and current[1].can(problem_permissions.KNOWN_ERRORS),
         may_read_outages=current is not None and current[1].can(availability_permissions.READ),

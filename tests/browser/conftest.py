@@ -46,6 +46,9 @@ def idp(server_url: str) -> Iterator[OidcProvider]:
     provider.anna = provider.user(provider.dir, "anna", name="Anna de Vries", roles=ROLES)  # type: ignore[attr-defined]
     # The client's admin, who reviews who may do what.
     provider.cleo = provider.user(provider.dir, "cleo", name="Cleo Bakker", roles=["client-admin"])  # type: ignore[attr-defined]
+    # The change pages: a change manager raises changes, the client's product owner approves.
+    provider.user(provider.dir, "carla", name="Carla Smit", roles=["change-manager"])  # type: ignore[attr-defined]
+    provider.user(provider.dir, "paul", name="Paul de Wit", roles=["product-owner"])  # type: ignore[attr-defined]
     provider.register_web("regie-web", WEB_SECRET, server_url)
     provider.start()
     yield provider
