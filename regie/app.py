@@ -34,6 +34,8 @@ from regie import ops, roles, web, wiring
 from regie.web.bulk import router as web_bulk_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
+from regie.web.improvement_actions import router as web_improvement_actions_router
+from regie.web.improvements import router as web_improvements_router
 from regie.web.problem_actions import router as web_problem_actions_router
 from regie.web.problems import router as web_problems_router
 from regie.web.queue import router as web_queue_router
@@ -141,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_ticket_actions_router)
     app.include_router(web_problem_actions_router)
     app.include_router(web_problems_router)
+    app.include_router(web_improvement_actions_router)
+    app.include_router(web_improvements_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

@@ -23,6 +23,7 @@ from core.errors import NotFound
 from core.identity import sessions
 from core.settings import get_settings
 from core.types import utcnow
+from services.improvement import service as improvement_service
 from services.kpi import permissions as kpi_permissions
 from tickets import permissions as ticket_permissions
 from tickets.problems import permissions as problem_permissions
@@ -104,6 +105,8 @@ def render(
         may_read_problems=current is not None and problems_service.can_read(current[1]),
         may_search_known_errors=current is not None
         and current[1].can(problem_permissions.KNOWN_ERRORS),
+        may_read_improvements=current is not None
+        and any(current[1].can(p) for p in improvement_service.READERS),
         demo=get_settings().demo_sign_in,
         **context,
     )

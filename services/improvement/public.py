@@ -79,9 +79,7 @@ def items_of_source(
     return service.present(session, rows)
 
 
-def link_change(
-    session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID
-) -> ImprovementPublic:
+def link_change(session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID) -> ImprovementPublic:
     """Record that the change realises the item, which then lists it; 404 for an item the
     tenant does not have."""
     item = feeds.link_change(session, item_id=item_id, change_id=change_id)
