@@ -48,14 +48,14 @@ class Site:
     def goto(self, path: str) -> Any:
         return self.page.goto(self.base + path)
 
-    def sign_in(self) -> None:
+    def sign_in(self, login: str = LOGIN) -> None:
         """From the start page through the provider's login (and consent) back to Regie."""
         page = self.page
         self.goto("/")
         page.fill("#tenant", self.tenant.slug)
         page.locator("form.sign-in button").first.click()
         page.wait_for_url(f"{self.authority}/**")
-        page.fill("input[name=login]", LOGIN)
+        page.fill("input[name=login]", login)
         page.fill("input[name=password]", "secret")
         page.click("button[type=submit]")
         consent = page.locator("input[name=prompt][value=consent]")
