@@ -202,3 +202,22 @@ def test_the_source_is_linked_and_another_tenants_item_is_not_found(people, reg,
     assert 'href="/service-levels?period=2025-03"' in page
     assert 'href="/improvements"' not in aad.get("/").text
     assert aad.get("/improvements").status_code == 403
+
+
+def test_the_supplier_moves_an_item_along_and_the_board_filters_by_status(people, reg) -> None:
+    item, other = reg.propose(title="Alpha"), reg.propose(title="Bravo")
+    assert reg.decide(item).status_code == 200
+    assert reg.decide(other, "rejected").status_code == 200
+    pia = people["pia"]
+    address = f"/improvements/{item['id']}"
+    page = pia.get(f"{address}?lang=en").text
+    assert '<option value="planned">Planned</option>' in page
+    hidden = form_of(page, f"{address}/transitions?lang=en")
+    moved = pia.post(f"{address}/transitions", data={**hidden, "status": "planned"})
+    assert moved.status_code == 303 and reg.get(item).json()["status"] == "planned"
+    refused = pia.post(f"{address}/transitions", data={**hidden, "status": "in-progress"})
+    assert refused.status_code == 412 and reg.get(item).json()["status"] == "planned"
+    rejected = pia.get("/improvements?status=rejected").text
+    assert "Bravo" in rejected and "Alpha" not in rejected
+    planned = pia.get("/improvements?status=planned").text
+    assert titles(planned) == ["Alpha"]
