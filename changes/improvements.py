@@ -1,6 +1,7 @@
-"""A change's post-implementation review raises an improvement in one step. The link lives on
-the item (source kind post-implementation-review and the change's id), so the change stores
-nothing new; the change's side reads its items back through the register's public functions."""
+"""A change's post-implementation review raises an improvement in one step, and a change names
+the improvement it realises. Both links live on the item (its source, its changes), so the
+change stores nothing new; the change's side reads its items back through the register's
+public functions."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import uuid
 
 from sqlmodel import Session
 
-from changes import repository
+from changes import permissions, repository
 from changes.review import get_review
 from changes.service import get_change
+from core.errors import InvalidInput
 from core.identity.permissions import Principal
 from services.improvement import public as improvement
 
@@ -53,3 +55,21 @@ def items(
     actor.require(improvement.READ)
     get_change(session, actor, change_id=change_id)
     return improvement.items_of_source(session, kind=SOURCE, source_id=change_id)
+
+
+def realise(
+    session: Session, actor: Principal, *, change_id: uuid.UUID, improvement_id: uuid.UUID
+) -> improvement.ImprovementPublic:
+    """Record that the change realises the improvement, so the item lists it and its
+    evaluation can be read against it; 400 for an item the tenant does not have, 409 for a
+    closed one."""
+    actor.require(permissions.WRITE)
+    get_change(session, actor, change_id=change_id)
+    try:
+        return improvement.link_change(session, item_id=improvement_id, change_id=change_id)
+    except improvement.ImprovementNotFound:
+        why = "no improvement with this id"
+        raise InvalidInput(
+            "Invalid: improvementId.",
+            invalidParams=[{"name": "improvementId", "pointer": "/improvementId", "reason": why}],
+        ) from None

@@ -1,5 +1,5 @@
-"""Routes that raise an improvement from a change's review in one step and list the
-improvements a change's review led to."""
+"""Routes that raise an improvement from a change's review in one step, list the
+improvements a change's review led to, and name the improvement a change realises."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from changes import improvements
+from changes import improvements, permissions
+from changes.schemas import Realisation
 from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
@@ -20,6 +21,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["changes"])
 
 Proposer = Annotated[Principal, require(improvement.PROPOSE)]
 Reader = Annotated[Principal, require(improvement.READ)]
+Writer = Annotated[Principal, require(permissions.WRITE)]
 ChangeId = Annotated[uuid.UUID, Path(alias="changeId")]
 
 
@@ -57,4 +59,19 @@ def list_improvements(
 ) -> improvement.ImprovementList:
     return improvement.ImprovementList(
         items=improvements.items(session, actor, change_id=change_id)
+    )
+
+
+@router.post(
+    "/changes/{changeId}/realises",
+    response_model=improvement.ImprovementPublic,
+    summary="Name the improvement a change realises",
+    description="The item lists the change among its changeIds (once: naming it again changes "
+    "nothing). 400 when the improvement is not the tenant's, 409 when it is closed.",
+)
+def realise(
+    change_id: ChangeId, body: Realisation, session: SessionDep, actor: Writer
+) -> improvement.ImprovementPublic:
+    return improvements.realise(
+        session, actor, change_id=change_id, improvement_id=body.improvement_id
     )

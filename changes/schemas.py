@@ -374,3 +374,9 @@ class ReviewPublic(ApiModel):
     reviewed_by: str
     reviewed_by_name: str
     reviewed_at: datetime
+
+
+class Realisation(ApiModel):
+    """The improvement of the register that this change realises."""
+
+    improvement_id: uuid.UUID

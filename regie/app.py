@@ -41,6 +41,8 @@ from regie.web.cmdb_actions import router as web_cmdb_actions_router
 from regie.web.dap import router as web_dap_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
+from regie.web.improvement_actions import router as web_improvement_actions_router
+from regie.web.improvements import router as web_improvements_router
 from regie.web.outages import router as web_outages_router
 from regie.web.problem_actions import router as web_problem_actions_router
 from regie.web.problems import router as web_problems_router
@@ -159,6 +161,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_changes_router)
     app.include_router(web_change_actions_router)
     app.include_router(web_change_calendar_router)
+    app.include_router(web_improvement_actions_router)
+    app.include_router(web_improvements_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     problems.install(app)

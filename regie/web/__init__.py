@@ -30,6 +30,7 @@ from core.tenancy import TenantKind
 from core.types import utcnow
 from services.availability import permissions as availability_permissions
 from services.dap import permissions as dap_permissions
+from services.improvement import service as improvement_service
 from services.kpi import permissions as kpi_permissions
 from services.sourcing import service as sourcing_service
 from tickets import permissions as ticket_permissions
@@ -119,6 +120,8 @@ def render(
         may_manage_reviews=current is not None and current[1].can(reviews.MANAGE),
         may_read_cmdb=current is not None and _may(cmdb_service.require_read, current[1]),
         may_read_sourcing=current is not None and _may(sourcing_service.require_read, current[1]),
+        may_read_improvements=current is not None
+        and any(current[1].can(p) for p in improvement_service.READERS),
         demo=get_settings().demo_sign_in,
         **context,
     )

@@ -21,9 +21,15 @@ from core.db import unit_of_work
 from core.outbox.service import active_tenant_ids
 from core.types import utcnow
 from services.improvement import repository, service
-from services.improvement.errors import ImprovementNotFound
+from services.improvement.errors import Closed, ImprovementNotFound
 from services.improvement.figures import KpiFigure
-from services.improvement.models import ChangeLink, ImprovementEventKind, ImprovementSource, Item
+from services.improvement.models import (
+    FINAL,
+    ChangeLink,
+    ImprovementEventKind,
+    ImprovementSource,
+    Item,
+)
 from services.improvement.schemas import ImprovementCreate
 from services.kpi import public as kpi
 
@@ -78,12 +84,15 @@ def propose_all(today: date | None = None) -> int:
     return made
 
 
-def link_change(session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID) -> ChangeLink:
-    """Record that the change realises the item (once; linking again changes nothing)."""
+def link_change(session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID) -> Item:
+    """Record that the change realises the item (once; linking again changes nothing); a
+    closed item takes no new change."""
     item = repository.get(session, item_id, for_update=True)
     if item is None:
         raise ImprovementNotFound(f"No improvement with id {item_id}.")
     link = repository.change_link(session, item_id, change_id)
+    if link is None and item.status in FINAL:
+        raise Closed(f"The improvement is {item.status.value}.")
     if link is None:
         link = ChangeLink(item_id=item_id, change_id=change_id)
         session.add(link)
@@ -96,4 +105,4 @@ def link_change(session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID) -
             by=CHANGES,
         )
         service.touch(session, item)
-    return link
+    return item

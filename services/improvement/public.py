@@ -13,8 +13,9 @@
   object (a problem) led to, oldest first: the link back from the source.
 - `register_state(session) -> RegisterState`: counts per status and the ordered backlog
   (`BacklogRow`s), for the monthly report.
-- `link_change(session, *, item_id, change_id)`: a change realises the item (stored on the
-  item's side, once).
+- `link_change(session, *, item_id, change_id) -> ImprovementPublic`: a change realises the
+  item (stored on the item's side, once); `ImprovementNotFound` for an item the tenant does
+  not have, a 409 for a closed one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sqlmodel import Session
 
 from core.identity.permissions import Principal
 from services.improvement import feeds, repository, service
-from services.improvement.models import ChangeLink, ImprovementSource
+from services.improvement.errors import ImprovementNotFound
+from services.improvement.models import ImprovementSource
 from services.improvement.permissions import PROPOSE, READ
 from services.improvement.schemas import (
     ImprovementCreate,
@@ -43,6 +45,7 @@ __all__ = [
     "ImprovementCreate",
     "ImprovementFromSource",
     "ImprovementList",
+    "ImprovementNotFound",
     "ImprovementPublic",
     "ImprovementSource",
     "RegisterState",
@@ -76,6 +79,8 @@ def items_of_source(
     return service.present(session, rows)
 
 
-def link_change(session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID) -> ChangeLink:
-    """Record that the change realises the item; 404 for an item the tenant does not have."""
-    return feeds.link_change(session, item_id=item_id, change_id=change_id)
+def link_change(session: Session, *, item_id: uuid.UUID, change_id: uuid.UUID) -> ImprovementPublic:
+    """Record that the change realises the item, which then lists it; 404 for an item the
+    tenant does not have."""
+    item = feeds.link_change(session, item_id=item_id, change_id=change_id)
+    return service.present(session, [item])[0]

@@ -31,6 +31,9 @@ from tests.support.oidc_provider import OidcProvider
 # Roles of the person who walks the pages: reports, works tickets, reads and requests reports,
 # and manages problems.
 ROLES = ["key-user", "kpi-viewer", "agent-line-1", "problem-manager"]
+# The client's product owner, who orders the improvement backlog and decides on it: a client's
+# role only, since a supplier's role would make her speak for the supplier.
+OWNER_ROLES = ["product-owner"]
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +52,7 @@ def idp(server_url: str) -> Iterator[OidcProvider]:
     # The change pages: a change manager raises changes, the client's product owner approves.
     provider.user(provider.dir, "carla", name="Carla Smit", roles=["change-manager"])  # type: ignore[attr-defined]
     provider.user(provider.dir, "paul", name="Paul de Wit", roles=["product-owner"])  # type: ignore[attr-defined]
+    provider.user(provider.dir, "olga", name="Olga de Wit", roles=OWNER_ROLES)  # type: ignore[attr-defined]
     provider.register_web("regie-web", WEB_SECRET, server_url)
     provider.start()
     yield provider
