@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -15,6 +15,7 @@ from changes.models import (
     ApprovalRule,
     Change,
     ChangeEvent,
+    ChangeEventKind,
     ChangeSettings,
     ChangeStatus,
     ChangeTemplate,
@@ -295,3 +296,42 @@ def changes_in(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Change
     if not ids:
         return {}
     return {c.id: c for c in session.exec(select(Change).where(col(Change.id).in_(ids)))}
+
+
+def ends_between(
+    session: Session, start: datetime, end: datetime, ends: frozenset[ChangeStatus]
+) -> dict[uuid.UUID, datetime]:
+    """The changes whose first status row to one of `ends` lies in [start, end), with its time."""
+    first = func.min(col(ChangeEvent.at))
+    stmt = (
+        select(col(ChangeEvent.change_id), first)
+        .where(
+            ChangeEvent.kind == ChangeEventKind.status,
+            col(ChangeEvent.to_value).in_([s.value for s in ends]),
+        )
+        .group_by(col(ChangeEvent.change_id))
+        .having(first >= start, first < end)
+    )
+    return {change_id: at for change_id, at in session.exec(stmt)}
+
+
+def statuses_reached(
+    session: Session, ids: list[uuid.UUID], among: frozenset[ChangeStatus]
+) -> set[tuple[uuid.UUID, str]]:
+    """(change, status) for every status of `among` each of `ids` ever reached."""
+    if not ids:
+        return set()
+    stmt = select(col(ChangeEvent.change_id), col(ChangeEvent.to_value)).where(
+        col(ChangeEvent.change_id).in_(ids),
+        ChangeEvent.kind == ChangeEventKind.status,
+        col(ChangeEvent.to_value).in_([s.value for s in among]),
+    )
+    return {(change_id, str(value)) for change_id, value in session.exec(stmt)}
+
+
+def reviews_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Review]:
+    if not ids:
+        return {}
+    return {
+        r.change_id: r for r in session.exec(select(Review).where(col(Review.change_id).in_(ids)))
+    }
