@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from odf import opendocument
+from odf.table import Table, TableCell
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from core.db import unit_of_work
 from services.kpi import change_figures
 from services.kpi import permissions as kpi
 from services.kpi.change_figures import ChangeFact
-from services.reports import csv_report, data, pdf_report
+from services.reports import csv_report, data, ods_report, pdf_report, xlsx_report
 from tests.factories import auth, make_token
 from tests.services.report_samples import sample
 
@@ -227,6 +230,14 @@ def test_the_monthly_report_shows_the_change_figures() -> None:
     )
     assert "Changes successful (%)" in text and "87.5" in text
     assert "Changes that caused incidents (%)" in text
+    book = load_workbook(io.BytesIO(xlsx_report.render(with_changes, "en")))
+    cells = {row[0]: row[1] for row in book[book.sheetnames[1]].iter_rows(values_only=True) if row}
+    assert cells["Emergency changes (%)"] == 12.5
+    assert cells["Mean change lead time, request to implementation (hours)"] == 73.33
+    doc = opendocument.load(io.BytesIO(ods_report.render(with_changes, "nl")))
+    counts = doc.spreadsheet.getElementsByType(Table)[1]
+    texts = [str(cell) for cell in counts.getElementsByType(TableCell)]
+    assert "Wijzigingen die incidenten veroorzaakten (%)" in texts
     plain_text = "".join(
         p.extract_text() for p in PdfReader(io.BytesIO(pdf_report.render(plain, "en"))).pages
     )
