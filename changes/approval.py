@@ -46,7 +46,7 @@ def vote(
     cast = repository.votes(session, change.id)
     if any(v.voter == actor.label for v in cast):
         raise AlreadyVoted("You already voted on this change; a vote is final.")
-    role = _role_for(actor, change.approvers or [], cast, client=_client_side(session, actor))
+    role = _role_for(actor, change.approvers or [], cast, client=client_side(session, actor))
     if data.decision == VoteDecision.approve:
         refuse_untested(change)
     row = Vote(
@@ -68,7 +68,7 @@ def _refuse_own(actor: Principal, change: Change) -> None:
         raise Forbidden("Nobody approves a change they requested or implement.")
 
 
-def _client_side(session: Session, actor: Principal) -> bool:
+def client_side(session: Session, actor: Principal) -> bool:
     """Whether `actor` is one of the client's own people: signed in through the directory of
     the client whose tenant it acts in (supplier staff sign in through the supplier's)."""
     tenant = repository.tenant(session, actor.tenant_id)

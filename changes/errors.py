@@ -53,3 +53,18 @@ class FrozenWindow(Conflict):
 
 class ReviewNotFound(NotFound):
     title = "Review not found"
+
+
+class ReleaseNotFound(NotFound):
+    title = "Release not found"
+
+
+class DeploymentRefused(Conflict):
+    """The lane refuses the step; `reasons` says why, `changes` names bundled changes that
+    are not far enough."""
+
+    type_slug, title = "deployment-refused", "The release cannot be deployed there yet"
+
+
+class NotTheClient(Forbidden):
+    type_slug, title = "not-the-client", "Only the client's product owner signs off a release"

@@ -59,6 +59,7 @@ class ChangeEventKind(enum.StrEnum):
     rolled_back = "rolled-back"
     overdue = "overdue"  # not implemented within its planned window
     reviewed = "reviewed"
+    deployed = "deployed"  # a release bundling it reached production, or left it again
 
 
 class VoteDecision(enum.StrEnum):
@@ -83,6 +84,7 @@ class ChangeSettings(TenantScoped, table=True):
     medium_from: int = 4
     high_from: int = 8
     next_number: int = 1  # SQLite only; PostgreSQL takes numbers from a per-tenant sequence
+    next_release_number: int = 1  # releases are few: counted here on every database
     version: int = 1  # bumped by settings changes, not by the counter
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -301,3 +303,110 @@ class Review(TenantScoped, table=True):
     reviewed_by: str = Field(max_length=80)
     reviewed_by_name: str = Field(max_length=200)
     reviewed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Environment(enum.StrEnum):
+    """The DTAP lane, in the order a release moves through it."""
+
+    development = "development"
+    test = "test"
+    acceptance = "acceptance"
+    production = "production"
+
+
+class DeploymentKind(enum.StrEnum):
+    deployment = "deployment"
+    rollback = "rollback"  # the environment returned to an earlier version
+
+
+class DeploymentResult(enum.StrEnum):
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+_release_row_version = Column("version", Integer, nullable=False, default=1)
+
+
+class Release(TenantScoped, table=True):
+    """A version of the client's software that bundles changes and moves through DTAP."""
+
+    __tablename__ = "changes_release"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_changes_release_number"),
+        Index("ix_changes_release_created", "tenant_id", "created_at", "id"),
+    )
+    __mapper_args__ = {"version_id_col": _release_row_version}
+    __audited__ = True
+    __audit_digested__ = ("description",)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    number: str = Field(max_length=20)
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=20000)
+    release_version: str = Field(max_length=60)
+    change_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    created_by: str = Field(max_length=80)
+    created_by_name: str = Field(max_length=200)
+    version: int = Field(default=1, sa_column=_release_row_version)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _release_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["tenant_id", "release_id"],
+        ["changes_release.tenant_id", "changes_release.id"],
+        name=f"fk_{table}_release",
+    )
+
+
+class Deployment(TenantScoped, table=True):
+    """One deployment of a release version to an environment, or a rollback there to an
+    earlier version: who, when, the result and the log. Never updated."""
+
+    __tablename__ = "changes_deployment"
+    __table_args__ = (
+        _release_fk("changes_deployment"),
+        Index("ix_changes_deployment_release", "tenant_id", "release_id", "at", "id"),
+    )
+    __audited__ = True
+    __audit_digested__ = ("notes",)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    release_id: uuid.UUID
+    kind: DeploymentKind = Field(sa_type=enum_type(DeploymentKind))
+    environment: Environment = Field(sa_type=enum_type(Environment))
+    # The version deployed, or for a rollback the version the environment returned to.
+    release_version: str = Field(max_length=60)
+    # For a rollback: the version it replaced.
+    replaced_version: str | None = Field(default=None, max_length=60)
+    result: DeploymentResult = Field(sa_type=enum_type(DeploymentResult))
+    at: datetime = Field(sa_type=UTCDateTime)
+    log_url: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=4000)
+    recorded_by: str = Field(max_length=80)
+    recorded_by_name: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SignOff(TenantScoped, table=True):
+    """The client's acceptance of one version of a release: production may take it."""
+
+    __tablename__ = "changes_release_sign_off"
+    __table_args__ = (
+        _release_fk("changes_release_sign_off"),
+        UniqueConstraint(
+            "tenant_id", "release_id", "release_version", name="uq_changes_sign_off_version"
+        ),
+    )
+    __audited__ = True
+    __audit_digested__ = ("note",)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    release_id: uuid.UUID
+    release_version: str = Field(max_length=60)
+    signed_by: str = Field(max_length=80)
+    signed_by_name: str = Field(max_length=200)
+    role: str = Field(max_length=40)
+    note: str | None = Field(default=None, max_length=4000)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

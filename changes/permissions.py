@@ -10,3 +10,11 @@ CONFIGURE = declare(
     "changes:configure",
     "Set up standard change templates, approval rules and the risk questionnaire",
 )
+RELEASE = declare(
+    "changes:release",
+    "Plan releases and record their deployments and rollbacks in development, test, "
+    "acceptance and production",
+)
+SIGN_OFF = declare(
+    "changes:sign-off", "Accept a release version for production on behalf of the client"
+)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, text, update
+from sqlalchemy import String, cast, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -15,15 +15,19 @@ from changes.models import (
     ApprovalRule,
     Change,
     ChangeEvent,
+    ChangeEventKind,
     ChangeSettings,
     ChangeStatus,
     ChangeTemplate,
     ChangeType,
+    Deployment,
     FeedToken,
     Freeze,
+    Release,
     Review,
     RiskClass,
     Rollback,
+    SignOff,
     Vote,
 )
 from core.api.pagination import keyset, typed_cursor
@@ -241,3 +245,97 @@ def review(session: Session, change_id: uuid.UUID) -> Review | None:
 
 def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
     return session.get(Tenant, tenant_id)
+
+
+def take_release_number(session: Session) -> int:
+    """The tenant's next release number, counted in the settings row (which the update locks
+    until the transaction ends: releases are few)."""
+    settings(session, create=True)
+    stmt = (
+        update(ChangeSettings)
+        .values(next_release_number=col(ChangeSettings.next_release_number) + 1)
+        .returning(col(ChangeSettings.next_release_number))
+    )
+    return int(session.execute(stmt).scalar_one()) - 1
+
+
+def release(session: Session, release_id: uuid.UUID, *, for_update: bool = False) -> Release | None:
+    stmt = select(Release).where(Release.id == release_id)
+    return session.exec(stmt.with_for_update() if for_update else stmt).first()
+
+
+def release_page(session: Session, *, limit: int, after: list[Any] | None) -> list[Release]:
+    """Releases, newest first."""
+    stmt = keyset(
+        select(Release),
+        col(Release.created_at),
+        col(Release.id),
+        descending=True,
+        after=typed_cursor(after, timestamp=True),
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
+def deployments(session: Session, release_id: uuid.UUID) -> list[Deployment]:
+    """The release's deployments and rollbacks in the order they ran."""
+    stmt = (
+        select(Deployment)
+        .where(Deployment.release_id == release_id)
+        .order_by(col(Deployment.at), col(Deployment.recorded_at), col(Deployment.id))
+    )
+    return list(session.exec(stmt))
+
+
+def sign_offs(session: Session, release_id: uuid.UUID) -> list[SignOff]:
+    stmt = (
+        select(SignOff)
+        .where(SignOff.release_id == release_id)
+        .order_by(col(SignOff.at), col(SignOff.id))
+    )
+    return list(session.exec(stmt))
+
+
+def changes_in(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Change]:
+    """The tenant's changes among `ids`, by id (another tenant's are simply absent)."""
+    if not ids:
+        return {}
+    return {c.id: c for c in session.exec(select(Change).where(col(Change.id).in_(ids)))}
+
+
+def ends_between(
+    session: Session, start: datetime, end: datetime, ends: frozenset[ChangeStatus]
+) -> dict[uuid.UUID, datetime]:
+    """The changes whose first status row to one of `ends` lies in [start, end), with its time."""
+    first = func.min(col(ChangeEvent.at))
+    stmt = (
+        select(col(ChangeEvent.change_id), first)
+        .where(
+            ChangeEvent.kind == ChangeEventKind.status,
+            col(ChangeEvent.to_value).in_([s.value for s in ends]),
+        )
+        .group_by(col(ChangeEvent.change_id))
+        .having(first >= start, first < end)
+    )
+    return {change_id: at for change_id, at in session.exec(stmt)}
+
+
+def statuses_reached(
+    session: Session, ids: list[uuid.UUID], among: frozenset[ChangeStatus]
+) -> set[tuple[uuid.UUID, str]]:
+    """(change, status) for every status of `among` each of `ids` ever reached."""
+    if not ids:
+        return set()
+    stmt = select(col(ChangeEvent.change_id), col(ChangeEvent.to_value)).where(
+        col(ChangeEvent.change_id).in_(ids),
+        ChangeEvent.kind == ChangeEventKind.status,
+        col(ChangeEvent.to_value).in_([s.value for s in among]),
+    )
+    return {(change_id, str(value)) for change_id, value in session.exec(stmt)}
+
+
+def reviews_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Review]:
+    if not ids:
+        return {}
+    return {
+        r.change_id: r for r in session.exec(select(Review).where(col(Review.change_id).in_(ids)))
+    }

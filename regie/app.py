@@ -17,6 +17,7 @@ from changes.calendar_api import feed_router as change_feed_router
 from changes.calendar_api import router as change_calendar_router
 from changes.config_api import router as change_config_router
 from changes.improvements_api import router as change_improvements_router
+from changes.releases_api import router as releases_router
 from cmdb.api import router as cmdb_router
 from cmdb.classes_api import router as ci_classes_router
 from core import events
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(changes_router)
     app.include_router(change_improvements_router)
+    app.include_router(releases_router)
     app.include_router(change_config_router)
     app.include_router(change_calendar_router)
     app.include_router(change_feed_router)

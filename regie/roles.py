@@ -84,6 +84,8 @@ def wire() -> None:
     allow(changes.WRITE, Role.change_manager)
     allow(changes.APPROVE, Role.change_manager, Role.product_owner, Role.service_owner)
     allow(changes.CONFIGURE, Role.change_manager, Role.supplier_admin)
+    allow(changes.RELEASE, Role.change_manager)
+    allow(changes.SIGN_OFF, Role.product_owner)  # the client's acceptance, before production
     supplier_managers = (Role.service_level_manager, Role.supplier_admin, Role.problem_manager)
     allow(improvement.READ, *CLIENT_ROLES, *supplier_managers, Role.change_manager)
     allow(improvement.PROPOSE, *supplier_managers)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from audit import public as audit_public
 from changes import improvements as change_improvements
+from changes import kpi as change_kpi
 from core import events
 from core.identity.events import CredentialRefused
 from services.improvement import public as improvement
+from services.kpi import public as kpi_public
 from services.reports import mail as reports_mail
 from services.sourcing import warnings as sourcing_warnings
 from tickets import kpi, notifications, sla
@@ -37,3 +39,5 @@ def wire() -> None:
     improvement.register_source_check(
         improvement.ImprovementSource.post_implementation_review, change_improvements.change_exists
     )
+    # The KPI figures count changes, which services cannot read: changes delivers the facts.
+    kpi_public.register_change_source(change_kpi.facts)

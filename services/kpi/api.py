@@ -19,6 +19,8 @@ from services.kpi import figures as f
 from services.kpi.models import Exclusion, ExclusionState
 from services.kpi.schemas import (
     Assessment,
+    ChangeEvidence,
+    ChangeKpi,
     CountedTicketPage,
     EvidencePage,
     ExclusionCreate,
@@ -79,6 +81,18 @@ def read_evidence(
     return evidence.read_evidence(
         session, actor, period=period, kpi=kpi, limit=limit, cursor=cursor
     )
+
+
+@router.get(
+    "/change-evidence",
+    response_model=ChangeEvidence,
+    summary="The changes behind a change figure",
+    description="Computed from the stored changes, also for a closed month.",
+)
+def read_change_evidence(
+    session: SessionDep, actor: Reader, period: PeriodQuery, kpi: ChangeKpi
+) -> ChangeEvidence:
+    return service.read_change_evidence(session, actor, period=period, kpi=kpi)
 
 
 @router.get("/tickets", response_model=CountedTicketPage, summary="The tickets behind a count")

@@ -117,6 +117,8 @@ def compare(session: Session, actor: Principal, *, month: str) -> Comparison:
     row = get_closed_month(session, actor, month=month)
     period = f.month_period(row.month)
     now = service.compute(session, period).model_dump(mode="json", by_alias=True)
+    if "changes" not in row.figures:
+        now.pop("changes", None)  # closed before change figures were counted: not frozen
     digest = evidence.evidence_digest(session, period)
     found = differences(row.figures, now)
     return Comparison(

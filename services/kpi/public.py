@@ -14,6 +14,8 @@ build on these.
   `figures`, `evidence_hash`, `signature`, `key_id`), if it was closed.
 - `parse_period(text) -> Period`: `2026-11`, `2026-Q4` or `2026`; InvalidInput otherwise.
 - `accepted_exclusions(session, *, month, subject_kind) -> {subject id: reason}`.
+- `register_change_source(source)`: the changes domain delivers the `ChangeFact`s of the
+  changes whose implementation ended in a period (wired in regie.wiring).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from datetime import date
 from sqlmodel import Session
 
 from services.kpi import evidence, frozen, repository, service
+from services.kpi.change_figures import ChangeFact
+from services.kpi.change_figures import register_source as register_change_source
 from services.kpi.evidence import evidence_digest
 from services.kpi.exclusions import accepted_exclusions
 from services.kpi.facts import drop_facts_except, stored_facts, update_facts
@@ -31,6 +35,7 @@ from services.kpi.models import ClosedMonth, ExclusionSubject
 from services.kpi.schemas import EvidenceRow, KpiFigures, KpiName
 
 __all__ = [
+    "ChangeFact",
     "ClosedMonth",
     "EvidenceRow",
     "ExclusionSubject",
@@ -45,6 +50,7 @@ __all__ = [
     "evidence_rows",
     "figures",
     "parse_period",
+    "register_change_source",
     "stored_facts",
     "update_facts",
 ]

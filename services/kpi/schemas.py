@@ -122,6 +122,42 @@ class CountedTicketPage(ApiModel):
     next_cursor: str | None
 
 
+class ChangeKpi(enum.StrEnum):
+    """The change figures, each with its evidence (GET /kpis/change-evidence)."""
+
+    success_rate = "change-success-rate"
+    emergency = "emergency-changes"
+    caused_incidents = "changes-causing-incidents"
+    lead_time = "change-lead-time"
+
+
+class ChangeRate(ApiModel):
+    value: float | None = Field(description="part / whole in percent; null without changes")
+    part: int
+    whole: int = Field(description="Changes whose implementation ended in the period")
+    evidence: str = Field(description="The changes behind this figure")
+
+
+class LeadTime(ApiModel):
+    """Calendar hours from the change's request to its implementation."""
+
+    count: int = Field(description="Changes implemented in the period")
+    mean_hours: float | None
+    evidence: str = Field(description="The changes behind this figure")
+
+
+class ChangeFigures(ApiModel):
+    """Of the changes whose implementation ended in the period (the first time they were
+    implemented, failed or rolled back): the share that succeeded (neither failed nor rolled
+    back, nor so reviewed), the share of emergency changes, the share whose review names
+    incidents they caused, and the mean lead time of those implemented."""
+
+    success_rate: ChangeRate
+    emergency: ChangeRate
+    caused_incidents: ChangeRate
+    lead_time: LeadTime
+
+
 class KpiFigures(ApiModel):
     """A tenant's figures for one period, the same for everyone who may read them."""
 
@@ -140,6 +176,11 @@ class KpiFigures(ApiModel):
         description="Of tickets resolved in the period: resolved on line 1, never escalated"
     )
     reopened: Rate = Field(description="Of tickets finished in the period: reopened at least once")
+    changes: ChangeFigures | None = Field(
+        None,
+        description="Absent from months closed before change figures were counted",
+        exclude_if=lambda value: value is None,
+    )
 
 
 class ExclusionNote(ApiModel):
@@ -208,6 +249,25 @@ class Assessment(ApiModel):
     restore_application: YearFigure
     availability: AvailabilityFigure
     months: list[KpiFigures]
+
+
+class ChangeEvidenceRow(ApiModel):
+    change_id: uuid.UUID
+    number: str
+    type: str = Field(description="standard, normal or emergency")
+    outcome: str = Field(description="succeeded, failed or rolled-back")
+    requested_at: datetime
+    ended_at: datetime = Field(description="When its implementation ended")
+    implemented_at: datetime | None
+    lead_time_hours: float | None
+    incident_ids: list[uuid.UUID] = Field(description="Incidents its review says it caused")
+    counted: bool = Field(description="In the figure's part (for lead time: in the mean)")
+
+
+class ChangeEvidence(ApiModel):
+    period: str
+    kpi: ChangeKpi
+    items: list[ChangeEvidenceRow] = Field(description="The figure's whole, by number")
 
 
 class ExclusionCreate(ApiModel):

@@ -28,8 +28,8 @@ from core.identity.permissions import Principal
 from core.tenancy import TenantKind
 from core.types import utcnow
 from services.availability import public as availability
+from services.kpi import change_figures, frozen, permissions, repository, schemas, ticket_sets
 from services.kpi import figures as f
-from services.kpi import frozen, permissions, repository, schemas, ticket_sets
 from services.kpi.figures import Period
 from services.kpi.models import ExclusionSubject
 from services.kpi.schemas import KpiName
@@ -75,7 +75,16 @@ def compute(session: Session, period: Period) -> schemas.KpiFigures:
         backlog=_backlog(session, period, tickets),
         restore_time=_restore_time(session, period, left),
         **_rates(session, period, left),
+        changes=change_figures.compute(session, period),
     )
+
+
+def read_change_evidence(
+    session: Session, actor: Principal, *, period: str, kpi: schemas.ChangeKpi
+) -> schemas.ChangeEvidence:
+    """The changes behind one change figure of `period`, computed from the stored rows."""
+    actor.require(permissions.READ)
+    return change_figures.evidence(session, f.parse_period(period), kpi)
 
 
 def _accepted(

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from babel.numbers import format_decimal
 
 from services.reports.data import KPIS, ReportData
-from services.reports.labels import EXTRA, Labels, Language
+from services.reports.labels import Labels, Language, other_figures
 
 Row = tuple[str, str, str, float | int | None, float | None, bool | None]
 COLUMNS = ("record", "month", "indicator", "value", "norm", "met")
@@ -34,8 +34,8 @@ def rows(data: ReportData) -> Iterator[Row]:
         for name in ("tickets_opened", "tickets_resolved", "backlog"):
             yield "kpi", month, name, getattr(figures, name), None, None
     month = data.month.isoformat()[:7]
-    for name in EXTRA:
-        yield "kpi", month, name, getattr(data, name), None, None
+    for name, value in other_figures(data):
+        yield "kpi", month, name, value, None, None
     for key, count in data.counts_by_type.items():
         yield "count", month, f"type:{key}", count, None, None
     for key, count in data.counts_by_priority.items():

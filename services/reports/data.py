@@ -26,6 +26,14 @@ from services.sla import service as sla_service
 from services.sla import terms as sla_terms
 
 KPIS = ("response", "restore_platform", "restore_application", "availability")
+# The change figures of the report month, when its KPI figures count changes (a month closed
+# before they were counted has none, and its report stays as it was).
+CHANGE_FIGURES = (
+    "change_success_pct",
+    "emergency_change_pct",
+    "changes_causing_incidents_pct",
+    "change_lead_time_hours",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Figures:
     first_line_resolution_pct: float | None
     reopen_pct: float | None
     evidence: str = ""
+    changes: dict[str, float | None] | None = None  # by CHANGE_FIGURES' names
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class ReportData:
     first_line_resolution_pct: float | None
     reopen_pct: float | None
     evidence_hash: str
+    changes: dict[str, float | None] | None = None
     generated_at: datetime = field(default_factory=utcnow)
     # The improvement register as the report was made; not in the evidence hash, which
     # covers the month's figures and their records.
@@ -102,7 +112,21 @@ def kpi_figures(session: Session, month: date) -> Figures:
         first_line_resolution_pct=current.first_line_resolution.value,
         reopen_pct=current.reopened.value,
         evidence=_evidence(session, month),
+        changes=_changes(current),
     )
+
+
+def _changes(figures: kpi.KpiFigures) -> dict[str, float | None] | None:
+    found = figures.changes
+    if found is None:
+        return None
+    values = (
+        found.success_rate.value,
+        found.emergency.value,
+        found.caused_incidents.value,
+        found.lead_time.mean_hours,
+    )
+    return dict(zip(CHANGE_FIGURES, values, strict=True))
 
 
 def _evidence(session: Session, month: date) -> str:
@@ -172,6 +196,8 @@ def report_data(session: Session, *, month: date) -> ReportData:
         "first_line_resolution_pct": figures.first_line_resolution_pct,
         "reopen_pct": figures.reopen_pct,
     }
+    if figures.changes is not None:
+        content["changes"] = dict(figures.changes)
     digest = evidence_hash(content, figures.evidence)
     return ReportData(
         **content,

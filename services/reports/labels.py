@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from services.reports.data import KPIS
+from services.reports.data import CHANGE_FIGURES, KPIS, ReportData
 
 Language = Literal["nl", "en"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
@@ -78,6 +78,10 @@ WORDS: dict[str, dict[str, str]] = {
         "evaluated": "geëvalueerd",
         "rejected": "afgewezen",
         "withdrawn": "ingetrokken",
+        "change_success_pct": "Wijzigingen geslaagd (%)",
+        "emergency_change_pct": "Spoedwijzigingen (%)",
+        "changes_causing_incidents_pct": "Wijzigingen die incidenten veroorzaakten (%)",
+        "change_lead_time_hours": "Gemiddelde doorlooptijd wijziging, aanvraag tot invoering (uur)",
     },
     "en": {
         "title": "Service level report",
@@ -140,10 +144,21 @@ WORDS: dict[str, dict[str, str]] = {
         "evaluated": "evaluated",
         "rejected": "rejected",
         "withdrawn": "withdrawn",
+        "change_success_pct": "Changes successful (%)",
+        "emergency_change_pct": "Emergency changes (%)",
+        "changes_causing_incidents_pct": "Changes that caused incidents (%)",
+        "change_lead_time_hours": "Mean change lead time, request to implementation (hours)",
     },
 }
 EXTRA = ("mean_restore_hours", "p90_restore_hours", "first_line_resolution_pct", "reopen_pct")
-assert all(k in WORDS["nl"] and k in WORDS["en"] for k in (*KPIS, *EXTRA))
+assert all(k in WORDS["nl"] and k in WORDS["en"] for k in (*KPIS, *EXTRA, *CHANGE_FIGURES))
+
+
+def other_figures(data: ReportData) -> list[tuple[str, float | None]]:
+    """The month's other figures by name: the ticket figures, then the change figures when
+    the month's KPI figures count changes."""
+    found: list[tuple[str, float | None]] = [(name, getattr(data, name)) for name in EXTRA]
+    return found + list((data.changes or {}).items())
 
 
 class Labels:

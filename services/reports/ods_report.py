@@ -13,7 +13,7 @@ from odf.table import Table, TableCell, TableRow
 from odf.text import P
 
 from services.reports.data import KPIS, ReportData
-from services.reports.labels import EXTRA, Labels, Language
+from services.reports.labels import Labels, Language, other_figures
 from services.reports.register import backlog_rows, count_rows
 from services.reports.xlsx_report import month_columns
 
@@ -56,8 +56,8 @@ def _counts(data: ReportData, labels: Labels) -> Table:
             _row(table, [name, count])
     _row(table, [])
     _row(table, [labels["other_figures"]])
-    for name in EXTRA:
-        _row(table, [labels[name], getattr(data, name)])
+    for name, value in other_figures(data):
+        _row(table, [labels[name], value])
     _row(table, [])
     _row(table, [labels["evidence"], data.evidence_hash])
     _row(table, [labels["generated"], labels.moment(data.generated_at)])

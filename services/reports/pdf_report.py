@@ -21,7 +21,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from reportlab.platypus.flowables import Flowable
 
 from services.reports.data import KPIS, ReportData
-from services.reports.labels import EXTRA, Labels, Language
+from services.reports.labels import Labels, Language, other_figures
 from services.reports.register import Cell, backlog_rows, count_rows
 
 BLUE, GREY = colors.HexColor("#1f4e79"), colors.HexColor("#7f7f7f")
@@ -157,7 +157,7 @@ def _counts(data: ReportData, labels: Labels) -> Table:
         return table
 
     extra = [[labels["other_figures"], labels["value"]]]
-    extra += [[labels[name], labels.number(getattr(data, name))] for name in EXTRA]
+    extra += [[labels[name], labels.number(value)] for name, value in other_figures(data)]
     others = Table(extra, colWidths=[65 * mm, 20 * mm])
     others.setStyle(GRID)
     by_type = block(labels["type"], data.counts_by_type)

@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.reports.data import KPIS, ReportData
-from services.reports.labels import EXTRA, Labels, Language
+from services.reports.labels import Labels, Language, other_figures
 from services.reports.register import backlog_rows, count_rows
 
 PERCENT = "0.0"
@@ -99,8 +99,8 @@ def _counts_sheet(sheet: Worksheet, data: ReportData, labels: Labels) -> None:
         sheet.append([])
     sheet.append([labels["other_figures"]])
     sheet.cell(sheet.max_row, 1).font = bold
-    for name in EXTRA:
-        sheet.append([labels[name], getattr(data, name)])
+    for name, value in other_figures(data):
+        sheet.append([labels[name], value])
         sheet.cell(sheet.max_row, 2).number_format = PERCENT
     sheet.append([])
     sheet.append([labels["evidence"], data.evidence_hash])

@@ -43,3 +43,21 @@ def test_a_number_is_taken_only_for_the_session_tenant(client) -> None:
         session.execute(text("SELECT changes_next_number(:t)"), {"t": str(b.id)})
     session.rollback()
     session.close()
+
+
+@pytest.mark.postgres
+def test_raw_sql_sees_only_the_tenants_own_releases(client) -> None:
+    from tests.changes.test_releases import Lane
+
+    a, b = Lane(Desk(client, make_tenant())), Lane(Desk(client, make_tenant()))
+    mine = a.create([]).json()
+    a.up_to(mine, "development")
+    theirs = b.create([]).json()
+    b.up_to(theirs, "test")
+    tables = ("changes_release", "changes_deployment", "changes_release_sign_off")
+    with unit_of_work(a.desk.tenant.id, read_only=True) as session:
+        counts = {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
+    assert counts == {"changes_release": 1, "changes_deployment": 1, "changes_release_sign_off": 0}
+    with unit_of_work(None, read_only=True) as session:
+        for table in tables:
+            assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
