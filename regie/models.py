@@ -30,6 +30,8 @@ from regie.web.models import SavedView
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
 from services.dap.models import DapVersion
+from services.improvement.models import Backlog, ChangeLink, Evaluation, Item
+from services.improvement.models import Event as ImprovementEvent
 from services.kpi.models import ClosedMonth, Exclusion, TicketFactsRow
 from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
@@ -55,11 +57,13 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
+    "Backlog",
     "BreachWarning",
     "CatalogueEntry",
     "Certification",
     "Change",
     "ChangeEvent",
+    "ChangeLink",
     "ChangeSettings",
     "ChangeTemplate",
     "Ci",
@@ -70,12 +74,15 @@ __all__ = [
     "ClosedMonth",
     "Contract",
     "DapVersion",
+    "Evaluation",
     "Exclusion",
     "FeedToken",
     "Freeze",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",
+    "ImprovementEvent",
+    "Item",
     "LoginAttempt",
     "Mail",
     "MailAddress",
