@@ -32,7 +32,11 @@ def scoped(
     """One transaction that row-level security lets see and write `tenant_id`'s rows (a
     reader on SQLite takes no write lock)."""
     if read_only:
+        # One snapshot for the whole export: rows written meanwhile are all in or all out.
+        level = "REPEATABLE READ" if engine.dialect.name == "postgresql" else None
         engine = engine.execution_options(sqlite_begin="DEFERRED")
+        if level:
+            engine = engine.execution_options(isolation_level=level)
     with engine.begin() as conn:
         set_tenant(conn, tenant_id)
         yield conn

@@ -32,7 +32,7 @@ def import_tenant(engine: Engine, root: Path, public_key: str | None = None) -> 
     with scoped(engine, tenant_id) as conn:
         _refuse_existing(conn, tenant_id, body["tenant"]["slug"])
         for table in tables:
-            _insert(conn, table, root, tenant_id)
+            _insert(conn, table, root, tenant_id, set(body["files"]))
         _restore_numbers(conn, tenant_id, body.get("ticketNumberNext"))
     return body
 
@@ -70,9 +70,11 @@ def _refuse_existing(conn: Connection, tenant_id: uuid.UUID, slug: str) -> None:
         raise ExportRefused(f"tenant {found[0]!r} (or its id) already exists here")
 
 
-def _insert(conn: Connection, table: Table, root: Path, tenant_id: uuid.UUID) -> None:
+def _insert(
+    conn: Connection, table: Table, root: Path, tenant_id: uuid.UUID, listed: set[str]
+) -> None:
     path = f"tables/{table.name}.jsonl"
-    decode = _row_decoder(table, root)
+    decode = _row_decoder(table, root, listed)
     owner = "id" if table.name == tenant_table().name else "tenant_id"
     batch: list[dict[str, Any]] = []
     with open(root / path, encoding="utf-8") as lines:
@@ -88,7 +90,9 @@ def _insert(conn: Connection, table: Table, root: Path, tenant_id: uuid.UUID) ->
         conn.execute(table.insert(), batch)
 
 
-def _row_decoder(table: Table, root: Path) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _row_decoder(
+    table: Table, root: Path, listed: set[str]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
     decoders = {c.name: decoder(c) for c in table.columns}
     files = {c.name for c in table.columns if is_file(c)}
 
@@ -96,6 +100,8 @@ def _row_decoder(table: Table, root: Path) -> Callable[[dict[str, Any]], dict[st
         row = {k: decoders[k](v) for k, v in data.items() if k in decoders}
         for name in files:
             if row.get(name) is not None:
+                if row[name]["path"] not in listed:  # only files whose hash was checked
+                    raise ExportRefused(f"{row[name]['path']}: not in the manifest")
                 row[name] = (root / row[name]["path"]).read_bytes()
         return row
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from audit.checkpoints import file_path
+from audit.offline import verify_export
 from audit.public import verify_document
 from core.db import get_engine, make_engine, metadata
 from core.identity import access
@@ -174,7 +175,7 @@ def test_export_writes_every_record_with_a_signed_manifest(
     out = tmp_path / "export"
     r = run("tenant", "export", desk.tenant.slug, "--out", str(out))
     assert r.exit_code == 0, r.output
-    body = manifest.verify(out)
+    body = {**manifest.verify(out), **json.loads((out / manifest.MANIFEST).read_text())}
     database = count_rows(owner_engine, desk.tenant.id)
     assert body["tables"] == {n: c for n, c in database.items() if n in body["tables"]}
     assert body["tables"]["tickets_ticket"] == 11 and body["tables"]["tickets_message"] == 3
@@ -193,6 +194,8 @@ def test_export_writes_every_record_with_a_signed_manifest(
     sheets = load_ods(str(out / "registers/registers.ods"))
     names = [t.getAttribute("name") for t in sheets.spreadsheet.getElementsByType(OdsTable)]
     assert names[:2] == ["tickets", "problems"]
+    offline = verify_export(out / "audit/log.jsonl", body["signature"]["publicKey"])
+    assert offline.ok and offline.entries == body["tables"]["audit_entry"] > 0, offline
     schema = (out / "SCHEMA.md").read_text()
     assert "## tables/tickets_event.jsonl" in schema and "| ticket_id |" in schema
     assert run("tenant", "export", desk.tenant.slug, "--out", str(out)).exit_code == 1
