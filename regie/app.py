@@ -31,6 +31,7 @@ from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
+from regie.tenant_exit.api import router as tenant_exports_router
 from regie.web.bulk import router as web_bulk_router
 from regie.web.errors import BrowserErrors
 from regie.web.evidence import router as web_evidence_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kpi_closing_router)
     app.include_router(dap_router)
     app.include_router(reports_router)
+    app.include_router(tenant_exports_router)
     app.include_router(improvement_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)

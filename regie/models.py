@@ -26,6 +26,7 @@ from core.identity.models import (
 from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, ScimUser
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
+from regie.tenant_exit.models import ExportJob
 from regie.web.models import SavedView
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
@@ -76,6 +77,7 @@ __all__ = [
     "DapVersion",
     "Evaluation",
     "Exclusion",
+    "ExportJob",
     "FeedToken",
     "Freeze",
     "Grant",

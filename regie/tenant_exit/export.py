@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,11 @@ def stream(conn: Connection, table: Table, tenant_id: uuid.UUID) -> Iterator[dic
         yield dict(row)
 
 
-def export_tenant(engine: Engine, slug: str, out: Path) -> dict[str, Any]:
-    """Write the export into `out` (new or empty); returns the manifest."""
+def export_tenant(
+    engine: Engine, slug: str, out: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Write the export into `out` (new or empty); returns the manifest. `progress` hears
+    how many tables are written."""
     if out.exists() and any(out.iterdir()):
         raise ExportFailed(f"{out} is not empty")
     out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +89,8 @@ def export_tenant(engine: Engine, slug: str, out: Path) -> dict[str, Any]:
     with scoped(engine, tenant["id"], read_only=True) as conn:
         for table in [tenant_table(), *tenant_tables()]:
             counts[table.name] = _write_table(conn, table, tenant["id"], out, files)
+            if progress is not None:
+                progress(len(counts))
         files.update(_write_audit_log(conn, tenant["id"], out))
         files.update(registers.write(conn, tenant["id"], out, stream))
         body = {
