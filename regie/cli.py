@@ -200,7 +200,7 @@ def tenant_delete(
     ] = None,
 ) -> None:
     """At contract end: delete every row of the tenant; write a signed deletion certificate."""
-    from regie.tenant_exit.delete import delete_tenant, write_certificate
+    from regie.tenant_exit.delete import delete_tenant, remove_files, write_certificate
     from regie.tenant_exit.export import ExportFailed
     from regie.tenant_exit.manifest import ExportRefused
 
@@ -212,6 +212,7 @@ def tenant_delete(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
+    remove_files(cert["tenant"]["id"])
     path = certificate or export / "deletion-certificate.json"
     digest = write_certificate(path, cert)
     typer.echo(

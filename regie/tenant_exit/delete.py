@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from audit import sequencer
 from audit.capture import base_body
 from audit.models import AuditHead
 from audit.public import sign_document
+from core.settings import get_settings
 from core.tenancy import TenantKind
 from core.types import utcnow
 from regie.tenant_exit import manifest
@@ -59,6 +61,11 @@ def delete_tenant(
         certificate["supplierLog"]["seq"] = sequencer.append(conn, supplier["id"], [entry])
     value, key_id = sign_document(PURPOSE, manifest.canonical(certificate))
     return {**certificate, "signature": {"algorithm": "Ed25519", "keyId": key_id, "value": value}}
+
+
+def remove_files(tenant_id: str) -> None:
+    """After the deletion committed: the zips of the tenant's API exports go too."""
+    shutil.rmtree(get_settings().export_dir / tenant_id, ignore_errors=True)
 
 
 def write_certificate(path: Path, certificate: dict[str, Any]) -> str:

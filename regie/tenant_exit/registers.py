@@ -70,10 +70,10 @@ def write(conn: Connection, tenant_id: uuid.UUID, out: Path, stream: Stream) -> 
     """Write the CSVs and the spreadsheet; their manifest entries."""
     files: dict[str, Any] = {}
     (out / ODS).parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out / ODS, "w") as ods:
+    with zipfile.ZipFile(out / ODS, "w", zipfile.ZIP_DEFLATED) as ods:
         ods.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        ods.writestr("META-INF/manifest.xml", _MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
-        with ods.open("content.xml", "w") as content:
+        ods.writestr("META-INF/manifest.xml", _MANIFEST)
+        with ods.open("content.xml", "w", force_zip64=True) as content:
             content.write(_HEAD.encode())
             for name, table_name in REGISTERS.items():
                 table = metadata.tables.get(table_name)

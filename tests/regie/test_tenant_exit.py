@@ -270,8 +270,9 @@ def test_an_export_of_another_key_is_refused(client, desk, tmp_path) -> None:
 
 
 def test_delete_leaves_nothing_and_a_signed_certificate(
-    client, desk, other, tmp_path, owner_engine
+    client, desk, other, tmp_path, owner_engine, monkeypatch
 ) -> None:
+    monkeypatch.setattr(get_settings(), "export_dir", tmp_path / "exports")
     seed_months(desk)
     other.report()
     assert (
@@ -287,11 +288,15 @@ def test_delete_leaves_nothing_and_a_signed_certificate(
     assert wrong.exit_code == 1 and "not" in wrong.output
     missing = run("tenant", "delete", desk.tenant.slug, "--export", str(tmp_path), "--by", "x")
     assert missing.exit_code == 1 and "manifest.json" in missing.output
+    zips = get_settings().export_dir / str(desk.tenant.id)
+    zips.mkdir(parents=True)
+    (zips / "an-api-export.zip").write_bytes(b"PK")
     r = run(
         "tenant", "delete", desk.tenant.slug, "--export", str(export), "--by", "J. Jansen, CISO"
     )
     assert r.exit_code == 0, r.output
 
+    assert not zips.exists()
     left = count_rows(owner_engine, desk.tenant.id)
     assert set(left) >= tables_in_database(owner_engine) and not any(left.values()), left
     assert count_rows(owner_engine, other.tenant.id) == untouched
