@@ -125,7 +125,10 @@ def main() -> int:
     meta = json.loads((WORK / "dataset.json").read_text())
     measured = meta["measured_tenant"]
     src = env_for(args.admin_url, "exit_bench_src")
-    result: dict = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "load_before": load()}
+    result: dict = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_before": load(),
+    }
     timed([regie, "migrate"], src)  # the dataset script may have migrated with older code
     result["audit_seed_seconds"] = round(
         seed_audit_log(args.admin_url, measured["id"], measured["tickets"]), 1
