@@ -26,7 +26,7 @@ from regie.tenant_exit.tables import tenant_tables
 
 FORMAT = "regie-tenant-deletion/v1"
 PURPOSE = "tenant-deletion"
-APPEND_ONLY = ("audit_entry", "audit_checkpoint")
+CHECKPOINTS = "audit_checkpoint"
 
 
 def delete_tenant(
@@ -108,20 +108,29 @@ def _refuse_if_changed(conn: Connection, tenant_id: uuid.UUID, export: Path) -> 
 
 
 def _delete_rows(conn: Connection, tenant_id: uuid.UUID) -> dict[str, int]:
-    """Children before parents; the append-only guards of the audit log are lifted for this
-    transaction only (table owner), so the tenant's log goes with it."""
+    """Children before parents. On PostgreSQL the log's append-only guards let these deletes
+    through for this transaction only: entries under the flag the guard honours (as
+    retention's), checkpoints by lifting their trigger last, so its table lock is held only
+    for the transaction's final moments."""
     postgres = conn.dialect.name == "postgresql"
     if postgres:
-        for name in APPEND_ONLY:
-            conn.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER {name}_append_only"))
+        conn.execute(text("SELECT set_config('regie.audit_prune', 'on', true)"))
     counts = {}
-    for table in reversed(tenant_tables()):
+    last = [t for t in reversed(tenant_tables()) if t.name == CHECKPOINTS]
+    for table in [t for t in reversed(tenant_tables()) if t.name != CHECKPOINTS] + last:
+        if postgres and table.name == CHECKPOINTS:
+            conn.execute(
+                text(f"ALTER TABLE {CHECKPOINTS} DISABLE TRIGGER {CHECKPOINTS}_append_only")
+            )
         counts[table.name] = conn.execute(
             delete(table).where(table.c.tenant_id == tenant_id)
         ).rowcount
+        if postgres and table.name == CHECKPOINTS:
+            conn.execute(
+                text(f"ALTER TABLE {CHECKPOINTS} ENABLE TRIGGER {CHECKPOINTS}_append_only")
+            )
     if postgres:
-        for name in APPEND_ONLY:
-            conn.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER {name}_append_only"))
+        conn.execute(text("SELECT set_config('regie.audit_prune', 'off', true)"))
         conn.execute(text(f"DROP SEQUENCE IF EXISTS {number_sequence(tenant_id)}"))
     table = tenant_table()
     counts[table.name] = conn.execute(delete(table).where(table.c.id == tenant_id)).rowcount
