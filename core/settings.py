@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     audit_key_file: Path = VAR_DIR / "audit-signing.key"
     # Append-only copy of every checkpoint outside the database, one file per tenant.
     audit_checkpoint_dir: Path = VAR_DIR / "audit-checkpoints"
+    # Tenant exports the worker makes for download (a volume the API shares with the workers).
+    export_dir: Path = VAR_DIR / "exports"
     audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
     # After a write, the worker checkpoints the tenant this much later (batching the writes).
     audit_checkpoint_delay_seconds: float = Field(default=2.0, gt=0, le=60)

@@ -32,6 +32,7 @@ from core.identity.signin import router as signin_router
 from core.observability import configure_logging, configure_tracing
 from core.settings import Settings, get_settings
 from regie import ops, roles, web, wiring
+from regie.tenant_exit.api import router as tenant_exports_router
 from regie.web.access_reviews import router as web_access_reviews_router
 from regie.web.bulk import router as web_bulk_router
 from regie.web.change_actions import router as web_change_actions_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kpi_closing_router)
     app.include_router(dap_router)
     app.include_router(reports_router)
+    app.include_router(tenant_exports_router)
     app.include_router(improvement_router)
     app.include_router(tickets_router)
     app.include_router(ticket_sla_router)

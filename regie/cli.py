@@ -8,11 +8,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from core.settings import Settings, fail_config, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -20,7 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-tenant_app = typer.Typer(help="Create and list tenants (clients).", no_args_is_help=True)
+tenant_app = typer.Typer(
+    help="Create, list, export, import and delete tenants (clients).", no_args_is_help=True
+)
 apikey_app = typer.Typer(help="Issue API keys for integrations.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
@@ -113,13 +118,18 @@ def tenant_create(
     slug: Annotated[str, typer.Argument(help="Short unique name, e.g. 'gemeente-utrecht'")],
     name: Annotated[str, typer.Option(help="Display name")],
     entra_tenant_id: Annotated[str | None, typer.Option(help="Entra ID tenant id")] = None,
+    supplier: Annotated[
+        bool, typer.Option("--supplier", help="The supplier itself (its staff's directory)")
+    ] = False,
 ) -> None:
     """Create a tenant."""
     from regie import seed
 
     _checked_settings()
     try:
-        tenant = seed.create_tenant(slug=slug, name=name, entra_tenant_id=entra_tenant_id)
+        tenant = seed.create_tenant(
+            slug=slug, name=name, entra_tenant_id=entra_tenant_id, supplier=supplier
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -136,6 +146,85 @@ def tenant_list() -> None:
         typer.echo(
             json.dumps({"id": str(t.id), "slug": t.slug, "name": t.name, "status": t.status})
         )
+
+
+@tenant_app.command("export")
+def tenant_export(
+    slug: Annotated[str, typer.Argument(help="The tenant to export")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write (new or empty)")],
+) -> None:
+    """Write every record of the tenant in open formats, with a signed manifest."""
+    from regie.tenant_exit.export import ExportFailed, export_tenant
+
+    engine = _owner_engine()
+    try:
+        body = export_tenant(engine, slug, out)
+    except ExportFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    rows = sum(body["tables"].values())
+    typer.echo(f"{slug}: {rows} rows in {len(body['files'])} files written to {out}")
+
+
+@tenant_app.command("import")
+def tenant_import(
+    directory: Annotated[Path, typer.Argument(help="An export made by `regie tenant export`")],
+    public_key: Annotated[
+        str | None, typer.Option(help="The exporting supplier's audit public key, if not ours")
+    ] = None,
+) -> None:
+    """Verify the export whole, then restore the tenant in one transaction."""
+    from regie.tenant_exit.importer import ExportRefused, import_tenant
+
+    engine = _owner_engine()
+    try:
+        body = import_tenant(engine, directory, public_key)
+    except ExportRefused as exc:
+        typer.echo(f"refused, nothing written: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    rows = sum(body["tables"].values())
+    typer.echo(f"{body['tenant']['slug']}: {rows} rows imported")
+
+
+@tenant_app.command("delete")
+def tenant_delete(
+    slug: Annotated[str, typer.Argument(help="The tenant to delete")],
+    export: Annotated[Path, typer.Option("--export", help="Its current, verified export")],
+    by: Annotated[str, typer.Option("--by", help="Who orders the deletion (name, role)")],
+    certificate: Annotated[
+        Path | None, typer.Option(help="Where to write the certificate (default: in the export)")
+    ] = None,
+) -> None:
+    """At contract end: delete every row of the tenant; write a signed deletion certificate."""
+    from regie.tenant_exit.delete import delete_tenant, remove_files, write_certificate
+    from regie.tenant_exit.export import ExportFailed
+    from regie.tenant_exit.manifest import ExportRefused
+
+    engine = _owner_engine()
+    try:
+        cert = delete_tenant(engine, slug, export, by=by)
+    except (ExportRefused, ExportFailed) as exc:
+        typer.echo(f"refused, nothing deleted: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    remove_files(cert["tenant"]["id"])
+    path = certificate or export / "deletion-certificate.json"
+    digest = write_certificate(path, cert)
+    typer.echo(
+        f"{slug}: {sum(cert['deleted'].values())} rows deleted; certificate {path} ({digest})"
+    )
+
+
+def _owner_engine() -> Engine:
+    """Exit work runs as the table owner: it writes the audit log and lifts nothing else."""
+    from core.db import make_engine
+
+    return make_engine(_checked_settings().owner_url, pool_size=1)
 
 
 @apikey_app.command("create")

@@ -29,10 +29,13 @@ from core.identity.models import (
 from core.identity.scim.models import ScimCredential, ScimGroup, ScimMember, ScimUser
 from core.outbox.models import OutboxMessage
 from core.tenancy import Tenant
+from regie.tenant_exit.models import ExportJob
 from regie.web.models import SavedView
 from services.availability.models import Outage
 from services.catalogue.models import CatalogueEntry
 from services.dap.models import DapVersion
+from services.improvement.models import Backlog, ChangeLink, Evaluation, Item
+from services.improvement.models import Event as ImprovementEvent
 from services.kpi.models import ClosedMonth, Exclusion, TicketFactsRow
 from services.reports.models import MonthlyReport, ReportFile, ReportJob
 from services.sla.models import Agreement, BreachWarning, Clock
@@ -58,11 +61,13 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
+    "Backlog",
     "BreachWarning",
     "CatalogueEntry",
     "Certification",
     "Change",
     "ChangeEvent",
+    "ChangeLink",
     "ChangeSettings",
     "ChangeTemplate",
     "Ci",
@@ -74,12 +79,16 @@ __all__ = [
     "Contract",
     "DapVersion",
     "Deployment",
+    "Evaluation",
     "Exclusion",
+    "ExportJob",
     "FeedToken",
     "Freeze",
     "Grant",
     "GroupMember",
     "IdempotencyRecord",
+    "ImprovementEvent",
+    "Item",
     "LoginAttempt",
     "Mail",
     "MailAddress",

@@ -9,6 +9,7 @@ from core.identity import grants, reviews, sessions
 from core.identity import service as keys
 from core.identity.roles import CLIENT_ROLES, Role, allow
 from core.identity.scim import credentials as scim
+from regie.tenant_exit import permissions as tenant_exit
 from services.availability import permissions as availability
 from services.catalogue import permissions as catalogue
 from services.dap import permissions as dap
@@ -58,6 +59,7 @@ def wire() -> None:
     allow(reports.READ, Role.kpi_viewer, Role.key_user, Role.product_owner, Role.client_admin)
     allow(reports.READ, Role.auditor, Role.service_level_manager, Role.supplier_admin)
     allow(reports.REQUEST, Role.service_level_manager, Role.kpi_viewer, Role.client_admin)
+    allow(tenant_exit.EXPORT, Role.client_admin)
     allow(problems.MANAGE, Role.problem_manager)
     allow(problems.LINK, *agents)
     allow(problems.READ, Role.change_manager, Role.service_level_manager, Role.auditor, *agents)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from core.db import unit_of_work
 from core.identity.service import create_api_key
-from core.tenancy import Tenant
+from core.tenancy import Tenant, TenantKind
 from services.catalogue.models import CatalogueEntry, ServiceDomain
 from tickets.models import AssignmentGroup, Line
 
@@ -35,13 +35,16 @@ DEMO_GROUPS = [
 ]
 
 
-def create_tenant(*, slug: str, name: str, entra_tenant_id: str | None = None) -> Tenant:
+def create_tenant(
+    *, slug: str, name: str, entra_tenant_id: str | None = None, supplier: bool = False
+) -> Tenant:
     if not SLUG.match(slug):
         raise ValueError("slug must be 2-40 characters of a-z, 0-9 and -")
     tenant = Tenant(
         slug=slug,
         name=name,
         entra_tenant_id=uuid.UUID(entra_tenant_id) if entra_tenant_id else None,
+        kind=TenantKind.supplier if supplier else TenantKind.client,
     )
     try:
         with unit_of_work(None) as session:

@@ -8,6 +8,7 @@ from celery.signals import setup_logging, worker_process_init
 
 import changes.tasks
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
+import regie.tenant_exit.tasks  # noqa: F401  (registers the export task)
 import services.improvement.tasks
 import services.reports.tasks
 import services.sla.tasks
