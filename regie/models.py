@@ -13,6 +13,7 @@ from changes.models import (
     Rollback,
     Vote,
 )
+from cmdb.imports.models import CiImport
 from cmdb.models import Ci, CiClass, CiRelation, CiVersion
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
@@ -64,6 +65,7 @@ __all__ = [
     "ChangeTemplate",
     "Ci",
     "CiClass",
+    "CiImport",
     "CiRelation",
     "CiVersion",
     "Clock",

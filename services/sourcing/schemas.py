@@ -24,16 +24,22 @@ NoticeDays = Annotated[int, Field(ge=0, le=3650, description="Notice period in d
 class SupplierCreate(ApiModel):
     name: Name
     parent_id: uuid.UUID | None = Field(None, description="The supplier this is a sub-supplier of")
+    ci_id: uuid.UUID | None = Field(
+        None,
+        description="The CI that stands for the supplier in the CMDB: what a provided-by "
+        "relation points at (see the concentration report)",
+    )
     delivery_countries: Countries = []
     processing_countries: Countries = Field([], description="Where the supplier processes data")
     last_risk_analysis_on: date | None = None
 
 
 class SupplierUpdate(ApiModel):
-    """Merge patch; null removes the parent or the risk analysis date."""
+    """Merge patch; null removes the parent, the CI or the risk analysis date."""
 
     name: Name | None = None
     parent_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None
     delivery_countries: Countries | None = None
     processing_countries: Countries | None = None
     last_risk_analysis_on: date | None = None
@@ -43,6 +49,7 @@ class SupplierPublic(ApiModel):
     id: uuid.UUID
     name: str
     parent_id: uuid.UUID | None
+    ci_id: uuid.UUID | None
     delivery_countries: list[str]
     processing_countries: list[str]
     last_risk_analysis_on: date | None
