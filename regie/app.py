@@ -52,6 +52,7 @@ from services.kpi.closing_api import router as kpi_closing_router
 from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
 from services.sourcing.api import router as sourcing_router
+from services.sourcing.concentration_api import router as concentration_router
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cmdb_router)
     app.include_router(ci_imports_router)
     app.include_router(ci_impact_router)
+    app.include_router(concentration_router)
     app.include_router(sourcing_router)
     app.include_router(grants_router)
     app.include_router(keys_router)

@@ -163,3 +163,56 @@ class WarningPublic(ApiModel):
 
 class WarningPage(Page[WarningPublic]):
     """One page of warnings, newest first; pass nextCursor back as `cursor` for the next."""
+
+
+class CatalogueRef(ApiModel):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class Dependency(ApiModel):
+    """A critical service (a CI with criticality high or vital) resting on the supplier."""
+
+    ci_id: uuid.UUID
+    name: str
+    criticality: str
+    via: str = Field(
+        description="direct: related to the supplier's CI; graph: reaching it over other CIs; "
+        "sub-supplier: depending on the supplier named in throughSupplierId, above this one"
+    )
+    through_supplier_id: uuid.UUID | None
+    catalogue_services: list[CatalogueRef] = Field(description="Services standing for the CI")
+
+
+class SupplierConcentration(ApiModel):
+    supplier_id: uuid.UUID
+    name: str
+    ci_id: uuid.UUID | None = Field(description="The CI standing for the supplier, if any")
+    parent_id: uuid.UUID | None
+    critical_service_count: int
+    critical_services: list[Dependency]
+    processing_countries: list[str]
+    outside_eu: list[str] = Field(description="Processing countries outside the EU")
+    data_outside_eu: bool
+
+
+class Concentration(ApiModel):
+    depth: int = Field(description="How many relations a path may take")
+    suppliers: list[SupplierConcentration] = Field(description="Most depended-on first")
+
+
+class OverviewRow(ApiModel):
+    tenant: str = Field(description="The client's slug")
+    tenant_name: str
+    supplier_id: uuid.UUID
+    supplier: str
+    critical_service_count: int
+    direct_count: int
+    critical_services: list[str]
+    outside_eu: list[str]
+
+
+class ConcentrationOverview(ApiModel):
+    depth: int
+    items: list[OverviewRow] = Field(description="By supplier name, then client")
