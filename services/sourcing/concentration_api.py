@@ -35,16 +35,15 @@ FormatQuery = Annotated[
 Accept = Annotated[str | None, Header(include_in_schema=False)]
 
 
-def _responses(model: type[Any]) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {
-            "content": {
-                CSV: {"schema": {"type": "string"}},
-                ODS: {"schema": {"type": "string", "format": "binary"}},
-            },
-            "description": "The report; CSV and ODS hold one row per line of the table",
-        }
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            CSV: {"schema": {"type": "string"}},
+            ODS: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "description": "The report; CSV and ODS hold one row per line of the table",
     }
+}
 
 
 def _chosen(fmt: Format | None, accept: str | None) -> Format:
@@ -75,7 +74,7 @@ def _file(fmt: Format, name: str, columns: Any, rows: Any) -> Response:
     "depend on it directly, through the CI graph, or through the supplier above it, and the "
     "countries outside the EU where it processes data. The supplier's CI (ciId) is where the "
     "graph meets the register.",
-    responses=_responses(Concentration),
+    responses=FILES,
 )
 def tenant_concentration(
     session: SessionDep,
@@ -98,7 +97,7 @@ def tenant_concentration(
     summary="The concentration report across the clients you serve",
     description="One row per client and supplier, for every client where you may read the "
     "sourcing register: which supplier carries critical services of several clients.",
-    responses=_responses(ConcentrationOverview),
+    responses=FILES,
 )
 def overview(
     actor: Reader, depth: Depth = DEFAULT_DEPTH, fmt: FormatQuery = None, accept: Accept = None
