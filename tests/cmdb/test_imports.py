@@ -314,3 +314,16 @@ def test_a_done_import_is_not_run_again(cmdb) -> None:
     done = run_import(cmdb, token, SERVERS_CSV)
     assert run(cmdb.tenant.id, uuid.UUID(done["id"])) == "skipped"
     assert len(stored_cis(cmdb)) == 2
+
+
+@pytest.mark.postgres
+def test_raw_sql_sees_only_the_tenants_own_imports(cmdb, theirs) -> None:
+    from sqlalchemy import text
+
+    ask(cmdb, importer(cmdb), SERVERS_CSV)
+    ask(cmdb, importer(cmdb), SERVERS_CSV, dryRun=True)
+    count = "SELECT count(*) FROM cmdb_ci_import"
+    with unit_of_work(theirs.tenant.id, read_only=True) as session:
+        assert session.execute(text(count)).scalar() == 0
+    with unit_of_work(cmdb.tenant.id, read_only=True) as session:
+        assert session.execute(text(count)).scalar() == 2
