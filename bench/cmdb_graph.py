@@ -8,7 +8,8 @@ row-level security is on), the tenant `cmdb-bench` with --cis CIs (100,000) and 
 current relations (300,000), and two other tenants with a tenth of that each, so the
 measured tenant's rows share the tables with others'. The graph is layered like a real
 landscape: business services -> applications -> components -> servers -> databases,
-networks and SaaS services; each relation goes one layer down (depends-on, runs-on,
+networks and SaaS services; each CI above the bottom layer has about four relations to
+the layer below (depends-on, runs-on,
 provided-by, part-of), and one in twenty connects two CIs of the same layer
 (connects-to), which makes cycles. CIs and relations are loaded with COPY as the
 superuser (row-level security refuses COPY for the roles it applies to), then VACUUM
@@ -18,8 +19,10 @@ Measures `cmdb.impact.affected` in this process, connected as the app role insid
 tenant's row-level security scope, the same call `GET /api/v1/cis/{id}/impact` makes (the
 HTTP layer and the tickets added by tickets/ are not in the figure): --samples random
 starts per case, downward from the top two layers and upward from the bottom two, at depth 3
-and 5. Prints and writes p50/p95/p99 and the CIs reached, with the machine's load, to
-bench/results/cmdb-graph-<UTC time>.json.
+and 5. Then times an import of --import-rows new servers (50,000) as the worker runs it
+(`cmdb.imports.run.run`, audit capture on): a dry run first, then the real import, then the
+same file again (every row unchanged). Prints and writes p50/p95/p99 and the CIs reached,
+the import times, and the machine's load, to bench/results/cmdb-graph-<UTC time>.json.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--others", type=int, default=2, help="other tenants, a tenth the size each")
     p.add_argument("--samples", type=int, default=300)
     p.add_argument("--seed", type=int, default=20261205)
+    p.add_argument("--import-rows", type=int, default=50_000)
     p.add_argument("--reuse", action="store_true", help="measure on the database built before")
     return p.parse_args()
 
@@ -100,8 +104,11 @@ def graph(rng: random.Random, cis: int, relations: int) -> tuple[list[tuple], li
         layers.append(ids)
         nodes += [(i, key, index) for i in ids]
     edges: set[tuple] = set()
+    # A source is any CI above the bottom layer, so each has about the same number of
+    # relations (about four with the defaults), wherever it sits.
+    upper = [i for i in range(len(LAYERS) - 1) for _ in layers[i]]
     while len(edges) < relations:
-        layer = rng.randrange(len(LAYERS) - 1)
+        layer = rng.choice(upper)
         if rng.random() < 0.05:
             source, target = rng.sample(layers[layer], 2)
             edges.add((source, target, "connects-to"))
@@ -221,6 +228,48 @@ def measure(args: argparse.Namespace, tenant_id: uuid.UUID, rng: random.Random) 
     return results
 
 
+def time_import(args: argparse.Namespace, tenant_id: uuid.UUID) -> list[dict]:
+    """Seconds for a dry run, the import, and the same file again, of new servers."""
+    from cmdb import builtin
+    from cmdb.imports.models import CiImport, ImportFormat
+    from cmdb.imports.run import run
+    from core.db import unit_of_work
+    from regie import wiring
+
+    wiring.wire()  # the audit capture, as in the worker
+    server = next(b.id for b in builtin.BUILTINS if b.key == "server")
+    batch = uuid.uuid4().hex[:8]
+    lines = ["name,naturalKey,hostname,cpuCount,environment"] + [
+        f"Import {batch} {i},imp-{batch}-{i},imp{i}.example.nl,{1 + i % 16},production"
+        for i in range(args.import_rows)
+    ]
+    content = ("\n".join(lines) + "\n").encode()
+    timings = []
+    for label, dry in (("dry run", True), ("import", False), ("again, unchanged", False)):
+        job = CiImport(
+            class_id=server,
+            format=ImportFormat.csv,
+            dry_run=dry,
+            content=content,
+            size=len(content),
+            requested_by="apikey:" + str(uuid.uuid4()),
+            requested_by_name="bench",
+        )
+        with unit_of_work(tenant_id) as session:
+            session.add(job)
+        began = time.perf_counter()
+        state = run(tenant_id, job.id)
+        row = {
+            "run": label,
+            "rows": args.import_rows,
+            "state": state,
+            "seconds": round(time.perf_counter() - began, 1),
+        }
+        print(json.dumps(row), flush=True)
+        timings.append(row)
+    return timings
+
+
 def main() -> None:
     args = parse_args()
     rng = random.Random(args.seed)
@@ -234,7 +283,9 @@ def main() -> None:
         data_file.parent.mkdir(exist_ok=True)
         data_file.write_text(json.dumps(described, indent=2))
     load_before = os.getloadavg()
-    results = measure(args, uuid.UUID(described[TENANT]["tenantId"]), rng)
+    tenant_id = uuid.UUID(described[TENANT]["tenantId"])
+    results = measure(args, tenant_id, rng)
+    imports = time_import(args, tenant_id) if args.import_rows else []
     out = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": describe_worktree(),
@@ -243,6 +294,7 @@ def main() -> None:
         "loadavgBefore": load_before,
         "loadavgAfter": os.getloadavg(),
         "results": results,
+        "imports": imports,
     }
     name = f"cmdb-graph-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     (HERE / "results" / name).write_text(json.dumps(out, indent=2) + "\n")
