@@ -1,8 +1,10 @@
 """Reading an import file into rows, and checking each row as a CI write would.
 
-CSV: a header line, then one CI per line. The columns `name`, `naturalKey`, `status` and
-`owner` are the CI's own fields; every other column is an attribute of the class, its text
-converted by the attribute's type (numbers, `true`/`false`); an empty cell means no value.
+CSV: a header line, then one CI per line, separated by commas, or by semicolons as Dutch
+spreadsheets write them (taken when the header line has a semicolon and no comma). The
+columns `name`, `naturalKey`, `status` and `owner` are the CI's own fields; every other
+column is an attribute of the class, its text converted by the attribute's type (numbers,
+`true`/`false`); an empty cell means no value.
 JSON: a list of objects shaped like a CI create (`name`, `naturalKey`, `status`, `owner`,
 `attributes`), or an object with that list as `items`. A row without a natural key takes its
 name as key. Rows are numbered from 1, the first CI of the file (the CSV header is row 0).
@@ -64,7 +66,8 @@ def items(
 
 def unknown_columns(content: bytes, definitions: list[AttributeDefinition]) -> list[str]:
     """CSV header names that are neither a CI field nor an attribute of the class."""
-    header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))), [])
+    text = content.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), [])
     known = set(FIELDS) | {d.key for d in definitions}
     return [h for h in header if h.strip() not in known]
 
@@ -72,7 +75,7 @@ def unknown_columns(content: bytes, definitions: list[AttributeDefinition]) -> l
 def _csv(text: str, definitions: list[AttributeDefinition]) -> list[dict[str, Any]]:
     types = {d.key: d.type for d in definitions}
     try:
-        lines = list(csv.reader(io.StringIO(text, newline="")))
+        lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as exc:
         raise Unreadable(f"not CSV: {exc}") from None
     if not lines or "name" not in [h.strip() for h in lines[0]]:
@@ -93,6 +96,11 @@ def _csv(text: str, definitions: list[AttributeDefinition]) -> list[dict[str, An
     return items
 
 
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return ";" if ";" in first and "," not in first else ","
+
+
 def _typed(kind: AttributeType | None, cell: str) -> Any:
     """A CSV cell as the JSON value its attribute takes; left as text when it does not fit,
     so the class check names the field."""
@@ -100,6 +108,8 @@ def _typed(kind: AttributeType | None, cell: str) -> Any:
     if value == "":
         return None
     if kind == AttributeType.number:
+        if value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")  # a Dutch decimal comma
         try:
             number = float(value)
         except ValueError:

@@ -165,6 +165,20 @@ def report_id(cmdb: Cmdb) -> str:
         return str(latest.id)
 
 
+def test_a_dutch_spreadsheet_file_with_semicolons_imports_too(cmdb) -> None:
+    token = importer(cmdb)
+    content = (
+        "\ufeffname;naturalKey;hostname;cpuCount\r\n"
+        "Web 1;web1;web1.example.nl;4\r\n"
+        "Web 2;web2;web2.example.nl;2,5\r\n"  # a decimal comma
+    )
+    done = run_import(cmdb, token, content)
+    assert done["report"]["created"] == 2, done
+    cis = stored_cis(cmdb)
+    assert cis["web1"].attributes == {"hostname": "web1.example.nl", "cpuCount": 4}
+    assert cis["web2"].attributes["cpuCount"] == 2.5
+
+
 def test_a_json_file_imports_with_the_same_checks(cmdb) -> None:
     token = importer(cmdb)
     items = [
