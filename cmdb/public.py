@@ -26,6 +26,7 @@ __all__ = [
     "affected",
     "check_ci",
     "ci_exists",
+    "cis",
     "related",
 ]
 
@@ -34,6 +35,12 @@ def ci_exists(session: Session, ci_id: uuid.UUID) -> bool:
     """Whether the id names a CI of the session's tenant, so that nothing above points at
     another client's CI (the session scopes the look-up to its tenant)."""
     return repository.get(session, ci_id) is not None
+
+
+def cis(session: Session, ci_ids: Iterable[uuid.UUID]) -> list[CiPublic]:
+    """The session tenant's CIs among these ids (others are left out), for reports above
+    that need their names and attributes."""
+    return [CiPublic.model_validate(ci) for ci in repository.get_many(session, sorted(set(ci_ids)))]
 
 
 def check_ci(session: Session, ci_id: uuid.UUID | None, *, name: str = "ciId") -> None:

@@ -121,20 +121,23 @@ def _without_nulls(values: dict[str, Any]) -> dict[str, Any]:
 
 def _record(session: Session, actor: Principal, ci: Ci, action: VersionAction) -> None:
     """Keep the CI's whole state after this write as its next version row."""
-    session.add(
-        CiVersion(
-            ci_id=ci.id,
-            version=ci.version,
-            action=action,
-            at=ci.updated_at,
-            actor=actor.label,
-            actor_name=actor.name,
-            class_id=ci.class_id,
-            name=ci.name,
-            natural_key=ci.natural_key,
-            status=ci.status,
-            attributes=dict(ci.attributes),
-            owner=ci.owner,
-        )
-    )
+    session.add(version_row(ci, action, actor_label=actor.label, actor_name=actor.name))
     session.flush()
+
+
+def version_row(ci: Ci, action: VersionAction, *, actor_label: str, actor_name: str) -> CiVersion:
+    """The CI's state after a write as a version row: one shape for a request and an import."""
+    return CiVersion(
+        ci_id=ci.id,
+        version=ci.version,
+        action=action,
+        at=ci.updated_at,
+        actor=actor_label,
+        actor_name=actor_name,
+        class_id=ci.class_id,
+        name=ci.name,
+        natural_key=ci.natural_key,
+        status=ci.status,
+        attributes=dict(ci.attributes),
+        owner=ci.owner,
+    )

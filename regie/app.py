@@ -20,6 +20,8 @@ from changes.improvements_api import router as change_improvements_router
 from changes.releases_api import router as releases_router
 from cmdb.api import router as cmdb_router
 from cmdb.classes_api import router as ci_classes_router
+from cmdb.imports import schemas as ci_imports
+from cmdb.imports.api import router as ci_imports_router
 from core import events
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
@@ -63,6 +65,7 @@ from services.kpi.closing_api import router as kpi_closing_router
 from services.reports.api import router as reports_router
 from services.sla.api import router as sla_router
 from services.sourcing.api import router as sourcing_router
+from services.sourcing.concentration_api import router as concentration_router
 from tickets.alerts.api import router as alerts_router
 from tickets.api import queue_router
 from tickets.api import router as tickets_router
@@ -77,6 +80,7 @@ from tickets.sla_api import router as ticket_sla_router
 
 API_VERSION = package_version("regie")
 ATTACHMENT_UPLOADS = openapi.API_PREFIX + r"/tickets/[^/]+/attachments$"
+CI_IMPORTS = openapi.API_PREFIX + r"/ci-imports$"
 UI_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self' {directory}; frame-ancestors 'none'"
@@ -138,7 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(ci_classes_router)
     app.include_router(cmdb_router)
+    app.include_router(ci_imports_router)
     app.include_router(ci_impact_router)
+    app.include_router(concentration_router)
     app.include_router(sourcing_router)
     app.include_router(grants_router)
     app.include_router(keys_router)
@@ -186,7 +192,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body=settings.max_body_bytes,
         ui_csp=ui_csp,
         # Room for the multipart framing around a file of the largest size accepted.
-        uploads={ATTACHMENT_UPLOADS: settings.attachment_max_bytes + 64 * 1024},
+        uploads={
+            ATTACHMENT_UPLOADS: settings.attachment_max_bytes + 64 * 1024,
+            # A file's text inside JSON: escaping may double it; the service checks the file.
+            CI_IMPORTS: 2 * ci_imports.MAX_BYTES + 64 * 1024,
+        },
     )
     app.add_middleware(BrowserErrors)  # outermost: also turns the middleware's own answers
     _instrument(app, settings)

@@ -16,6 +16,7 @@ from changes.models import (
     SignOff,
     Vote,
 )
+from cmdb.imports.models import CiImport
 from cmdb.models import Ci, CiClass, CiRelation, CiVersion
 from core.api.idempotency import IdempotencyRecord
 from core.identity.models import (
@@ -72,6 +73,7 @@ __all__ = [
     "ChangeTemplate",
     "Ci",
     "CiClass",
+    "CiImport",
     "CiRelation",
     "CiVersion",
     "Clock",

@@ -78,6 +78,7 @@ def wire() -> None:
     allow(cmdb.WRITE, Role.agent_line_2, Role.agent_line_3, Role.change_manager)
     allow(cmdb.WRITE, Role.supplier_admin)
     allow(cmdb.CONFIGURE, Role.supplier_admin, Role.change_manager)
+    allow(cmdb.IMPORT, Role.supplier_admin, Role.change_manager)
     allow(sourcing.READ, Role.service_level_manager, Role.change_manager, Role.supplier_admin)
     allow(sourcing.READ, Role.client_admin, Role.product_owner, Role.auditor, *agents)
     allow(sourcing.MANAGE, Role.service_level_manager, Role.supplier_admin)

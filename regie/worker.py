@@ -7,6 +7,7 @@ from typing import Any
 from celery.signals import setup_logging, worker_process_init
 
 import changes.tasks
+import cmdb.imports.tasks  # noqa: F401  (registers the import task)
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
 import regie.tenant_exit.tasks  # noqa: F401  (registers the export task)
 import services.improvement.tasks

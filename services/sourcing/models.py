@@ -73,6 +73,7 @@ class Supplier(TenantScoped, table=True):
             ["services_supplier.tenant_id", "services_supplier.id"],
             name="fk_services_supplier_parent",
         ),
+        Index("ix_services_supplier_ci", "tenant_id", "ci_id"),
     )
     __mapper_args__ = {"version_id_col": _versions["supplier"]}
     __audited__ = True
@@ -80,6 +81,7 @@ class Supplier(TenantScoped, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(max_length=200)
     parent_id: uuid.UUID | None = None  # the supplier this one is a sub-supplier of
+    ci_id: uuid.UUID | None = None  # the CI that stands for the supplier in the CMDB
     delivery_countries: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     processing_countries: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     last_risk_analysis_on: date | None = None

@@ -104,3 +104,8 @@ def warnings_page(
         after=typed,
     )
     return list(session.exec(stmt.limit(limit)))
+
+
+def all_suppliers(session: Session) -> list[Supplier]:
+    """Every supplier of the tenant by name (a register is hundreds, not millions)."""
+    return list(session.exec(select(Supplier).order_by(col(Supplier.name), col(Supplier.id))))

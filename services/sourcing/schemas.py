@@ -24,16 +24,22 @@ NoticeDays = Annotated[int, Field(ge=0, le=3650, description="Notice period in d
 class SupplierCreate(ApiModel):
     name: Name
     parent_id: uuid.UUID | None = Field(None, description="The supplier this is a sub-supplier of")
+    ci_id: uuid.UUID | None = Field(
+        None,
+        description="The CI that stands for the supplier in the CMDB: what a provided-by "
+        "relation points at (see the concentration report)",
+    )
     delivery_countries: Countries = []
     processing_countries: Countries = Field([], description="Where the supplier processes data")
     last_risk_analysis_on: date | None = None
 
 
 class SupplierUpdate(ApiModel):
-    """Merge patch; null removes the parent or the risk analysis date."""
+    """Merge patch; null removes the parent, the CI or the risk analysis date."""
 
     name: Name | None = None
     parent_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None
     delivery_countries: Countries | None = None
     processing_countries: Countries | None = None
     last_risk_analysis_on: date | None = None
@@ -43,6 +49,7 @@ class SupplierPublic(ApiModel):
     id: uuid.UUID
     name: str
     parent_id: uuid.UUID | None
+    ci_id: uuid.UUID | None
     delivery_countries: list[str]
     processing_countries: list[str]
     last_risk_analysis_on: date | None
@@ -156,3 +163,56 @@ class WarningPublic(ApiModel):
 
 class WarningPage(Page[WarningPublic]):
     """One page of warnings, newest first; pass nextCursor back as `cursor` for the next."""
+
+
+class CatalogueRef(ApiModel):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class Dependency(ApiModel):
+    """A critical service (a CI with criticality high or vital) resting on the supplier."""
+
+    ci_id: uuid.UUID
+    name: str
+    criticality: str
+    via: str = Field(
+        description="direct: related to the supplier's CI; graph: reaching it over other CIs; "
+        "sub-supplier: depending on the supplier named in throughSupplierId, above this one"
+    )
+    through_supplier_id: uuid.UUID | None
+    catalogue_services: list[CatalogueRef] = Field(description="Services standing for the CI")
+
+
+class SupplierConcentration(ApiModel):
+    supplier_id: uuid.UUID
+    name: str
+    ci_id: uuid.UUID | None = Field(description="The CI standing for the supplier, if any")
+    parent_id: uuid.UUID | None
+    critical_service_count: int
+    critical_services: list[Dependency]
+    processing_countries: list[str]
+    outside_eu: list[str] = Field(description="Processing countries outside the EU")
+    data_outside_eu: bool
+
+
+class Concentration(ApiModel):
+    depth: int = Field(description="How many relations a path may take")
+    suppliers: list[SupplierConcentration] = Field(description="Most depended-on first")
+
+
+class OverviewRow(ApiModel):
+    tenant: str = Field(description="The client's slug")
+    tenant_name: str
+    supplier_id: uuid.UUID
+    supplier: str
+    critical_service_count: int
+    direct_count: int
+    critical_services: list[str]
+    outside_eu: list[str]
+
+
+class ConcentrationOverview(ApiModel):
+    depth: int
+    items: list[OverviewRow] = Field(description="By supplier name, then client")

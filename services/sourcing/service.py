@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from cmdb import public as cmdb
 from core.api.etag import check_if_match
 from core.api.pagination import split_page
 from core.errors import InvalidInput, refuse_nulls
@@ -58,6 +59,7 @@ def create_supplier(session: Session, actor: Principal, *, data: SupplierCreate)
     if repository.name_taken(session, data.name):
         raise DuplicateSupplier(f"A supplier named {data.name} is already registered.")
     _check_parent(session, None, data.parent_id)
+    cmdb.check_ci(session, data.ci_id)
     supplier = Supplier(**data.model_dump())
     try:
         with session.begin_nested():
@@ -83,6 +85,8 @@ def update_supplier(
     refuse_nulls(given, _KEPT)
     if "parent_id" in given:
         _check_parent(session, supplier.id, given["parent_id"])
+    if "ci_id" in given:
+        cmdb.check_ci(session, given["ci_id"])
     check_if_match(if_match, supplier.version)
     name = given.get("name")
     if name and repository.name_taken(session, name, besides=supplier.id):
