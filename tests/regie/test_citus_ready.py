@@ -32,7 +32,7 @@ def test_checked_in_setup_sql_and_readme_match_the_classification() -> None:
         "regenerate: regie citus sql > deploy/citus/setup.sql"
     )
     markdown = CliRunner().invoke(cli, ["citus", "sql", "--markdown"]).output
-    assert markdown in README.read_text(), "paste `regie citus sql --markdown` into deploy/README.md"
+    assert markdown in README.read_text(), "paste `regie citus sql --markdown` in the README"
 
 
 def test_setup_sql_distributes_every_tenant_table_once_after_its_parents() -> None:
@@ -121,7 +121,8 @@ def test_check_names_every_mistake_citus_would_refuse(broken: Connection) -> Non
             "lookup: no tenant_id and not classified in regie.citus.NOT_DISTRIBUTED",
             "parent: unique key parent_pkey does not include tenant_id",
             "parent: unique key parent_code does not include tenant_id",
-            "child: foreign key child_parent_id_fkey to parent does not match tenant_id to tenant_id",
+            "child: foreign key child_parent_id_fkey to parent does not match "
+            "tenant_id to tenant_id",
             "child: foreign key child_other_tenant_parent_id_fkey to parent does not match "
             "tenant_id to tenant_id",
             "child: foreign key child_lookup_id_fkey points at lookup, not a reference table",
