@@ -33,6 +33,8 @@ audit_app = typer.Typer(help="Verify, checkpoint and prune the audit log.", no_a
 app.add_typer(audit_app, name="audit")
 sla_app = typer.Typer(help="Keep the SLA clocks.", no_args_is_help=True)
 app.add_typer(sla_app, name="sla")
+citus_app = typer.Typer(help="Prepare the scale-out with Citus.", no_args_is_help=True)
+app.add_typer(citus_app, name="citus")
 
 
 @app.command()
@@ -225,6 +227,38 @@ def _owner_engine() -> Engine:
     from core.db import make_engine
 
     return make_engine(_checked_settings().owner_url, pool_size=1)
+
+
+@citus_app.command("sql")
+def citus_sql(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The distribution of each table as a Markdown table")
+    ] = False,
+) -> None:
+    """Print the SQL that distributes a migrated database on a Citus coordinator."""
+    from regie import citus
+
+    typer.echo(citus.tables_markdown() if markdown else citus.setup_sql(), nl=False)
+
+
+@citus_app.command("check")
+def citus_check() -> None:
+    """Name every table, key or policy that would stop the database moving to Citus."""
+    from regie import citus
+
+    engine = _owner_engine()
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name != "postgresql":
+                fail_config("REGIE_DATABASE_OWNER_URL", "regie citus check needs PostgreSQL")
+            problems = citus.check(conn)
+    finally:
+        engine.dispose()
+    for line in problems:
+        typer.echo(line)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("ready for Citus: every table is distributed by tenant_id or classified")
 
 
 @apikey_app.command("create")
