@@ -23,6 +23,7 @@ SELECT create_distributed_table('changes_settings', 'tenant_id', colocate_with =
 SELECT create_distributed_table('changes_template', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('cmdb_ci', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('cmdb_ci_class', 'tenant_id', colocate_with => 'audit_checkpoint');
+SELECT create_distributed_table('cmdb_ci_import', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('core_access_review', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('core_api_key', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('core_grant', 'tenant_id', colocate_with => 'audit_checkpoint');
