@@ -23,6 +23,7 @@ from audit.merkle import CompactRange, Tree, leaf_hash
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.verify import CheckpointRecord, Verdict, merge_checkpoints, verify_log
 from core.identity.permissions import Principal
+from core.outbox import service as outbox
 
 
 def record_access(session: Session, actor: Principal, *, action: str, what: str) -> None:
@@ -302,10 +303,18 @@ def witness_file(session: Session, actor: Principal) -> str:
     return "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
 
 
-def checkpoint_now(session: Session, actor: Principal) -> tuple[AuditCheckpoint, bool]:
-    """Sign the tree head on demand: (checkpoint, whether it is new)."""
+CHECKPOINT_REQUESTED = "audit.checkpoint_requested"
+
+
+def request_checkpoint(session: Session, actor: Principal) -> tuple[int, AuditCheckpoint | None]:
+    """Ask the worker, which holds the signing key (the API does not), to sign the tree head
+    now: (the size it will sign, the latest checkpoint). When nothing was added since the
+    latest checkpoint, nothing is asked and the size is the latest's."""
     actor.require(permissions.MANAGE)
-    made = checkpoints.make_checkpoint(session, actor.tenant_id)
-    if made is not None:
-        return made, True
-    return _checkpoint(session, None), False
+    head = repository.head(session)
+    if head is None or head.size == 0:
+        raise CheckpointNotFound("The log is empty: there is nothing to sign.")
+    latest = repository.latest_checkpoint(session)
+    if latest is None or latest.tree_size < head.size:
+        outbox.publish(session, CHECKPOINT_REQUESTED, {"treeSize": head.size})
+    return head.size, latest
