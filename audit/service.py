@@ -128,7 +128,7 @@ def consistency_proof(
 
 
 def public_key() -> dict[str, str]:
-    key = signing.signing_key().public_key()
+    key = signing.public_key()
     return {
         "algorithm": "Ed25519",
         "keyId": signing.key_id(key),

@@ -227,3 +227,34 @@ def test_the_api_asks_the_worker_to_sign_and_never_signs_itself(client, setup, m
     again = client.post("/api/v1/audit/checkpoints", headers=auth(token))
     assert again.status_code == 200 and again.json()["status"] == "signed"
     assert again.json()["checkpoint"]["treeSize"] == cp["treeSize"]
+
+
+def test_an_api_given_only_the_public_key_publishes_it_and_cannot_sign(client, monkeypatch) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from pydantic import SecretStr
+
+    from audit import signing
+    from core.settings import get_settings
+
+    key = Ed25519PrivateKey.generate()
+    public = base64.b64encode(signing.public_bytes(key.public_key())).decode()
+    settings = get_settings().model_copy(
+        update={"audit_signing_key": None, "audit_public_key": public}
+    )
+    monkeypatch.setattr(signing, "get_settings", lambda: settings)
+    signing.signing_key.cache_clear()
+    signing.public_key.cache_clear()
+    try:
+        assert client.get("/api/v1/audit/public-key").json()["publicKey"] == public
+        statement = signing.CheckpointStatement("t", 1, "00" * 32, "00" * 32, "2026-12-05")
+        with pytest.raises(signing.NoSigningKey):
+            signing.sign(statement)
+        signature = key.sign(statement.message()).hex()
+        assert signing.verify(signing.public_key(), statement, signature)
+        seed = Ed25519PrivateKey.generate().private_bytes_raw().hex()
+        other = settings.model_copy(update={"audit_signing_key": SecretStr(seed)})
+        with pytest.raises(ValueError, match="not the signing key's public key"):
+            signing.load_private_key(other)  # a signing key must match the published one
+    finally:
+        signing.signing_key.cache_clear()
+        signing.public_key.cache_clear()
