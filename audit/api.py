@@ -14,6 +14,7 @@ from audit.schemas import (
     AuditEntryPublic,
     CheckpointPage,
     CheckpointPublic,
+    CheckpointRequestPublic,
     ConsistencyProof,
     InclusionProof,
     PublicKey,
@@ -160,21 +161,34 @@ def list_checkpoints(
 
 @router.post(
     "/checkpoints",
-    status_code=201,
-    response_model=CheckpointPublic,
-    summary="Sign a checkpoint now",
+    status_code=202,
+    response_model=CheckpointRequestPublic,
+    summary="Have the tree head signed now",
+    description=(
+        "The worker holds the signing key, not the API: this asks it to sign the tree head, "
+        "which it does within seconds (GET /audit/checkpoints shows it once signed). A log that "
+        "fails verification is never signed."
+    ),
     responses={
-        200: {"description": "Nothing new since the latest checkpoint", "model": CheckpointPublic},
+        200: {
+            "description": "Nothing new since the latest checkpoint",
+            "model": CheckpointRequestPublic,
+        },
         404: {"description": "The log is empty"},
-        422: {"description": "The log fails verification; nothing was signed"},
     },
 )
 def create_checkpoint(
     session: AuditSession, actor: Manager, response: Response
-) -> CheckpointPublic:
-    cp, created = service.checkpoint_now(session, actor)
-    response.status_code = 201 if created else 200
-    return CheckpointPublic.model_validate(cp)
+) -> CheckpointRequestPublic:
+    size, latest = service.request_checkpoint(session, actor)
+    signed = latest is not None and latest.tree_size == size
+    response.status_code = 200 if signed else 202
+    response.headers["Location"] = f"{API_PREFIX}/audit/checkpoints?sort=-treeSize&limit=1"
+    return CheckpointRequestPublic(
+        status="signed" if signed else "pending",
+        tree_size=size,
+        checkpoint=CheckpointPublic.model_validate(latest) if latest else None,
+    )
 
 
 @router.get(

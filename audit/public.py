@@ -35,7 +35,7 @@ def sign_document(purpose: str, payload: bytes) -> tuple[str, str]:
 
 def verify_document(purpose: str, payload: bytes, signature: str) -> bool:
     """Whether `signature` is the audit key's signature of `payload` as `purpose`."""
-    key = signing.signing_key().public_key()
+    key = signing.public_key()
     return signing.verify_message(key, signing.document_message(purpose, payload), signature)
 
 

@@ -111,36 +111,50 @@ def iter_entries(session: Session, filters: dict[str, Any] | None = None) -> Ite
     yield from session.exec(stmt.execution_options(yield_per=2000))
 
 
-# The filter columns agree with the hashed body, as audit.sequencer.columns derives them.
-_COLUMNS_AGREE = """
-(b->>'tenant' = e.tenant_id::text AND b->>'action' = e.action
- AND left(b->'entity'->>'type', 100) = e.entity_type AND left(b->'entity'->>'id', 200) = e.entity_id
- AND left(b->'actor'->>'kind', 40) = e.actor_kind AND left(b->'actor'->>'id', 200) = e.actor_id
- AND (b->>'time')::timestamptz = e.occurred_at) IS TRUE
-"""
-_CHECKED_ROWS = text(
-    "SELECT e.seq, e.prev_hash, e.entry_hash, e.body, "  # noqa: S608 - a constant
-    + _COLUMNS_AGREE
-    + " FROM audit_entry e CROSS JOIN LATERAL (SELECT e.body::jsonb OFFSET 0) AS j(b)"
-    " WHERE e.tenant_id = :t ORDER BY e.seq"
-)
 STREAM_BATCH = 10_000
+# What verification reads: the chained fields, then the columns that repeat body fields.
+_VERIFIED = (
+    "seq",
+    "prev_hash",
+    "entry_hash",
+    "body",
+    "occurred_at",
+    "action",
+    "entity_type",
+    "entity_id",
+    "actor_kind",
+    "actor_id",
+)
+_VERIFIED_SQL = (
+    f"SELECT {', '.join(_VERIFIED)} FROM audit_entry"  # noqa: S608 - constant names
+    " WHERE tenant_id = %s ORDER BY seq"
+)
 
 
-def checked_rows(session: Session, tenant_id: uuid.UUID) -> Iterator[Any]:
-    """(seq, prev_hash, entry_hash, body, columns agree) in order, streamed (PostgreSQL).
+def verified_batches(session: Session, tenant_id: uuid.UUID) -> Iterator[list[tuple[Any, ...]]]:
+    """The tenant's entries in sequence order as plain tuples, in batches, with the body as
+    its stored bytes: no ORM objects and no decoding, so the verifier can hash them at once.
 
-    The database parses the bodies and compares the filter columns, on its own core, while
-    the verifier hashes; a body that is no JSON at all raises (the caller falls back)."""
-    conn = session.connection().execution_options(yield_per=STREAM_BATCH)
-    yield from conn.execute(_CHECKED_ROWS, {"t": tenant_id})
+    On PostgreSQL a server-side cursor in binary format reads them straight from the driver."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        stmt = select(*(_entry.c[name] for name in _VERIFIED))
+        stmt = stmt.where(_entry.c.tenant_id == tenant_id).order_by(_entry.c.seq)
+        result = conn.execution_options(yield_per=STREAM_BATCH).execute(stmt)
+        for rows in result.partitions():
+            yield [(r[0], r[1], r[2], r[3].encode(), *r[4:]) for r in rows]
+        return
+    from psycopg.types.string import ByteaBinaryLoader
 
-
-def plain_rows(session: Session, tenant_id: uuid.UUID) -> Iterator[Any]:
-    """Every entry's columns in sequence order, streamed as plain rows (no ORM objects)."""
-    stmt = _entry.select().where(_entry.c.tenant_id == tenant_id).order_by(_entry.c.seq)
-    conn = session.connection().execution_options(yield_per=STREAM_BATCH)
-    yield from conn.execute(stmt)
+    raw = conn.connection.driver_connection
+    cursor = raw.cursor(name="audit_verify", binary=True)  # type: ignore[union-attr]
+    cursor.adapters.register_loader("text", ByteaBinaryLoader)  # the text's UTF-8 bytes
+    try:
+        cursor.execute(_VERIFIED_SQL, (tenant_id,))
+        while rows := cursor.fetchmany(STREAM_BATCH):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def entry_hashes(session: Session, *, after: int, upto: int) -> list[str]:

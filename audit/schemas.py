@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -60,6 +60,17 @@ class CheckpointPublic(ApiModel):
     key_id: str
     signature: str = Field(description="Ed25519 over the statement, hex")
     frontier: list[str] = Field(description="Compact range at this size, largest subtree first")
+
+
+class CheckpointRequestPublic(ApiModel):
+    status: Literal["pending", "signed"] = Field(
+        description="pending: the worker signs the tree head within seconds; signed: nothing "
+        "was added since the latest checkpoint"
+    )
+    tree_size: int = Field(description="The size being signed (pending) or signed")
+    checkpoint: CheckpointPublic | None = Field(
+        description="The latest signed checkpoint, if any (GET /audit/checkpoints lists all)"
+    )
 
 
 class CheckpointPage(Page[CheckpointPublic]):

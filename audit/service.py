@@ -6,13 +6,14 @@ import base64
 import json
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from itertools import islice
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
+from datetime import datetime
 from queue import Full, Queue
 from typing import Any
 
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from audit import checkpoints, permissions, repository, sequencer, signing
@@ -20,8 +21,9 @@ from audit.capture import base_body, record
 from audit.errors import CheckpointNotFound, EntryNotFound, ProofUnavailable
 from audit.merkle import CompactRange, Tree, leaf_hash
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.verify import CheckpointRecord, EntryRecord, Verdict, merge_checkpoints, verify_log
+from audit.verify import CheckpointRecord, Verdict, merge_checkpoints, verify_log
 from core.identity.permissions import Principal
+from core.outbox import service as outbox
 
 
 def record_access(session: Session, actor: Principal, *, action: str, what: str) -> None:
@@ -126,7 +128,7 @@ def consistency_proof(
 
 
 def public_key() -> dict[str, str]:
-    key = signing.signing_key().public_key()
+    key = signing.public_key()
     return {
         "algorithm": "Ed25519",
         "keyId": signing.key_id(key),
@@ -165,24 +167,19 @@ def _verify_rows(
     found: list[CheckpointRecord],
     key: Ed25519PublicKey,
 ) -> Verdict:
-    """Walk the stored entries, with the columns checked against the hashed bodies: by
-    PostgreSQL while the rows stream, or here (SQLite, or a body PostgreSQL cannot parse)."""
+    """Walk the stored entries, each one's filter columns checked against its hashed body,
+    while a reader thread keeps the next batches coming from the database."""
     columns_bad: list[int] = []
-    if session.get_bind().dialect.name == "postgresql":
-        try:
-            rows = _checked(_read_ahead(repository.checked_rows(session, tenant_id)), columns_bad)
-            verdict = verify_log(rows, found, key, str(tenant_id))
-        except DBAPIError:
-            session.rollback()
-            columns_bad.clear()
-        else:
-            return _with_columns(verdict, columns_bad)
-    rows = _records(repository.plain_rows(session, tenant_id), tenant_id, columns_bad)
-    return _with_columns(verify_log(rows, found, key, str(tenant_id)), columns_bad)
+    with closing(_read_ahead(repository.verified_batches(session, tenant_id))) as batches:
+        rows = _columns_checked(batches, str(tenant_id), columns_bad)
+        verdict = verify_log(rows, found, key, str(tenant_id))
+    if columns_bad and (verdict.ok or (verdict.first_bad_seq or 0) >= columns_bad[0]):
+        verdict.fail(columns_bad[0], "a stored column differs from the hashed entry")
+    return verdict
 
 
-def _read_ahead(rows: Iterator[Any], batch: int = repository.STREAM_BATCH) -> Iterator[Any]:
-    """Fetch the next batches in a thread, so the database checks rows while these are hashed;
+def _read_ahead(batches: Iterator[list[Any]]) -> Generator[list[Any], None, None]:
+    """Fetch the next batches in a thread, so the database reads rows while these are hashed;
     errors surface here, and stopping early lets the reader go."""
     queue: Queue[list[Any] | BaseException | None] = Queue(maxsize=4)
     stop = threading.Event()
@@ -198,8 +195,8 @@ def _read_ahead(rows: Iterator[Any], batch: int = repository.STREAM_BATCH) -> It
 
     def read() -> None:
         try:
-            for chunk in iter(lambda: list(islice(rows, batch)), []):
-                if not offer(chunk):
+            for batch in batches:
+                if not offer(batch):
                     return
             offer(None)
         except BaseException as exc:  # handed to the consumer, which raises it
@@ -211,42 +208,86 @@ def _read_ahead(rows: Iterator[Any], batch: int = repository.STREAM_BATCH) -> It
         while (item := queue.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield from item
+            yield item
     finally:
         stop.set()
         reader.join()
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
 
 
-def _with_columns(verdict: Verdict, columns_bad: list[int]) -> Verdict:
-    if columns_bad and (verdict.ok or (verdict.first_bad_seq or 0) >= columns_bad[0]):
-        verdict.fail(columns_bad[0], "a stored column differs from the hashed entry")
-    return verdict
+def _columns_checked(
+    batches: Iterator[list[Any]], tenant: str, columns_bad: list[int]
+) -> Iterator[Any]:
+    """The rows, noting the first whose filter columns differ from its body (checked a batch
+    at a time; the caller weighs it against where the chain breaks)."""
+    agree = _columns_agree
+    for batch in batches:
+        if not columns_bad:
+            for row in batch:
+                if not agree(row, tenant):
+                    columns_bad.append(row[0])
+                    break
+        yield from batch
 
 
-def _checked(rows: Iterator[Any], columns_bad: list[int]) -> Iterator[EntryRecord]:
-    for seq, prev_hash, entry_hash, body, agree in rows:
-        if not agree and not columns_bad:
-            columns_bad.append(seq)
-        yield EntryRecord(seq, prev_hash, entry_hash, body.encode())
+class _Party(msgspec.Struct, gc=False):
+    id: str
+    kind: str
 
 
-def _records(
-    rows: Iterator[Any], tenant_id: uuid.UUID, columns_bad: list[int]
-) -> Iterator[EntryRecord]:
-    for row in rows:
-        if not columns_bad and not _columns_agree(row, tenant_id):
-            columns_bad.append(row.seq)
-        yield EntryRecord(row.seq, row.prev_hash, row.entry_hash, row.body.encode())
+class _Entity(msgspec.Struct, gc=False):
+    id: str
+    type: str
 
 
-def _columns_agree(row: Any, tenant_id: uuid.UUID) -> bool:
+class _Filtered(msgspec.Struct, gc=False):
+    """The body fields that audit.sequencer.columns repeats in columns; the rest is skipped."""
+
+    action: str
+    actor: _Party
+    entity: _Entity
+    tenant: str
+    time: str
+
+
+_decode_filtered = msgspec.json.Decoder(_Filtered).decode
+
+
+def _columns_agree(row: Any, tenant: str) -> bool:
+    """Whether the stored columns are what audit.sequencer.columns derives from the body.
+
+    The decoder reads only those fields; any body it cannot take (not JSON as it reads it,
+    a field missing or of another type) gets the full parse, which decides."""
+    body, occurred_at, action, entity_type, entity_id, actor_kind, actor_id = row[3:10]
     try:
-        body = json.loads(row.body)
+        b = _decode_filtered(body)
+        when = datetime.fromisoformat(b.time)
+    except (msgspec.MsgspecError, ValueError):
+        return _columns_agree_parsed(row, tenant)
+    return (
+        b.tenant == tenant
+        and b.action == action
+        and b.entity.type[:100] == entity_type
+        and b.entity.id[:200] == entity_id
+        and b.actor.kind[:40] == actor_kind
+        and b.actor.id[:200] == actor_id
+        and when == occurred_at
+    )
+
+
+def _columns_agree_parsed(row: Any, tenant: str) -> bool:
+    try:
+        body = json.loads(row[3])
         expected = sequencer.columns(body)
     except (ValueError, KeyError, TypeError):
         return False
-    stored = {name: getattr(row, name) for name in expected}
-    return body.get("tenant") == str(tenant_id) and stored == expected
+    stored = dict(zip(_COLUMN_NAMES, row[4:10], strict=True))
+    return body.get("tenant") == tenant and stored == expected
+
+
+_COLUMN_NAMES = ("occurred_at", "action", "entity_type", "entity_id", "actor_kind", "actor_id")
 
 
 def witness_file(session: Session, actor: Principal) -> str:
@@ -262,10 +303,18 @@ def witness_file(session: Session, actor: Principal) -> str:
     return "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
 
 
-def checkpoint_now(session: Session, actor: Principal) -> tuple[AuditCheckpoint, bool]:
-    """Sign the tree head on demand: (checkpoint, whether it is new)."""
+CHECKPOINT_REQUESTED = "audit.checkpoint_requested"
+
+
+def request_checkpoint(session: Session, actor: Principal) -> tuple[int, AuditCheckpoint | None]:
+    """Ask the worker, which holds the signing key (the API does not), to sign the tree head
+    now: (the size it will sign, the latest checkpoint). When nothing was added since the
+    latest checkpoint, nothing is asked and the size is the latest's."""
     actor.require(permissions.MANAGE)
-    made = checkpoints.make_checkpoint(session, actor.tenant_id)
-    if made is not None:
-        return made, True
-    return _checkpoint(session, None), False
+    head = repository.head(session)
+    if head is None or head.size == 0:
+        raise CheckpointNotFound("The log is empty: there is nothing to sign.")
+    latest = repository.latest_checkpoint(session)
+    if latest is None or latest.tree_size < head.size:
+        outbox.publish(session, CHECKPOINT_REQUESTED, {"treeSize": head.size})
+    return head.size, latest

@@ -85,9 +85,20 @@ def _dev_key(path: Path) -> Ed25519PrivateKey:
     return parse_private_key(path.read_text())
 
 
+class NoSigningKey(RuntimeError):
+    """This process was given the public key only: the worker signs, not the API."""
+
+
 def load_private_key(settings: Settings) -> Ed25519PrivateKey:
     if settings.audit_signing_key is not None:
-        return parse_private_key(settings.audit_signing_key.get_secret_value())
+        key = parse_private_key(settings.audit_signing_key.get_secret_value())
+        if settings.audit_public_key is not None and public_bytes(key.public_key()) != (
+            public_bytes(parse_public_key(settings.audit_public_key))
+        ):
+            raise ValueError("REGIE_AUDIT_PUBLIC_KEY is not the signing key's public key")
+        return key
+    if settings.env == "production" or settings.audit_public_key is not None:
+        raise NoSigningKey("no REGIE_AUDIT_SIGNING_KEY here: only the worker signs")
     return _dev_key(settings.audit_key_file)
 
 
@@ -96,8 +107,13 @@ def signing_key() -> Ed25519PrivateKey:
     return load_private_key(get_settings())
 
 
+@lru_cache
 def public_key() -> Ed25519PublicKey:
-    """The key that verifies checkpoints and signed documents."""
+    """The key that verifies checkpoints and signed documents: configured on its own where
+    the process must not hold the signing key (the API), else the signing key's."""
+    settings = get_settings()
+    if settings.audit_public_key is not None:
+        return parse_public_key(settings.audit_public_key)
     return signing_key().public_key()
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 import structlog
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from audit import checkpoints, prompt, retention
+from audit import checkpoints, prompt, retention, service
 from core.db import unit_of_work
 from core.jobs import celery_app
+from core.outbox.models import OutboxMessage
+from core.outbox.service import handler
 from core.tenancy import Tenant
 
 log = structlog.get_logger("regie.audit")
@@ -29,6 +31,16 @@ def checkpoint(tenant_id: str) -> int:
     with unit_of_work(tid) as session:
         cp = checkpoints.make_checkpoint(session, tid)
     return cp.tree_size if cp else 0
+
+
+@handler(service.CHECKPOINT_REQUESTED)
+def sign_requested(session: Session, message: OutboxMessage) -> None:
+    """Sign what POST /audit/checkpoints asked for, in the worker and in the message's
+    transaction; a broken log is reported, never signed, and not retried."""
+    try:
+        checkpoints.make_checkpoint(session, message.tenant_id)
+    except checkpoints.LogBroken as exc:
+        log.error("audit_log_broken", tenant_id=str(message.tenant_id), detail=exc.detail)
 
 
 @celery_app.task(name=CHECKPOINT_ALL)

@@ -420,8 +420,17 @@ def api_proofs(token: str) -> dict:
             text=True,
             check=True,
         ).stdout.strip()
-        cp = json.loads(request_with("POST", "/api/v1/audit/checkpoints", auditor)[1])
-        size = cp["treeSize"]
+        # The API does not sign (POST /audit/checkpoints asks the worker): sign here, as the
+        # worker would, and read the newest checkpoint back.
+        subprocess.run(
+            [sys.executable, "-m", "regie.cli", "audit", "checkpoint"],
+            cwd=ROOT,
+            env=env(),
+            capture_output=True,
+            check=True,
+        )
+        newest = "/api/v1/audit/checkpoints?sort=-treeSize&limit=1"
+        size = json.loads(request_with("GET", newest, auditor)[1])["items"][0]["treeSize"]
         # The oldest checkpoint (from `regie audit checkpoint` above) against the newest.
         page = json.loads(request_with("GET", "/api/v1/audit/checkpoints?limit=1", auditor)[1])
         first = page["items"][0]["treeSize"]

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,9 +39,11 @@ from dataset import APP_ROLE as APP  # noqa: E402
 from dataset import OWNER_ROLE as OWNER  # noqa: E402
 from dataset import prepare_database  # noqa: E402
 
+# The signing key and checkpoint files live next to the database, so --reuse finds them.
+TMP = Path(tempfile.gettempdir()) / "regie-audit-verify-bench"
+
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB = "regie_audit_verify_bench"
-TMP = Path(tempfile.mkdtemp(prefix="regie-audit-verify-bench-"))
 
 
 def env(code: Path) -> dict[str, str]:
@@ -69,6 +72,8 @@ def regie(code: Path, *args: str) -> str:
 
 def build_database() -> uuid.UUID:
     """Fresh database and roles, migrated by the owner; one tenant, `bench`."""
+    shutil.rmtree(TMP, ignore_errors=True)
+    TMP.mkdir()
     prepare_database(ADMIN, DB)
     regie(ROOT, "migrate")
     return uuid.UUID(regie(ROOT, "tenant", "create", "bench", "--name", "Bench").split()[0])
@@ -188,10 +193,12 @@ def main() -> None:
     p.add_argument("--every", type=int, default=10_000, help="a checkpoint every N entries")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--code", type=Path, action="append", help="tree(s) to verify with")
+    p.add_argument("--reuse", action="store_true", help="verify the log a previous run built")
     args = p.parse_args()
     began = time.perf_counter()
-    tenant = build_database()
-    load_log(tenant, args.entries, args.every)
+    if not args.reuse:
+        tenant = build_database()
+        load_log(tenant, args.entries, args.every)
     report: dict = {
         "when": datetime.now(UTC).isoformat(),
         "commit": subprocess.run(

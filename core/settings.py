@@ -53,7 +53,13 @@ class Settings(BaseSettings):
     api_contact_url: str = "https://regie.example/support"
     api_contact_email: str = "servicedesk@regie.example"
     # Ed25519 private key signing audit checkpoints: 32 raw bytes as hex or base64, or PEM.
+    # The worker and the operator's CLI sign checkpoints; the API signs only when a KPI month
+    # is closed (services.kpi.closing). Where no month is closed through the API, run it with
+    # the public key alone.
     audit_signing_key: SecretStr | None = None
+    # Ed25519 public key that verifies them (as GET /audit/public-key gives it, or PEM): what
+    # the API publishes and verifies with; by default derived from the signing key.
+    audit_public_key: str | None = None
     # Where development keeps a generated key when none is set (production demands one).
     audit_key_file: Path = VAR_DIR / "audit-signing.key"
     # Append-only copy of every checkpoint outside the database, one file per tenant.
@@ -100,8 +106,11 @@ class Settings(BaseSettings):
                 raise _field_error("secret_key", "production needs a secret of 32+ characters")
             if self.is_sqlite:
                 raise _field_error("database_url", "production needs PostgreSQL")
-            if self.audit_signing_key is None:
-                raise _field_error("audit_signing_key", "production needs an Ed25519 key")
+            if self.audit_signing_key is None and self.audit_public_key is None:
+                raise _field_error(
+                    "audit_signing_key",
+                    "production needs an Ed25519 key (the public one alone for the API)",
+                )
             if self.demo_sign_in:
                 raise _field_error("demo_sign_in", "never allowed in production")
         if self.demo_sign_in and self.host not in ("127.0.0.1", "::1", "localhost"):

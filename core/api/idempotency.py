@@ -3,12 +3,19 @@
 The key is reserved in its own short transaction before the work starts, so a concurrent
 duplicate sees the reservation and gets 409. The answer is stored in the same transaction as
 the work, so a stored answer always belongs to committed work.
+
+While a request works, its transaction holds the key (`hold`): on PostgreSQL a transaction
+advisory lock, which the database drops with the transaction, also when the process holding
+it dies; on SQLite (one process) a set of held keys, dropped when the transaction ends. A
+reservation without an answer whose key nobody holds was left by a request that died: a retry
+takes it over at once instead of answering 409.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,7 +24,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, delete
+from sqlalchemy import JSON, Column, delete, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, col, select
 
@@ -27,7 +34,6 @@ from core.identity.permissions import Principal
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, utcnow
 
-STALE_AFTER = timedelta(minutes=5)
 # Long enough for any client's retries; stored answers may hold text that is later redacted.
 KEEP = timedelta(hours=24)
 
@@ -62,8 +68,15 @@ class Idempotency:
         if self.key is None:
             model, headers = produce()
             return _json(status, _dump(model), headers)
-        replay = self._reserve(principal, self.key)
+        if not hold(session, principal.tenant_id, principal.actor_id, self.key):
+            raise Conflict("A request with this Idempotency-Key is still in progress.")
+        try:
+            replay = self._reserve(principal, self.key)
+        except BaseException:
+            let_go(session)
+            raise
         if replay is not None:
+            let_go(session)
             return replay
         try:
             model, headers = produce()
@@ -71,7 +84,7 @@ class Idempotency:
             record = session.get(
                 IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key)
             )
-            if record is None:  # reservation expired and was taken over meanwhile
+            if record is None:  # the reservation was removed meanwhile
                 raise Conflict("This Idempotency-Key is being used by another request.")
             record.status_code, record.response_body, record.response_headers = (
                 status,
@@ -83,6 +96,7 @@ class Idempotency:
             # The work is void anyway; end its transaction first so the release can write
             # (SQLite has one writer), then free the key for a corrected retry.
             session.rollback()
+            let_go(session)
             self._release(principal)
             raise
         return _json(status, body, headers)
@@ -106,20 +120,61 @@ class Idempotency:
             if record.request_hash != self.request_hash:
                 raise Unprocessable("This Idempotency-Key was used for a different request.")
             if record.status_code is None:
-                if utcnow() - record.created_at < STALE_AFTER:
-                    raise Conflict("A request with this Idempotency-Key is still in progress.")
-                record.created_at = utcnow()  # the first attempt died: take it over
+                # We hold the key, so the request that reserved it is gone: take it over.
+                record.created_at = utcnow()
                 return None
             headers = {**record.response_headers, "Idempotent-Replayed": "true"}
             return _json(record.status_code, record.response_body, headers)
 
     def _release(self, principal: Principal) -> None:
         with unit_of_work(principal.tenant_id) as session:
+            if self.key is None or not hold(
+                session, principal.tenant_id, principal.actor_id, self.key
+            ):
+                return  # a retry holds the key already and works on its reservation
             record = session.get(
                 IdempotencyRecord, (principal.tenant_id, principal.actor_id, self.key)
             )
             if record is not None and record.status_code is None:
                 session.delete(record)
+
+
+_HELD = "idempotency_keys_held"
+_held_here: set[int] = set()  # SQLite: the keys held by this process's transactions
+_held_lock = threading.Lock()
+
+
+def hold(session: Session, tenant_id: uuid.UUID, actor_id: uuid.UUID, key: str) -> bool:
+    """Hold the key until the session's transaction ends; False when another transaction holds
+    it. A dead holder holds nothing: its connection, and with it the lock, is gone."""
+    digest = hashlib.sha256(json.dumps([str(tenant_id), str(actor_id), key]).encode()).digest()
+    lock_id = int.from_bytes(digest[:8], "big", signed=True)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = text("SELECT pg_try_advisory_xact_lock(:k)")
+        return bool(session.connection().execute(stmt, {"k": lock_id}).scalar_one())
+    # SQLite: no transaction is begun here (a writer's BEGIN IMMEDIATE would lock out the
+    # reservation's own transaction); the key is let go when the session's transaction ends.
+    with _held_lock:
+        if lock_id in _held_here:
+            return False
+        _held_here.add(lock_id)
+    session.info.setdefault(_HELD, set()).add(lock_id)
+    return True
+
+
+def let_go(session: Session) -> None:
+    """Let go of the keys this session holds in this process (SQLite); on PostgreSQL the
+    transaction's end does it."""
+    held = session.info.pop(_HELD, None)
+    if held:
+        with _held_lock:
+            _held_here.difference_update(held)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _at_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        let_go(session)
 
 
 def forget(session: Session, location: str) -> int:

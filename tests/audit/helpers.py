@@ -25,6 +25,23 @@ def auditor_token(tenant: Tenant) -> str:
     return make_token(tenant, AUDITOR)
 
 
+def sign_now(client: Any, token: str) -> dict[str, Any]:
+    """POST /audit/checkpoints, then what the worker does with the request: the checkpoint
+    signed (the API never signs itself)."""
+    import audit.tasks  # noqa: F401  (registers the worker's handler of the request)
+    from core.outbox.service import drain
+
+    r = client.post("/api/v1/audit/checkpoints", headers=auth(token))
+    assert r.status_code in (200, 202), r.text
+    if r.status_code == 202:
+        assert r.json()["status"] == "pending"
+        assert drain(uuid.UUID(hex=token.split("_")[1])) >= 1
+    latest = client.get("/api/v1/audit/checkpoints?sort=-treeSize&limit=1", headers=auth(token))
+    cp = latest.json()["items"][0]
+    assert cp["treeSize"] >= r.json()["treeSize"]
+    return cp
+
+
 def entries(tenant_id: uuid.UUID) -> list[AuditEntry]:
     with unit_of_work(tenant_id, read_only=True) as session:
         return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))))

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit import offline
-from tests.audit.helpers import auditor_token, create_services, records
+from tests.audit.helpers import auditor_token, create_services, entries, records, sign_now
 from tests.conftest import TMP
 from tests.factories import auth, make_tenant, make_token
 
@@ -71,9 +71,7 @@ def setup(client):
 
 
 def _checkpoint(client, token) -> dict:
-    r = client.post("/api/v1/audit/checkpoints", headers=auth(token))
-    assert r.status_code in (200, 201), r.text
-    return r.json()
+    return sign_now(client, token)
 
 
 def test_list_filters_and_pages_in_sequence_order(client, setup) -> None:
@@ -197,7 +195,7 @@ def test_another_tenant_learns_nothing(client, setup, method, url) -> None:
     _checkpoint(client, token)
     other = auditor_token(make_tenant())
     r = getattr(client, method)(url, headers=auth(other))
-    assert r.status_code in (200, 201, 404, 422), r.text
+    assert r.status_code in (200, 202, 404, 422), r.text
     assert str(tenant.id) not in r.text and "S-000" not in r.text
     if method == "get" and url.endswith("entries"):
         # Only its own log: its key's creation and this very read.
@@ -207,3 +205,56 @@ def test_another_tenant_learns_nothing(client, setup, method, url) -> None:
 def test_public_key_is_published(client) -> None:
     body = client.get("/api/v1/audit/public-key").json()
     assert body["algorithm"] == "Ed25519" and len(base64.b64decode(body["publicKey"])) == 32
+
+
+def test_the_api_asks_the_worker_to_sign_and_never_signs_itself(client, setup, monkeypatch) -> None:
+    from audit import signing
+
+    tenant, token = setup
+
+    def no_key_here() -> None:
+        raise AssertionError("the API process used the signing key")
+
+    monkeypatch.setattr(signing, "signing_key", no_key_here)
+    r = client.post("/api/v1/audit/checkpoints", headers=auth(token))
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+    assert r.json()["checkpoint"] is None and r.json()["treeSize"] == len(entries(tenant.id))
+    listed = client.get("/api/v1/audit/checkpoints", headers=auth(token)).json()
+    assert listed["items"] == []  # nothing signed in the request
+    monkeypatch.undo()  # the worker holds the key
+    cp = sign_now(client, token)
+    assert cp["treeSize"] == r.json()["treeSize"]
+    again = client.post("/api/v1/audit/checkpoints", headers=auth(token))
+    assert again.status_code == 200 and again.json()["status"] == "signed"
+    assert again.json()["checkpoint"]["treeSize"] == cp["treeSize"]
+
+
+def test_an_api_given_only_the_public_key_publishes_it_and_cannot_sign(client, monkeypatch) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from pydantic import SecretStr
+
+    from audit import signing
+    from core.settings import get_settings
+
+    key = Ed25519PrivateKey.generate()
+    public = base64.b64encode(signing.public_bytes(key.public_key())).decode()
+    settings = get_settings().model_copy(
+        update={"audit_signing_key": None, "audit_public_key": public}
+    )
+    monkeypatch.setattr(signing, "get_settings", lambda: settings)
+    signing.signing_key.cache_clear()
+    signing.public_key.cache_clear()
+    try:
+        assert client.get("/api/v1/audit/public-key").json()["publicKey"] == public
+        statement = signing.CheckpointStatement("t", 1, "00" * 32, "00" * 32, "2026-12-05")
+        with pytest.raises(signing.NoSigningKey):
+            signing.sign(statement)
+        signature = key.sign(statement.message()).hex()
+        assert signing.verify(signing.public_key(), statement, signature)
+        seed = Ed25519PrivateKey.generate().private_bytes_raw().hex()
+        other = settings.model_copy(update={"audit_signing_key": SecretStr(seed)})
+        with pytest.raises(ValueError, match="not the signing key's public key"):
+            signing.load_private_key(other)  # a signing key must match the published one
+    finally:
+        signing.signing_key.cache_clear()
+        signing.public_key.cache_clear()

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 from audit import checkpoints
 from audit.service import verify_tenant
 from core.db import unit_of_work
-from tests.audit.helpers import auditor_token, create_services, entries, tampering
+from tests.audit.helpers import auditor_token, create_services, entries, sign_now, tampering
 from tests.conftest import TMP
 from tests.factories import auth, make_tenant, make_token
 from tests.fixtures import ROOT, regie_env
@@ -23,7 +23,7 @@ from tests.fixtures import ROOT, regie_env
 def _download(client, tenant) -> tuple[str, Path]:
     token = auditor_token(tenant)
     create_services(client, token, 4)
-    assert client.post("/api/v1/audit/checkpoints", headers=auth(token)).status_code == 201
+    sign_now(client, token)
     r = client.get("/api/v1/audit/witness", headers=auth(token))
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/jsonl")
     path = TMP / f"witness-{tenant.id}.jsonl"

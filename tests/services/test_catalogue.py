@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 
 import pytest
 from sqlmodel import select
 
-from core.api.idempotency import IdempotencyRecord
+from core.api.idempotency import IdempotencyRecord, hold
 from core.db import unit_of_work
 from services.catalogue import permissions
 from services.catalogue.models import CatalogueEntry
@@ -171,13 +173,46 @@ def test_idempotency_key_reused_with_another_body_is_422(client, token) -> None:
 def test_idempotency_key_while_first_request_runs_is_409(client) -> None:
     tenant = make_tenant()
     token = make_token(tenant)
-    # The first request has reserved the key and is still working (no answer stored yet).
-    client.post("/api/v1/services", headers=auth(token, **{"Idempotency-Key": "k-3"}), json=NEW)
+    headers = auth(token, **{"Idempotency-Key": "k-3"})
+    actor = _actor_of(client, token)
+    # The first request still works: its transaction holds the key.
     with unit_of_work(tenant.id) as session:
+        assert hold(session, tenant.id, actor, "k-3")
+        assert client.post("/api/v1/services", headers=headers, json=NEW).status_code == 409
+    assert client.post("/api/v1/services", headers=headers, json=NEW).status_code == 201
+
+
+def test_a_key_whose_request_died_is_free_again_at_once(client) -> None:
+    """A process killed mid-request leaves its reservation without an answer; the key must
+    not answer 409 until some timeout: nobody holds it, so the retry takes it over."""
+    tenant = make_tenant()
+    token = make_token(tenant)
+    actor = _actor_of(client, token)
+    body = json.dumps(NEW).encode()
+    request_hash = hashlib.sha256(
+        json.dumps(["POST", "/api/v1/services"]).encode() + b"\0" + body
+    ).hexdigest()
+    with unit_of_work(tenant.id) as session:  # what the dead request left behind
+        session.add(IdempotencyRecord(actor_id=actor, key="k-dead", request_hash=request_hash))
+    headers = {**auth(token, **{"Idempotency-Key": "k-dead"}), "Content-Type": "application/json"}
+    first = client.post("/api/v1/services", headers=headers, content=body)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/services", headers=headers, content=body)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    items = client.get("/api/v1/services", headers=auth(token)).json()["items"]
+    assert [i["code"] for i in items].count(NEW["code"]) == 1
+
+
+def _actor_of(client, token: str) -> uuid.UUID:
+    """The API key's actor id, as the idempotency records store it."""
+    headers = auth(token, **{"Idempotency-Key": "who-am-i"})
+    client.post("/api/v1/services", headers=headers, json={**NEW, "code": "WHO"})
+    tenant_id = make_tenant_id(token)
+    with unit_of_work(tenant_id) as session:
         record = session.exec(select(IdempotencyRecord)).one()
-        record.status_code, record.response_body = None, None
-    r = client.post("/api/v1/services", headers=auth(token, **{"Idempotency-Key": "k-3"}), json=NEW)
-    assert r.status_code == 409
+        session.delete(record)
+        return record.actor_id
 
 
 def test_failed_create_releases_the_key(client, token) -> None:
