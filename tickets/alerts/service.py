@@ -101,7 +101,7 @@ class Intake:
             self._reserve(alert)  # only when one payload fires, resolves and fires again
         found = self.folds[alert.fingerprint]
         fold = found.fold
-        ci_rule = ci_rules.matching(self.ci_rules(), alert.labels)
+        ci_rule = ci_rules.matching(self.known_ci_rules(), alert.labels)
         if found.ticket is None:
             found.ticket = incidents.open_incident(
                 self.session,
@@ -128,7 +128,7 @@ class Intake:
             return
         fold, ticket = found.fold, found.ticket
         _seen(fold, alert)
-        _link(ticket, fold, ci_rules.matching(self.ci_rules(), alert.labels))
+        _link(ticket, fold, ci_rules.matching(self.known_ci_rules(), alert.labels))
         self._note(ticket, alert, fold)
         resolution = f"The monitoring ({alert.source}) reported the alert resolved."
         if self.settings().on_resolved == OnResolved.resolve and workflow.resolve(
@@ -159,7 +159,7 @@ class Intake:
             self._rules = repository.rules(self.session)
         return self._rules
 
-    def ci_rules(self) -> list[AlertCiRule]:
+    def known_ci_rules(self) -> list[AlertCiRule]:
         if self._ci_rules is None:
             self._ci_rules = repository.ci_rules(self.session)
         return self._ci_rules
