@@ -339,3 +339,9 @@ def reviews_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Review
     return {
         r.change_id: r for r in session.exec(select(Review).where(col(Review.change_id).in_(ids)))
     }
+
+
+def in_statuses(session: Session, statuses: frozenset[ChangeStatus]) -> list[Change]:
+    """The tenant's changes in one of these statuses (a few: the ones not yet done)."""
+    stmt = select(Change).where(col(Change.status).in_(list(statuses)))
+    return list(session.exec(stmt.order_by(col(Change.planned_start), col(Change.number))))

@@ -7,6 +7,7 @@ notify people, move its clocks and keep its KPI facts exactly as one changed ove
 from __future__ import annotations
 
 from audit import public as audit_public
+from changes import impact as change_impact
 from changes import improvements as change_improvements
 from changes import kpi as change_kpi
 from core import events
@@ -15,7 +16,7 @@ from services.improvement import public as improvement
 from services.kpi import public as kpi_public
 from services.reports import mail as reports_mail
 from services.sourcing import warnings as sourcing_warnings
-from tickets import kpi, notifications, sla
+from tickets import impact, kpi, notifications, sla
 from tickets.events import TicketEventRecorded
 from tickets.mail import smtp
 from tickets.problems import public as problems
@@ -41,3 +42,5 @@ def wire() -> None:
     )
     # The KPI figures count changes, which services cannot read: changes delivers the facts.
     kpi_public.register_change_source(change_kpi.facts)
+    # A CI's impact names the scheduled changes on it, which tickets cannot read.
+    impact.register_change_source(change_impact.scheduled_on)

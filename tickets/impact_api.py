@@ -26,7 +26,9 @@ Reader = Annotated[Principal, require(cmdb.READ)]
     description="`up` (default): the CIs that rest on this one, through relations pointing "
     "at it, i.e. what fails with it; `down`: the CIs it rests on. Each with a shortest path; "
     "cycles are followed no further than `depth`. Also the catalogue services standing for "
-    "those CIs and their open incidents and problems.",
+    "those CIs, their open incidents and problems, and the approved, scheduled and "
+    "implementing changes naming any of those CIs or services, each with the path to the "
+    "nearest one it names.",
 )
 def ci_impact(
     ci_id: Annotated[uuid.UUID, Path(alias="ciId")],

@@ -324,6 +324,21 @@ class AffectedProblem(ApiModel):
     ci_id: uuid.UUID
 
 
+class AffectedChange(ApiModel):
+    id: uuid.UUID
+    number: str
+    title: str
+    status: str = Field(description="approved, scheduled or implementing")
+    planned_start: datetime | None
+    planned_end: datetime | None
+    ci_id: uuid.UUID = Field(description="The nearest affected CI the change touches")
+    service_id: uuid.UUID | None = Field(
+        description="The service standing for that CI when the change names the service, "
+        "null when it names the CI"
+    )
+    path: list[uuid.UUID] = Field(description="From the analysed CI to `ciId`")
+
+
 class ImpactPublic(ApiModel):
     """What a CI's failure reaches. A list is null when the caller may not read its kind."""
 
@@ -340,4 +355,8 @@ class ImpactPublic(ApiModel):
     )
     problems: list[AffectedProblem] | None = Field(
         description="Open problems on the CI or an affected one"
+    )
+    changes: list[AffectedChange] | None = Field(
+        description="Approved, scheduled and implementing changes naming the CI, an affected "
+        "one or a service standing for either; nearest first"
     )

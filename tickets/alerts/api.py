@@ -12,14 +12,18 @@ from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.identity.permissions import Principal
-from tickets.alerts import normalize, permissions, rules, service
-from tickets.alerts.models import AlertRule, AlertSettings
+from tickets.alerts import ci_rules, normalize, permissions, rules, service
+from tickets.alerts.models import AlertCiRule, AlertRule, AlertSettings
 from tickets.alerts.normalize import Alert
 from tickets.alerts.schemas import (
     AlertEvent,
     AlertmanagerPayload,
     AlertSettingsPublic,
     AlertSettingsUpdate,
+    CiRuleCreate,
+    CiRuleList,
+    CiRulePublic,
+    CiRuleUpdate,
     IntakeSummary,
     RuleCreate,
     RuleList,
@@ -39,8 +43,10 @@ _INTAKE = (
     "applied and applied in one transaction: an invalid alert anywhere gives 400 and nothing "
     "is stored. A firing alert whose fingerprint has an open incident is counted on it (a "
     "history row `alert`); otherwise it opens an incident, routed by the tenant's alert "
-    "rules. A resolved alert annotates or resolves its incident per the alert settings. "
-    "The answer (200) lists the ticket numbers per outcome."
+    "rules; the tenant's alert CI rules give it the CI the labels name (the most specific "
+    "matching rule wins) and the alert's history row names that rule. A resolved alert "
+    "annotates or resolves its incident per the alert settings. The answer (200) lists the "
+    "ticket numbers per outcome."
 )
 
 
@@ -157,3 +163,72 @@ def update_settings(
 ) -> AlertSettingsPublic:
     current = rules.update_settings(session, actor, changes=body, if_match=if_match)
     return _settings(current, response)
+
+
+def _ci_rule(found: AlertCiRule, response: Response) -> CiRulePublic:
+    response.headers["ETag"] = etag(found.version)
+    return CiRulePublic.model_validate(found)
+
+
+@router.get(
+    "/alert-ci-rules",
+    response_model=CiRuleList,
+    summary="List alert CI rules",
+    description="Which configuration item alerts concern, by their labels; most specific "
+    "(most labels) first.",
+)
+def list_ci_rules(session: SessionDep, actor: Manager) -> CiRuleList:
+    found = ci_rules.list_rules(session, actor)
+    return CiRuleList(items=[CiRulePublic.model_validate(r) for r in found])
+
+
+@router.post(
+    "/alert-ci-rules",
+    response_model=CiRulePublic,
+    status_code=201,
+    summary="Add an alert CI rule",
+    description="The CI must be one of this tenant's (400 `ciId` otherwise); labels another "
+    "rule already has exactly give 409.",
+)
+def create_ci_rule(
+    body: CiRuleCreate, session: SessionDep, actor: Manager, idem: IdempotencyDep
+) -> Response:
+    def produce() -> tuple[CiRulePublic, dict[str, str]]:
+        created = ci_rules.create_rule(session, actor, data=body)
+        headers = {
+            "ETag": etag(created.version),
+            "Location": f"{API_PREFIX}/alert-ci-rules/{created.id}",
+        }
+        return CiRulePublic.model_validate(created), headers
+
+    return idem.respond(session, actor, produce)
+
+
+@router.get("/alert-ci-rules/{ruleId}", response_model=CiRulePublic, summary="Get an alert CI rule")
+def get_ci_rule(
+    rule_id: RuleId, session: SessionDep, actor: Manager, response: Response
+) -> CiRulePublic:
+    return _ci_rule(ci_rules.get_rule(session, actor, rule_id=rule_id), response)
+
+
+@router.patch(
+    "/alert-ci-rules/{ruleId}", response_model=CiRulePublic, summary="Change an alert CI rule"
+)
+def update_ci_rule(
+    rule_id: RuleId,
+    body: CiRuleUpdate,
+    session: SessionDep,
+    actor: Manager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CiRulePublic:
+    changed = ci_rules.update_rule(session, actor, rule_id=rule_id, changes=body, if_match=if_match)
+    return _ci_rule(changed, response)
+
+
+@router.delete("/alert-ci-rules/{ruleId}", status_code=204, summary="Remove an alert CI rule")
+def delete_ci_rule(
+    rule_id: RuleId, session: SessionDep, actor: Manager, if_match: IfMatch = None
+) -> Response:
+    ci_rules.delete_rule(session, actor, rule_id=rule_id, if_match=if_match)
+    return Response(status_code=204)

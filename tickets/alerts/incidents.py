@@ -36,8 +36,16 @@ def incident_report(alert: Alert) -> dict[str, object]:
     }
 
 
-def open_incident(session: Session, actor: Principal, alert: Alert, chosen: Chosen) -> Ticket:
-    """Register an incident for the alert, reported by the service account that posted it."""
+def open_incident(
+    session: Session,
+    actor: Principal,
+    alert: Alert,
+    chosen: Chosen,
+    *,
+    ci_id: uuid.UUID | None = None,
+) -> Ticket:
+    """Register an incident for the alert, reported by the service account that posted it,
+    on the CI an alert CI rule named."""
     report = incident_report(alert)
     impact, urgency = chosen.impact or Level.medium, chosen.urgency or Level.medium
     ticket_service.check_incident_report({**report, "impact": impact})
@@ -53,6 +61,7 @@ def open_incident(session: Session, actor: Principal, alert: Alert, chosen: Chos
         reporter_id=actor.actor_id,
         reporter_name=actor.name,
         service_id=chosen.service_id,
+        ci_id=ci_id,
         number=ticket_repository.take_number(session),
         **report,  # type: ignore[arg-type]
     )

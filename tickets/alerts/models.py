@@ -68,6 +68,30 @@ class AlertRule(TenantScoped, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+_ci_rule_version = Column("version", Integer, nullable=False, default=1)
+
+
+class AlertCiRule(TenantScoped, table=True):
+    """Alerts carrying every one of these labels concern this CI. `match_key` is the labels
+    in one canonical form, so two rules cannot claim the very same labels."""
+
+    __tablename__ = "tickets_alert_ci_rule"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "match_key", name="uq_tickets_alert_ci_rule_match"),
+    )
+    __mapper_args__ = {"version_id_col": _ci_rule_version}
+    __audited__ = True
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=100)
+    match: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    match_key: str = Field(max_length=64)  # sha256 of the canonical labels
+    ci_id: uuid.UUID
+    version: int = Field(default=1, sa_column=_ci_rule_version)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AlertFold(TenantScoped, table=True):
     """One fingerprint's incident: how often it fired, when first and last, its last state."""
 
@@ -91,3 +115,6 @@ class AlertFold(TenantScoped, table=True):
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_status: AlertStatus = Field(default=AlertStatus.firing, sa_type=enum_type(AlertStatus))
     labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    # The CI rule the last alert matched and the CI it gave (None: no rule matched).
+    ci_rule_id: uuid.UUID | None = None
+    ci_id: uuid.UUID | None = None

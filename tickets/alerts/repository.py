@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from tickets.alerts.models import AlertFold, AlertRule, AlertSettings
+from tickets.alerts.models import AlertCiRule, AlertFold, AlertRule, AlertSettings
 from tickets.models import Ticket
 
 
@@ -52,3 +52,28 @@ def rules(session: Session) -> list[AlertRule]:
 
 def rule(session: Session, rule_id: uuid.UUID) -> AlertRule | None:
     return session.exec(select(AlertRule).where(AlertRule.id == rule_id)).first()
+
+
+def ci_rules(session: Session) -> list[AlertCiRule]:
+    """Oldest first: the order in which ties between equally specific rules are broken."""
+    stmt = select(AlertCiRule).order_by(col(AlertCiRule.created_at), col(AlertCiRule.id))
+    return list(session.exec(stmt))
+
+
+def ci_rule(session: Session, rule_id: uuid.UUID) -> AlertCiRule | None:
+    return session.exec(select(AlertCiRule).where(AlertCiRule.id == rule_id)).first()
+
+
+def ci_rule_by_key(session: Session, match_key: str) -> AlertCiRule | None:
+    return session.exec(select(AlertCiRule).where(AlertCiRule.match_key == match_key)).first()
+
+
+def save_ci_rule(session: Session, rule: AlertCiRule) -> bool:
+    """Insert or update the rule; False when a concurrent one took the same labels."""
+    try:
+        with session.begin_nested():
+            session.add(rule)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -186,3 +186,53 @@ class AlertSettingsPublic(ApiModel):
 
 class AlertSettingsUpdate(ApiModel):
     on_resolved: OnResolved | None = None
+
+
+CiLabels = Annotated[
+    dict[LabelName, Annotated[str, StringConstraints(min_length=1, max_length=200)]],
+    Field(min_length=1, max_length=10),
+]
+
+
+class CiRuleCreate(ApiModel):
+    """Alerts whose labels equal every `match` value concern the CI: the incident they open
+    or update gets it. When several rules match, the one with the most labels wins (ties:
+    the oldest); two rules cannot have the very same labels."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Case system database",
+                    "match": {"service": "zaaksysteem", "env": "prod"},
+                    "ciId": "0193a4f2-5b7e-7c1d-9e2f-3a4b5c6d7e8f",
+                }
+            ]
+        }
+    )
+
+    name: Name
+    match: CiLabels
+    ci_id: uuid.UUID = Field(description="A configuration item of this tenant")
+
+
+class CiRuleUpdate(ApiModel):
+    """Merge patch: only the given fields change; none may be null."""
+
+    name: Name | None = None
+    match: CiLabels | None = None
+    ci_id: uuid.UUID | None = None
+
+
+class CiRulePublic(ApiModel):
+    id: uuid.UUID
+    name: str
+    match: dict[str, str]
+    ci_id: uuid.UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CiRuleList(ApiModel):
+    items: list[CiRulePublic] = Field(description="Most specific first")

@@ -15,8 +15,15 @@ from core.identity.permissions import Principal
 from core.types import utcnow
 from tickets import lifecycle, workflow
 from tickets import service as ticket_service
-from tickets.alerts import incidents, permissions, repository, rules
-from tickets.alerts.models import AlertFold, AlertRule, AlertSettings, AlertStatus, OnResolved
+from tickets.alerts import ci_rules, incidents, permissions, repository, rules
+from tickets.alerts.models import (
+    AlertCiRule,
+    AlertFold,
+    AlertRule,
+    AlertSettings,
+    AlertStatus,
+    OnResolved,
+)
 from tickets.alerts.normalize import Alert
 from tickets.models import EventKind, Ticket
 
@@ -48,6 +55,7 @@ class Intake:
         self.folds: dict[str, _Open] = {}
         self.summary = Summary()
         self._rules: list[AlertRule] | None = None
+        self._ci_rules: list[AlertCiRule] | None = None
         self._settings: AlertSettings | None = None
 
     def lock(self, alerts: list[Alert]) -> None:
@@ -93,9 +101,14 @@ class Intake:
             self._reserve(alert)  # only when one payload fires, resolves and fires again
         found = self.folds[alert.fingerprint]
         fold = found.fold
+        ci_rule = ci_rules.matching(self.known_ci_rules(), alert.labels)
         if found.ticket is None:
             found.ticket = incidents.open_incident(
-                self.session, self.actor, alert, rules.choose(self.rules(), alert.labels)
+                self.session,
+                self.actor,
+                alert,
+                rules.choose(self.rules(), alert.labels),
+                ci_id=ci_rule.ci_id if ci_rule else None,
             )
             fold.ticket_id = found.ticket.id
             self.summary.add(self.summary.created, found.ticket.number)
@@ -103,6 +116,7 @@ class Intake:
             self.summary.add(self.summary.folded, found.ticket.number)
         fold.occurrences += 1
         _seen(fold, alert)
+        _link(found.ticket, fold, ci_rule)
         self._note(found.ticket, alert, fold)
 
     def _resolve(self, alert: Alert) -> None:
@@ -114,6 +128,7 @@ class Intake:
             return
         fold, ticket = found.fold, found.ticket
         _seen(fold, alert)
+        _link(ticket, fold, ci_rules.matching(self.known_ci_rules(), alert.labels))
         self._note(ticket, alert, fold)
         resolution = f"The monitoring ({alert.source}) reported the alert resolved."
         if self.settings().on_resolved == OnResolved.resolve and workflow.resolve(
@@ -125,6 +140,7 @@ class Intake:
             self.summary.add(self.summary.annotated, ticket.number)
 
     def _note(self, ticket: Ticket, alert: Alert, fold: AlertFold) -> None:
+        matched = {"ciRuleId": str(fold.ci_rule_id), "ciId": str(fold.ci_id)}
         ticket_service.record(
             self.session,
             self.actor,
@@ -135,12 +151,18 @@ class Intake:
             source=alert.source,
             occurrences=fold.occurrences,
             startsAt=alert.starts_at.isoformat(),
+            **(matched if fold.ci_rule_id else {}),
         )
 
     def rules(self) -> list[AlertRule]:
         if self._rules is None:
             self._rules = repository.rules(self.session)
         return self._rules
+
+    def known_ci_rules(self) -> list[AlertCiRule]:
+        if self._ci_rules is None:
+            self._ci_rules = repository.ci_rules(self.session)
+        return self._ci_rules
 
     def settings(self) -> AlertSettings:
         if self._settings is None:
@@ -150,6 +172,17 @@ class Intake:
 
 def _is_open(ticket: Ticket) -> bool:
     return ticket.status not in lifecycle.DONE
+
+
+def _link(ticket: Ticket, fold: AlertFold, rule: AlertCiRule | None) -> None:
+    """Record the CI rule this alert matched on its fold, and give the incident the rule's
+    CI unless a person chose another: only an incident without a CI, or with the one the
+    alerts gave it before, follows the rules."""
+    if rule is not None and ticket.ci_id in (None, fold.ci_id) and ticket.ci_id != rule.ci_id:
+        ticket.ci_id = rule.ci_id
+        ticket.updated_at = utcnow()
+    fold.ci_rule_id = rule.id if rule else None
+    fold.ci_id = rule.ci_id if rule else None
 
 
 def _seen(fold: AlertFold, alert: Alert) -> None:
