@@ -47,6 +47,7 @@ SELECT create_distributed_table('services_report_job', 'tenant_id', colocate_wit
 SELECT create_distributed_table('services_sla_agreement', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('services_sla_warning', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('services_supplier', 'tenant_id', colocate_with => 'audit_checkpoint');
+SELECT create_distributed_table('tickets_alert_ci_rule', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('tickets_alert_rule', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('tickets_alert_settings', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('tickets_group', 'tenant_id', colocate_with => 'audit_checkpoint');
