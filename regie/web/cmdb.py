@@ -30,6 +30,7 @@ from core.api.pagination import decode_cursor, encode_cursor
 from core.db import unit_of_work
 from core.identity.permissions import Principal
 from regie.web import AMSTERDAM, impact_graph, link, pick_language
+from regie.web.changes import STATUS_NAMES as CHANGE_STATUS_NAMES
 from regie.web.tickets import Caller, CallerDep, WebRoute, page
 from tickets import impact
 from tickets import repository as ticket_repository
@@ -226,6 +227,7 @@ def show_ci(
         outgoing_names=OUTGOING,
         incoming_names=INCOMING,
         history_names=HISTORY_NAMES,
+        change_status_names={s.value: name for s, name in CHANGE_STATUS_NAMES.items()},
         may_write=moment is None and actor.can(permissions.WRITE),
         relation_types=list(RelationType),
         relation_form=outcome.get("relation_form", {}),

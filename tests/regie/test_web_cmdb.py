@@ -16,6 +16,7 @@ from core.types import utcnow
 from regie.web import cmdb as web_cmdb
 from services.sourcing import permissions as sp
 from tests.changes.helpers import Desk as ChangeDesk
+from tests.changes.helpers import plan
 from tests.cmdb.helpers import DATABASE, SERVER, Cmdb
 from tests.core.test_web_signin import csrf_of
 from tests.factories import auth, make_tenant, make_token
@@ -258,3 +259,34 @@ def test_a_reader_gets_no_relation_forms_and_may_not_post_them(people, cmdb) -> 
     assert "relate-other" not in page and "/removal" not in page
     body = {"csrf": csrf_of(page), "relation": "outgoing:runs-on", "other": "Server-01"}
     assert aad.post(f"/cis/{cis['app']['id']}/relations", data=body).status_code == 403
+
+
+def test_the_impact_names_the_scheduled_changes_on_what_fails(client, people, cmdb, tenant) -> None:
+    cis = chain(cmdb)
+    changes = ChangeDesk(client, tenant)
+    r = client.post(
+        "/api/v1/change-templates",
+        headers=auth(changes.configurer),
+        json={"name": "Patch", "description": "Monthly patches", "rollbackPlan": plan()},
+    )
+    assert r.status_code == 201, r.text
+    on_db = changes.create(
+        type="standard",
+        templateId=r.json()["id"],
+        ciIds=[cis["db"]["id"]],
+        title="Database patchen",
+    )
+    for status in ("submitted", "scheduled"):
+        on_db = changes.move(on_db, status)
+    draft = changes.create(ciIds=[cis["db"]["id"]], title="Nog een idee")
+    server = cis["server"]["id"]
+    impact = (
+        people["aad"]
+        .get(f"/cis/{server}?lang=en&direction=up&depth=3")
+        .text.split('id="impact"')[1]
+    )
+    assert "Scheduled changes affected" in impact
+    assert f'href="/changes/{on_db["id"]}?lang=en"' in impact and "through Zaakdatabase" in impact
+    assert draft["number"] not in impact
+    dutch = people["aad"].get(f"/cis/{server}?lang=nl&direction=up&depth=3").text
+    assert "Geplande wijzigingen die het raakt" in dutch and "via Zaakdatabase" in dutch
