@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from changes import approval, calendar, config, permissions, review, service, workflow
+from changes import approval, calendar, config, permissions, releases, review, service, workflow
 from changes.errors import ChangeNotFound, ReviewNotFound
 from changes.models import (
     Change,
@@ -43,6 +43,7 @@ from services.catalogue import service as catalogue
 
 PAGE_SIZE = 25
 CHOICES = 200  # services and CIs offered on the form
+RELEASES_SCANNED = 500
 S = ChangeStatus
 STATUS_NAMES = {
     S.draft: "Draft",
@@ -267,6 +268,7 @@ def show_change(
         services = {str(s.id): s for s in _services(session, principal, change)}
         cis = {str(c.id): c for c in _named_cis(session, principal, change)}
         questions = config.current_settings(session).questions
+        bundling = releases_of(session, principal, found)
         session.expunge_all()
     may_write = principal.can(permissions.WRITE)
     return page(
@@ -281,6 +283,7 @@ def show_change(
         reviewable=may_write and reviewed is None and change.status in review.REVIEWABLE,
         review_outcomes=REVIEW_OUTCOMES,
         conflicts=conflicts,
+        releases=bundling,
         services=services,
         cis=cis,
         questions=questions,
@@ -312,6 +315,13 @@ def show_change(
         detail=outcome.pop("detail", None),
         forms={name: outcome.get(name, {}) for name in forms.CHANGE_FORMS},
     )
+
+
+def releases_of(session: Session, principal: Principal, found: uuid.UUID) -> list[Any]:
+    """The releases that bundle the change, newest first, so its page leads to their lane
+    (releases are few: the newest RELEASES_SCANNED are looked through)."""
+    rows, _ = releases.list_releases(session, principal, limit=RELEASES_SCANNED, after=None)
+    return [r for r in rows if str(found) in r.change_ids]
 
 
 def _moment(raw: str) -> datetime:
