@@ -13,19 +13,13 @@ from fastapi.testclient import TestClient
 from tests.changes.helpers import Desk
 from tests.core.test_web_signin import csrf_of
 from tests.factories import auth, make_tenant, make_token
-from tests.regie.test_web_changes import (  # noqa: F401  (the fixtures of the change pages)
-    desk,
-    fields_of,
-    idp,
-    people,
-    plan_and_submit,
-    post,
-    raise_change,
-    tenant,
-)
+from tests.regie import test_web_changes as changes
+from tests.regie.test_web_changes import fields_of, plan_and_submit, post, raise_change
 from tests.regie.test_web_tickets import form_of
 
 RELEASER = ["changes:read", "changes:release"]
+# The fixtures of the change pages: the client's directory with carla, paul and rita.
+idp, tenant, desk, people = changes.idp, changes.tenant, changes.desk, changes.people
 
 
 def approved_change(people: dict[str, TestClient], desk: Desk) -> str:
