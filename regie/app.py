@@ -37,6 +37,7 @@ from regie.web.access_reviews import router as web_access_reviews_router
 from regie.web.bulk import router as web_bulk_router
 from regie.web.change_actions import router as web_change_actions_router
 from regie.web.change_calendar import router as web_change_calendar_router
+from regie.web.change_edit import router as web_change_edit_router
 from regie.web.changes import router as web_changes_router
 from regie.web.cmdb import router as web_cmdb_router
 from regie.web.cmdb_actions import router as web_cmdb_actions_router
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_changes_router)
     app.include_router(web_change_actions_router)
     app.include_router(web_change_calendar_router)
+    app.include_router(web_change_edit_router)
     app.include_router(web_releases_router)
     app.include_router(web_release_actions_router)
     app.include_router(web_improvement_actions_router)
