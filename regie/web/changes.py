@@ -48,7 +48,6 @@ from tickets.models import TicketType
 
 PAGE_SIZE = 25
 CHOICES = 200  # services and CIs offered on the form
-RELEASES_SCANNED = 500
 INCIDENT_CHOICES = 50  # incidents offered on the review form
 S = ChangeStatus
 STATUS_NAMES = {
@@ -329,10 +328,8 @@ def show_change(
 
 
 def releases_of(session: Session, principal: Principal, found: uuid.UUID) -> list[Any]:
-    """The releases that bundle the change, newest first, so its page leads to their lane
-    (releases are few: the newest RELEASES_SCANNED are looked through)."""
-    rows, _ = releases.list_releases(session, principal, limit=RELEASES_SCANNED, after=None)
-    return [r for r in rows if str(found) in r.change_ids]
+    """The releases that bundle the change, so its page leads to their lane."""
+    return releases.bundling(session, principal, change_id=found)
 
 
 def _incidents(session: Session, principal: Principal, change: Change) -> list[Any]:
