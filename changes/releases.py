@@ -100,6 +100,14 @@ def list_releases(
     return rows, [last.created_at.isoformat(), str(last.id)] if last else None
 
 
+def bundling(
+    session: Session, actor: Principal, *, change_id: uuid.UUID, limit: int = 50
+) -> list[Release]:
+    """The releases that bundle a change, newest first, so the change leads to their lane."""
+    _require_read(actor)
+    return repository.releases_bundling(session, change_id, limit=limit)
+
+
 def _check_changes(session: Session, ids: list[uuid.UUID]) -> list[dict[str, str]]:
     """Every bundled change that is not the tenant's, or was rejected or cancelled."""
     found = repository.changes_in(session, ids)

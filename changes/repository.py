@@ -276,6 +276,16 @@ def release_page(session: Session, *, limit: int, after: list[Any] | None) -> li
     return list(session.exec(stmt.limit(limit)))
 
 
+def releases_bundling(session: Session, change_id: uuid.UUID, *, limit: int) -> list[Release]:
+    """The releases that bundle the change, newest first."""
+    stmt = (
+        select(Release)
+        .where(cast(Release.change_ids, String).contains(f'"{change_id}"'))
+        .order_by(col(Release.created_at).desc(), col(Release.id).desc())
+    )
+    return list(session.exec(stmt.limit(limit)))
+
+
 def deployments(session: Session, release_id: uuid.UUID) -> list[Deployment]:
     """The release's deployments and rollbacks in the order they ran."""
     stmt = (

@@ -39,6 +39,7 @@ from regie.web.access_reviews import router as web_access_reviews_router
 from regie.web.bulk import router as web_bulk_router
 from regie.web.change_actions import router as web_change_actions_router
 from regie.web.change_calendar import router as web_change_calendar_router
+from regie.web.change_edit import router as web_change_edit_router
 from regie.web.changes import router as web_changes_router
 from regie.web.cmdb import router as web_cmdb_router
 from regie.web.cmdb_actions import router as web_cmdb_actions_router
@@ -51,6 +52,8 @@ from regie.web.outages import router as web_outages_router
 from regie.web.problem_actions import router as web_problem_actions_router
 from regie.web.problems import router as web_problems_router
 from regie.web.queue import router as web_queue_router
+from regie.web.release_actions import router as web_release_actions_router
+from regie.web.releases import router as web_releases_router
 from regie.web.service_levels import router as web_service_levels_router
 from regie.web.sourcing import router as web_sourcing_router
 from regie.web.ticket_actions import router as web_ticket_actions_router
@@ -171,6 +174,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_changes_router)
     app.include_router(web_change_actions_router)
     app.include_router(web_change_calendar_router)
+    app.include_router(web_change_edit_router)
+    app.include_router(web_releases_router)
+    app.include_router(web_release_actions_router)
     app.include_router(web_improvement_actions_router)
     app.include_router(web_improvements_router)
     web.mount_static(app)

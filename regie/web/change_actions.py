@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -31,7 +31,16 @@ REFUSED = "This step is not possible for the change as it is now."
 NOT_READY = "The change is not complete enough for this step."
 NOT_ALLOWED = "You may not take this step on this change."
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
-Parse = Callable[[dict[str, str]], tuple[Any, Errors]]
+
+
+async def chosen_incidents(request: Request) -> list[str]:
+    """Every incident ticked on the review form (the plain form dependency keeps only one)."""
+    form = await request.form()
+    return [v for v in form.getlist("incidentIds") if isinstance(v, str)]
+
+
+IncidentsDep = Annotated[list[str], Depends(chosen_incidents)]
+Parse = Callable[[dict[str, Any]], tuple[Any, Errors]]
 Run = Callable[[Session, Caller, uuid.UUID, Any, str], Any]
 
 
@@ -111,20 +120,24 @@ def roll_back(request: Request, caller: CallerDep, change_id: str, form: FormDep
 
 
 @router.post("/changes/{change_id}/review")
-def record_review(request: Request, caller: CallerDep, change_id: str, form: FormDep) -> Response:
-    """Review how the change went, once; a failed or rolled-back change closes only after it."""
+def record_review(
+    request: Request, caller: CallerDep, change_id: str, form: FormDep, lists: IncidentsDep
+) -> Response:
+    """Review how the change went and name the incidents it caused, once; a failed or
+    rolled-back change closes only after it."""
 
     def run(session: Session, who: Caller, found: uuid.UUID, data: Any, if_match: str) -> Any:
         return review.create_review(session, who.principal, change_id=found, data=data)
 
-    return _step(request, caller, change_id, form, "review_form", forms.review, run)
+    values = {**form, "incidentIds": lists}
+    return _step(request, caller, change_id, values, "review_form", forms.review, run)
 
 
 def _step(
     request: Request,
     caller: Caller,
     change_id: str,
-    form: dict[str, str],
+    form: dict[str, Any],
     form_name: str,
     parse: Parse,
     run: Run,
@@ -157,7 +170,7 @@ def _step(
     return show_change(request, caller, found, status_code, **outcome)
 
 
-def _version(form: dict[str, str]) -> int:
+def _version(form: dict[str, Any]) -> int:
     """The version the form was rendered from; anything else can only be stale."""
     try:
         return int(form.get("version", ""))

@@ -66,6 +66,7 @@ FIELD_LABELS = {
     "status": "Status",
     "lessons": "Lessons learned",
     "review": "Review",
+    "incidentIds": "Incidents the change caused",
 }
 # What the service's reasons mean for the person filling in the form.
 _REASONS = {
@@ -78,6 +79,7 @@ _REASONS = {
     "unknown template": "Choose a template of this organisation.",
     "the template is inactive": "Choose a template that is in use.",
     "before startedAt": "The end must lie after the start.",
+    "no incident of this organisation": "Choose incidents of this organisation.",
 }
 
 
@@ -163,9 +165,11 @@ def rollback(form: Mapping[str, str]) -> tuple[RollbackCreate | None, Errors]:
     return (None if errors else found), errors
 
 
-def review(form: Mapping[str, str]) -> tuple[ReviewCreate | None, Errors]:
-    """How the change went and what we learn from it."""
-    found, errors = validated(ReviewCreate, {n: _text(form, n) for n in ("outcome", "lessons")})
+def review(form: Mapping[str, Any]) -> tuple[ReviewCreate | None, Errors]:
+    """How the change went, the incidents it caused and what we learn from it."""
+    values: dict[str, Any] = {n: _text(form, n) for n in ("outcome", "lessons")}
+    values["incidentIds"] = list(form.get("incidentIds") or [])
+    found, errors = validated(ReviewCreate, values)
     return found, _flat(errors)
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from changes import approval, calendar, config, permissions, review, service, workflow
+from changes import approval, calendar, config, permissions, releases, review, service, workflow
 from changes.errors import ChangeNotFound, ReviewNotFound
 from changes.models import (
     Change,
@@ -40,9 +40,15 @@ from regie.web import change_forms as forms
 from regie.web import link, render
 from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, writing
 from services.catalogue import service as catalogue
+from tickets import permissions as ticket_permissions
+from tickets import public as tickets
+from tickets import repository as ticket_repository
+from tickets import service as ticket_service
+from tickets.models import TicketType
 
 PAGE_SIZE = 25
 CHOICES = 200  # services and CIs offered on the form
+INCIDENT_CHOICES = 50  # incidents offered on the review form
 S = ChangeStatus
 STATUS_NAMES = {
     S.draft: "Draft",
@@ -267,6 +273,10 @@ def show_change(
         services = {str(s.id): s for s in _services(session, principal, change)}
         cis = {str(c.id): c for c in _named_cis(session, principal, change)}
         questions = config.current_settings(session).questions
+        bundling = releases_of(session, principal, found)
+        may_review = principal.can(permissions.WRITE) and change.status in review.REVIEWABLE
+        incidents = _incidents(session, principal, change) if may_review and not reviewed else []
+        caused = _caused(session, reviewed)
         session.expunge_all()
     may_write = principal.can(permissions.WRITE)
     return page(
@@ -279,8 +289,11 @@ def show_change(
         rollbacks=rollbacks,
         review=reviewed,
         reviewable=may_write and reviewed is None and change.status in review.REVIEWABLE,
+        incidents=incidents,
+        caused=caused,
         review_outcomes=REVIEW_OUTCOMES,
         conflicts=conflicts,
+        releases=bundling,
         services=services,
         cis=cis,
         questions=questions,
@@ -312,6 +325,34 @@ def show_change(
         detail=outcome.pop("detail", None),
         forms={name: outcome.get(name, {}) for name in forms.CHANGE_FORMS},
     )
+
+
+def releases_of(session: Session, principal: Principal, found: uuid.UUID) -> list[Any]:
+    """The releases that bundle the change, so its page leads to their lane."""
+    return releases.bundling(session, principal, change_id=found)
+
+
+def _incidents(session: Session, principal: Principal, change: Change) -> list[Any]:
+    """The incidents the review may name: the newest, raised since the change was."""
+    if not principal.can(ticket_permissions.READ):
+        return []
+    found, _ = ticket_service.list_tickets(
+        session,
+        principal,
+        ticket_repository.Filters(type=TicketType.incident, created_from=change.created_at),
+        sort="-createdAt",
+        limit=INCIDENT_CHOICES,
+        after=None,
+    )
+    return found
+
+
+def _caused(session: Session, reviewed: Any) -> list[Any]:
+    """The incidents a recorded review names, by number (another tenant's never resolve)."""
+    if reviewed is None:
+        return []
+    refs = (tickets.ticket_ref(session, uuid.UUID(i)) for i in reviewed.incident_ids)
+    return [r for r in refs if r is not None]
 
 
 def _moment(raw: str) -> datetime:
