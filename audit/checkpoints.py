@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,23 @@ from audit.errors import ProofUnavailable
 from audit.merkle import CompactRange, leaf_hash
 from audit.models import AuditCheckpoint
 from audit.verify import CheckpointRecord
+from core import events
 from core.settings import get_settings
 from core.types import utcnow
 
 
 class LogBroken(ProofUnavailable):
     title = "Audit log fails verification"
+
+
+@dataclass(frozen=True)
+class CheckpointSigned:
+    """A new checkpoint was signed, announced inside its transaction so that a listener's
+    delivery of the witness copy commits with it (audit cannot know who receives it)."""
+
+    session: Session
+    tenant_id: uuid.UUID
+    checkpoint: dict[str, Any]  # as one line of the witness file (as_json)
 
 
 def make_checkpoint(session: Session, tenant_id: uuid.UUID) -> AuditCheckpoint | None:
@@ -51,7 +63,9 @@ def make_checkpoint(session: Session, tenant_id: uuid.UUID) -> AuditCheckpoint |
     )
     session.add(cp)
     session.flush()
-    append_to_file(record_of(cp))
+    record = record_of(cp)
+    append_to_file(record)
+    events.publish(CheckpointSigned(session, tenant_id, as_json(record)))
     return cp
 
 

@@ -9,11 +9,13 @@ from sqlmodel import Session, col, select
 
 from audit import signing
 from audit.capture import base_body, install, record, uninstall
+from audit.checkpoints import CheckpointSigned
 from core.db import unit_of_work
 from core.identity.events import CredentialRefused, SessionChanged
 from core.tenancy import Tenant
 
 __all__ = [
+    "CheckpointSigned",
     "install",
     "record_refused_credential",
     "record_security_event",

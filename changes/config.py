@@ -44,6 +44,7 @@ def current_settings(session: Session) -> ChangeSettings:
             questions=risk.DEFAULT_QUESTIONS,
             medium_from=found.medium_from,
             high_from=found.high_from,
+            downtime_notice_days=found.downtime_notice_days,
             version=found.version,
             updated_at=found.updated_at,
         )
@@ -59,7 +60,7 @@ def read_settings(session: Session, actor: Principal) -> ChangeSettings:
 def update_settings(
     session: Session, actor: Principal, *, data: ChangeSettingsUpdate, if_match: str | None
 ) -> ChangeSettings:
-    """Replace the questionnaire or thresholds; assessed changes keep the answers they had."""
+    """Replace the questionnaire, thresholds or notice days; assessed changes keep their answers."""
     actor.require(permissions.CONFIGURE)
     settings = repository.settings(session, create=True)
     assert settings is not None  # created just above when missing
@@ -74,6 +75,8 @@ def update_settings(
     if "questions" in given:
         settings.questions = given["questions"]
     settings.medium_from, settings.high_from = medium, high
+    if given.get("downtimeNoticeDays") is not None:
+        settings.downtime_notice_days = given["downtimeNoticeDays"]
     settings.version += 1
     settings.updated_at = utcnow()
     session.flush()

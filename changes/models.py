@@ -60,6 +60,8 @@ class ChangeEventKind(enum.StrEnum):
     overdue = "overdue"  # not implemented within its planned window
     reviewed = "reviewed"
     deployed = "deployed"  # a release bundling it reached production, or left it again
+    downtime_announced = "downtime-announced"  # its window was mailed to the DAP's contacts
+    downtime_cancelled = "downtime-cancelled"  # an announced window will not happen
 
 
 class VoteDecision(enum.StrEnum):
@@ -83,6 +85,8 @@ class ChangeSettings(TenantScoped, table=True):
     questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     medium_from: int = 4
     high_from: int = 8
+    # Downtime of an approved change is announced to the DAP's contacts this many days ahead.
+    downtime_notice_days: int = 5
     next_number: int = 1  # SQLite only; PostgreSQL takes numbers from a per-tenant sequence
     next_release_number: int = 1  # releases are few: counted here on every database
     version: int = 1  # bumped by settings changes, not by the counter

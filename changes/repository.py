@@ -355,3 +355,54 @@ def in_statuses(session: Session, statuses: frozenset[ChangeStatus]) -> list[Cha
     """The tenant's changes in one of these statuses (a few: the ones not yet done)."""
     stmt = select(Change).where(col(Change.status).in_(list(statuses)))
     return list(session.exec(stmt.order_by(col(Change.planned_start), col(Change.number))))
+
+
+def downtime_ahead(
+    session: Session, now: datetime, statuses: frozenset[ChangeStatus]
+) -> list[Change]:
+    """Changes in `statuses` that cause downtime in a window still to come, locked so two
+    sweeps never announce the same window twice."""
+    stmt = (
+        select(Change)
+        .where(
+            col(Change.causes_downtime).is_(True),
+            col(Change.status).in_(statuses),
+            col(Change.planned_start) > now,
+            col(Change.planned_end).is_not(None),
+        )
+        .order_by(col(Change.planned_start), col(Change.id))
+        .with_for_update()
+    )
+    return list(session.exec(stmt))
+
+
+def downtime_withdrawn(
+    session: Session, now: datetime, statuses: frozenset[ChangeStatus]
+) -> list[Change]:
+    """Changes once announced whose downtime no longer stands: in one of `statuses` (e.g.
+    cancelled) or no longer causing downtime, with a window not yet begun; locked."""
+    announced = select(ChangeEvent.change_id).where(
+        ChangeEvent.kind == ChangeEventKind.downtime_announced
+    )
+    stmt = (
+        select(Change)
+        .where(
+            col(Change.id).in_(announced),
+            col(Change.status).in_(statuses) | col(Change.causes_downtime).is_(False),
+            col(Change.planned_start).is_(None) | (col(Change.planned_start) > now),
+        )
+        .order_by(col(Change.id))
+        .with_for_update()
+    )
+    return list(session.exec(stmt))
+
+
+def last_downtime_notice(session: Session, change_id: uuid.UUID) -> ChangeEvent | None:
+    """The latest announcement or cancellation of the change's downtime, if any."""
+    kinds = (ChangeEventKind.downtime_announced, ChangeEventKind.downtime_cancelled)
+    stmt = (
+        select(ChangeEvent)
+        .where(ChangeEvent.change_id == change_id, col(ChangeEvent.kind).in_(kinds))
+        .order_by(col(ChangeEvent.at).desc(), col(ChangeEvent.id).desc())
+    )
+    return session.exec(stmt).first()

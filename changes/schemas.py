@@ -346,6 +346,9 @@ class ChangeSettingsPublic(ApiModel):
     questions: list[Question]
     medium_from: int
     high_from: int
+    downtime_notice_days: int = Field(
+        description="Days ahead that a change's downtime is mailed to the DAP's contacts"
+    )
     version: int
     updated_at: datetime
 
@@ -354,6 +357,9 @@ class ChangeSettingsUpdate(ApiModel):
     questions: list[Question] | None = Field(None, min_length=1, max_length=50)
     medium_from: int | None = Field(None, ge=1, le=10000)
     high_from: int | None = Field(None, ge=1, le=10000, description="Above mediumFrom")
+    downtime_notice_days: int | None = Field(
+        None, ge=1, le=60, description="Days ahead that downtime is announced (1-60)"
+    )
 
 
 class ReviewCreate(ApiModel):

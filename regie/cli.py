@@ -315,8 +315,10 @@ def audit_checkpoint(
 ) -> None:
     """Sign a checkpoint now."""
     from audit import admin
+    from regie import wiring
 
     _checked_settings()
+    wiring.wire()  # its witness copies are queued for the DAP's contacts, as the worker's are
     for t, size in _or_exit(lambda: admin.checkpoint(tenant)):
         typer.echo(f"{t.slug}: " + (f"signed at size {size}" if size else "nothing new"))
 

@@ -7,11 +7,13 @@ notify people, move its clocks and keep its KPI facts exactly as one changed ove
 from __future__ import annotations
 
 from audit import public as audit_public
+from changes import downtime
 from changes import impact as change_impact
 from changes import improvements as change_improvements
 from changes import kpi as change_kpi
 from core import events
 from core.identity.events import CredentialRefused
+from services.dap import witness
 from services.improvement import public as improvement
 from services.kpi import public as kpi_public
 from services.reports import mail as reports_mail
@@ -32,6 +34,10 @@ def wire() -> None:
     # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
     reports_mail.SENDER = smtp.send
     sourcing_warnings.SENDER = smtp.send
+    downtime.SENDER = smtp.send
+    witness.SENDER = smtp.send
+    # Audit cannot know the DAP: each new checkpoint goes to its witness recipients from here.
+    events.subscribe(audit_public.CheckpointSigned, witness.on_checkpoint_signed)
     # An improvement may name a problem, or a change whose review raised it, as its source;
     # services cannot look either up.
     improvement.register_source_check(

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.conftest import TMP
+from tests.support.smtp_sink import smtp  # noqa: F401  (the mail sink fixture)
 
 # Read when settings are first built (after collection), so set before any test runs.
 os.environ.setdefault("REGIE_AUDIT_CHECKPOINT_DIR", str(TMP / "audit-checkpoints"))

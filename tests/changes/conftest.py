@@ -18,6 +18,7 @@ from tests.conftest import TMP
 from tests.factories import make_tenant
 from tests.regie.test_up import free_port
 from tests.support.oidc_provider import AUDIENCE, OidcProvider
+from tests.support.smtp_sink import smtp  # noqa: F401  (the mail sink fixture)
 
 PEOPLE = {
     "po": ("client", Role.product_owner),
