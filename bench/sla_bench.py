@@ -42,9 +42,10 @@ sys.path.insert(0, str(HERE))
 
 from dataset import reexec_in_snapshot  # noqa: E402
 
-DATA = HERE / ".data" / "sla"
+DATA = Path(os.environ.get("SLA_BENCH_DATA", HERE / ".data" / "sla"))
 RESULTS = HERE / "results"
-APP_URL = "postgresql://regie_bench_app@127.0.0.1:5432/regie_slabench"
+DATABASE = os.environ.get("SLA_BENCH_DATABASE", "regie_slabench")
+APP_URL = f"postgresql://regie_bench_app@127.0.0.1:5432/{DATABASE}"
 HOST = "127.0.0.1"
 AIMS_MS = {"month": 500, "overview": 3000, "report": 5000}
 # (request count, seconds) bounds per scenario and concurrency.
