@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5432)
-    p.add_argument("--http-port", type=int, default=8791)
+    p.add_argument("--http-port", type=int, default=0, help="default: a free one")
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seconds", type=float, default=20)
@@ -153,8 +154,15 @@ def wait_ready(port: int, proc: subprocess.Popen) -> None:
     raise SystemExit("regie serve not ready")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
 def main() -> int:
     args = parse_args()
+    args.http_port = args.http_port or free_port()
     folder = Path(tempfile.mkdtemp(prefix="regie-embedded-"))
     env = prepare(args, folder)
     tenant_id, token = tenant_and_key()
@@ -168,6 +176,9 @@ def main() -> int:
     load_before = os.getloadavg()
     try:
         wait_ready(args.http_port, proc)
+        time.sleep(2)
+        if proc.poll() is not None:  # the port was another server's
+            raise SystemExit(f"regie serve exited; see {log}")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         body = json.dumps(incident_body())
         create, created = loop(
@@ -178,6 +189,8 @@ def main() -> int:
             args.warmup,
             lambda: ("POST", "/api/v1/tickets", body),
         )
+        if not created:
+            raise SystemExit(f"no create succeeded; see {log}")
         get, _ = loop(
             args.http_port,
             headers,
