@@ -56,6 +56,7 @@ def test_eight_clients_create_at_once_through_a_live_server(processes: Processes
     )
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: fetch(f"{base}/ready")[0] == 200, timeout=90, what="regie serve")
+    assert server.poll() is None, "the port was taken by another server"
     start = threading.Barrier(CLIENTS)
     acknowledged: list[str] = []
     failures: list[tuple[int, str]] = []
