@@ -58,8 +58,9 @@ from dataset import (  # noqa: E402
 )
 from tickets_dataset import drop_indexes, rebuild_indexes  # noqa: E402
 
-DATABASE = "regie_slabench"
-OUT = HERE / ".data" / "sla"
+# SLA_BENCH_DATABASE / SLA_BENCH_DATA: another database and data folder (a private copy).
+DATABASE = os.environ.get("SLA_BENCH_DATABASE", "regie_slabench")
+OUT = Path(os.environ.get("SLA_BENCH_DATA", HERE / ".data" / "sla"))
 MEASURED = "sla-01"
 SUPPLIER = "sla-supplier"
 # Fixed, so the benchmark's OpenID provider can issue tokens the grants match.

@@ -6,6 +6,8 @@ build on these.
 - `figures(session, *, period) -> KpiFigures`: the figures the API returns, for the session's
   tenant; the same bytes for everyone, a function of stored rows alone (a closed month: its
   frozen snapshot).
+- `headlines(session, months) -> list[Headline]`: each month's headline figures (the same
+  values `figures` gives, without the breakdowns): a report's earlier months.
 - `evidence_rows(session, *, period, kpi) -> list[EvidenceRow]`: every evidence row of one
   clock-based KPI in ticket-number order (for a month's snapshot hash).
 - `evidence_digest(session, period) -> str`: SHA-256 hex of the period's canonical evidence
@@ -33,12 +35,14 @@ from services.kpi.facts import drop_facts_except, stored_facts, update_facts
 from services.kpi.figures import Period, TicketFacts, parse_period
 from services.kpi.models import ClosedMonth, ExclusionSubject
 from services.kpi.schemas import EvidenceRow, KpiFigures, KpiName
+from services.kpi.service import Headline, headlines
 
 __all__ = [
     "ChangeFact",
     "ClosedMonth",
     "EvidenceRow",
     "ExclusionSubject",
+    "Headline",
     "KpiFigures",
     "KpiName",
     "Period",
@@ -49,6 +53,7 @@ __all__ = [
     "evidence_digest",
     "evidence_rows",
     "figures",
+    "headlines",
     "parse_period",
     "register_change_source",
     "stored_facts",

@@ -247,6 +247,14 @@ def backlog(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> lis
     return list(session.execute(stmt).all())
 
 
+def backlog_count(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> int:
+    """How many rows backlog() would give: counted in the database."""
+    stmt = columns(func.count()).select_from(F).where(_open_at(end))
+    if leaving_out:
+        stmt = stmt.where(col(F.ticket_id).not_in(leaving_out))
+    return int(session.execute(stmt).scalar_one())
+
+
 def ticket_set(
     session: Session, which: str, start: datetime, end: datetime, *, after: str | None, limit: int
 ) -> list[TicketFactsRow]:

@@ -294,6 +294,73 @@ def _rate(part: int, whole: int, evidence: str) -> schemas.Rate:
     return schemas.Rate(value=f.percent(part, whole), part=part, whole=whole, evidence=evidence)
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The figures the overview and a report's earlier months show: the same values compute()
+    gives, without the breakdowns (restore times, changes, backlog ages) they leave out."""
+
+    start: datetime
+    response: float | None
+    restore_platform: float | None
+    restore_application: float | None
+    availability: float | None
+    opened: int
+    resolved: int
+    backlog: int
+
+    @classmethod
+    def of(cls, figures: schemas.KpiFigures) -> Headline:
+        """The headline of full figures (a closed month's frozen ones)."""
+        return cls(
+            start=figures.start,
+            response=figures.response.value,
+            restore_platform=figures.restore_platform.value,
+            restore_application=figures.restore_application.value,
+            availability=figures.availability.value,
+            opened=figures.opened.total,
+            resolved=figures.first_line_resolution.whole,
+            backlog=figures.backlog.count,
+        )
+
+
+def headline(session: Session, period: Period) -> Headline:
+    """The session's tenant's headline for `period`: a closed month's from its snapshot, else
+    computed with compute()'s own parts, without the work of the breakdowns it leaves out."""
+    closed = frozen.figures(session, period)
+    if closed is not None:
+        return Headline.of(closed)
+    return _headline(session, period)
+
+
+def headlines(session: Session, months: Sequence[date]) -> list[Headline]:
+    """The headline of each of `months`, the closed ones read in one query."""
+    closed = frozen.closed_figures(session, months)
+    return [
+        Headline.of(closed[m]) if m in closed else _headline(session, f.month_period(m))
+        for m in months
+    ]
+
+
+def _headline(session: Session, period: Period) -> Headline:
+    agreement = sla.in_effect(session, period.last_instant)
+    tickets, outages = _accepted(session, period.months)
+    left = _left_out(session, period, tickets)
+    tallies = _tallies(session, period, left)
+    clocks = {kpi: _clock_figure(period, kpi, tallies, agreement).value for kpi in KpiName}
+    last_month = period.months[-1]
+    leaving_out = {ticket_id for ticket_id, month in tickets if month == last_month}
+    return Headline(
+        start=period.start,
+        response=clocks[KpiName.response],
+        restore_platform=clocks[KpiName.restore_platform],
+        restore_application=clocks[KpiName.restore_application],
+        availability=_availability(period, agreement.availability_norm, session, outages).value,
+        opened=_opened(session, period, left).total,
+        resolved=_rates(session, period, left)["first_line_resolution"].whole,
+        backlog=repository.backlog_count(session, period.end, leaving_out),
+    )
+
+
 def overview(actor: Principal, *, period: str) -> schemas.Overview:
     """Headline figures of every client tenant where `actor` may read KPIs, each read in its
     own unit of work (its own row-level security scope), by slug."""
@@ -304,17 +371,17 @@ def overview(actor: Principal, *, period: str) -> schemas.Overview:
         if tenant.kind == TenantKind.supplier or not acting.can(permissions.READ):
             continue
         with unit_of_work(tenant.id, read_only=True) as session:
-            figures = frozen.figures(session, parsed) or compute(session, parsed)
+            figures = headline(session, parsed)
         items.append(
             schemas.OverviewRow(
                 tenant=tenant.slug,
                 tenant_name=tenant.name,
-                response=figures.response.value,
-                restore_platform=figures.restore_platform.value,
-                restore_application=figures.restore_application.value,
-                availability=figures.availability.value,
-                opened=figures.opened.total,
-                backlog=figures.backlog.count,
+                response=figures.response,
+                restore_platform=figures.restore_platform,
+                restore_application=figures.restore_application,
+                availability=figures.availability,
+                opened=figures.opened,
+                backlog=figures.backlog,
                 figures=f"{API_PREFIX}/kpis?period={parsed.text}",
             )
         )

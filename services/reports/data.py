@@ -100,11 +100,13 @@ class ReportData:
 
 
 def kpi_figures(session: Session, month: date) -> Figures:
-    """The KPI package's figures of the twelve months ending with `month`."""
-    months = [kpi.figures(session, period=_period(m)) for m in last_twelve(month)]
-    current = months[-1]
+    """The KPI package's figures of the twelve months ending with `month`: the month itself
+    in full, the eleven before it as headlines (the report shows no more of them)."""
+    twelve = last_twelve(month)
+    current = kpi.figures(session, period=_period(month))
+    earlier = kpi.headlines(session, twelve[:-1])
     return Figures(
-        months=[_month(figures) for figures in months],
+        months=[*(_headline_month(h) for h in earlier), _month(current)],
         counts_by_type=current.opened.by_type,
         counts_by_priority=current.opened.by_priority,
         mean_restore_hours=current.restore_time.mean_hours,
@@ -137,6 +139,19 @@ def _evidence(session: Session, month: date) -> str:
 
 def _period(month: date) -> kpi.Period:
     return kpi.parse_period(f"{month:%Y-%m}")
+
+
+def _headline_month(figures: kpi.Headline) -> MonthFigures:
+    return MonthFigures(
+        month=figures.start.astimezone(ZoneInfo(sla_terms.DEFAULT_TIMEZONE)).date(),
+        response_pct=figures.response,
+        restore_platform_pct=figures.restore_platform,
+        restore_application_pct=figures.restore_application,
+        availability_pct=figures.availability,
+        tickets_opened=figures.opened,
+        tickets_resolved=figures.resolved,
+        backlog=figures.backlog,
+    )
 
 
 def _month(figures: kpi.KpiFigures) -> MonthFigures:

@@ -368,3 +368,37 @@ def test_another_tenant_lists_none_of_these_tickets(client, desk, other) -> None
         f"{URL}/tickets", params={"period": "2026-11", "set": "all"}, headers=auth(token)
     )
     assert bad.status_code == 400
+
+
+def test_the_headline_of_each_month_is_what_the_full_figures_say(client, desk) -> None:
+    month = build_november(desk)
+    exclude(client, desk, month.tickets["G"])
+    desk.report()  # and one in the month still running
+    running = datetime.now(UTC).astimezone(AMS).date().replace(day=1)
+    months = [running.replace(year=2026, month=m) for m in (10, 11)] + [running]
+    from services.kpi import service
+    from services.kpi.figures import month_period
+
+    with unit_of_work(desk.tenant.id, read_only=True) as session:
+        full = [service.Headline.of(service.compute(session, month_period(m))) for m in months]
+        assert public.headlines(session, months) == full
+    assert full[1].response == 75.0 and full[1].opened == 7 and full[1].backlog == 3
+    assert full[1].resolved == 3 and full[2].opened >= 1
+
+
+def test_the_reports_twelve_months_are_the_full_figures_of_each(client, desk) -> None:
+    month = build_november(desk)
+    exclude(client, desk, month.tickets["G"])
+    from services.kpi import service
+    from services.kpi.figures import month_period
+    from services.reports import data
+
+    november = datetime(2026, 11, 1).date()
+    with unit_of_work(desk.tenant.id, read_only=True) as session:
+        report = data.kpi_figures(session, november)
+        full = [
+            data._month(service.compute(session, month_period(m)))
+            for m in data.last_twelve(november)
+        ]
+    assert report.months == full
+    assert full[-2].tickets_opened == 0 and full[-1].tickets_resolved == 3
