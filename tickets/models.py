@@ -11,7 +11,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field
 
 import tickets.search  # noqa: F401  (SQLite search triggers call its function: register it first)
@@ -142,6 +150,12 @@ class GroupMember(TenantScoped, table=True):
     member_name: str = Field(max_length=200)
 
 
+_OPEN_SQL = (
+    "status IN ('new', 'assigned', 'in-progress', 'waiting-reporter', "
+    "'waiting-third-party', 'waiting-change', 'needs-information')"
+)
+
+
 class Ticket(TenantScoped, table=True):
     __tablename__ = "tickets_ticket"
     __table_args__ = (
@@ -153,6 +167,18 @@ class Ticket(TenantScoped, table=True):
         Index("ix_tickets_ticket_assignee", "tenant_id", "assignee_id", "created_at", "id"),
         Index("ix_tickets_ticket_reporter", "tenant_id", "reporter_id", "created_at", "id"),
         Index("ix_tickets_ticket_problem", "tenant_id", "problem_id", "created_at", "id"),
+        Index("ix_tickets_ticket_ci", "tenant_id", "ci_id", "created_at", "id"),
+        # The open tickets only (lifecycle.OPEN): the work queue and the dashboard per line.
+        Index(
+            "ix_tickets_ticket_open",
+            "tenant_id",
+            "line",
+            "priority",
+            "created_at",
+            "id",
+            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(_OPEN_SQL),
+        ),
     )
     __mapper_args__ = {"version_id_col": _version}
     __audited__ = True

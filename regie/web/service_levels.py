@@ -129,7 +129,7 @@ def _page(
         figures = kpi_service.read_figures(session, principal, period=shown)
         jobs = _recent_jobs(session, principal)
         period = parse_period(shown)
-        months = _trend_months(session, principal, period)
+        months = _trend_months(session, principal, period, figures)
     fmt = Formatter(pick_language(request))
     return page(
         request,
@@ -151,16 +151,18 @@ def _page(
 
 
 def _trend_months(
-    session: Session, principal: Principal, period: Period
+    session: Session, principal: Principal, period: Period, shown: KpiFigures
 ) -> list[tuple[date, KpiFigures]]:
     """The twelve months up to the period's last (never past the current month), each with its
-    figures as the API gives them."""
+    figures as the API gives them; the shown month's are those already read, not read twice."""
     end = shift(period.first_day, len(period.months) - 1)
     end = min(end, first_of(today()))
-    return [
-        (month, kpi_service.read_figures(session, principal, period=f"{month:%Y-%m}"))
-        for month in last_twelve(end)
-    ]
+    months = []
+    for month in last_twelve(end):
+        text = f"{month:%Y-%m}"
+        known = shown if shown.period == text else None
+        months.append((month, known or kpi_service.read_figures(session, principal, period=text)))
+    return months
 
 
 def _recent_jobs(session: Session, principal: Principal) -> list[ReportJob]:
