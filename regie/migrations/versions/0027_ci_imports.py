@@ -1,7 +1,7 @@
 """CI imports (a file, its state and its report), and the CI that stands for a supplier.
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-05
 """
 

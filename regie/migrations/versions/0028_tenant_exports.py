@@ -1,7 +1,7 @@
 """Tenant exports requested through the API: jobs the worker runs.
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0027
 Create Date: 2026-12-05
 """
 

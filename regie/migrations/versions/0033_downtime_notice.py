@@ -1,7 +1,7 @@
 """Per tenant: how many days ahead a change's downtime is announced to the DAP's contacts.
 
 Revision ID: 0033
-Revises: 0028
+Revises: 0030
 Create Date: 2026-12-05
 """
 

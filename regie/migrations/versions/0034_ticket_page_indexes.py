@@ -5,7 +5,7 @@ The open-ticket index is partial: its statuses are tickets.lifecycle.OPEN. Were 
 to OPEN, queries naming it would no longer match the predicate and simply not use the index.
 
 Revision ID: 0034
-Revises: 0028
+Revises: 0033
 Create Date: 2026-12-05
 """
 
