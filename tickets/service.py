@@ -100,7 +100,7 @@ def list_tickets(
     limit: int,
     after: list[Any] | None,
     columns: tuple[str, ...] | None = None,
-) -> tuple[list[Ticket], list[Any] | None]:
+) -> tuple[list[Any], list[Any] | None]:
     """One page in stable order (a reporter sees only their own), plus the next cursor.
 
     With `columns`, rows of only those columns: lists that show a summary skip the long
