@@ -11,7 +11,9 @@ connections and 2 wrk threads (bench/wrk/tickets.lua), all in the tenant tickets
           createdFrom combinations (bench/.data/tickets/lists.txt)
   search  GET /api/v1/tickets?q=<word>&limit=50, Dutch and English words found in 0.5 % to
           40 % of the tenant's tickets (bench/.data/tickets/search.txt)
+  message POST /api/v1/tickets/{id}/messages, an internal note on a random ticket
   create  POST /api/v1/tickets, a complete incident report (runs last: it adds tickets)
+With --data and --database a smaller dataset built with tickets_dataset.py --out/--database.
 CPU and memory are accounted as in run_foundation.py. Figures go to
 bench/results/tickets-<timestamp>.json and stdout.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import sys
 import time
@@ -47,8 +50,8 @@ RESULTS = HERE / "results"
 LUA = HERE / "wrk" / "tickets.lua"
 APP_URL = "postgresql://regie_bench_app@127.0.0.1:5432/regie_bench_tickets"
 API = "/api/v1/tickets"
-SCENARIOS = ("get", "list", "search", "create")
-AIMS_P95_MS = {"create": 30, "get": 15, "list": 50, "search": 100}
+SCENARIOS = ("get", "list", "search", "message", "create")
+AIMS_P95_MS = {"create": 30, "get": 15, "list": 50, "search": 100, "message": 30}
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,10 +67,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--wrk", default=shutil.which("wrk") or _install_wrk())
     p.add_argument("--snapshot", metavar="REV", help="serve the code of this commit")
     p.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS")
-    p.set_defaults(
-        database_url=APP_URL, log_prefix="serve-tickets", token_file=DATA / "token", variant=None
-    )
-    return p.parse_args()
+    p.add_argument("--data", type=Path, default=DATA, help="the dataset's --out folder")
+    p.add_argument("--database", default="regie_bench_tickets", help="the dataset's database")
+    p.set_defaults(log_prefix="serve-tickets", variant=None)
+    args = p.parse_args()
+    args.database_url = APP_URL.rsplit("/", 1)[0] + "/" + args.database
+    args.token_file = args.data / "token"
+    return args
 
 
 # --------------------------------------------------------------------------- requests
@@ -90,26 +96,33 @@ def incident_body() -> dict:
     }
 
 
-def write_paths() -> dict[str, dict[str, str]]:
-    """Per scenario the wrk environment: its paths file, and method and body for create."""
-    ids = (DATA / "ids.txt").read_text().split()
-    lists = (DATA / "lists.txt").read_text().split()
-    words = [line.split("\t")[0] for line in (DATA / "search.txt").read_text().splitlines()]
+def write_paths(data: Path) -> dict[str, dict[str, str]]:
+    """Per scenario the wrk environment: its paths file, and method and body for the posts."""
+    ids = (data / "ids.txt").read_text().split()
+    lists = (data / "lists.txt").read_text().split()
+    words = [line.split("\t")[0] for line in (data / "search.txt").read_text().splitlines()]
     files = {
         "get": [f"{API}/{i}" for i in ids],
         "list": [f"{API}?{q}" for q in lists],
         "search": [f"{API}?q={w}&limit=50" for w in words],
+        "message": [f"{API}/{i}/messages" for i in ids[:2000]],
         "create": [API],
     }
     env = {}
     for name, lines in files.items():
-        path = DATA / f"paths-{name}.txt"
+        path = data / f"paths-{name}.txt"
         path.write_text("\n".join(lines) + "\n")
         env[name] = {"BENCH_PATHS_FILE": str(path), "BENCH_METHOD": "GET", "BENCH_BODY_FILE": ""}
-    body = DATA / "create-body.json"
+    body = data / "create-body.json"
     body.write_text(json.dumps(incident_body()))
     env["create"].update(BENCH_METHOD="POST", BENCH_BODY_FILE=str(body))
+    note = data / "message-body.json"
+    note.write_text(json.dumps(NOTE))
+    env["message"].update(BENCH_METHOD="POST", BENCH_BODY_FILE=str(note))
     return env
+
+
+NOTE = {"body": "Logboeken van de applicatieserver nagekeken.", "visibility": "internal"}
 
 
 def post(port: int, path: str, token: str, body: dict) -> tuple[int, bytes]:
@@ -133,6 +146,10 @@ def sanity(port: int, token: str, env: dict[str, dict[str, str]]) -> None:
     status, body = post(port, API, token, incident_body())
     if status != 201:
         raise SystemExit(f"create answered {status}: {body[:300]!r}")
+    first = Path(env["message"]["BENCH_PATHS_FILE"]).read_text().split("\n", 1)[0]
+    status, body = post(port, first, token, NOTE)
+    if status != 201:
+        raise SystemExit(f"message answered {status}: {body[:300]!r}")
 
 
 # --------------------------------------------------------------------------- main
@@ -156,6 +173,7 @@ def run(args: argparse.Namespace, token: str, env: dict[str, dict[str, str]]) ->
         results = {}
         for name in args.scenarios.split(","):
             scenario_env = {"BENCH_TOKEN_FILE": str(args.token_file), **env[name]}
+            load_before = os.getloadavg()[0]
             results[name] = measure(
                 args,
                 proc,
@@ -163,6 +181,9 @@ def run(args: argparse.Namespace, token: str, env: dict[str, dict[str, str]]) ->
                 lambda seconds, e=scenario_env: run_wrk(args, seconds, LUA, e),
             )
             results[name].pop("peak_rss_mb")
+            r = results[name]
+            r["load_average_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+            r["api_cpu_ms_per_request"] = round(1000 * r["api_cpu_cores"] / max(r["rps"], 1), 2)
         return {"scenarios": results, "server_log": str(log.relative_to(ROOT))}
     finally:
         stop_server(proc)
@@ -170,15 +191,17 @@ def run(args: argparse.Namespace, token: str, env: dict[str, dict[str, str]]) ->
 
 def table(results: dict, connections: int) -> str:
     rows = [
-        "| scenario | connections | p50 | p95 | p99 | req/s | non-2xx | aim (p95) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | connections | p50 | p95 | p99 | req/s | API CPU per request | "
+        "load average (before, after) | non-2xx | aim (p95) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         aim = AIMS_P95_MS[name]
         verdict = "met" if r["p95_ms"] <= aim else "missed"
         rows.append(
             f"| {name} | {connections} | {r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms | "
-            f"{r['p99_ms']:.1f} ms | {r['rps']:.0f} | {r['errors']['status']} | "
+            f"{r['p99_ms']:.1f} ms | {r['rps']:.0f} | {r['api_cpu_ms_per_request']} ms | "
+            f"{r['load_average_1m'][0]}, {r['load_average_1m'][1]} | {r['errors']['status']} | "
             f"≤ {aim} ms: {verdict} |"
         )
     return "\n".join(rows)
@@ -188,13 +211,13 @@ def main() -> int:
     args = parse_args()
     args.source_dir, source, args.source_env = resolve(args.snapshot)
     print(f"code: {source['kind']} {source['commit']}", flush=True)
-    if not (DATA / "dataset.json").exists():
+    if not (args.data / "dataset.json").exists():
         raise SystemExit("no dataset: run .venv/bin/python bench/tickets_dataset.py first")
-    dataset = json.loads((DATA / "dataset.json").read_text())
+    dataset = json.loads((args.data / "dataset.json").read_text())
     if dataset.get("source", {}).get("commit") != source["commit"]:
         print(f"warning: the dataset was migrated with {dataset.get('source')}", flush=True)
     token = args.token_file.read_text().strip()
-    env = write_paths()
+    env = write_paths(args.data)
     background = quiet_machine(args.wait_quiet)
     started = datetime.now(UTC)
     outcome = run(args, token, env)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
@@ -16,3 +17,5 @@ class TicketEventRecorded:
     session: Session
     ticket: Ticket
     event: TicketEvent
+    # What one listener read for this row and the next may reuse (the ticket's history).
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -16,7 +16,7 @@ from services.kpi import public as kpi
 from tickets import lifecycle
 from tickets.events import TicketEventRecorded
 from tickets.models import EventKind, Line, Status, Ticket, TicketEvent
-from tickets.sla import history, incident_class
+from tickets.sla import history, incident_class, is_new, recorded_history
 
 DONE = frozenset(s.value for s in lifecycle.DONE)
 REOPENED_FROM = frozenset(s.value for s in lifecycle.REOPENED_FROM)
@@ -26,15 +26,17 @@ _LINED = frozenset({EventKind.assignment, EventKind.escalation})
 
 def on_ticket_event(event: TicketEventRecorded) -> None:
     """Bring the ticket's facts up to date with the row just recorded."""
-    update_facts(event.session, event.ticket)
+    update_facts(event.session, event.ticket, rows=recorded_history(event), new=is_new(event))
 
 
-def update_facts(session: Session, ticket: Ticket) -> bool:
+def update_facts(
+    session: Session, ticket: Ticket, *, rows: list[TicketEvent] | None = None, new: bool = False
+) -> bool:
     """Make the ticket's stored facts match it and its history; True when they changed."""
     # No autoflush: flushing the ticket mid-operation would bump its version a second time.
     with session.no_autoflush:
-        facts = ticket_facts(ticket, history(session, ticket))
-        return kpi.update_facts(session, facts=facts)
+        facts = ticket_facts(ticket, history(session, ticket) if rows is None else rows)
+        return kpi.update_facts(session, facts=facts, new=new)
 
 
 def ticket_facts(ticket: Ticket, rows: list[TicketEvent]) -> kpi.TicketFacts:

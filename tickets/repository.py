@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, inspect, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset, typed_cursor
@@ -79,12 +78,14 @@ def page(
     after: list[Any] | None,
     internal: bool = True,
     columns: tuple[str, ...] | None = None,
-) -> list[Ticket]:
-    """A page of tickets; with `columns`, only those are loaded (the others stay unloaded)."""
+) -> list[Any]:
+    """A page of tickets; with `columns`, plain rows of only those columns (no entities to
+    track: a list answers 50 of them)."""
     key = sort.lstrip("-")
-    stmt = _filtered(select(Ticket), filters)
+    entity: Any = select(Ticket)
     if columns is not None:
-        stmt = stmt.options(load_only(*(getattr(Ticket, c) for c in columns), raiseload=True))
+        entity = select(*(col(getattr(Ticket, c)) for c in columns))
+    stmt = _filtered(entity, filters)
     if filters.q:
         dialect = session.get_bind().dialect.name
         match = search.clause(
@@ -126,7 +127,7 @@ def _filtered(stmt: Any, f: Filters) -> Any:
     return stmt
 
 
-def cursor_values(ticket: Ticket, sort: str) -> list[Any]:
+def cursor_values(ticket: Any, sort: str) -> list[Any]:
     key = sort.lstrip("-")
     value = getattr(ticket, SORTS[key].key)
     return [value.isoformat() if key in _TIME_SORTS else str(value), str(ticket.id)]
@@ -161,14 +162,16 @@ def settings(session: Session, *, create: bool = False) -> TicketSettings | None
     return found
 
 
-def take_number(session: Session) -> str:
+def take_number(session: Session, known: TicketSettings | None = None) -> str:
     """The next ticket number of the session's tenant, e.g. SHN-000123: unique, never reused.
 
     PostgreSQL takes it from the tenant's sequence, which holds no lock, so one tenant's
     creates run side by side (a rolled-back create leaves a gap). SQLite has one writer at a
-    time anyway and counts in the settings row."""
+    time anyway and counts in the settings row. `known`: the settings the caller already
+    read, used for the prefix when they are stored ones."""
     if session.get_bind().dialect.name == "postgresql":
-        current = settings(session, create=True)
+        stored = known is not None and inspect(known).persistent
+        current = known if stored else settings(session, create=True)
         assert current is not None  # created just above when missing
         number = session.execute(
             text("SELECT tickets_next_number(:tenant)"), {"tenant": session_tenant(session)}

@@ -144,8 +144,10 @@ class TicketSummary(ApiModel):
     resolved_at: datetime | None
 
 
-# The columns a list loads: the summary's, plus the tenant (the row's key).
-SUMMARY_COLUMNS = ("tenant_id", *TicketSummary.model_fields)
+# The API's list reads these columns as plain rows; the queue loads entities of them, plus
+# the tenant (the row's key).
+SUMMARY_FIELDS = tuple(TicketSummary.model_fields)
+SUMMARY_COLUMNS = ("tenant_id", *SUMMARY_FIELDS)
 
 
 class TicketPage(Page[TicketSummary]):

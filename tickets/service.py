@@ -100,10 +100,11 @@ def list_tickets(
     limit: int,
     after: list[Any] | None,
     columns: tuple[str, ...] | None = None,
-) -> tuple[list[Ticket], list[Any] | None]:
+) -> tuple[list[Any], list[Any] | None]:
     """One page in stable order (a reporter sees only their own), plus the next cursor.
 
-    With `columns` only those are loaded: lists that show a summary skip the long texts."""
+    With `columns`, rows of only those columns: lists that show a summary skip the long
+    texts and the entities."""
     if not can_read_all(actor):
         actor.require(permissions.REPORT)
         filters = repository.Filters(**{**vars(filters), "reporter_id": actor.actor_id})
@@ -145,7 +146,7 @@ def create_ticket(session: Session, actor: Principal, *, data: TicketCreate) -> 
         number="",
     )
     guard.check_ticket(session, ticket, config.privacy_mode)
-    ticket.number = repository.take_number(session)  # only once the ticket is acceptable
+    ticket.number = repository.take_number(session, config)  # only once it is acceptable
     session.add(ticket)
     session.flush()
     record(session, actor, ticket, EventKind.created, after=ticket.status.value)
@@ -270,7 +271,7 @@ def create_converted(session: Session, actor: Principal, source: Ticket) -> Tick
         ci_id=source.ci_id,
         converted_from_id=source.id,
         privacy_findings=list(source.privacy_findings),
-        number=repository.take_number(session),
+        number=repository.take_number(session, config),
     )
     session.add(ticket)
     session.flush()

@@ -28,10 +28,30 @@ CLOCK_EVENTS = frozenset(
 def on_ticket_event(event: TicketEventRecorded) -> None:
     """Recompute the ticket's clocks when a row that moves them is recorded."""
     if event.event.kind in CLOCK_EVENTS:
-        update_clocks(event.session, event.ticket)
+        update_clocks(event.session, event.ticket, rows=recorded_history(event), new=is_new(event))
 
 
-def update_clocks(session: Session, ticket: Ticket) -> int:
+def is_new(event: TicketEventRecorded) -> bool:
+    """A created row starts a ticket in this transaction: it has no stored rows of any kind."""
+    return event.event.kind == EventKind.created
+
+
+def recorded_history(event: TicketEventRecorded) -> list[TicketEvent]:
+    """The ticket's history with the row just recorded, read once for all listeners; a
+    created row starts a ticket, so it is the whole history."""
+    if "history" not in event.cache:
+        if is_new(event):
+            event.cache["history"] = [event.event]
+        else:
+            with event.session.no_autoflush:
+                event.cache["history"] = history(event.session, event.ticket)
+    rows: list[TicketEvent] = event.cache["history"]
+    return rows
+
+
+def update_clocks(
+    session: Session, ticket: Ticket, *, rows: list[TicketEvent] | None = None, new: bool = False
+) -> int:
     """Make the ticket's stored clocks match its history; returns how many rows changed."""
     # No autoflush: flushing the ticket mid-operation would bump its version a second time.
     with session.no_autoflush:
@@ -39,8 +59,9 @@ def update_clocks(session: Session, ticket: Ticket) -> int:
             session,
             ticket_id=ticket.id,
             ticket_type=ticket.type.value,
-            events=clock_events(ticket, history(session, ticket)),
+            events=clock_events(ticket, history(session, ticket) if rows is None else rows),
             incident_class=incident_class(ticket),
+            new=new,
         )
 
 

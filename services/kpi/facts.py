@@ -39,11 +39,14 @@ def _values(facts: TicketFacts) -> dict[str, Any]:
     return values
 
 
-def update_facts(session: Session, *, facts: TicketFacts) -> bool:
-    """Make the ticket's stored facts equal `facts`; True when the row changed."""
+def update_facts(session: Session, *, facts: TicketFacts, new: bool = False) -> bool:
+    """Make the ticket's stored facts equal `facts`; True when the row changed. `new`: the
+    ticket was created in this transaction, so no row is stored for it yet."""
     values = _values(facts)
     with session.no_autoflush:
-        row = _pending(session, facts.ticket_id) or repository.facts(session, facts.ticket_id)
+        row = _pending(session, facts.ticket_id)
+        if row is None and not new:
+            row = repository.facts(session, facts.ticket_id)
     if row is None:
         session.add(TicketFactsRow(ticket_id=facts.ticket_id, **values))
         return True

@@ -1,7 +1,8 @@
 """What other domains may use of the KPI figures. Stable: monthly reports and month closing
 build on these.
 
-- `update_facts(session, *, facts)`: the tickets domain keeps each ticket's facts current.
+- `update_facts(session, *, facts, new=False)`: the tickets domain keeps each ticket's facts
+  current (`new`: created in this transaction, so nothing stored is looked up).
 - `drop_facts_except(session, *, ticket_ids)`: recompute drops facts of no ticket.
 - `figures(session, *, period) -> KpiFigures`: the figures the API returns, for the session's
   tenant; the same bytes for everyone, a function of stored rows alone (a closed month: its

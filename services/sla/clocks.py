@@ -30,13 +30,15 @@ def update_clocks(
     ticket_type: str,
     events: Sequence[Event],
     incident_class: str | None = None,
+    new: bool = False,
 ) -> int:
     """Make the ticket's stored clocks match its history (only its class's restore clock);
-    returns how many rows changed."""
+    returns how many rows changed. `new`: the ticket was created in this transaction, so
+    nothing is stored for it yet and nothing is read."""
     computed = _computed(session, ticket_id, ticket_type, events, incident_class)
     wanted = {row.kind: row for row in computed}
     changed = 0
-    for row in repository.clocks(session, ticket_id):
+    for row in [] if new else repository.clocks(session, ticket_id):
         fresh = wanted.pop(row.kind, None)
         if fresh is None:
             session.delete(row)
