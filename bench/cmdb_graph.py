@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/cmdb_graph.py                 # ~3 minutes: rebuilds regie_cmdb_bench
     .venv/bin/python bench/cmdb_graph.py --reuse         # measure again on the built database
+    .venv/bin/python bench/cmdb_graph.py --reuse --details-only --import-rows 0
+                                                         # only a CI and its state ?at=
 
 Builds its own database (`regie_cmdb_bench`; the owner and app roles of bench/dataset.py, so
 row-level security is on), the tenant `cmdb-bench` with --cis CIs (100,000) and --relations
@@ -15,7 +17,13 @@ provided-by, part-of), and one in twenty connects two CIs of the same layer
 superuser (row-level security refuses COPY for the roles it applies to), then VACUUM
 (ANALYZE).
 
-Measures `cmdb.impact.affected` in this process, connected as the app role inside the
+Before measuring, gives the measured tenant two years of past once (`add_history`): each CI
+created 730 days ago with one to five versions, relations created across that span and one
+in ten recorded once more as removed. Then measures `cmdb.history.detail` as
+`GET /api/v1/cis/{id}` calls it (the HTTP layer not in the figure), --samples random CIs
+each: a CI with its current relations, and its state `?at=` a random past date (the version
+then in force and the relations in force then). Then measures `cmdb.impact.affected` in
+this process, connected as the app role inside the
 tenant's row-level security scope, the same call `GET /api/v1/cis/{id}/impact` makes (the
 HTTP layer and the tickets added by tickets/ are not in the figure): --samples random
 starts per case, downward from the top two layers and upward from the bottom two, at depth 3
@@ -66,6 +74,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20261205)
     p.add_argument("--import-rows", type=int, default=50_000)
     p.add_argument("--reuse", action="store_true", help="measure on the database built before")
+    p.add_argument("--details-only", action="store_true", help="only a CI and its state ?at=")
+    p.add_argument("--db", default=DB, help="database name (dropped and rebuilt unless --reuse)")
     return p.parse_args()
 
 
@@ -172,6 +182,106 @@ def make_tenants(args: argparse.Namespace, rng: random.Random) -> dict:
     return described
 
 
+HISTORY_DAYS = 730
+
+
+def add_history(admin_url: str, tenant_id: uuid.UUID) -> dict:
+    """Two years of the measured tenant's past, written as the CMDB writes it: each CI created
+    HISTORY_DAYS ago with one to five versions (one every 90 days), each relation created at
+    a moment in that span, and one in ten of them recorded once more as removed later (a
+    relation that was replaced), so `?at=` has versions and ended relations to choose from."""
+    import psycopg
+
+    spread = "abs(hashtext(id::text)) %% 5"
+    with psycopg.connect(admin_url.rsplit("/", 1)[0] + f"/{DB}", autocommit=True) as conn:
+        if conn.execute(
+            "SELECT 1 FROM cmdb_ci_version WHERE tenant_id = %s LIMIT 1", (tenant_id,)
+        ).fetchone():
+            return {"added": False}
+        conn.execute(
+            f"UPDATE cmdb_ci SET version = 1 + {spread}, created_at = now() - interval "
+            f"'{HISTORY_DAYS} days' WHERE tenant_id = %s",
+            (tenant_id,),
+        )
+        versions = conn.execute(
+            "INSERT INTO cmdb_ci_version (tenant_id, ci_id, version, action, at, actor, "
+            "actor_name, class_id, name, natural_key, status, attributes, owner) "
+            "SELECT tenant_id, id, v, CASE v WHEN 1 THEN 'created' ELSE 'updated' END, "
+            f"now() - interval '{HISTORY_DAYS} days' + (v - 1) * interval '90 days', 'bench', "
+            "'Bench', class_id, name || CASE v WHEN version THEN '' ELSE ' v' || v END, "
+            "natural_key, status, attributes, NULL "
+            "FROM cmdb_ci, generate_series(1, version) AS v WHERE tenant_id = %s",
+            (tenant_id,),
+        ).rowcount
+        conn.execute(
+            f"UPDATE cmdb_ci_relation SET created_at = now() - interval '{HISTORY_DAYS} days' "
+            "+ (abs(hashtext(id::text)) %% 600) * interval '1 day' WHERE tenant_id = %s",
+            (tenant_id,),
+        )
+        removed = conn.execute(
+            "INSERT INTO cmdb_ci_relation (tenant_id, id, source_id, target_id, type, created_at, "
+            "created_by, created_by_name, removed_at, removed_by, removed_by_name) "
+            "SELECT tenant_id, gen_random_uuid(), source_id, target_id, type, created_at - "
+            "interval '120 days', 'bench', 'Bench', created_at, 'bench', 'Bench' "
+            "FROM cmdb_ci_relation WHERE tenant_id = %s AND removed_at IS NULL "
+            "AND abs(hashtext(id::text)) %% 10 = 0",
+            (tenant_id,),
+        ).rowcount
+        conn.execute("VACUUM (ANALYZE) cmdb_ci, cmdb_ci_relation, cmdb_ci_version")
+    return {"added": True, "versions": versions, "removedRelations": removed}
+
+
+def detail_cases(args: argparse.Namespace, tenant_id: uuid.UUID, rng: random.Random) -> list[dict]:
+    """`cmdb.history.detail` as GET /api/v1/cis/{id} calls it: now, and `?at=` a past date."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from cmdb import history
+    from cmdb import permissions as cmdb_permissions
+    from core.db import unit_of_work
+    from core.identity.permissions import Principal
+
+    actor = Principal(
+        tenant_id=tenant_id,
+        actor_id=uuid.uuid4(),
+        kind="user",
+        name="Bench",
+        permissions=frozenset({cmdb_permissions.READ}),
+    )
+    with unit_of_work(tenant_id, read_only=True) as session:
+        ids = [row[0] for row in session.execute(text("SELECT id FROM cmdb_ci"))]
+    now = datetime.now(UTC)
+    results = []
+    for case in ("now", "at"):
+        times, counts = [], []
+        for n in range(args.samples + 10):
+            ci_id = rng.choice(ids)
+            at = now - timedelta(days=rng.randint(1, HISTORY_DAYS - 1)) if case == "at" else None
+            began = time.perf_counter()
+            with unit_of_work(tenant_id, read_only=True) as session:
+                _ci, shown = history.detail(session, actor, ci_id=ci_id, at=at)
+                shown.model_dump_json(by_alias=True)
+            if n >= 10:  # ten to warm the caches and the pool
+                times.append((time.perf_counter() - began) * 1000)
+                counts.append(len(shown.relations))
+        cuts = statistics.quantiles(times, n=100, method="inclusive")
+        row = {
+            "case": "ci with relations" if case == "now" else "state ?at= a past date",
+            "samples": len(times),
+            "p50Ms": round(cuts[49], 1),
+            "p95Ms": round(cuts[94], 1),
+            "p99Ms": round(cuts[98], 1),
+            "relationsMedian": statistics.median(counts),
+            "relationsMax": max(counts),
+            "aimP95Ms": 20 if case == "now" else 50,
+            "loadavg": os.getloadavg(),
+        }
+        print(json.dumps(row), flush=True)
+        results.append(row)
+    return results
+
+
 def starts(tenant_id: uuid.UUID) -> dict[str, list[uuid.UUID]]:
     """CI ids by layer (top, bottom), read as the app role."""
     from sqlalchemy import text
@@ -271,7 +381,9 @@ def time_import(args: argparse.Namespace, tenant_id: uuid.UUID) -> list[dict]:
 
 
 def main() -> None:
+    global DB
     args = parse_args()
+    DB = args.db
     rng = random.Random(args.seed)
     connect_as_app(args.admin_url)
     data_file = HERE / ".data" / "cmdb-graph.json"
@@ -284,7 +396,9 @@ def main() -> None:
         data_file.write_text(json.dumps(described, indent=2))
     load_before = os.getloadavg()
     tenant_id = uuid.UUID(described[TENANT]["tenantId"])
-    results = measure(args, tenant_id, rng)
+    history_added = add_history(args.admin_url, tenant_id)
+    details = detail_cases(args, tenant_id, rng)
+    results = measure(args, tenant_id, rng) if not args.details_only else []
     imports = time_import(args, tenant_id) if args.import_rows else []
     out = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -293,6 +407,8 @@ def main() -> None:
         "nproc": os.cpu_count(),
         "loadavgBefore": load_before,
         "loadavgAfter": os.getloadavg(),
+        "history": history_added,
+        "details": details,
         "results": results,
         "imports": imports,
     }

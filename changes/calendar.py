@@ -8,6 +8,7 @@ Only submitting into a freeze is refused, unless the change is an emergency. Nev
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,12 +81,37 @@ def _tying(change: Change, other: Change, related: Related) -> list[str]:
     return sorted(tied)
 
 
+@dataclass(frozen=True)
+class Windows:
+    """Live changes by planned start, so a window is compared only with those that can
+    overlap it (start within the longest window before its end), not with the whole range."""
+
+    starts: list[datetime]
+    changes: list[Change]
+    longest: timedelta
+
+    @classmethod
+    def of(cls, changes: list[Change]) -> Windows:
+        timed = sorted(
+            (c for c in changes if c.planned_start and c.planned_end),
+            key=lambda c: c.planned_start,  # type: ignore[arg-type,return-value]
+        )
+        spans = [c.planned_end - c.planned_start for c in timed]  # type: ignore[operator]
+        return cls([c.planned_start for c in timed], timed, max(spans, default=timedelta(0)))  # type: ignore[misc]
+
+    def near(self, start: datetime, end: datetime) -> list[Change]:
+        first = bisect.bisect_left(self.starts, start - self.longest)
+        return self.changes[first : bisect.bisect_left(self.starts, end)]
+
+
 def _conflicts(
-    change: Change, others: list[Change], freezes: list[Freeze], related: Related
+    change: Change, others: list[Change] | Windows, freezes: list[Freeze], related: Related
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     assert change.planned_start is not None and change.planned_end is not None
     start, end = change.planned_start, change.planned_end
+    if isinstance(others, Windows):
+        others = others.near(start, end)
     for other in others:
         assert other.planned_start is not None and other.planned_end is not None
         if other.id == change.id or other.planned_start >= end or other.planned_end <= start:
@@ -121,7 +147,7 @@ def calendar(
         return [], repository.freezes(session, start, end)
     wide_start = min(c.planned_start for c in shown if c.planned_start)
     wide_end = max(c.planned_end for c in shown if c.planned_end)
-    live = repository.overlapping(session, wide_start, wide_end, LIVE)
+    live = Windows.of(repository.overlapping(session, wide_start, wide_end, LIVE))
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
     related = _related(session, [c for c in shown if c.status in LIVE])
     entries = [

@@ -1,0 +1,317 @@
+"""Changes benchmark: conflict check, calendar across clients, approval round trip.
+
+    .venv/bin/python bench/changes_dataset.py --db benchfig_cmdb     # once, see there
+    .venv/bin/python bench/changes_bench.py --db benchfig_cmdb       # about 3 minutes
+
+On the dataset of bench/changes_dataset.py (10,000 changes per tenant, 20 tenants, the
+CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level security on):
+
+  conflict   `changes.calendar.conflicts_of` of one live change of the measured tenant
+             (cmdb-bench, 100,000 CIs), in this process inside the tenant's unit of work:
+             the call GET /api/v1/changes/{id} makes for the warnings of its window
+             (overlapping live changes on a shared service or a CI within two relations,
+             freezes, the DAP's maintenance windows). --samples random live changes.
+  calendar   a month (a random month start within the planned year ahead or behind) of
+             every tenant, as GET /api/v1/change-calendar/overview builds it for supplier
+             staff: `changes.calendar.calendar` per tenant in its own read-only unit of work
+             under its own row-level security, then the response model of the route. In this
+             process; the supplier's grants lookup (`reach`) and HTTP are not in the figure.
+  approval   `regie serve --workers 2` as the app role, signed in with Entra-shaped bearer
+             tokens of the test suite's OpenID provider (8 change managers of cmdb-bench);
+             --clients threads (8), each its own person and its own assessed changes:
+             GET /api/v1/changes/{id} for the ETag, then POST .../votes with If-Match. Both
+             the POST alone and the round trip GET + POST are reported.
+
+Prints and writes p50/p95/p99, throughput for the approvals and the machine's load average
+to bench/results/changes-<UTC time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+AIMS_P95_MS = {"conflict": 50, "calendar": 300, "approval": 100}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    p.add_argument("--db", default="benchfig_cmdb")
+    p.add_argument("--samples", type=int, default=300, help="conflict checks")
+    p.add_argument("--months", type=int, default=40, help="calendar months measured")
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--votes", type=int, default=100, help="votes per client")
+    p.add_argument("--port", type=int, default=8791)
+    p.add_argument("--cases", default="conflict,calendar,approval")
+    p.add_argument("--label", default="", help="suffix of the results file, e.g. before")
+    return p.parse_args()
+
+
+def cuts(times: list[float]) -> dict:
+    q = statistics.quantiles(times, n=100, method="inclusive")
+    return {
+        "samples": len(times),
+        "p50Ms": round(q[49], 1),
+        "p95Ms": round(q[94], 1),
+        "p99Ms": round(q[98], 1),
+        "maxMs": round(max(times), 1),
+    }
+
+
+def env_for(args: argparse.Namespace) -> None:
+    from sqlalchemy.engine import make_url
+
+    base = make_url(args.admin_url).set(database=args.db, drivername="postgresql+psycopg")
+    os.environ["REGIE_DATABASE_OWNER_URL"] = base.set(
+        username="regie_bench_owner"
+    ).render_as_string(False)
+    os.environ["REGIE_DATABASE_URL"] = base.set(username="regie_bench_app").render_as_string(False)
+    os.environ.setdefault("REGIE_BROKER_URL", "redis://127.0.0.1:6379/13")
+
+
+def conflict(args: argparse.Namespace, data: dict, rng: random.Random) -> dict:
+    from sqlmodel import col, select
+
+    from changes import calendar
+    from changes.models import Change
+    from core.db import unit_of_work
+
+    tenant_id = uuid.UUID(data["tenants"][0]["id"])
+    with unit_of_work(tenant_id, read_only=True) as session:
+        ids = list(session.exec(select(Change.id).where(col(Change.status).in_(calendar.LIVE))))
+    chosen = [rng.choice(ids) for _ in range(args.samples + 10)]
+    times, found = [], []
+    for n, change_id in enumerate(chosen):
+        began = time.perf_counter()
+        with unit_of_work(tenant_id, read_only=True) as session:
+            change = session.exec(select(Change).where(Change.id == change_id)).one()
+            warnings = calendar.conflicts_of(session, change)
+        if n >= 10:  # the first ten warm the caches and the pool
+            times.append((time.perf_counter() - began) * 1000)
+            found.append(len(warnings))
+    return {
+        "case": "conflict",
+        "tenant": data["tenants"][0]["slug"],
+        **cuts(times),
+        "conflictsMedian": statistics.median(found),
+        "conflictsMax": max(found),
+    }
+
+
+def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> dict:
+    from sqlmodel import select
+
+    from changes import calendar, permissions
+    from changes.calendar_api import _entry
+    from changes.calendar_schemas import CalendarOverview
+    from core.db import unit_of_work
+    from core.identity.permissions import Principal
+    from core.tenancy import Tenant
+
+    tenants = [uuid.UUID(t["id"]) for t in data["tenants"]]
+    with unit_of_work(None, read_only=True) as session:
+        slugs = {t.id: t.slug for t in session.exec(select(Tenant))}
+    now = datetime.now(UTC)
+    times, sizes, cpus = [], [], []
+    for n in range(args.months + 2):
+        first = (now + timedelta(days=rng.randint(-365, 365))).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        last = (first + timedelta(days=32)).replace(day=1)
+        began, cpu = time.perf_counter(), time.process_time()
+        items = []
+        for tenant_id in tenants:
+            acting = Principal(
+                tenant_id=tenant_id,
+                actor_id=uuid.uuid4(),
+                kind="user",
+                name="Leverancier",
+                permissions=frozenset({permissions.READ}),
+            )
+            with unit_of_work(tenant_id, read_only=True) as session:
+                entries, _freezes = calendar.calendar(session, acting, start=first, end=last)
+                items += [_entry(c, x, tenant=slugs[tenant_id]) for c, x in entries]
+        items.sort(key=lambda i: (i.planned_start, i.number))
+        CalendarOverview(items=items, freezes=[]).model_dump_json(by_alias=True)
+        if n >= 2:  # two warm-up months
+            times.append((time.perf_counter() - began) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+            sizes.append(len(items))
+    return {
+        "case": "calendar",
+        "tenants": len(tenants),
+        **cuts(times),
+        "changesPerMonthMedian": statistics.median(sizes),
+        # CPU of this process alone: the Python side, much less sensitive to the machine's
+        # other load than the wall-clock figures.
+        "processCpuMsMedian": round(statistics.median(cpus), 1),
+    }
+
+
+# --------------------------------------------------------------------------- approvals
+
+
+def request(port: int, method: str, path: str, token: str, headers=None, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        h = {"Authorization": f"Bearer {token}", **(headers or {})}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("ETag"), resp.read()
+    finally:
+        conn.close()
+
+
+def approval(args: argparse.Namespace, data: dict) -> dict:
+    app_url = os.environ["REGIE_DATABASE_URL"]  # importing the test support changes it
+    import psycopg
+    from run_foundation import start_server, stop_server
+
+    from tests.regie.test_up import free_port
+    from tests.support.oidc_provider import OidcProvider
+
+    votable = data["votable"]
+    need = args.clients * (args.votes + 3)
+    if len(votable) < need:
+        raise SystemExit(f"{len(votable)} votable changes left, {need} needed: rebuild the dataset")
+    provider = OidcProvider(Path(tempfile.mkdtemp()), free_port())
+    tid = provider.directory()
+    people = [
+        provider.principal(
+            tid, roles=["change-manager"], scp="access", idtyp="user", name=f"CAB {i}"
+        )
+        for i in range(args.clients)
+    ]
+    provider.start()
+    admin_db = args.admin_url.rsplit("/", 1)[0] + f"/{args.db}"
+    proc = None
+    try:
+        with psycopg.connect(admin_db, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE core_tenant SET entra_tenant_id = %s WHERE id = %s",
+                (tid, data["tenants"][0]["id"]),
+            )
+        tokens = [provider.token(tid, p) for p in people]
+        os.environ["REGIE_ENTRA_AUTHORITY"] = provider.authority
+        server = argparse.Namespace(
+            regie=str(ROOT / ".venv" / "bin" / "regie"),
+            port=args.port,
+            source_dir=ROOT,
+            source_env={"REGIE_ENTRA_AUTHORITY": provider.authority},
+            database_url=app_url,
+            log_prefix="serve-changes",
+            variant=None,
+        )
+        proc, _log = start_server(server, 2)
+        posts: list[float] = []
+        trips: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        start_gate = threading.Barrier(args.clients)
+
+        def client(k: int) -> None:
+            mine = votable[k * (args.votes + 3) : (k + 1) * (args.votes + 3)]
+            start_gate.wait()
+            for n, change_id in enumerate(mine):
+                path = f"/api/v1/changes/{change_id}"
+                began = time.perf_counter()
+                status, etag, answer = request(args.port, "GET", path, tokens[k])
+                mid = time.perf_counter()
+                if status != 200:
+                    with lock:
+                        print(f"GET answered {status}: {answer[:300]!r}", flush=True)
+                body = {"decision": "approve", "reason": "Risico aanvaardbaar, terugval getest."}
+                status, _, answer = request(
+                    args.port, "POST", path + "/votes", tokens[k], {"If-Match": etag or ""}, body
+                )
+                end = time.perf_counter()
+                with lock:
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status != 200 and statuses[status] <= 3:
+                        print(f"vote answered {status}: {answer[:300]!r}", flush=True)
+                    if n >= 3:  # three warm-up votes per client
+                        posts.append((end - mid) * 1000)
+                        trips.append((end - began) * 1000)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
+        began = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+        if statuses.get(200):
+            data["votable"] = votable[need:]  # those are approved now
+        (HERE / ".data" / "changes.json").write_text(json.dumps(data, indent=2))
+        return {
+            "case": "approval",
+            "clients": args.clients,
+            "workers": 2,
+            "statuses": {str(k): v for k, v in statuses.items()},
+            "post": cuts(posts),
+            "roundTrip": cuts(trips),
+            **cuts(posts),
+            "votesPerSecond": round(sum(statuses.values()) / elapsed, 1),
+        }
+    finally:
+        if proc is not None:
+            stop_server(proc)
+        provider.stop()
+
+
+def main() -> None:
+    args = parse_args()
+    env_for(args)
+    sys.path.insert(0, str(HERE))
+    from _source import describe_worktree
+
+    data = json.loads((HERE / ".data" / "changes.json").read_text())
+    rng = random.Random(20261213)
+    load_before = os.getloadavg()
+    results = []
+    for case in args.cases.split(","):
+        one_before = os.getloadavg()
+        if case == "conflict":
+            row = conflict(args, data, rng)
+        elif case == "calendar":
+            row = calendar_month(args, data, rng)
+        else:
+            row = approval(args, data)
+        row["aimP95Ms"] = AIMS_P95_MS[case]
+        row["loadavgBefore"], row["loadavgAfter"] = one_before, os.getloadavg()
+        print(json.dumps(row), flush=True)
+        results.append(row)
+    out = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": describe_worktree(),
+        "dataset": {k: v for k, v in data.items() if k != "votable"},
+        "nproc": os.cpu_count(),
+        "loadavgBefore": load_before,
+        "loadavgAfter": os.getloadavg(),
+        "results": results,
+    }
+    suffix = f"-{args.label}" if args.label else ""
+    name = f"changes-{datetime.now(UTC):%Y%m%dT%H%M%SZ}{suffix}.json"
+    (HERE / "results" / name).write_text(json.dumps(out, indent=2, default=str) + "\n")
+    print(f"load average before {load_before}, after {os.getloadavg()}; wrote bench/results/{name}")
+
+
+if __name__ == "__main__":
+    main()
