@@ -80,7 +80,7 @@ class DeploymentCreate(ApiModel):
     notes: Short | None = None
 
 
-class RollbackCreate(ApiModel):
+class ReleaseRollbackCreate(ApiModel):
     """An environment returned to an earlier version."""
 
     environment: Environment

@@ -36,8 +36,8 @@ from changes.release_schemas import (
     EnvironmentState,
     ReleaseCreate,
     ReleasePublic,
+    ReleaseRollbackCreate,
     ReleaseUpdate,
-    RollbackCreate,
     SignOffCreate,
 )
 from changes.service import invalid, raise_invalid, record
@@ -302,7 +302,7 @@ def roll_back(
     actor: Principal,
     *,
     release_id: uuid.UUID,
-    data: RollbackCreate,
+    data: ReleaseRollbackCreate,
     if_match: str | None,
 ) -> Deployment:
     """Record that an environment returned to an earlier version; the replaced version is

@@ -17,8 +17,8 @@ from changes.release_schemas import (
     ReleaseCreate,
     ReleasePage,
     ReleasePublic,
+    ReleaseRollbackCreate,
     ReleaseUpdate,
-    RollbackCreate,
     SignOffCreate,
     SignOffList,
     SignOffPublic,
@@ -153,7 +153,7 @@ def _deployment_headers(
 )
 def roll_back(
     release_id: ReleaseId,
-    body: RollbackCreate,
+    body: ReleaseRollbackCreate,
     session: SessionDep,
     actor: Releaser,
     idem: IdempotencyDep,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from cmdb import permissions
 from cmdb.imports import service
-from cmdb.imports.plan import Outcome
+from cmdb.imports.plan import RowOutcome
 from cmdb.imports.schemas import ImportPublic, ImportRequest, import_public
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
@@ -47,7 +47,7 @@ def get_import(
     session: SessionDep,
     actor: Importer,
     outcome: Annotated[
-        list[Outcome] | None, Query(description="Only the report's rows with these outcomes")
+        list[RowOutcome] | None, Query(description="Only the report's rows with these outcomes")
     ] = None,
 ) -> ImportPublic:
     job = service.get_import(session, actor, import_id=import_id)

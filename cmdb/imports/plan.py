@@ -22,7 +22,7 @@ from cmdb.models import Ci, CiStatus
 from cmdb.schemas import ClassPublic
 
 
-class Outcome(enum.StrEnum):
+class RowOutcome(enum.StrEnum):
     created = "created"
     updated = "updated"
     unchanged = "unchanged"
@@ -32,7 +32,7 @@ class Outcome(enum.StrEnum):
 @dataclass
 class Planned:
     row: int
-    outcome: Outcome
+    outcome: RowOutcome
     natural_key: str
     ci_id: uuid.UUID | None = None
     version: int | None = None  # of the CI as read, checked again when written
@@ -76,7 +76,7 @@ def plan(
 def _one(
     found: ClassPublic, row: Row, current: Ci | None, seen: dict[str, int], refers: Any
 ) -> Planned:
-    result = Planned(row.number, Outcome.rejected, row.natural_key, problems=list(row.problems))
+    result = Planned(row.number, RowOutcome.rejected, row.natural_key, problems=list(row.problems))
     if row.problems:
         return result
     if row.natural_key in seen:
@@ -96,11 +96,11 @@ def _one(
         "attributes": attributes,
     }
     if current is None:
-        result.outcome, result.state = Outcome.created, state
+        result.outcome, result.state = RowOutcome.created, state
         return result
     result.ci_id, result.version, result.state = current.id, current.version, state
     same = all(getattr(current, k) == v for k, v in state.items())
-    result.outcome = Outcome.unchanged if same else Outcome.updated
+    result.outcome = RowOutcome.unchanged if same else RowOutcome.updated
     return result
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from cmdb import classes
 from cmdb.imports import repository
 from cmdb.imports.models import CiImport, ImportFormat, ImportState
-from cmdb.imports.plan import Outcome, Planned, plan
+from cmdb.imports.plan import Planned, RowOutcome, plan
 from cmdb.imports.rows import Unreadable, read
 from cmdb.models import Ci, VersionAction
 from cmdb.service import version_row
@@ -126,7 +126,7 @@ def _write(
     with unit_of_work(tenant_id, engine) as session:
         # Audited as the person who asked for the import, like a CI write of their own.
         session.info["actor"] = Actor(kind=kind, id=actor_id)
-        writes = [p for p in planned if p.outcome in (Outcome.created, Outcome.updated)]
+        writes = [p for p in planned if p.outcome in (RowOutcome.created, RowOutcome.updated)]
         for start in range(0, len(writes), WRITE_CHUNK):
             _write_chunk(session, claim, writes[start : start + WRITE_CHUNK])
         _done(session, import_id, claim, planned)
@@ -138,7 +138,7 @@ def _write_chunk(session: Session, claim: Claim, chunk: list[Planned]) -> None:
     now = utcnow()
     written: list[tuple[Ci, VersionAction]] = []
     for item in chunk:
-        if item.outcome == Outcome.updated:
+        if item.outcome == RowOutcome.updated:
             ci = current.get(item.ci_id) if item.ci_id else None
             if ci is None or ci.version != item.version:
                 raise ChangedMeanwhile(f"row {item.row}: the CI changed while the import ran")
@@ -163,7 +163,7 @@ def _report(planned: list[Planned]) -> dict[str, Any]:
     counts = Counter(p.outcome.value for p in planned)
     return {
         "rows": len(planned),
-        **{o.value: counts.get(o.value, 0) for o in Outcome},
+        **{o.value: counts.get(o.value, 0) for o in RowOutcome},
         "items": [p.entry() for p in planned],
     }
 

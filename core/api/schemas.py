@@ -6,7 +6,19 @@ import datetime
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+    Strict,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -50,7 +62,20 @@ def _strict(annotation: Any, metadata: list[Any]) -> bool:
     return True
 
 
+# Pydantic's constrained date-times are classes of their own, not subclasses of datetime.
+_DATE_TYPES = {
+    AwareDatetime: datetime.datetime,
+    NaiveDatetime: datetime.datetime,
+    PastDatetime: datetime.datetime,
+    FutureDatetime: datetime.datetime,
+    PastDate: datetime.date,
+    FutureDate: datetime.date,
+}
+
+
 def _kinds(annotation: Any) -> set[Any]:
+    if annotation in _DATE_TYPES:
+        return {_DATE_TYPES[annotation]}
     origin = get_origin(annotation)
     if origin is Annotated:
         return _kinds(get_args(annotation)[0])
@@ -74,7 +99,7 @@ def _number(value: Any) -> Any:
 def _not_a_number(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         raise ValueError("must be an ISO 8601 string")
-    return value
+    return _iso_text(value)
 
 
 def _bool_word(value: Any) -> Any:

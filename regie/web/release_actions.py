@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from changes import releases
 from changes.errors import DeploymentRefused
-from changes.release_schemas import DeploymentCreate, RollbackCreate, SignOffCreate
+from changes.release_schemas import DeploymentCreate, ReleaseRollbackCreate, SignOffCreate
 from core.api.etag import etag
 from core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from core.identity import sessions
@@ -42,10 +42,10 @@ def deployment(form: Mapping[str, str]) -> tuple[DeploymentCreate | None, Errors
     return found, flat(errors)
 
 
-def rollback(form: Mapping[str, str]) -> tuple[RollbackCreate | None, Errors]:
+def rollback(form: Mapping[str, str]) -> tuple[ReleaseRollbackCreate | None, Errors]:
     """An environment returned to an earlier version, and why."""
     names = ("environment", "returnedToVersion", "result", "logUrl", "notes")
-    found, errors = validated(RollbackCreate, {n: _text(form, n) for n in names})
+    found, errors = validated(ReleaseRollbackCreate, {n: _text(form, n) for n in names})
     return found, flat(errors)
 
 

@@ -36,8 +36,8 @@ from services.sourcing.schemas import (
     CatalogueRef,
     Concentration,
     ConcentrationOverview,
+    ConcentrationOverviewRow,
     Dependency,
-    OverviewRow,
     SupplierConcentration,
 )
 
@@ -181,7 +181,7 @@ def overview(actor: Principal, *, depth: int) -> ConcentrationOverview:
     """One row per supplier of every client tenant where `actor` may read the register, each
     tenant read in its own unit of work (its own row-level security scope)."""
     _require_read(actor)
-    rows: list[OverviewRow] = []
+    rows: list[ConcentrationOverviewRow] = []
     for tenant, acting in reach(actor):
         if tenant.kind == TenantKind.supplier:
             continue
@@ -194,9 +194,11 @@ def overview(actor: Principal, *, depth: int) -> ConcentrationOverview:
     return ConcentrationOverview(depth=depth, items=rows)
 
 
-def _rows(slug: str, name: str, suppliers: Iterable[SupplierConcentration]) -> list[OverviewRow]:
+def _rows(
+    slug: str, name: str, suppliers: Iterable[SupplierConcentration]
+) -> list[ConcentrationOverviewRow]:
     return [
-        OverviewRow(
+        ConcentrationOverviewRow(
             tenant=slug,
             tenant_name=name,
             supplier_id=s.supplier_id,

@@ -202,7 +202,7 @@ class Concentration(ApiModel):
     suppliers: list[SupplierConcentration] = Field(description="Most depended-on first")
 
 
-class OverviewRow(ApiModel):
+class ConcentrationOverviewRow(ApiModel):
     tenant: str = Field(description="The client's slug")
     tenant_name: str
     supplier_id: uuid.UUID
@@ -215,4 +215,4 @@ class OverviewRow(ApiModel):
 
 class ConcentrationOverview(ApiModel):
     depth: int
-    items: list[OverviewRow] = Field(description="By supplier name, then client")
+    items: list[ConcentrationOverviewRow] = Field(description="By supplier name, then client")
