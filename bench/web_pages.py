@@ -328,8 +328,6 @@ def seed(port: int, provider: OidcProvider) -> None:
                 "description": "Databasemigratie en nieuwe release van het zaaksysteem.",
                 "reason": "Versie 4.2 wordt in januari niet meer ondersteund.",
                 "serviceIds": [services[0]["id"]],
-                "implementerId": str(uuid.uuid4()),
-                "implementerName": "P. Jansen",
                 "rollbackPlan": {
                     "steps": [{"action": "Versie 4.2 terugzetten"}],
                     "expectedMinutes": 30,

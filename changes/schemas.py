@@ -26,6 +26,10 @@ Short = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_wh
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 DOWNTIME = "The services are down during the window, which must then lie in the maintenance windows"
+IMPLEMENTER = (
+    "A member of one of the organisation's assignment groups, or the person raising the change"
+)
+IMPLEMENTER_NAME = "Defaults to the implementer's name in the assignment group"
 Link = Annotated[AnyUrl, UrlConstraints(max_length=2000, allowed_schemes=["https", "http"])]
 
 
@@ -67,8 +71,8 @@ class ChangeCreate(ApiModel):
     )
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = Field(None, description="After plannedStart")
-    implementer_id: uuid.UUID | None = Field(None, description="Give implementerName with it")
-    implementer_name: Name | None = None
+    implementer_id: uuid.UUID | None = Field(None, description=IMPLEMENTER)
+    implementer_name: Name | None = Field(None, description=IMPLEMENTER_NAME)
     ticket_id: uuid.UUID | None = Field(None, description="The change-request ticket")
     problem_id: uuid.UUID | None = None
     causes_downtime: bool = Field(False, description=DOWNTIME)
@@ -90,8 +94,8 @@ class ChangeFromTicket(ApiModel):
     )
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
-    implementer_id: uuid.UUID | None = None
-    implementer_name: Name | None = None
+    implementer_id: uuid.UUID | None = Field(None, description=IMPLEMENTER)
+    implementer_name: Name | None = Field(None, description=IMPLEMENTER_NAME)
     causes_downtime: bool = Field(False, description=DOWNTIME)
     rollback_plan: RollbackPlan | None = None
 
@@ -106,8 +110,8 @@ class ChangeUpdate(ApiModel):
     ci_ids: list[uuid.UUID] | None = Field(None, max_length=50)
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
-    implementer_id: uuid.UUID | None = None
-    implementer_name: Name | None = None
+    implementer_id: uuid.UUID | None = Field(None, description=IMPLEMENTER)
+    implementer_name: Name | None = Field(None, description=IMPLEMENTER_NAME)
     problem_id: uuid.UUID | None = None
     causes_downtime: bool | None = None
     rollback_plan: RollbackPlan | None = None

@@ -119,8 +119,10 @@ def create_change(session: Session, actor: Principal, *, data: ChangeCreate) -> 
     """A draft with the tenant's next number (SHN-C000123); every id it names must be the
     tenant's, and a 400 names every field that is not right."""
     actor.require(permissions.WRITE)
+    if data.implementer_id is not None and data.implementer_name is None:
+        data.implementer_name = _known_name(session, actor, data.implementer_id)
     given = data.model_dump(exclude_unset=True)
-    problems_found = check_details(session, given)
+    problems_found = check_details(session, actor, given)
     problems_found += _check_origin(session, data.ticket_id, data.problem_id)
     problems_found += _check_template(session, data.type, data.template_id)
     raise_invalid(problems_found)
@@ -184,9 +186,15 @@ def follow(session: Session, actor: Principal, change: Change) -> None:
     tickets.follow_change(session, actor, ticket_id=change.ticket_id, status=wanted, note=note)
 
 
-def check_details(session: Session, given: dict[str, Any]) -> list[dict[str, str]]:
+UNKNOWN_IMPLEMENTER = "not a member of an assignment group of this organisation"
+
+
+def check_details(
+    session: Session, actor: Principal, given: dict[str, Any], *, implementer: bool = True
+) -> list[dict[str, str]]:
     """Every field of a create or edit that is not right: unknown services or CIs, a window that
-    ends before it starts, an implementer without a name."""
+    ends before it starts, a name without an implementer, an implementer who works in none of
+    the tenant's assignment groups (unless it is the person raising it)."""
     found = []
     for i, service_id in enumerate(given.get("service_ids") or []):
         if not catalogue.service_exists(session, service_id):
@@ -197,10 +205,22 @@ def check_details(session: Session, given: dict[str, Any]) -> list[dict[str, str
     start, end = given.get("planned_start"), given.get("planned_end")
     if start is not None and end is not None and end <= start:
         found.append(invalid("plannedEnd", "must be after plannedStart"))
-    if (given.get("implementer_id") is None) != (given.get("implementer_name") is None):
-        for name in ("implementerId", "implementerName"):
-            found.append(invalid(name, "give implementerId and implementerName together"))
+    implementer_id = given.get("implementer_id")
+    if implementer_id is None and given.get("implementer_name") is not None:
+        found.append(invalid("implementerId", "give implementerId with implementerName"))
+    if implementer and not _known(session, actor, implementer_id):
+        found.append(invalid("implementerId", UNKNOWN_IMPLEMENTER))
     return found
+
+
+def _known(session: Session, actor: Principal, person_id: uuid.UUID | None) -> bool:
+    return person_id in (None, actor.actor_id) or person_id in tickets.workers(session)
+
+
+def _known_name(session: Session, actor: Principal, person_id: uuid.UUID | None) -> str | None:
+    if person_id is None:
+        return None
+    return actor.name if person_id == actor.actor_id else tickets.workers(session).get(person_id)
 
 
 def _check_origin(
@@ -257,6 +277,8 @@ def update_change(
     if change.status != ChangeStatus.draft:
         raise TransitionRefused("Only a draft is edited; cancel the change and raise another.")
     given = changes.model_dump(exclude_unset=True)
+    if "implementer_id" in given and given.get("implementer_name") is None:
+        given["implementer_name"] = _known_name(session, actor, given["implementer_id"])
     merged = {
         "planned_start": change.planned_start,
         "planned_end": change.planned_end,
@@ -264,7 +286,7 @@ def update_change(
         "implementer_name": change.implementer_name,
         **given,
     }
-    found = check_details(session, merged)
+    found = check_details(session, actor, merged, implementer="implementer_id" in given)
     found += [
         invalid(to_camel(name), "may not be null")
         for name in ("title", "description", "reason", "service_ids", "ci_ids", "causes_downtime")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 from core.db import unit_of_work
@@ -12,6 +13,7 @@ from core.identity.service import create_api_key
 from core.tenancy import Tenant
 from services.catalogue import permissions as catalogue
 from services.catalogue.models import CatalogueEntry, ServiceDomain
+from tickets.models import AssignmentGroup, GroupMember, Line
 
 _seq = itertools.count(1)
 ALL_CATALOGUE = [catalogue.READ, catalogue.WRITE]
@@ -60,3 +62,14 @@ def grant_staff(tenant: Tenant, idp: Any, role: Role = Role.agent_line_2) -> Non
                 granted_by="test",
             )
         )
+
+
+def make_worker(tenant: Tenant, name: str = "P. Jansen", person_id: uuid.UUID | None = None) -> str:
+    """A person in one of the tenant's assignment groups, who can be named to implement a change."""
+    person_id = person_id or uuid.uuid4()
+    group = AssignmentGroup(name=f"Operations {next(_seq)}", line=Line.second)
+    with unit_of_work(tenant.id) as session:
+        session.add(group)
+        session.flush()
+        session.add(GroupMember(group_id=group.id, member_id=person_id, member_name=name))
+    return str(person_id)

@@ -1,6 +1,7 @@
 """What other domains may ask of tickets: whether a ticket is there, how the tenant numbers
-things, how many incidents a service has open, and moving a ticket along with the change it
-waits on (through the life cycle, so its history, SLA clocks and audit stay right)."""
+things, who works in its assignment groups, how many incidents a service has open, and moving
+a ticket along with the change it waits on (through the life cycle, so its history, SLA clocks
+and audit stay right)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def ticket_ref(session: Session, ticket_id: uuid.UUID) -> TicketRef | None:
     if ticket is None:
         return None
     return TicketRef(ticket.id, ticket.number, ticket.type.value, ticket.status.value)
+
+
+def workers(session: Session) -> dict[uuid.UUID, str]:
+    """The people who can be named to carry out work: the members of the tenant's groups."""
+    return dict(repository.workers(session))
 
 
 def number_prefix(session: Session) -> str:

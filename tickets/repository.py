@@ -225,6 +225,16 @@ def member(session: Session, group_id: uuid.UUID, member_id: uuid.UUID) -> Group
     return session.exec(stmt).first()
 
 
+def workers(session: Session) -> list[tuple[uuid.UUID, str]]:
+    """Everyone in one of the tenant's assignment groups, once each, by name."""
+    stmt = (
+        select(GroupMember.member_id, func.min(GroupMember.member_name))
+        .group_by(col(GroupMember.member_id))
+        .order_by(func.min(GroupMember.member_name), col(GroupMember.member_id))
+    )
+    return [(row[0], row[1]) for row in session.exec(stmt)]
+
+
 def members(session: Session, group_id: uuid.UUID) -> list[GroupMember]:
     stmt = (
         select(GroupMember)

@@ -18,11 +18,10 @@ from core.api.etag import etag
 from core.db import unit_of_work
 from core.errors import Conflict, InvalidInput, PreconditionFailed
 from core.identity import sessions
-from core.identity.permissions import Principal
 from regie.web import AMSTERDAM, link
 from regie.web import change_forms as forms
-from regie.web.changes import CHOICES, ListsDep, _cis, change_id_of, page
-from regie.web.ticket_forms import REQUIRED, Errors, _local_time, _text, validated
+from regie.web.changes import CHOICES, ListsDep, _cis, change_id_of, implementers, page
+from regie.web.ticket_forms import REQUIRED, Errors, _text, validated
 from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, writing
 from services.catalogue import service as catalogue
 
@@ -34,19 +33,17 @@ NOT_A_DRAFT = "Only a draft change is edited; cancel it and raise another."
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 
-def change_update(values: Mapping[str, Any], me: Principal) -> tuple[ChangeUpdate | None, Errors]:
-    """The draft's new details; an empty window field leaves that moment as it is."""
+def change_update(values: Mapping[str, Any]) -> tuple[ChangeUpdate | None, Errors]:
+    """The draft's new details; an empty window field leaves that moment as it is, and the
+    implementer is sent only when another one was chosen."""
     errors: Errors = {}
-    data: dict[str, Any] = {n: _text(values, n) for n in ("title", "description", "reason")}
-    errors |= {name: REQUIRED for name, value in data.items() if value is None}
-    data["serviceIds"] = list(values.get("serviceIds") or [])
-    data["ciIds"] = list(values.get("ciIds") or [])
-    for name in ("plannedStart", "plannedEnd"):
-        data[name] = _local_time(_text(values, name), name, errors)
-    if values.get("implementMyself") == "1":
-        data["implementerId"], data["implementerName"] = me.actor_id, me.name
-    data["causesDowntime"] = values.get("causesDowntime") == "1"
+    data = forms.details(values, errors)
+    errors |= {n: REQUIRED for n in ("title", "description", "reason") if data[n] is None}
+    if data["implementerId"] == _text(values, "implementerWas"):
+        del data["implementerId"]
     found, invalid = validated(ChangeUpdate, data)
+    if found is not None and "implementerId" in data and data["implementerId"] is None:
+        found.implementer_id = None  # "not named yet" chosen: the form leaves empty fields out
     errors = forms._flat(invalid) | errors
     return (None if errors else found), errors
 
@@ -67,6 +64,8 @@ def _values(change: Change) -> dict[str, Any]:
         "plannedStart": _local(change.planned_start),
         "plannedEnd": _local(change.planned_end),
         "causesDowntime": "1" if change.causes_downtime else "",
+        "implementerId": str(change.implementer_id or ""),
+        "implementerWas": str(change.implementer_id or ""),
     }
 
 
@@ -86,6 +85,7 @@ def _form(
             session, principal, sort="name", limit=CHOICES, after=None
         )
         cis = _cis(session, principal)
+        people = implementers(session, principal, (change.implementer_id, change.implementer_name))
         session.expunge_all()
     if change.status != ChangeStatus.draft and message is None:
         message, status_code = NOT_A_DRAFT, 409
@@ -102,6 +102,7 @@ def _form(
         errors=errors,
         services=services,
         cis=cis,
+        implementers=people,
         message=message,
     )
 
@@ -123,7 +124,7 @@ def save_details(
     caller.principal.require(permissions.WRITE)
     found = change_id_of(change_id)
     values: dict[str, Any] = {**form, **lists}
-    data, errors = change_update(values, caller.principal)
+    data, errors = change_update(values)
     if data is None:
         return _form(request, caller, found, values, errors, 400)
     try:

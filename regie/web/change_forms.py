@@ -21,7 +21,6 @@ from changes.schemas import (
     VoteCreate,
 )
 from core.errors import AppError
-from core.identity.permissions import Principal
 from regie.web import ticket_forms
 from regie.web.ticket_forms import REQUIRED, Errors, _local_time, _text, validated
 
@@ -80,26 +79,36 @@ _REASONS = {
     "the template is inactive": "Choose a template that is in use.",
     "before startedAt": "The end must lie after the start.",
     "no incident of this organisation": "Choose incidents of this organisation.",
+    "not a member of an assignment group of this organisation": (
+        "Choose yourself or a member of an assignment group of this organisation."
+    ),
 }
 
 
-def change_create(values: Mapping[str, Any], me: Principal) -> tuple[ChangeCreate | None, Errors]:
-    """A new draft from the form; ticking "I implement it" names the signed-in person."""
+def change_create(values: Mapping[str, Any]) -> tuple[ChangeCreate | None, Errors]:
+    """A new draft from the form; the implementer is named by id, the API adds the name."""
     errors: Errors = {}
-    data: dict[str, Any] = {n: _text(values, n) for n in ("type", "templateId", "title")}
-    data |= {n: _text(values, n) for n in ("description", "reason")}
-    data["serviceIds"] = list(values.get("serviceIds") or [])
-    data["ciIds"] = list(values.get("ciIds") or [])
-    for name in ("plannedStart", "plannedEnd"):
-        data[name] = _local_time(_text(values, name), name, errors)
-    if values.get("implementMyself") == "1":
-        data["implementerId"], data["implementerName"] = me.actor_id, me.name
-    data["causesDowntime"] = values.get("causesDowntime") == "1"
+    data: dict[str, Any] = {n: _text(values, n) for n in ("type", "templateId")}
+    data |= details(values, errors)
+    if data["implementerId"] is None:
+        del data["implementerId"]
     if data["type"] != "standard":
         data["templateId"] = None
     found, invalid = validated(ChangeCreate, data)
     errors = _flat(invalid) | errors
     return (None if errors else found), errors
+
+
+def details(values: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
+    """The fields raising and editing a change share, by their API names."""
+    data: dict[str, Any] = {n: _text(values, n) for n in ("title", "description", "reason")}
+    data["serviceIds"] = list(values.get("serviceIds") or [])
+    data["ciIds"] = list(values.get("ciIds") or [])
+    for name in ("plannedStart", "plannedEnd"):
+        data[name] = _local_time(_text(values, name), name, errors)
+    data["implementerId"] = _text(values, "implementerId")
+    data["causesDowntime"] = values.get("causesDowntime") == "1"
+    return data
 
 
 def plan(form: Mapping[str, str]) -> tuple[ChangeUpdate | None, Errors]:

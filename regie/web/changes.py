@@ -200,6 +200,7 @@ def _new_form(
             session, principal, sort="name", limit=CHOICES, after=None
         )
         cis = _cis(session, principal)
+        people = implementers(session, principal)
     return page(
         request,
         "change_new.html",
@@ -212,7 +213,22 @@ def _new_form(
         templates=templates,
         services=services,
         cis=cis,
+        implementers=people,
     )
+
+
+def implementers(
+    session: Session,
+    principal: Principal,
+    current: tuple[uuid.UUID | None, str | None] = (None, None),
+) -> list[tuple[str, str, bool]]:
+    """Who the form offers as implementer: the signed-in person first, then the members of
+    the tenant's assignment groups, and the one named now even if no longer in a group."""
+    people = {principal.actor_id: principal.name, **tickets.workers(session)}
+    if current[0] is not None:
+        people.setdefault(current[0], current[1] or str(current[0]))
+    mine = [(str(principal.actor_id), principal.name, True)]
+    return mine + [(str(i), n, False) for i, n in people.items() if i != principal.actor_id]
 
 
 def _cis(session: Session, principal: Principal) -> list[Any]:
@@ -240,7 +256,7 @@ def raise_change(request: Request, caller: CallerDep, form: FormDep, lists: List
     sessions.check_csrf(caller.web, form.get("csrf", ""))
     caller.principal.require(permissions.WRITE)
     values: dict[str, Any] = {**form, **lists}
-    data, errors = forms.change_create(values, caller.principal)
+    data, errors = forms.change_create(values)
     if data is None:
         return _new_form(request, caller, values, errors, 400)
     try:

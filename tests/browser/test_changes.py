@@ -13,7 +13,7 @@ import pytest
 from changes import permissions as p
 from regie.web import AMSTERDAM
 from tests.browser.helpers import Site
-from tests.factories import auth, make_entries, make_tenant, make_token
+from tests.factories import auth, make_entries, make_tenant, make_token, make_worker
 from tickets import permissions as tp
 
 pytestmark = pytest.mark.browser
@@ -53,8 +53,7 @@ def set_the_scene(site: Site) -> tuple[str, dict[str, Any]]:
         "serviceIds": [service],
         "plannedStart": at(3, 1).isoformat(),
         "plannedEnd": at(3, 3).isoformat(),
-        "implementerId": "01a24690-0000-7000-8000-000000000001",
-        "implementerName": "Operations",
+        "implementerId": make_worker(site.tenant, "Operations"),
         "rollbackPlan": plan,
     }
     other = api.post(f"{base}/changes", headers=writer, data=body)
@@ -97,7 +96,7 @@ def test_a_change_from_request_to_approval_and_on_the_calendar(site: Site) -> No
     page.select_option("#serviceIds", [service])
     page.fill("#plannedStart", at(3, 2).strftime("%Y-%m-%dT%H:%M"))
     page.fill("#plannedEnd", at(3, 4).strftime("%Y-%m-%dT%H:%M"))
-    page.check("#implementMyself")
+    page.select_option("#implementerId", index=1)  # the signed-in person, first after "nobody yet"
     page.locator("form.ticket button[type=submit]").click()
     page.wait_for_url("**/changes/*-*")
     assert page.locator("#conflicts ~ ul.conflicts").inner_text().count(other["number"]) == 1

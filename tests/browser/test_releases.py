@@ -13,7 +13,7 @@ import pytest
 from changes import permissions as p
 from regie.web import AMSTERDAM
 from tests.browser.helpers import Site
-from tests.factories import auth, make_entries, make_token
+from tests.factories import auth, make_entries, make_token, make_worker
 from tickets import permissions as tp
 
 pytestmark = pytest.mark.browser
@@ -55,8 +55,7 @@ def approved_change(site: Site) -> dict[str, Any]:
         "serviceIds": [str(make_entries(site.tenant, 1)[0].id)],
         "plannedStart": start.isoformat(),
         "plannedEnd": (start + timedelta(hours=1)).isoformat(),
-        "implementerId": "01a24690-0000-7000-8000-000000000001",
-        "implementerName": "Operations",
+        "implementerId": make_worker(site.tenant, "Operations"),
     }
     writer = auth(make_token(site.tenant, WRITER))
     change = api.post(f"{base}/changes", headers=writer, data=body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +10,7 @@ from core.db import unit_of_work
 from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
 from core.tenancy import Tenant
-from tests.factories import auth, make_entries, make_token
+from tests.factories import auth, make_entries, make_token, make_worker
 from tickets import permissions as tp
 
 WRITER = [p.READ, p.WRITE, tp.READ]
@@ -60,6 +59,7 @@ class Desk:
         self.reader = make_token(tenant, READER)
         self.configurer = make_token(tenant, CONFIGURER)
         self.services = [str(e.id) for e in make_entries(tenant, 2)]
+        self.implementer = make_worker(tenant)
 
     def change_body(self, **overrides: Any) -> dict[str, Any]:
         body = {
@@ -68,8 +68,7 @@ class Desk:
             "description": "Database migration and new release of the case system.",
             "reason": "Version 4.2 is out of support in January.",
             "serviceIds": self.services[:1],
-            "implementerId": str(uuid.uuid4()),
-            "implementerName": "P. Jansen",
+            "implementerId": self.implementer,
             "rollbackPlan": plan(),
             **window(),
         }

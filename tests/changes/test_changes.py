@@ -29,18 +29,40 @@ def test_a_change_is_raised_as_a_draft_with_the_tenants_number(client) -> None:
     assert [e["kind"] for e in desk.history(first)] == ["created"]
 
 
+def test_the_implementer_works_in_the_tenant_and_is_named_by_it(client) -> None:
+    desk, other = Desk(client, make_tenant()), Desk(client, make_tenant())
+    made = desk.create()
+    assert (made["implementerId"], made["implementerName"]) == (desk.implementer, "P. Jansen")
+    given = desk.create(implementerName="Piet Jansen (night shift)")
+    assert given["implementerName"] == "Piet Jansen (night shift)"
+    for body in (
+        desk.change_body(implementerId=other.implementer),  # another organisation's person
+        desk.change_body(implementerId=None, implementerName="P. Jansen"),
+    ):
+        r = client.post(URL, headers=auth(desk.writer), json=body)
+        assert r.status_code == 400, r.text
+        assert [p["name"] for p in r.json()["invalidParams"]] == ["implementerId"]
+    patched = client.patch(
+        f"{URL}/{made['id']}",
+        headers=auth(desk.writer, **{"If-Match": '"1"'}),
+        json={"implementerId": other.implementer},
+    )
+    assert patched.status_code == 400
+    assert desk.get(made)["implementerId"] == desk.implementer
+    assert len(client.get(URL, headers=auth(desk.reader)).json()["items"]) == 2
+
+
 def test_every_invalid_field_is_named_in_one_400(client) -> None:
     desk = Desk(client, make_tenant())
     body = desk.change_body(
         serviceIds=[desk.services[0], str(uuid.uuid4())],
         plannedStart="2026-12-10T10:00:00+01:00",
         plannedEnd="2026-12-10T09:00:00+01:00",
-        implementerName=None,
+        implementerId=str(uuid.uuid4()),
         ticketId=str(uuid.uuid4()),
         problemId=str(uuid.uuid4()),
         templateId=str(uuid.uuid4()),
     )
-    del body["implementerName"]
     r = client.post(URL, headers=auth(desk.writer), json=body)
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/problem+json"
@@ -49,7 +71,6 @@ def test_every_invalid_field_is_named_in_one_400(client) -> None:
         "serviceIds.1",
         "plannedEnd",
         "implementerId",
-        "implementerName",
         "ticketId",
         "problemId",
         "templateId",

@@ -35,8 +35,7 @@ def _convert(client, cab, ticket, **body):
         json={
             "reason": "Asked for by the archivist",
             "serviceIds": cab.services[:1],
-            "implementerId": "0192b3c4-0000-7000-8000-000000000001",
-            "implementerName": "P. Jansen",
+            "implementerId": cab.implementer,
             "rollbackPlan": plan(),
             **window(),
             **body,

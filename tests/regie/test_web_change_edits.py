@@ -127,3 +127,37 @@ def test_others_cannot_edit_a_draft(people, desk, client) -> None:
         data={"csrf": csrf_of(carla.get(f"{at}/edit").text), "version": "1", "title": "Mine"},
     )
     assert posted.status_code == 404 and theirs["number"] not in posted.text
+
+
+def test_the_implementer_is_chosen_from_the_assignment_groups(people, desk, client) -> None:
+    carla = people["carla"]
+    at = raise_change(carla, desk)
+    theirs = Desk(client, make_tenant())
+    form = carla.get(f"{at}/edit?lang=en").text
+    assert f'<option value="{desk.implementer}">P. Jansen</option>' in form
+    assert theirs.implementer not in form
+    was = changes.my_id(form)  # raised with "Me"
+    assert f'name="implementerWas" value="{was}"' in form
+
+    def save(implementer: str) -> object:
+        page = carla.get(f"{at}/edit").text
+        fields = {
+            **fields_of(page),
+            "title": "Upgrade the case system",
+            "description": "New release 4.3.",
+            "reason": "4.2 is out of support.",
+            "serviceIds": desk.services[:1],
+            "implementerId": implementer,
+            "implementerWas": was,
+        }
+        return carla.post(f"{at}/details?lang=en", data=fields)
+
+    refused = save(theirs.implementer)
+    assert refused.status_code == 400
+    summary = refused.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Implementer: Choose yourself or a member of an assignment group" in summary
+    assert save(desk.implementer).status_code == 303
+    assert "<dt>Implementer</dt><dd>P. Jansen</dd>" in carla.get(f"{at}?lang=en").text
+    was = desk.implementer
+    assert save("").status_code == 303
+    assert "<dt>Implementer</dt><dd>\u2013</dd>" in carla.get(f"{at}?lang=en").text  # a dash

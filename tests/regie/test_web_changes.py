@@ -96,11 +96,18 @@ def raise_change(carla: TestClient, desk: Desk) -> str:
             "serviceIds": desk.services[:1],
             "plannedStart": local(3, 1),
             "plannedEnd": local(3, 3),
-            "implementMyself": "1",
+            "implementerId": my_id(form.text),
         },
     )
     assert answer.status_code == 303, answer.text
     return answer.headers["location"]
+
+
+def my_id(page: str) -> str:
+    """The implementer option that names the signed-in person."""
+    found = re.search(r'<option value="([^"]+)"[^>]*>(?:Me|Ik) \(', page)
+    assert found, "no implementer option for the signed-in person"
+    return found.group(1)
 
 
 def fields_of(page: str) -> dict[str, str]:
@@ -263,7 +270,7 @@ def test_a_standard_change_is_approved_by_its_template(people, desk, client) -> 
         "serviceIds": desk.services[:1],
         "plannedStart": local(2, 1),
         "plannedEnd": local(2, 2),
-        "implementMyself": "1",
+        "implementerId": my_id(form.text),
     }
     made = carla.post("/changes", data=fields)
     assert made.status_code == 303, made.text
