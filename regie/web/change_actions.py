@@ -9,19 +9,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from changes import approval, config, review, service, workflow
-from core.api.etag import etag
 from core.db import unit_of_work
-from core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unprocessable
 from core.identity import sessions
 from regie.web import change_forms as forms
-from regie.web import link
 from regie.web.changes import change_id_of, show_change
 from regie.web.ticket_forms import Errors
-from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, writing
+from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, Words, step
 
 STALE = (
     "Someone else changed this change after you opened it. Nothing was changed: "
@@ -133,6 +130,9 @@ def record_review(
     return _step(request, caller, change_id, values, "review_form", forms.review, run)
 
 
+WORDS = Words(REFUSED, STALE, NOT_ALLOWED, NOT_READY)
+
+
 def _step(
     request: Request,
     caller: Caller,
@@ -146,33 +146,10 @@ def _step(
     what went wrong, and nothing changed."""
     sessions.check_csrf(caller.web, form.get("csrf", ""))
     found = change_id_of(change_id)
-    data, errors = parse(form)
-    outcome: dict[str, Any] = {}
-    status_code = 400
-    if data is not None:
-        try:
-            with writing(caller) as session:
-                run(session, caller, found, data, etag(_version(form)))
-            back = link(request, f"/changes/{found}", tenant=caller.tenant)
-            return RedirectResponse(back, status_code=303)
-        except PreconditionFailed:
-            outcome, status_code = {"message": STALE}, 412
-        except Conflict as exc:
-            outcome, status_code = {"message": REFUSED, "detail": exc.detail}, 409
-        except Unprocessable as exc:
-            errors = forms.service_errors(exc)
-            outcome, status_code = {"message": NOT_READY, "detail": exc.detail}, 422
-        except InvalidInput as exc:
-            errors = forms.service_errors(exc)
-        except Forbidden as exc:
-            outcome, status_code = {"message": NOT_ALLOWED, "detail": exc.detail}, 403
-    outcome[form_name] = {"values": form, "errors": errors}
-    return show_change(request, caller, found, status_code, **outcome)
 
+    def call(session: Session, data: Any, if_match: str) -> Any:
+        return run(session, caller, found, data, if_match)
 
-def _version(form: dict[str, Any]) -> int:
-    """The version the form was rendered from; anything else can only be stale."""
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        return 0
+    page = (found, f"/changes/{found}", show_change)
+    errors_of = forms.service_errors
+    return step(request, caller, page, form, form_name, parse, call, WORDS, errors_of=errors_of)

@@ -14,7 +14,6 @@ from fastapi.responses import RedirectResponse, Response
 from changes import permissions, service
 from changes.models import Change, ChangeStatus
 from changes.schemas import ChangeUpdate
-from core.api.etag import etag
 from core.db import unit_of_work
 from core.errors import Conflict, InvalidInput, PreconditionFailed
 from core.identity import sessions
@@ -22,7 +21,7 @@ from regie.web import AMSTERDAM, link
 from regie.web import change_forms as forms
 from regie.web.changes import CHOICES, ListsDep, _cis, change_id_of, implementers, page
 from regie.web.ticket_forms import REQUIRED, Errors, _text, validated
-from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, writing
+from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, if_match_of, writing
 from services.catalogue import service as catalogue
 
 STALE = (
@@ -134,7 +133,7 @@ def save_details(
                 caller.principal,
                 change_id=found,
                 changes=data,
-                if_match=etag(_version(form)),
+                if_match=if_match_of(form),
             )
     except PreconditionFailed:
         return _form(request, caller, found, values, {}, 412, STALE)
@@ -144,10 +143,3 @@ def save_details(
         return _form(request, caller, found, values, forms.service_errors(exc), 400)
     back = link(request, f"/changes/{found}", tenant=caller.tenant)
     return RedirectResponse(back, status_code=303)
-
-
-def _version(form: Mapping[str, str]) -> int:
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        return 0

@@ -13,12 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from core.api.etag import etag
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from core.identity import sessions
 from regie.web import link, ticket_forms
 from regie.web.improvements import item_id_of, refusal, show_item
-from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, writing
+from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, if_match_of, writing
 from services.improvement import backlog, evaluation, service, workflow
 from services.improvement.schemas import (
     ImprovementDecisionCreate,
@@ -32,12 +31,6 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 Errors = ticket_forms.Errors
 Parse = Callable[[dict[str, str]], tuple[Any, Errors]]
 Run = Callable[[Session, Any, str], Any]
-
-
-def _version(form: dict[str, str]) -> str:
-    """The version the page was rendered from, as the API's If-Match; anything else is stale."""
-    raw = form.get("version", "")
-    return etag(int(raw)) if raw.isdigit() else etag(0)
 
 
 def _uuid(raw: str) -> uuid.UUID | None:
@@ -64,7 +57,7 @@ def move(request: Request, caller: CallerDep, item_id: str, form: FormDep) -> Re
     data = ImprovementMove(before=_uuid(form.get("before", "")), after=_uuid(form.get("after", "")))
     try:
         with writing(caller) as session:
-            version = _version(form)
+            version = if_match_of(form)
             backlog.move(session, caller.principal, item_id=found, data=data, if_match=version)
     except (PreconditionFailed, NotFound, Conflict) as exc:
         return refusal(request, exc)
@@ -176,7 +169,7 @@ def _act(
     if data is not None:
         try:
             with writing(caller) as session:
-                run(session, data, _version(form))
+                run(session, data, if_match_of(form))
         except (PreconditionFailed, NotFound, Conflict) as exc:
             return refusal(request, exc)
         except InvalidInput as exc:

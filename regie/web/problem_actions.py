@@ -16,7 +16,7 @@ from core.errors import InvalidInput
 from core.identity import sessions
 from regie.web import link, ticket_forms
 from regie.web.problems import problem_id_of, show_problem
-from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, attempt, page, writing
+from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, Words, page, step, writing
 from tickets.models import Priority
 from tickets.problems import permissions, service, workflow
 from tickets.problems.schemas import WorkaroundPublication
@@ -126,16 +126,9 @@ def _change(
 ) -> Response:
     found = problem_id_of(problem_id)
     caller.principal.require(permissions.MANAGE)
-    failed = attempt(
-        caller,
-        form,
-        form_name,
-        parse,
-        lambda session, data, if_match: run(session, caller.principal, found, data, if_match),
-        REFUSED,
-    )
-    if failed is None:
-        back = link(request, f"/problems/{found}", tenant=caller.tenant)
-        return RedirectResponse(back, status_code=303)
-    outcome, status_code = failed
-    return show_problem(request, caller, found, status_code, **outcome)
+
+    def call(session: Session, data: Any, if_match: str) -> None:
+        run(session, caller.principal, found, data, if_match)
+
+    shown = (found, f"/problems/{found}", show_problem)
+    return step(request, caller, shown, form, form_name, parse, call, Words(REFUSED))

@@ -9,19 +9,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from changes import releases
 from changes.errors import DeploymentRefused
 from changes.release_schemas import DeploymentCreate, ReleaseRollbackCreate, SignOffCreate
-from core.api.etag import etag
-from core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from core.errors import Conflict
 from core.identity import sessions
-from regie.web import link
 from regie.web.releases import flat, release_id_of, service_errors, show_release
 from regie.web.ticket_forms import Errors, _text, validated
-from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, writing
+from regie.web.tickets import Caller, CallerDep, FormDep, WebRoute, Words, step
 
 STALE = (
     "Someone else changed this release after you opened it. Nothing was recorded: "
@@ -93,6 +91,9 @@ def sign(request: Request, caller: CallerDep, release_id: str, form: FormDep) ->
     return _step(request, caller, release_id, form, "sign_form", sign_off, run)
 
 
+WORDS = Words(NOT_POSSIBLE, STALE, NOT_ALLOWED)
+
+
 def _step(
     request: Request,
     caller: Caller,
@@ -106,38 +107,22 @@ def _step(
     what went wrong, and nothing recorded."""
     sessions.check_csrf(caller.web, form.get("csrf", ""))
     found = release_id_of(release_id)
-    data, errors = parse(form)
-    outcome: dict[str, Any] = {}
-    status_code = 400
-    if data is not None:
-        try:
-            with writing(caller) as session:
-                run(session, caller, found, data, etag(_version(form)))
-            back = link(request, f"/releases/{found}", tenant=caller.tenant)
-            return RedirectResponse(back, status_code=303)
-        except PreconditionFailed:
-            outcome, status_code = {"message": STALE}, 412
-        except DeploymentRefused as exc:
-            outcome = {
-                "message": REFUSED,
-                "detail": exc.detail,
-                "reasons": list(exc.extra.get("reasons", [])),
-                "behind": list(exc.extra.get("changes", [])),
-            }
-            status_code = 409
-        except Conflict as exc:
-            outcome, status_code = {"message": NOT_POSSIBLE, "detail": exc.detail}, 409
-        except InvalidInput as exc:
-            errors = service_errors(exc)
-        except Forbidden as exc:
-            outcome, status_code = {"message": NOT_ALLOWED, "detail": exc.detail}, 403
-    outcome[form_name] = {"values": form, "errors": errors}
-    return show_release(request, caller, found, status_code, **outcome)
+
+    def call(session: Session, data: Any, if_match: str) -> Any:
+        return run(session, caller, found, data, if_match)
+
+    page = (found, f"/releases/{found}", show_release)
+    how = {"errors_of": service_errors, "refusal": _lane_refusal}
+    return step(request, caller, page, form, form_name, parse, call, WORDS, **how)
 
 
-def _version(form: Mapping[str, str]) -> int:
-    """The version the form was rendered from; anything else can only be stale."""
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        return 0
+def _lane_refusal(exc: Conflict) -> dict[str, Any] | None:
+    """The lane's own refusal names its reasons and the changes that hold it back."""
+    if not isinstance(exc, DeploymentRefused):
+        return None
+    return {
+        "message": REFUSED,
+        "detail": exc.detail,
+        "reasons": list(exc.extra.get("reasons", [])),
+        "behind": list(exc.extra.get("changes", [])),
+    }

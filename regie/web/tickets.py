@@ -7,7 +7,7 @@ principal, so the pages can show and do exactly what the API would allow them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
@@ -23,7 +23,14 @@ from core.api.etag import etag
 from core.api.pagination import decode_cursor, encode_cursor
 from core.context import Actor
 from core.db import unit_of_work
-from core.errors import AppError, Conflict, InvalidInput, PreconditionFailed
+from core.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    PreconditionFailed,
+    Unprocessable,
+)
 from core.identity import sessions
 from core.identity.access import reach
 from core.identity.models import WebSession
@@ -281,7 +288,7 @@ def act(
     ticket_id: uuid.UUID,
     form: dict[str, str],
     form_name: str,
-    parse: Callable[[dict[str, str]], tuple[Any, ticket_forms.Errors]],
+    parse: Parse,
     action: Callable[..., Any],
 ) -> Response:
     """Run one workflow action on the version the form shows; on refusal, the page again
@@ -291,46 +298,88 @@ def act(
     def run(session: Session, data: Any, if_match: str) -> None:
         action(session, caller.principal, ticket_id=ticket_id, data=data, if_match=if_match)
 
-    failed = attempt(caller, form, form_name, parse, run)
+    where = f"/tickets/{ticket_id}"
+    return step(request, caller, (ticket_id, where, show_ticket), form, form_name, parse, run)
+
+
+Parse = Callable[[dict[str, Any]], tuple[Any, ticket_forms.Errors]]
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a page says when a step is refused; None lets that refusal reach the error page."""
+
+    refused: str = REFUSED
+    stale: str = CONFLICT
+    not_allowed: str | None = None
+    not_ready: str | None = None
+
+
+def step(
+    request: Request,
+    caller: Caller,
+    page: tuple[uuid.UUID, str, Callable[..., Response]],
+    form: dict[str, Any],
+    form_name: str,
+    parse: Parse,
+    run: Callable[[Session, Any, str], Any],
+    words: Words = Words(),
+    **how: Any,
+) -> Response:
+    """One step from a record's page (`page`: its id, address and renderer): back to the
+    page when it was taken, else the page again with the form as typed and why not."""
+    found, where, show = page
+    failed = attempt(caller, form, form_name, parse, run, words, **how)
     if failed is None:
-        back = link(request, f"/tickets/{ticket_id}", tenant=caller.tenant)
-        return RedirectResponse(back, status_code=303)
+        return RedirectResponse(link(request, where, tenant=caller.tenant), status_code=303)
     outcome, status_code = failed
-    return show_ticket(request, caller, ticket_id, status_code, **outcome)
+    return show(request, caller, found, status_code, **outcome)
 
 
 def attempt(
     caller: Caller,
-    form: dict[str, str],
+    form: dict[str, Any],
     form_name: str,
-    parse: Callable[[dict[str, str]], tuple[Any, ticket_forms.Errors]],
+    parse: Parse,
     run: Callable[[Session, Any, str], Any],
-    refused: str = REFUSED,
+    words: Words = Words(),
+    errors_of: Callable[[Any], ticket_forms.Errors] = ticket_forms.service_errors,
+    refusal: Callable[[Conflict], dict[str, Any] | None] = lambda exc: None,
 ) -> tuple[dict[str, Any], int] | None:
     """Run one change on the version the form was rendered from (the API's If-Match);
     None when it was made, else what to show again (the form as typed, what went wrong)
-    with its status."""
+    with its status. `refusal` may word a conflict of its own kind."""
     data, errors = parse(form)
     outcome: dict[str, Any] = {}
     status_code = 400
     if data is not None:
         try:
             with writing(caller) as session:
-                run(session, data, etag(_version(form)))
+                run(session, data, if_match_of(form))
             return None
         except PreconditionFailed:
-            outcome, status_code = {"message": CONFLICT}, 412
+            outcome, status_code = {"message": words.stale}, 412
         except Conflict as exc:
-            outcome, status_code = {"message": refused, "detail": exc.detail}, 409
+            outcome = refusal(exc) or {"message": words.refused, "detail": exc.detail}
+            status_code = 409
         except InvalidInput as exc:
-            errors = ticket_forms.service_errors(exc)
+            errors = errors_of(exc)
+        except Unprocessable as exc:
+            if words.not_ready is None:
+                raise
+            errors = errors_of(exc)
+            outcome, status_code = {"message": words.not_ready, "detail": exc.detail}, 422
+        except Forbidden as exc:
+            if words.not_allowed is None:
+                raise
+            outcome, status_code = {"message": words.not_allowed, "detail": exc.detail}, 403
     outcome[form_name] = {"values": form, "errors": errors}
     return outcome, status_code
 
 
-def _version(form: dict[str, str]) -> int:
-    """The version the form was rendered from; anything else can only be stale."""
+def if_match_of(form: Mapping[str, Any]) -> str:
+    """The version the form was rendered from, as the API's If-Match; anything else is stale."""
     try:
-        return int(form.get("version", ""))
+        return etag(int(form.get("version", "")))
     except ValueError:
-        return 0
+        return etag(0)

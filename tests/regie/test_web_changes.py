@@ -15,32 +15,26 @@ from changes import permissions as p
 from core.db import unit_of_work
 from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
-from core.settings import get_settings
 from regie.web import AMSTERDAM
 from tests.changes.helpers import Desk, plan, window
-from tests.conftest import TMP
-from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.core.test_web_signin import csrf_of, web_tenant
 from tests.factories import auth, make_tenant, make_token
-from tests.regie.test_up import free_port
 from tests.regie.test_web_tickets import form_of
 from tests.services.test_dap import MANAGER as DAP_MANAGER
 from tests.services.test_dap import body as dap_body
-from tests.support.oidc_provider import OidcProvider
+from tests.support.web_people import directories, signed_in
 
 
 @pytest.fixture(scope="module")
 def idp():
     """The client's directory: a change manager, the product owner and a reporter."""
-    provider = OidcProvider(TMP, free_port())
-    provider.dir = provider.directory()
-    provider.principal(provider.dir)
-    provider.carla = provider.user(
-        provider.dir, "carla", name="Carla Smit", roles=["change-manager"]
+    provider = directories(
+        {
+            "carla": ("Carla Smit", ["change-manager"]),
+            "paul": ("Paul de Wit", ["product-owner"]),
+            "rita": ("Rita Jansen", ["reporter"]),
+        }
     )
-    provider.user(provider.dir, "paul", name="Paul de Wit", roles=["product-owner"])
-    provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
-    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
-    provider.start()
     yield provider
     provider.stop()
 
@@ -64,12 +58,7 @@ def desk(client, tenant) -> Desk:
 
 @pytest.fixture
 def people(app, idp, tenant) -> dict[str, TestClient]:
-    browsers = {}
-    for login in ("carla", "paul", "rita"):
-        browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
-        sign_in(browser, idp, tenant, login=login)
-        browsers[login] = browser
-    return browsers
+    return signed_in(app, idp, tenant, "carla", "paul", "rita")
 
 
 def local(days: int, hour: int) -> str:
@@ -329,7 +318,7 @@ def test_supplier_staff_work_a_clients_changes_where_granted(people, idp, client
             Grant(
                 subject_kind=SubjectKind.user,
                 subject_tid=idp.dir,
-                subject_oid=idp.carla,
+                subject_oid=idp.ids["carla"],
                 role=Role.change_manager,
                 granted_by="test",
             )

@@ -15,23 +15,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from core.db import unit_of_work
-from core.identity import access
 from core.identity import reviews as review_permissions
 from core.identity.models import Grant, SubjectKind
 from core.identity.roles import Role
-from core.settings import get_settings
 from core.tenancy import Tenant
 from core.types import utcnow
 from services.availability import permissions as availability
 from services.dap import permissions as dap
 from services.dap.windows import today
-from tests.conftest import TMP
-from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.core.test_web_signin import csrf_of, web_tenant
 from tests.factories import auth, make_token
-from tests.regie.test_up import free_port
 from tests.regie.test_web_service_levels import api_figures, written
 from tests.services.kpi_month import build_november
-from tests.support.oidc_provider import OidcProvider
+from tests.support.web_people import browser_of, directories, other_client, signed_in
 from tests.tickets.helpers import Desk
 
 TREND = re.compile(r'data-trend="([^"]+)">([^<]*)<')
@@ -40,16 +36,14 @@ TREND = re.compile(r'data-trend="([^"]+)">([^<]*)<')
 @pytest.fixture(scope="module")
 def idp():
     """The client's directory (a KPI viewer, an admin, a reporter) and another client's admin."""
-    provider = OidcProvider(TMP, free_port())
-    provider.dir, provider.other = provider.directory(), provider.directory()
-    for directory in (provider.dir, provider.other):
-        provider.principal(directory)
-    provider.user(provider.dir, "vera", name="Vera Smit", roles=["kpi-viewer"])
-    provider.cleo = provider.user(provider.dir, "cleo", name="Cleo Admin", roles=["client-admin"])
-    provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
-    provider.user(provider.other, "bert", name="Bert Mulder", roles=["client-admin", "kpi-viewer"])
-    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
-    provider.start()
+    provider = directories(
+        {
+            "vera": ("Vera Smit", ["kpi-viewer"]),
+            "cleo": ("Cleo Admin", ["client-admin"]),
+            "rita": ("Rita Jansen", ["reporter"]),
+        },
+        {"bert": ("Bert Mulder", ["client-admin", "kpi-viewer"])},
+    )
     yield provider
     provider.stop()
 
@@ -61,26 +55,13 @@ def tenant(idp, monkeypatch) -> Tenant:
 
 @pytest.fixture
 def other_tenant(idp, tenant) -> Tenant:
-    found = Tenant(slug=f"web-{uuid.uuid4().hex[:6]}", name="Other", entra_tenant_id=idp.other)
-    with unit_of_work(None) as session:
-        session.add(found)
-    access._tenants.clear()
-    return found
+    return other_client(idp)
 
 
 @pytest.fixture
 def people(app, idp, tenant, other_tenant) -> dict[str, TestClient]:
-    browsers = {}
-    for login, where in (
-        ("vera", tenant),
-        ("cleo", tenant),
-        ("rita", tenant),
-        ("bert", other_tenant),
-    ):
-        browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
-        sign_in(browser, idp, where, login=login)
-        browsers[login] = browser
-    return browsers
+    client_side = signed_in(app, idp, tenant, "vera", "cleo", "rita")
+    return {**client_side, "bert": browser_of(app, idp, other_tenant, "bert")}
 
 
 def test_the_trend_draws_twelve_months_against_the_norm_and_tables_them(
@@ -231,7 +212,7 @@ def start_review(client, tenant: Tenant, idp) -> tuple[dict[str, Any], dict[str,
     body = {
         "name": "Q4 2026",
         "reviewerTid": str(idp.dir),
-        "reviewerOid": str(idp.cleo),
+        "reviewerOid": str(idp.ids["cleo"]),
         "reviewerName": "Cleo Admin",
         "dueAt": (utcnow() + timedelta(days=14)).isoformat(),
     }

@@ -10,28 +10,24 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from core.settings import get_settings
 from tests.changes.helpers import Desk as ChangeDesk
-from tests.conftest import TMP
-from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.core.test_web_signin import csrf_of, web_tenant
 from tests.factories import auth, make_tenant
-from tests.regie.test_up import free_port
 from tests.regie.test_web_tickets import form_of
 from tests.services.improvements import Register
-from tests.support.oidc_provider import OidcProvider
+from tests.support.web_people import directories, signed_in
 
 
 @pytest.fixture(scope="module")
 def idp():
     """The client's directory: its product owner, a problem manager and a line-1 agent."""
-    provider = OidcProvider(TMP, free_port())
-    provider.dir = provider.directory()
-    provider.principal(provider.dir)
-    provider.user(provider.dir, "olga", name="Olga de Wit", roles=["product-owner"])
-    provider.user(provider.dir, "pia", name="Pia Bakker", roles=["problem-manager"])
-    provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
-    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
-    provider.start()
+    provider = directories(
+        {
+            "olga": ("Olga de Wit", ["product-owner"]),
+            "pia": ("Pia Bakker", ["problem-manager"]),
+            "aad": ("Aad Visser", ["agent-line-1"]),
+        }
+    )
     yield provider
     provider.stop()
 
@@ -43,12 +39,7 @@ def tenant(idp, monkeypatch):
 
 @pytest.fixture
 def people(app, idp, tenant) -> dict[str, TestClient]:
-    browsers = {}
-    for login in ("olga", "pia", "aad"):
-        browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
-        sign_in(browser, idp, tenant, login=login)
-        browsers[login] = browser
-    return browsers
+    return signed_in(app, idp, tenant, "olga", "pia", "aad")
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def grant(tenant, idp, role: Role = Role.agent_line_1) -> None:
             Grant(
                 subject_kind=SubjectKind.user,
                 subject_tid=idp.dir,
-                subject_oid=idp.aad,
+                subject_oid=idp.ids["aad"],
                 role=role,
                 granted_by="test",
             )
@@ -202,7 +202,7 @@ def test_saved_views_have_a_limit(people, monkeypatch) -> None:
 def test_a_saved_view_of_another_tenant_is_not_found(people, idp) -> None:
     elsewhere = make_tenant()
     with unit_of_work(elsewhere.id) as session:
-        view = SavedView(owner_oid=idp.aad, page="queue", name="x", query="")
+        view = SavedView(owner_oid=idp.ids["aad"], page="queue", name="x", query="")
         session.add(view)
     aad = people["aad"]
     r = aad.post(f"/queue/views/{view.id}/delete", data={"csrf": csrf_of(aad.get("/queue").text)})
@@ -350,7 +350,7 @@ def test_supplier_staff_with_client_grants_only_have_the_queue(
             Grant(
                 subject_kind=SubjectKind.user,
                 subject_tid=idp.dir,
-                subject_oid=idp.rob,
+                subject_oid=idp.ids["rob"],
                 role=Role.agent_line_1,
                 granted_by="test",
             )

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from core.db import unit_of_work
-from core.identity import access
 from core.settings import get_settings
 from core.tenancy import Tenant
 from services.reports import data
@@ -23,14 +22,12 @@ from services.reports import permissions as reports
 from services.reports.generate import generate
 from services.reports.models import ReportJob
 from services.sla.service import today
-from tests.conftest import TMP
-from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.core.test_web_signin import csrf_of, web_tenant
 from tests.factories import auth, make_token
-from tests.regie.test_up import free_port
 from tests.regie.test_web_tickets import form_of
 from tests.services.kpi_month import VIEWER, build_november
 from tests.services.report_samples import figures as sample_figures
-from tests.support.oidc_provider import OidcProvider
+from tests.support.web_people import browser_of, directories, other_client, signed_in
 from tests.tickets.helpers import Desk
 
 PAGE = "/service-levels"
@@ -40,16 +37,14 @@ FIGURE = re.compile(r'data-figure="([^"]+)">([^<]*)<')
 @pytest.fixture(scope="module")
 def idp():
     """The client's directory (a KPI viewer, a key user, a reporter) and another client's."""
-    provider = OidcProvider(TMP, free_port())
-    provider.dir, provider.other = provider.directory(), provider.directory()
-    for directory in (provider.dir, provider.other):
-        provider.principal(directory)
-    provider.user(provider.dir, "vera", name="Vera Smit", roles=["kpi-viewer"])
-    provider.user(provider.dir, "kees", name="Kees Bakker", roles=["key-user"])
-    provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
-    provider.user(provider.other, "bert", name="Bert Mulder", roles=["kpi-viewer"])
-    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
-    provider.start()
+    provider = directories(
+        {
+            "vera": ("Vera Smit", ["kpi-viewer"]),
+            "kees": ("Kees Bakker", ["key-user"]),
+            "rita": ("Rita Jansen", ["reporter"]),
+        },
+        {"bert": ("Bert Mulder", ["kpi-viewer"])},
+    )
     yield provider
     provider.stop()
 
@@ -61,24 +56,12 @@ def tenant(idp, monkeypatch) -> Tenant:
 
 @pytest.fixture
 def other_tenant(idp, tenant) -> Tenant:
-    found = Tenant(
-        slug=f"web-{uuid.uuid4().hex[:6]}", name="Other client", entra_tenant_id=idp.other
-    )
-    with unit_of_work(None) as session:
-        session.add(found)
-    access._tenants.clear()
-    return found
-
-
-def browser_of(app, idp, tenant: Tenant, login: str) -> TestClient:
-    browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
-    sign_in(browser, idp, tenant, login=login)
-    return browser
+    return other_client(idp)
 
 
 @pytest.fixture
 def people(app, idp, tenant) -> dict[str, TestClient]:
-    return {login: browser_of(app, idp, tenant, login) for login in ("vera", "kees", "rita")}
+    return signed_in(app, idp, tenant, "vera", "kees", "rita")
 
 
 def api_figures(client, tenant: Tenant, period: str = "2026-11") -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_assign_to_a_group_and_to_oneself(people, desk, client, idp) -> None:
     r = client.post(
         f"/api/v1/assignment-groups/{group['id']}/members",
         headers=auth(desk.admin),
-        json={"memberId": str(idp.aad), "memberName": "Aad Visser"},
+        json={"memberId": str(idp.ids["aad"]), "memberName": "Aad Visser"},
     )
     assert r.status_code == 201, r.text
     assert aad.post(f"{address}/assignments", data=data).status_code == 303

@@ -13,11 +13,9 @@ from sqlmodel import select
 
 from core.db import unit_of_work
 from core.settings import get_settings
-from tests.conftest import TMP
-from tests.core.test_web_signin import WEB_SECRET, csrf_of, sign_in, web_tenant
+from tests.core.test_web_signin import csrf_of, web_tenant
 from tests.factories import make_tenant
-from tests.regie.test_up import free_port
-from tests.support.oidc_provider import OidcProvider
+from tests.support.web_people import directories, signed_in
 from tests.tickets.helpers import Desk
 from tickets.models import Status, Ticket, TicketEvent
 
@@ -25,16 +23,15 @@ from tickets.models import Status, Ticket, TicketEvent
 @pytest.fixture(scope="module")
 def idp():
     """The client's directory: two reporters, two line-1 agents and a problem manager."""
-    provider = OidcProvider(TMP, free_port())
-    provider.dir = provider.directory()
-    provider.principal(provider.dir)  # the directory needs one API client too
-    provider.rita = provider.user(provider.dir, "rita", name="Rita Jansen", roles=["reporter"])
-    provider.rob = provider.user(provider.dir, "rob", name="Rob de Boer", roles=["reporter"])
-    provider.aad = provider.user(provider.dir, "aad", name="Aad Visser", roles=["agent-line-1"])
-    provider.user(provider.dir, "ben", name="Ben Smit", roles=["agent-line-1"])
-    provider.user(provider.dir, "pia", name="Pia Bakker", roles=["problem-manager"])
-    provider.register_web("regie-web", WEB_SECRET, get_settings().public_url)
-    provider.start()
+    provider = directories(
+        {
+            "rita": ("Rita Jansen", ["reporter"]),
+            "rob": ("Rob de Boer", ["reporter"]),
+            "aad": ("Aad Visser", ["agent-line-1"]),
+            "ben": ("Ben Smit", ["agent-line-1"]),
+            "pia": ("Pia Bakker", ["problem-manager"]),
+        }
+    )
     yield provider
     provider.stop()
 
@@ -47,12 +44,7 @@ def tenant(idp, monkeypatch):
 @pytest.fixture
 def people(app, idp, tenant) -> dict[str, TestClient]:
     """A signed-in browser for each person."""
-    browsers = {}
-    for login in ("rita", "rob", "aad"):
-        browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
-        sign_in(browser, idp, tenant, login=login)
-        browsers[login] = browser
-    return browsers
+    return signed_in(app, idp, tenant, "rita", "rob", "aad")
 
 
 def incident_form(**overrides: str) -> dict[str, str]:
@@ -115,7 +107,7 @@ def test_an_incident_is_reported_through_the_form(people, tenant, idp) -> None:
     assert "geregistreerd onder nummer" in page.text and ticket.number in page.text
     # Typed in Amsterdam summer time, stored in UTC.
     assert ticket.occurred_at == datetime(2024, 6, 1, 8, 30, tzinfo=UTC)
-    assert ticket.reporter_id == idp.rita and ticket.reporter_name == "Rita Jansen"
+    assert ticket.reporter_id == idp.ids["rita"] and ticket.reporter_name == "Rita Jansen"
     assert ticket.reproducible is True and ticket.cause_outside_service is False
 
 
@@ -124,7 +116,7 @@ def test_the_audit_trail_names_the_person_behind_a_form(people, tenant, idp) -> 
 
     report(people["rita"])
     actors = {(r["actor"]["kind"], r["actor"]["id"]) for r in records(tenant.id, "tickets_ticket")}
-    assert actors == {("user", str(idp.rita))}
+    assert actors == {("user", str(idp.ids["rita"]))}
 
 
 def test_a_future_occurrence_and_a_missing_title_are_shown_together(people, tenant) -> None:
