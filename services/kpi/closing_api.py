@@ -47,9 +47,9 @@ def list_closed_months(
         "Freezes the month's figures and the digest of its evidence at once: the answer is the "
         "closed month (201), and from now on the month's figures are the snapshot's. The "
         "signature is added asynchronously by the worker, which holds the audit signing key "
-        "(the API does not): the answer shows `signatureState` \"pending\", with `signature`, "
+        '(the API does not): the answer shows `signatureState` "pending", with `signature`, '
         "`keyId` and `signatureValid` null, and GET /kpis/closed-months/{closedMonth} shows it "
-        "\"valid\" once signed, within seconds. The request to sign is stored with the "
+        '"valid" once signed, within seconds. The request to sign is stored with the '
         "snapshot, so it is carried out even if a process stops in between; a month is signed "
         "once."
     ),
