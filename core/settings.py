@@ -53,9 +53,8 @@ class Settings(BaseSettings):
     api_contact_url: str = "https://regie.example/support"
     api_contact_email: str = "servicedesk@regie.example"
     # Ed25519 private key signing audit checkpoints: 32 raw bytes as hex or base64, or PEM.
-    # The worker and the operator's CLI sign checkpoints; the API signs only when a KPI month
-    # is closed (services.kpi.closing). Where no month is closed through the API, run it with
-    # the public key alone.
+    # The worker and the operator's CLI sign checkpoints, closed KPI months and tenant exports;
+    # the API never signs: run it with the public key alone.
     audit_signing_key: SecretStr | None = None
     # Ed25519 public key that verifies them (as GET /audit/public-key gives it, or PEM): what
     # the API publishes and verifies with; by default derived from the signing key.

@@ -11,6 +11,7 @@ import cmdb.imports.tasks  # noqa: F401  (registers the import task)
 import core.outbox.tasks  # noqa: F401  (registers the drain tasks)
 import regie.tenant_exit.tasks  # noqa: F401  (registers the export task)
 import services.improvement.tasks
+import services.kpi.tasks  # registers the signing of closed months (an outbox handler)
 import services.reports.tasks
 import services.sla.tasks
 import services.sourcing.tasks

@@ -1,5 +1,5 @@
-"""Closing a month: its figures and the digest of its evidence frozen as a snapshot signed
-with the audit key, and later recomputation compared against it.
+"""Closing a month: its figures and the digest of its evidence frozen as a snapshot, signed
+with the audit key by the worker just after, and later recomputation compared against it.
 
 A month can be closed once it is over (before the current month in Europe/Amsterdam) and no
 exclusion of it awaits a decision. From then on its figures are the snapshot's (see
@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from core.db import session_tenant
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -35,8 +34,9 @@ from services.kpi.schemas import (
 
 
 def close_month(session: Session, actor: Principal, *, data: ClosedMonthCreate) -> ClosedMonth:
-    """The month's signed snapshot; 400 unless the month is over, 409 when it was closed
-    already or while an exclusion of it awaits a decision (the problem lists their ids)."""
+    """The month's frozen snapshot, its signature requested from the worker; 400 unless the
+    month is over, 409 when it was closed already or while an exclusion of it awaits a
+    decision (the problem lists their ids)."""
     actor.require(permissions.CLOSE)
     month = parse_month(data.month)
     if month >= f.month_of(utcnow()):
@@ -60,17 +60,12 @@ def _snapshot(session: Session, actor: Principal, month: date) -> ClosedMonth:
     computed = service.compute(session, period)
     document = computed.model_dump(mode="json", by_alias=True)
     digest = evidence.evidence_digest(session, period)
-    tenant_id = session_tenant(session)
-    assert tenant_id is not None  # a tenant's request session always names its tenant
-    signature, key_id = frozen.sign(tenant_id, month, document, digest)
     row = ClosedMonth(
         month=month,
         figures=document,
         evidence_hash=digest,
         agreement_id=computed.agreement.id,
         agreement_number=computed.agreement.version,
-        signature=signature,
-        key_id=key_id,
         closed_by=actor.label,
     )
     try:
@@ -79,6 +74,7 @@ def _snapshot(session: Session, actor: Principal, month: date) -> ClosedMonth:
     except IntegrityError:
         # Another request closed the same month meanwhile.
         raise MonthAlreadyClosed(f"{month_text(month)} is already closed.") from None
+    frozen.request_signature(session, row)
     return row
 
 
@@ -121,11 +117,13 @@ def compare(session: Session, actor: Principal, *, month: str) -> Comparison:
         now.pop("changes", None)  # closed before change figures were counted: not frozen
     digest = evidence.evidence_digest(session, period)
     found = differences(row.figures, now)
+    valid = frozen.signature_valid(row)
     return Comparison(
         month=month_text(row.month),
         figures_equal=not found,
         evidence_equal=digest == row.evidence_hash,
-        signature_valid=frozen.signature_valid(row),
+        signature_state=frozen.signature_state(valid),
+        signature_valid=valid,
         evidence_hash=row.evidence_hash,
         recomputed_evidence_hash=digest,
         differences=found,
@@ -161,6 +159,7 @@ def _escaped(key: str) -> str:
 
 
 def closed_month_public(row: ClosedMonth) -> ClosedMonthPublic:
+    valid = frozen.signature_valid(row)
     return ClosedMonthPublic(
         month=month_text(row.month),
         tenant_id=row.tenant_id,
@@ -170,7 +169,8 @@ def closed_month_public(row: ClosedMonth) -> ClosedMonthPublic:
         agreement_number=row.agreement_number,
         signature=row.signature,
         key_id=row.key_id,
-        signature_valid=frozen.signature_valid(row),
+        signature_state=frozen.signature_state(valid),
+        signature_valid=valid,
         closed_by=row.closed_by,
         closed_at=row.closed_at,
     )

@@ -1,5 +1,5 @@
-"""Routes of closed months: close one, read the signed snapshots, compare with now. There is
-no route that changes or removes a closed month."""
+"""Routes of closed months: close one, read the snapshots and their signature state, compare
+with now. There is no route that changes or removes a closed month."""
 
 from __future__ import annotations
 
@@ -42,7 +42,17 @@ def list_closed_months(
     "",
     response_model=ClosedMonthPublic,
     status_code=201,
-    summary="Close a month: freeze its figures as a signed snapshot",
+    summary="Close a month: freeze its figures as a snapshot the worker signs",
+    description=(
+        "Freezes the month's figures and the digest of its evidence at once: the answer is the "
+        "closed month (201), and from now on the month's figures are the snapshot's. The "
+        "signature is added asynchronously by the worker, which holds the audit signing key "
+        '(the API does not): the answer shows `signatureState` "pending", with `signature`, '
+        "`keyId` and `signatureValid` null, and GET /kpis/closed-months/{closedMonth} shows it "
+        '"valid" once signed, within seconds. The request to sign is stored with the '
+        "snapshot, so it is carried out even if a process stops in between; a month is signed "
+        "once."
+    ),
 )
 def close_month(
     body: ClosedMonthCreate, session: SessionDep, actor: Closer, idem: IdempotencyDep

@@ -13,6 +13,11 @@ The signed payload, for anyone verifying with the key of GET /api/v1/audit/publi
                "month": "YYYY-MM", "tenantId": "<uuid>"}
     message = b"regie-kpi-month/v1\\n" + payload
     Ed25519 signature of `message`, in hex.
+
+The API does not hold the signing key: closing a month stores the snapshot unsigned and, in
+the same transaction, asks the worker through the outbox to sign it (`request_signature`).
+The worker signs once (`sign_closed_month`); until then the month's signature is "pending",
+which is neither valid nor invalid.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ from typing import Any
 from sqlmodel import Session
 
 from audit import public as audit
+from core.outbox import service as outbox
 from services.kpi import repository
 from services.kpi.errors import MonthClosed
 from services.kpi.figures import Period, canonical_json
 from services.kpi.models import ClosedMonth
-from services.kpi.schemas import KpiFigures, month_text
+from services.kpi.schemas import KpiFigures, SignatureState, month_text
 
 PURPOSE = "kpi-month"
+SIGN_REQUESTED = "services.kpi.sign_closed_month"
 
 
 def figures(session: Session, period: Period) -> KpiFigures | None:
@@ -77,11 +84,39 @@ def signed_payload(
 def sign(
     tenant_id: uuid.UUID, month: date, figures: dict[str, Any], evidence_hash: str
 ) -> tuple[str, str]:
-    """(signature hex, key id) of the snapshot, with the audit signing key."""
+    """(signature hex, key id) of the snapshot, with the audit signing key (the worker's)."""
     return audit.sign_document(PURPOSE, signed_payload(tenant_id, month, figures, evidence_hash))
 
 
-def signature_valid(row: ClosedMonth) -> bool:
-    """Whether the stored signature covers the stored snapshot, checked with the audit key."""
+def request_signature(session: Session, row: ClosedMonth) -> None:
+    """Ask the worker to sign `row`, in the transaction that stores it: committed together,
+    so no closed month is left unsigned by a crash between commit and signing."""
+    outbox.publish(
+        session, SIGN_REQUESTED, {"closedMonthId": str(row.id), "month": month_text(row.month)}
+    )
+
+
+def sign_closed_month(session: Session, month_id: uuid.UUID) -> ClosedMonth | None:
+    """Sign the stored snapshot once: a month signed already keeps its signature untouched."""
+    row = repository.closed_month_to_sign(session, month_id)
+    if row is None or row.signature is not None:
+        return row
+    row.signature, row.key_id = sign(row.tenant_id, row.month, row.figures, row.evidence_hash)
+    session.flush()
+    return row
+
+
+def signature_valid(row: ClosedMonth) -> bool | None:
+    """Whether the stored signature covers the stored snapshot, checked with the audit key;
+    None while the worker has not signed it yet."""
+    if row.signature is None:
+        return None
     payload = signed_payload(row.tenant_id, row.month, row.figures, row.evidence_hash)
     return audit.verify_document(PURPOSE, payload, row.signature)
+
+
+def signature_state(valid: bool | None) -> SignatureState:
+    """The state a `signature_valid` answer stands for: None is pending, not invalid."""
+    if valid is None:
+        return SignatureState.pending
+    return SignatureState.valid if valid else SignatureState.invalid

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
 from core.ids import new_id
@@ -110,12 +110,15 @@ class ClosedMonth(TenantScoped, table=True):
     """A closed month: its figures frozen as the API served them, the digest of its evidence,
     and the audit key's signature over both (see services.kpi.frozen.signed_payload).
 
-    Never updated or deleted: no route changes it, and on PostgreSQL the application role may
-    only insert and read it."""
+    The request that closes the month stores the snapshot unsigned; the worker, which holds
+    the audit signing key, adds `signature` and `key_id` once (services.kpi.signing). Nothing
+    else is ever updated, nor is a row deleted: no route changes it, and on PostgreSQL the
+    application role may only insert, read, and set those two columns."""
 
     __tablename__ = "services_kpi_closed_month"
     __table_args__ = (
         UniqueConstraint("tenant_id", "month", name="uq_services_kpi_closed_month_month"),
+        CheckConstraint("(signature IS NULL) = (key_id IS NULL)", name="signed"),
     )
     __audited__ = True
 
@@ -125,7 +128,7 @@ class ClosedMonth(TenantScoped, table=True):
     evidence_hash: str = Field(max_length=64)
     agreement_id: uuid.UUID | None = None
     agreement_number: int | None = None
-    signature: str = Field(max_length=128)
-    key_id: str = Field(max_length=64)
+    signature: str | None = Field(default=None, max_length=128)  # None until the worker signs
+    key_id: str | None = Field(default=None, max_length=64)
     closed_by: str = Field(max_length=80)
     closed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,8 +13,9 @@ build on these.
   clock-based KPI in ticket-number order (for a month's snapshot hash).
 - `evidence_digest(session, period) -> str`: SHA-256 hex of the period's canonical evidence
   (the hash a closed month stores and the monthly report shows).
-- `closed_month(session, *, month) -> ClosedMonth | None`: a month's signed snapshot (its
-  `figures`, `evidence_hash`, `signature`, `key_id`), if it was closed.
+- `closed_month(session, *, month) -> ClosedMonth | None`: a month's frozen snapshot (its
+  `figures`, `evidence_hash`, and `signature`, `key_id` once the worker signed it, None
+  before), if it was closed.
 - `parse_period(text) -> Period`: `2026-11`, `2026-Q4` or `2026`; InvalidInput otherwise.
 - `accepted_exclusions(session, *, month, subject_kind) -> {subject id: reason}`.
 - `register_change_source(source)`: the changes domain delivers the `ChangeFact`s of the

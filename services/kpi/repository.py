@@ -376,3 +376,9 @@ def closed_month_page(
         after=after,
     )
     return list(session.exec(stmt.limit(limit)))
+
+
+def closed_month_to_sign(session: Session, month_id: uuid.UUID) -> ClosedMonth | None:
+    """The closed month, locked until the transaction ends, so two workers never both sign."""
+    stmt = select(ClosedMonth).where(ClosedMonth.id == month_id)
+    return session.exec(stmt.with_for_update()).first()

@@ -332,10 +332,23 @@ class ClosedMonthCreate(ApiModel):
     month: MonthText = Field(description="A month that is over, YYYY-MM")
 
 
+class SignatureState(enum.StrEnum):
+    """Where a closed month's signature stands: the worker adds it shortly after closing."""
+
+    pending = "pending"  # frozen, not signed yet: neither valid nor invalid
+    valid = "valid"
+    invalid = "invalid"  # the stored signature does not cover the stored snapshot
+
+
+SIGNATURE_VALID = "Checked against the current audit key now; null while the signature is pending"
+
+
 class ClosedMonthPublic(ApiModel):
-    """A closed month's signed snapshot. The signature is the audit key's Ed25519 signature
-    of `regie-kpi-month/v1\n` followed by the canonical JSON (keys sorted, no whitespace,
-    UTF-8) of {"evidenceHash", "figures", "month", "tenantId"} with the values below."""
+    """A closed month's snapshot, frozen when the month was closed and signed by the worker
+    shortly after (`signatureState` "pending" until then, with `signature` and `keyId` null).
+    The signature is the audit key's Ed25519 signature of `regie-kpi-month/v1\n` followed by
+    the canonical JSON (keys sorted, no whitespace, UTF-8) of {"evidenceHash", "figures",
+    "month", "tenantId"} with the values below."""
 
     month: str
     tenant_id: uuid.UUID
@@ -343,9 +356,12 @@ class ClosedMonthPublic(ApiModel):
     evidence_hash: str = Field(description="SHA-256 of the month's canonical evidence rows")
     agreement_id: uuid.UUID | None = Field(description="The agreement version the figures used")
     agreement_number: int | None = Field(description="Its number (figures.agreement.version)")
-    signature: str = Field(description="Ed25519, hex")
-    key_id: str = Field(description="The signing key (GET /api/v1/audit/public-key)")
-    signature_valid: bool = Field(description="Checked against the current audit key now")
+    signature: str | None = Field(description="Ed25519, hex; null while pending")
+    key_id: str | None = Field(
+        description="The signing key (GET /api/v1/audit/public-key); null while pending"
+    )
+    signature_state: SignatureState
+    signature_valid: bool | None = Field(description=SIGNATURE_VALID)
     closed_by: str
     closed_at: datetime
 
@@ -367,7 +383,8 @@ class Comparison(ApiModel):
     month: str
     figures_equal: bool
     evidence_equal: bool
-    signature_valid: bool
+    signature_state: SignatureState
+    signature_valid: bool | None = Field(description=SIGNATURE_VALID)
     evidence_hash: str = Field(description="The closed snapshot's")
     recomputed_evidence_hash: str
     differences: list[Difference] = Field(description="Every figure that differs")

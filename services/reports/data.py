@@ -132,7 +132,8 @@ def _changes(figures: kpi.KpiFigures) -> dict[str, float | None] | None:
 
 
 def _evidence(session: Session, month: date) -> str:
-    """The month's evidence digest: as signed when the month was closed, else computed."""
+    """The month's evidence digest: as frozen when the month was closed (and signed by the
+    worker just after), else computed."""
     closed = kpi.closed_month(session, month=month)
     return closed.evidence_hash if closed else kpi.evidence_digest(session, period=_period(month))
 

@@ -164,3 +164,12 @@ def exclude(client: Any, desk: Any, ticket: dict[str, Any], *, accept: bool = Tr
     )
     assert d.status_code == 200, d.text
     return str(r.json()["id"])
+
+
+def sign_closed_months(tenant_id: uuid.UUID) -> int:
+    """What the production worker does after a month is closed: it drains the tenant's
+    outbox, signing each closed month asked for; returns how many messages it handled."""
+    import regie.worker  # noqa: F401  (the worker's outbox handlers, as it registers them)
+    from core.outbox.service import drain
+
+    return drain(tenant_id)

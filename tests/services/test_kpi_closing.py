@@ -1,5 +1,6 @@
-"""Closing a month: its figures frozen as a snapshot signed with the audit key, served byte
-for byte afterwards whatever changes, verifiable by an outsider, and compared with now."""
+"""Closing a month: its figures frozen as a snapshot that the worker signs with the audit
+key, served byte for byte afterwards whatever changes, verifiable by an outsider, and
+compared with now."""
 
 from __future__ import annotations
 
@@ -30,7 +31,16 @@ from services.sla.service import today
 from tests.audit.helpers import records
 from tests.conftest import TEST_PG
 from tests.factories import auth, make_token
-from tests.services.kpi_month import MANAGER, OWNER, VIEWER, build_november, nov, rewrite, status
+from tests.services.kpi_month import (
+    MANAGER,
+    OWNER,
+    VIEWER,
+    build_november,
+    nov,
+    rewrite,
+    sign_closed_months,
+    status,
+)
 
 URL = "/api/v1/kpis/closed-months"
 CLOSER = [kpi.READ, kpi.CLOSE]
@@ -39,6 +49,15 @@ CLOSER = [kpi.READ, kpi.CLOSE]
 def _close(client, desk, month: str = "2026-11", token: str | None = None, **headers: str):
     token = token or make_token(desk.tenant, CLOSER)
     return client.post(URL, headers=auth(token, **headers), json={"month": month})
+
+
+def _close_and_sign(client, desk, month: str = "2026-11") -> dict:
+    """Close the month, let the worker sign it, and read it back signed."""
+    assert _close(client, desk, month).status_code == 201
+    assert sign_closed_months(desk.tenant.id) >= 1
+    r = client.get(f"{URL}/{month}", headers=auth(make_token(desk.tenant, VIEWER)))
+    assert r.status_code == 200 and r.json()["signatureState"] == "valid", r.text
+    return r.json()
 
 
 def _figures(client, token: str, period: str = "2026-11"):
@@ -80,7 +99,10 @@ def test_closing_freezes_the_figures_byte_for_byte(client, desk) -> None:
     assert r.headers["Location"] == f"{URL}/2026-11"
     snapshot = r.json()
     assert snapshot["month"] == "2026-11" and snapshot["figures"] == before.json()
-    assert snapshot["signatureValid"] is True and len(snapshot["evidenceHash"]) == 64
+    assert len(snapshot["evidenceHash"]) == 64
+    # Frozen in the request, signed by the worker just after.
+    assert snapshot["signatureState"] == "pending" and snapshot["signatureValid"] is None
+    assert snapshot["signature"] is None and snapshot["keyId"] is None
     assert snapshot["agreementId"] is None and snapshot["agreementNumber"] is None  # default
     after = _figures(client, viewer)
     assert after.content == before.content
@@ -89,14 +111,24 @@ def test_closing_freezes_the_figures_byte_for_byte(client, desk) -> None:
     assert _figures(client, viewer, "2026-Q4").headers["Regie-Closed-Month"] == "false"
     got = client.get(f"{URL}/2026-11", headers=auth(viewer))
     assert got.status_code == 200 and got.json() == snapshot
+    assert sign_closed_months(desk.tenant.id) >= 1
+    signed = client.get(f"{URL}/2026-11", headers=auth(viewer)).json()
+    assert signed["signatureState"] == "valid" and signed["signatureValid"] is True
+    assert len(signed["signature"]) == 128 and signed["keyId"]
+    unsigned = ("signature", "keyId", "signatureState", "signatureValid")
+    assert {k: v for k, v in signed.items() if k not in unsigned} == {
+        k: v for k, v in snapshot.items() if k not in unsigned
+    }
+    assert _figures(client, viewer).content == before.content
     comparison = _compare(client, viewer)
     assert comparison["figuresEqual"] and comparison["evidenceEqual"]
     assert comparison["signatureValid"] and comparison["differences"] == []
+    assert comparison["signatureState"] == "valid"
 
 
 def test_an_outsider_verifies_the_signature_with_the_published_key(client, desk) -> None:
     build_november(desk)
-    snapshot = _close(client, desk).json()
+    snapshot = _close_and_sign(client, desk)
     key = client.get("/api/v1/audit/public-key").json()
     assert key["algorithm"] == "Ed25519" and key["keyId"] == snapshot["keyId"]
     public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key["publicKey"]))
@@ -199,7 +231,7 @@ def test_a_new_agreement_version_never_rewrites_a_closed_month(client, desk, own
 def test_a_later_ticket_change_never_rewrites_a_closed_month(client, desk) -> None:
     month = build_november(desk)
     viewer = make_token(desk.tenant, VIEWER)
-    assert _close(client, desk).status_code == 201
+    _close_and_sign(client, desk)
     frozen = _figures(client, viewer).content
     # A, resolved in November, is reopened on 1 December.
     rewrite(
@@ -217,7 +249,7 @@ def test_a_later_ticket_change_never_rewrites_a_closed_month(client, desk) -> No
 def test_the_comparison_lists_what_tampering_changed(client, desk, owner_engine) -> None:
     month = build_november(desk)
     viewer = make_token(desk.tenant, VIEWER)
-    assert _close(client, desk).status_code == 201
+    _close_and_sign(client, desk)
     clock = Clock.__table__.c  # type: ignore[attr-defined]
     with as_owner(owner_engine, desk.tenant.id) as conn:
         conn.execute(
@@ -243,7 +275,7 @@ def test_the_comparison_lists_what_tampering_changed(client, desk, owner_engine)
 def test_a_tampered_snapshot_fails_its_signature(client, desk, owner_engine) -> None:
     build_november(desk)
     viewer = make_token(desk.tenant, VIEWER)
-    snapshot = _close(client, desk).json()
+    snapshot = _close_and_sign(client, desk)
     with as_owner(owner_engine, desk.tenant.id) as conn:
         conn.execute(
             update(ClosedMonth)
@@ -252,7 +284,9 @@ def test_a_tampered_snapshot_fails_its_signature(client, desk, owner_engine) -> 
         )
     got = client.get(f"{URL}/2026-11", headers=auth(viewer)).json()
     assert got["signatureValid"] is False and got["signature"] == snapshot["signature"]
+    assert got["signatureState"] == "invalid"
     assert _compare(client, viewer)["signatureValid"] is False
+    assert _compare(client, viewer)["signatureState"] == "invalid"
 
 
 def test_the_application_cannot_change_a_closed_month(client, desk) -> None:
@@ -306,12 +340,22 @@ def test_exclusions_of_a_closed_month_are_refused(client, desk) -> None:
     assert october.status_code == 201
 
 
-def test_closing_is_audited(client, desk) -> None:
+def test_closing_and_signing_are_audited(client, desk) -> None:
     build_november(desk)
-    snapshot = _close(client, desk).json()
+    closer = make_token(desk.tenant, CLOSER)
+    snapshot = _close(client, desk, token=closer).json()
     audited = records(desk.tenant.id, "services_kpi_closed_month")
     assert [e["action"] for e in audited] == ["create"]
-    assert audited[0]["changes"]["signature"]["after"] == snapshot["signature"]
+    assert audited[0]["changes"]["evidence_hash"]["after"] == snapshot["evidenceHash"]
+    assert audited[0]["changes"]["signature"]["after"] is None
+    assert sign_closed_months(desk.tenant.id) >= 1
+    signed = client.get(f"{URL}/2026-11", headers=auth(closer)).json()
+    audited = records(desk.tenant.id, "services_kpi_closed_month")
+    assert [e["action"] for e in audited] == ["create", "update"]
+    signing = audited[1]
+    assert set(signing["changes"]) == {"signature", "key_id"}
+    assert signing["changes"]["signature"] == {"before": None, "after": signed["signature"]}
+    assert signing["actor"]["kind"] == "system"  # the worker, not the person who closed it
 
 
 def test_the_list_pages_newest_first(client, desk) -> None:
