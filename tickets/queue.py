@@ -1,19 +1,21 @@
 """One work queue across every tenant an agent holds grants in.
 
-Each tenant is read in its own unit of work (its own row-level security scope); the rows are
-merged in memory, most urgent and oldest first. Nothing crosses tenants in the database."""
+Each tenant is read under its own scope (and row-level security setting), all in one read-only
+transaction; the rows are merged in memory, most urgent and oldest first. No statement crosses
+tenants in the database."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import and_, case, func
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
-from core.db import unit_of_work
+from core.db import reading_tenants
 from core.errors import Forbidden
 from core.identity.access import reach
 from core.identity.permissions import Principal
@@ -66,13 +68,27 @@ def work_queue(
     reached: list[tuple[Tenant, Principal]] | None = None,
 ) -> list[QueueItem]:
     """Open tickets of every tenant where `actor` may work tickets, most urgent first
-    (with their stored SLA clocks when `clocks`; `reached`: those tenants, already read)."""
-    items: list[QueueItem] = []
-    for tenant, acting in require_work(actor, reached):
-        if only.tenant in (None, tenant.slug):
-            items += _open(tenant, limit, line, mine, acting, only, clocks)
-    items.sort(key=lambda i: (RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id))
-    return items[:limit]
+    (with their stored SLA clocks when `clocks`; `reached`: those tenants, already read).
+
+    Each tenant is asked for the sort keys of its first `limit` only; the whole rows are read
+    for the `limit` that win across tenants."""
+    tenants = [(t, a) for t, a in require_work(actor, reached) if only.tenant in (None, t.slug)]
+    with reading_tenants() as in_tenant:
+        keys: list[tuple[int, datetime, uuid.UUID, int]] = []
+        for index, (tenant, acting) in enumerate(tenants):
+            stmt = _open_keys(line, mine, acting, only).limit(limit)
+            keys += [
+                (rank, at, ticket_id, index)
+                for rank, at, ticket_id in in_tenant(tenant.id).exec(stmt)
+            ]
+        keys = sorted(keys)[:limit]
+        winners: dict[int, list[uuid.UUID]] = {}
+        for _rank, _at, ticket_id, index in keys:
+            winners.setdefault(index, []).append(ticket_id)
+        found: dict[uuid.UUID, QueueItem] = {}
+        for index, ids in winners.items():
+            found.update(_rows(in_tenant(tenants[index][0].id), tenants[index][0], ids, clocks))
+    return [found[ticket_id] for _rank, _at, ticket_id, _index in keys]
 
 
 def working_tenants(actor: Principal) -> list[tuple[Tenant, Principal]]:
@@ -91,17 +107,9 @@ def require_work(
     return found
 
 
-def _open(
-    tenant: Tenant,
-    limit: int,
-    line: Line | None,
-    mine: bool,
-    acting: Principal,
-    only: Narrowing,
-    clocks: bool,
-) -> list[QueueItem]:
-    summary = load_only(*(getattr(Ticket, c) for c in SUMMARY_COLUMNS), raiseload=True)
-    stmt = select(Ticket).options(summary)
+def _open_keys(line: Line | None, mine: bool, acting: Principal, only: Narrowing) -> Any:
+    """The queue's order of one tenant's open tickets: (priority rank, created at, id)."""
+    stmt = select(_RANK_SQL, col(Ticket.created_at), col(Ticket.id))
     stmt = stmt.where(col(Ticket.status).in_(lifecycle.OPEN - lifecycle.PAUSED))
     if line is not None:
         stmt = stmt.where(Ticket.line == line)
@@ -112,43 +120,52 @@ def _open(
             stmt = stmt.where(getattr(Ticket, column) == wanted)
     if only.priority is not None:
         stmt = stmt.where(Ticket.priority == only.priority)
-    stmt = stmt.order_by(_RANK_SQL, col(Ticket.created_at), col(Ticket.id)).limit(limit)
-    with unit_of_work(tenant.id, read_only=True) as session:
-        rows = list(session.exec(stmt))
-        found = sla.clocks_of(session, ticket_ids=[t.id for t in rows]) if clocks else {}
-    return [QueueItem(tenant, t, tuple(found.get(t.id, ()))) for t in rows]
+    return stmt.order_by(_RANK_SQL, col(Ticket.created_at), col(Ticket.id))
 
 
-def line_counts(actor: Principal, *, soon: datetime | None = None) -> dict[Line | None, LineCounts]:
-    """Per line (None: not yet assigned), over every tenant where `actor` works tickets:
-    open tickets, those with a running clock past its warning moment (75 %, or `soon`)
-    and those with a clock past its deadline."""
+def _rows(
+    session: Session, tenant: Tenant, ids: list[uuid.UUID], clocks: bool
+) -> dict[uuid.UUID, QueueItem]:
+    summary = load_only(*(getattr(Ticket, c) for c in SUMMARY_COLUMNS), raiseload=True)
+    stmt = select(Ticket).options(summary).where(col(Ticket.id).in_(ids))
+    rows = list(session.exec(stmt))
+    found = sla.clocks_of(session, ticket_ids=ids) if clocks else {}
+    return {t.id: QueueItem(tenant, t, tuple(found.get(t.id, ()))) for t in rows}
+
+
+def line_counts(
+    actor: Principal,
+    *,
+    soon: datetime | None = None,
+    reached: list[tuple[Tenant, Principal]] | None = None,
+) -> dict[Line | None, LineCounts]:
+    """Per line (None: not yet assigned), over every tenant where `actor` works tickets
+    (`reached`: those tenants, already read): open tickets, those with a running clock past
+    its warning moment (75 %, or `soon`) and those with a clock past its deadline. Counted in
+    SQL, one statement per tenant."""
     counts: dict[Line | None, LineCounts] = {}
     now = utcnow()
-    for tenant, _acting in require_work(actor):
-        with unit_of_work(tenant.id, read_only=True) as session:
-            _count_tenant(session, tenant, counts, now, soon)
+    breached = sla.breached(col(Ticket.tenant_id), col(Ticket.id), now)
+    nearing = and_(~breached, sla.nearing(col(Ticket.tenant_id), col(Ticket.id), now, soon))
+    stmt = (
+        select(
+            Ticket.line,
+            func.count(),
+            func.sum(case((breached, 1), else_=0)),
+            func.sum(case((nearing, 1), else_=0)),
+        )
+        .where(col(Ticket.status).in_(lifecycle.OPEN))
+        .group_by(col(Ticket.line))
+    )
+    with reading_tenants() as in_tenant:
+        for tenant, _acting in require_work(actor, reached):
+            for line, open_, breached_, soon_ in in_tenant(tenant.id).exec(stmt):
+                here = counts.setdefault(Line(line) if line else None, LineCounts())
+                here.open += open_
+                here.breached += breached_ or 0
+                here.breaching_soon += soon_ or 0
+                here.tenants.add(tenant.slug)
     return counts
-
-
-def _count_tenant(
-    session: Session,
-    tenant: Tenant,
-    counts: dict[Line | None, LineCounts],
-    now: datetime,
-    soon: datetime | None,
-) -> None:
-    open_statuses = col(Ticket.status).in_(lifecycle.OPEN)
-    stmt = select(Ticket.id, Ticket.line).where(open_statuses)
-    lines = {ticket_id: Line(line) if line else None for ticket_id, line in session.exec(stmt)}
-    clocks = sla.clocks_of(session, ticket_ids=list(lines)) if lines else {}
-    for ticket_id, line in lines.items():
-        here = counts.setdefault(line, LineCounts())
-        here.open += 1
-        here.tenants.add(tenant.slug)
-        state = clock_state(clocks.get(ticket_id, []), now, soon)
-        here.breached += state == "breached"
-        here.breaching_soon += state == "soon"
 
 
 def clock_state(clocks: list[sla.Clock], now: datetime, soon: datetime | None = None) -> str:
