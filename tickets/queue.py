@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, literal, or_, union_all
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
@@ -27,7 +27,6 @@ from tickets.models import Line, Priority, Ticket, TicketType
 from tickets.schemas import SUMMARY_COLUMNS
 
 RANK = {Priority.urgent: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
-_RANK_SQL = case({p.value: r for p, r in RANK.items()}, value=col(Ticket.priority))
 
 
 @dataclass(frozen=True)
@@ -70,18 +69,17 @@ def work_queue(
     """Open tickets of every tenant where `actor` may work tickets, most urgent first
     (with their stored SLA clocks when `clocks`; `reached`: those tenants, already read).
 
-    Each tenant is asked for the sort keys of its first `limit` only; the whole rows are read
-    for the `limit` that win across tenants."""
+    Each tenant is asked only for the sort keys of its first tickets that would still make the
+    first `limit` found so far; the whole rows are read for those that win across tenants."""
     tenants = [(t, a) for t, a in require_work(actor, reached) if only.tenant in (None, t.slug)]
     with reading_tenants() as in_tenant:
         keys: list[tuple[int, datetime, uuid.UUID, int]] = []
         for index, (tenant, acting) in enumerate(tenants):
-            stmt = _open_keys(line, mine, acting, only).limit(limit)
-            keys += [
-                (rank, at, ticket_id, index)
-                for rank, at, ticket_id in in_tenant(tenant.id).exec(stmt)
-            ]
-        keys = sorted(keys)[:limit]
+            below = keys[limit - 1][:3] if len(keys) >= limit else None
+            stmt = _open_keys(tenant, limit, line, mine, acting, only, below)
+            found_here = in_tenant(tenant.id).exec(stmt) if stmt is not None else []
+            keys += [(rank, at, ticket_id, index) for rank, at, ticket_id in found_here]
+            keys = sorted(keys)[:limit]
         winners: dict[int, list[uuid.UUID]] = {}
         for _rank, _at, ticket_id, index in keys:
             winners.setdefault(index, []).append(ticket_id)
@@ -107,10 +105,46 @@ def require_work(
     return found
 
 
-def _open_keys(line: Line | None, mine: bool, acting: Principal, only: Narrowing) -> Any:
-    """The queue's order of one tenant's open tickets: (priority rank, created at, id)."""
-    stmt = select(_RANK_SQL, col(Ticket.created_at), col(Ticket.id))
-    stmt = stmt.where(col(Ticket.status).in_(lifecycle.OPEN - lifecycle.PAUSED))
+def _open_keys(
+    tenant: Tenant,
+    limit: int,
+    line: Line | None,
+    mine: bool,
+    acting: Principal,
+    only: Narrowing,
+    below: tuple[int, datetime, uuid.UUID] | None,
+) -> Any:
+    """One tenant's first `limit` open tickets in the queue's order that come before the key
+    `below`, as (priority rank, created at, id): per priority its oldest (an index in that
+    order), then merged; None when no priority can. The tenant is named here too, as the
+    session's scoping does not reach into the union's parts."""
+    stmt = _narrowed(tenant, line, mine, acting, only)
+    parts = []
+    for priority in [only.priority] if only.priority is not None else list(RANK):
+        if below is not None and RANK[priority] > below[0]:
+            continue
+        oldest = stmt.where(Ticket.priority == priority)
+        if below is not None and RANK[priority] == below[0]:
+            at, ticket_id = col(Ticket.created_at), col(Ticket.id)
+            oldest = oldest.where(or_(at < below[1], and_(at == below[1], ticket_id < below[2])))
+        oldest = oldest.order_by(col(Ticket.created_at), col(Ticket.id))
+        first = oldest.limit(limit).subquery()
+        parts.append(select(literal(RANK[priority]).label("rank"), first.c.created_at, first.c.id))
+    if not parts:
+        return None
+    merged = union_all(*parts).subquery()
+    order = (merged.c.rank, merged.c.created_at, merged.c.id)
+    return select(*order).order_by(*order).limit(limit)
+
+
+def _narrowed(
+    tenant: Tenant, line: Line | None, mine: bool, acting: Principal, only: Narrowing
+) -> Any:
+    """(created at, id) of the tenant's open tickets not waiting, narrowed as the person chose."""
+    stmt = select(col(Ticket.created_at), col(Ticket.id)).where(
+        Ticket.tenant_id == tenant.id,
+        col(Ticket.status).in_(lifecycle.OPEN - lifecycle.PAUSED),
+    )
     if line is not None:
         stmt = stmt.where(Ticket.line == line)
     if mine:
@@ -118,9 +152,7 @@ def _open_keys(line: Line | None, mine: bool, acting: Principal, only: Narrowing
     for column, wanted in (("group_id", only.group_id), ("type", only.type)):
         if wanted is not None:
             stmt = stmt.where(getattr(Ticket, column) == wanted)
-    if only.priority is not None:
-        stmt = stmt.where(Ticket.priority == only.priority)
-    return stmt.order_by(_RANK_SQL, col(Ticket.created_at), col(Ticket.id))
+    return stmt
 
 
 def _rows(
