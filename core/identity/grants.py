@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
@@ -33,16 +34,22 @@ def active_roles(
 ) -> frozenset[str]:
     """Roles granted in the session's tenant, not revoked, to the user (tid, oid) or to one of
     `groups`: the object ids, in the same directory, of the groups SCIM says the user is in."""
-    to_user = and_(col(Grant.subject_kind) == SubjectKind.user, col(Grant.subject_oid) == oid)
-    to_groups = and_(
-        col(Grant.subject_kind) == SubjectKind.group, col(Grant.subject_oid).in_(groups)
-    )
-    stmt = select(Grant.role).where(
-        Grant.subject_tid == tid,
-        or_(to_user, to_groups) if groups else to_user,
-        col(Grant.revoked_at).is_(None),
-    )
+    columns = Grant.__table__.c  # type: ignore[attr-defined]
+    stmt = select(Grant.role).where(_held_by(columns, tid, oid, groups))
     return frozenset(str(role) for role in session.exec(stmt))
+
+
+def _held_by(
+    grant: Any, tid: uuid.UUID, oid: uuid.UUID, groups: frozenset[uuid.UUID]
+) -> ColumnElement[bool]:
+    """Grants (columns of `core_grant`) not revoked, to the user or to one of `groups`."""
+    to_user = and_(grant.subject_kind == SubjectKind.user.value, grant.subject_oid == oid)
+    to_groups = and_(grant.subject_kind == SubjectKind.group.value, grant.subject_oid.in_(groups))
+    return and_(
+        grant.subject_tid == tid,
+        or_(to_user, to_groups) if groups else to_user,
+        grant.revoked_at.is_(None),
+    )
 
 
 def held_everywhere(
@@ -73,17 +80,13 @@ def _held_embedded(
     grants, tenants = Grant.__table__, Tenant.__table__  # type: ignore[attr-defined]
     grant, tenant, own = grants.c, tenants.c, tenants.alias("own").c
     from_home = exists().where(own.id == home, own.entra_tenant_id == tid)
-    to_user = and_(grant.subject_kind == SubjectKind.user.value, grant.subject_oid == oid)
-    to_groups = and_(grant.subject_kind == SubjectKind.group.value, grant.subject_oid.in_(groups))
     return (
         sa_select(grant.tenant_id, grant.role)
         .join(tenants, tenant.id == grant.tenant_id)
         .where(
             from_home,
             tenant.status == TenantStatus.active.value,
-            grant.subject_tid == tid,
-            or_(to_user, to_groups) if groups else to_user,
-            grant.revoked_at.is_(None),
+            _held_by(grant, tid, oid, groups),
         )
     )
 

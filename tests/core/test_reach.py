@@ -19,6 +19,7 @@ from core.identity.grants import held_everywhere
 from core.identity.models import Grant, SubjectKind
 from core.identity.permissions import Principal
 from core.identity.roles import Role
+from core.identity.scim.models import ScimGroup, ScimMember, ScimUser
 from core.tenancy import Tenant, TenantKind, TenantStatus
 from core.types import utcnow
 from tests.factories import make_tenant
@@ -77,6 +78,33 @@ def test_reach_names_the_granted_tenants_only(staff: Principal) -> None:
         a.slug: frozenset({Role.agent_line_1, Role.kpi_viewer}),
         b.slug: frozenset({Role.agent_line_2}),
     }
+
+
+def test_a_grant_to_a_directory_group_reaches_its_members_while_active(staff: Principal) -> None:
+    tid, oid = staff.directory_id, staff.actor_id
+    assert tid is not None
+    group_oid = uuid.uuid4()
+    with unit_of_work(staff.tenant_id) as session:
+        user = ScimUser(user_name="agent", user_name_key="agent", directory_id=tid, object_id=oid)
+        group = ScimGroup(display_name="Line 1", directory_id=tid, object_id=group_oid)
+        session.add_all([user, group])
+        session.flush()
+        session.add(ScimMember(group_id=group.id, user_id=user.id))
+    client = make_tenant()
+    with unit_of_work(client.id) as session:
+        session.add(
+            Grant(
+                subject_kind=SubjectKind.group,
+                subject_tid=tid,
+                subject_oid=group_oid,
+                role=Role.agent_line_1,
+                granted_by="test",
+            )
+        )
+    assert _reached(staff) == {client.slug: {Role.agent_line_1}}
+    with unit_of_work(staff.tenant_id) as session:
+        session.exec(select(ScimUser).where(ScimUser.id == user.id)).one().active = False
+    assert _reached(staff) == {}
 
 
 def test_a_revoked_grant_or_a_suspended_tenant_stops_reaching_at_once(staff: Principal) -> None:
