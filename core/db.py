@@ -132,6 +132,25 @@ def unit_of_work(
     finish(session, ok=True)
 
 
+@contextmanager
+def reading_tenants(engine: Engine | None = None) -> Iterator[Callable[[uuid.UUID], Session]]:
+    """One read-only transaction for a page over many tenants: `in_tenant(id)` points the
+    session at that tenant (its query scoping and, on PostgreSQL, the setting row-level
+    security reads), so every statement still sees one tenant, without a transaction each."""
+    with unit_of_work(None, engine, read_only=True) as session:
+
+        def in_tenant(tenant_id: uuid.UUID) -> Session:
+            session.info["tenant_id"] = tenant_id
+            connection = session.connection()  # begins with the new tenant if not yet begun
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(
+                    "SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id))
+                )
+            return session
+
+        yield in_tenant
+
+
 def finish(session: Session, *, ok: bool) -> None:
     """Commit (or roll back) and close: the end of every unit of work, in one call."""
     try:

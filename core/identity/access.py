@@ -14,14 +14,14 @@ import json
 import time
 import uuid
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core import events
 from core.db import unit_of_work
 from core.errors import Forbidden, Unauthenticated
 from core.identity import tokens
 from core.identity.events import CredentialRefused
-from core.identity.grants import active_roles
+from core.identity.grants import active_roles, held_everywhere
 from core.identity.permissions import Principal
 from core.identity.roles import SUPPLIER_ROLES, permissions_for
 from core.identity.scim import directory
@@ -195,40 +195,38 @@ def reach(principal: Principal) -> list[tuple[Tenant, Principal]]:
     """The principal's own tenant plus every other active tenant where the same person holds a
     grant, each with the principal acting there: a supplier agent's queue across clients.
 
-    API keys and app-only tokens act in their own tenant only."""
+    One unit of work in the person's own tenant, whatever the number of tenants; read afresh
+    on every call, so a revoked grant stops reaching at once. API keys and app-only tokens act
+    in their own tenant only."""
     own = _tenant("id", str(principal.tenant_id))
     reached = [(own, principal)] if own is not None else []
     tid, oid = principal.directory_id, principal.actor_id
     home = _tenant("entra", str(tid)) if tid is not None else None
-    if home is None or principal.kind != "user":
+    if tid is None or home is None or principal.kind != "user":
         return reached
     with unit_of_work(home.id, read_only=True) as session:
-        standing = directory.standing(session, tid=tid, oid=oid)  # type: ignore[arg-type]
-    if not standing.active:
-        return reached
-    for tenant in _active_tenants():
-        if tenant.id == principal.tenant_id:
-            continue
-        with unit_of_work(tenant.id, read_only=True) as session:
-            roles = active_roles(session, tid=tid, oid=oid, groups=standing.groups)  # type: ignore[arg-type]
-        if roles:
-            acting = Principal(
-                tenant_id=tenant.id,
-                actor_id=oid,
-                kind=principal.kind,
-                name=principal.name,
-                permissions=permissions_for(roles),
-                roles=frozenset(roles),
-                directory_id=tid,
-            )
-            reached.append((tenant, acting))
+        standing = directory.standing(session, tid=tid, oid=oid)
+        if not standing.active:
+            return reached
+        held = held_everywhere(session, tid=tid, oid=oid, groups=standing.groups)
+        held.pop(principal.tenant_id, None)
+        if not held:
+            return reached
+        stmt = select(Tenant).where(col(Tenant.id).in_(held)).order_by(col(Tenant.slug))
+        tenants = list(session.exec(stmt))
+    for tenant in tenants:
+        roles = held[tenant.id]
+        acting = Principal(
+            tenant_id=tenant.id,
+            actor_id=oid,
+            kind=principal.kind,
+            name=principal.name,
+            permissions=permissions_for(roles),
+            roles=frozenset(roles),
+            directory_id=tid,
+        )
+        reached.append((tenant, acting))
     return reached
-
-
-def _active_tenants() -> list[Tenant]:
-    with unit_of_work(None, read_only=True) as session:
-        stmt = select(Tenant).where(Tenant.status == TenantStatus.active).order_by(Tenant.slug)
-        return list(session.exec(stmt))
 
 
 def speaks_for_client(actor: Principal, tenant: Tenant | None, *, supplier_permission: str) -> bool:

@@ -18,7 +18,7 @@ from babel.dates import format_timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.db import unit_of_work
+from core.db import reading_tenants, unit_of_work
 from core.errors import NotFound
 from core.identity import sessions
 from core.identity.permissions import Principal
@@ -97,9 +97,10 @@ def _parse(raw: str | None, kind: Any, name: str, errors: dict[str, str]) -> Any
 def working_groups(reached: list[tuple[Tenant, Principal]]) -> list[tuple[Tenant, AssignmentGroup]]:
     """Every active group of every tenant the person works in, tenant by tenant."""
     found = []
-    for tenant, acting in reached:
-        with unit_of_work(tenant.id, read_only=True) as session:
-            found += [(tenant, g) for g in groups.list_groups(session, acting) if g.active]
+    with reading_tenants() as in_tenant:
+        for tenant, acting in reached:
+            listed = groups.list_groups(in_tenant(tenant.id), acting)
+            found += [(tenant, g) for g in listed if g.active]
     return found
 
 
@@ -109,21 +110,21 @@ def work_queue(request: Request, caller: CallerDep) -> Response:
     return queue_page(request, caller)
 
 
-def home_only(caller: Caller) -> None:
+def home_only(caller: Caller) -> list[tuple[Tenant, Principal]]:
     """The queue, its views and the dashboard already span every client: they are read from
-    the person's own tenant, never through `?tenant=`."""
-    queue.require_work(caller.principal)
+    the person's own tenant, never through `?tenant=`. The tenants the person works in."""
+    reached = queue.require_work(caller.principal)
     if caller.tenant is not None:
         raise NotFound("No such page.")
+    return reached
 
 
 def queue_page(
     request: Request, caller: Caller, status_code: int = 200, **outcome: Any
 ) -> Response:
     """The queue for the filters in the address; `outcome` brings back a refused form."""
-    home_only(caller)
+    reached = home_only(caller)
     choice, errors = chosen(request.query_params)
-    reached = queue.working_tenants(caller.principal)
     slugs = {tenant.slug for tenant, _ in reached}
     if choice.organisation is not None and choice.organisation not in slugs:
         errors["organisation"] = ticket_forms.NOT_VALID
@@ -258,8 +259,8 @@ def _queue_link(request: Request, query: str) -> str:
 @router.get("/dashboard")
 def dashboard(request: Request, caller: CallerDep) -> Response:
     """Per line: open tickets, those breaching soon and those breached, over every client."""
-    home_only(caller)
-    counts = queue.line_counts(caller.principal)
+    reached = home_only(caller)
+    counts = queue.line_counts(caller.principal, reached=reached)
     # Every line, also one without open tickets: a zero is a figure too.
     ordered = [(line, counts.get(line) or queue.LineCounts()) for line in LINE_NAMES]
     totals = queue.LineCounts(

@@ -10,6 +10,7 @@ from services.sla.clocks import (
     update_clocks,
 )
 from services.sla.models import Agreement, Clock
+from services.sla.repository import breached, nearing
 from services.sla.schemas import AgreementRef, SlaExplanation, agreement_ref
 from services.sla.service import in_effect
 from services.sla.terms import calendar, default_agreement
@@ -28,12 +29,14 @@ __all__ = [
     "ServiceCalendar",
     "SlaExplanation",
     "agreement_ref",
+    "breached",
     "calendar",
     "clocks_of",
     "default_agreement",
     "drop_clocks_except",
     "explain",
     "in_effect",
+    "nearing",
     "stored_clocks",
     "update_clocks",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, func
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_
 from sqlmodel import Session, col, select
 
 from services.sla.models import Agreement, BreachWarning, Clock
@@ -43,6 +44,33 @@ def clocks(session: Session, ticket_id: uuid.UUID) -> list[Clock]:
 def clocks_of(session: Session, ticket_ids: list[uuid.UUID]) -> list[Clock]:
     stmt = select(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
     return list(session.exec(stmt.order_by(col(Clock.ticket_id), col(Clock.kind))))
+
+
+def breached(tenant_id: Any, ticket_id: Any, now: datetime) -> ColumnElement[bool]:
+    """The ticket has a clock that was breached or runs past its deadline at `now`."""
+    overdue = and_(col(Clock.state) == "running", col(Clock.deadline) <= now)
+    return exists().where(
+        col(Clock.tenant_id) == tenant_id,
+        col(Clock.ticket_id) == ticket_id,
+        or_(col(Clock.breached_at).is_not(None), overdue),
+    )
+
+
+def nearing(
+    tenant_id: Any,
+    ticket_id: Any,
+    now: datetime,
+    soon: datetime | None,
+) -> ColumnElement[bool]:
+    """The ticket has a running clock past its warning moment (or falling due before `soon`)."""
+    moments = [col(Clock.warn_at) <= now] + ([col(Clock.deadline) <= soon] if soon else [])
+    return exists().where(
+        col(Clock.tenant_id) == tenant_id,
+        col(Clock.ticket_id) == ticket_id,
+        col(Clock.state) == "running",
+        col(Clock.deadline).is_not(None),
+        or_(*moments),
+    )
 
 
 def clocked_tickets(session: Session) -> set[uuid.UUID]:

@@ -40,6 +40,28 @@ def test_an_agent_sees_one_queue_across_the_clients_that_granted_access(
     assert _queue(client, a.agent) == [(a.tenant.slug, low_a["number"])]
 
 
+def test_the_queue_interleaves_clients_by_priority_then_age_and_keeps_the_first(
+    client, idp, supplier
+) -> None:
+    a, b = Desk(client, make_tenant()), Desk(client, make_tenant())
+    high_a = a.report(impact="high", urgency="medium")
+    b.report(impact="low", urgency="low")
+    high_b = b.report(impact="high", urgency="medium")
+    urgent_a = a.report(impact="high", urgency="high")
+    urgent_b = b.report(impact="high", urgency="high")
+    grant_staff(a.tenant, idp)
+    grant_staff(b.tenant, idp)
+    token = idp.token(idp.supplier_dir, idp.agent)
+    first = [
+        (a.tenant.slug, urgent_a["number"]),
+        (b.tenant.slug, urgent_b["number"]),
+        (a.tenant.slug, high_a["number"]),
+        (b.tenant.slug, high_b["number"]),
+    ]
+    for limit in (4, 3, 2, 1):
+        assert _queue(client, token, limit=limit) == first[:limit]
+
+
 def test_a_revoked_grant_takes_the_client_out_of_the_queue_at_once(client, idp, supplier) -> None:
     a = Desk(client, make_tenant())
     ticket = a.report()
