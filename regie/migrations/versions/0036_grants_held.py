@@ -6,8 +6,8 @@ one bound to directory `tid` (the person's own organisation), and it reads each 
 with the session setting switched to that tenant, so the row-level security policy of
 `core_grant` still decides every row; the setting is restored before it returns.
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-05
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from regie.migrations import rls
 
-revision: str = "0035"
-down_revision: str | None = "0034"
+revision: str = "0036"
+down_revision: str | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

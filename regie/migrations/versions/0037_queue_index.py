@@ -5,8 +5,8 @@ largest tenant's open tickets were read from the heap and sorted: 50 ms of 8,000
 
 The index is partial: its statuses are tickets.lifecycle.OPEN - tickets.lifecycle.PAUSED.
 
-Revision ID: 0036
-Revises: 0035
+Revision ID: 0037
+Revises: 0036
 Create Date: 2026-12-05
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0036"
-down_revision: str | None = "0035"
+revision: str = "0037"
+down_revision: str | None = "0036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
