@@ -79,13 +79,10 @@ def related(
     directions: Iterable[ImpactDirection] = (ImpactDirection.up, ImpactDirection.down),
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Per given CI, the tenant's CIs that rest on it (up) or that it rests on (down) within
-    `depth` current relations, in one query per direction: what a change on it touches."""
+    `depth` current relations, in one statement: what a change on it touches."""
     starts = sorted(set(ci_ids))
     found: dict[uuid.UUID, set[uuid.UUID]] = {ci: set() for ci in starts}
-    for direction in directions:
-        pairs = repository.reached_from(
-            session, starts, upward=direction == ImpactDirection.up, depth=depth
-        )
-        for origin, ci in pairs:
-            found[origin].add(ci)
+    upward = [direction == ImpactDirection.up for direction in directions]
+    for origin, ci in repository.reached_from(session, starts, upward=upward, depth=depth):
+        found[origin].add(ci)
     return found
