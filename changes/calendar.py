@@ -37,7 +37,7 @@ LIVE = frozenset({S.submitted, S.assessed, S.approved, S.scheduled, S.implementi
 SHOWN = LIVE | {S.implemented, S.rolled_back, S.failed, S.closed}
 MAX_SPAN = timedelta(days=400)
 # Two changes collide on CIs this close in the CMDB; further away is the impact's business.
-CI_DEPTH = 2
+CI_DEPTH = 2  # even: two changes' CIs each walk half of it (see _related)
 Related = dict[str, set[str]]  # per CI id, itself and the CI ids related within CI_DEPTH
 Shown = Change | Planned  # a change whose warnings are asked: read whole, or as the calendar's
 
@@ -48,9 +48,7 @@ def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
         return []
     start, end = change.planned_start, change.planned_end
     others = repository.planned(session, start, end, LIVE)
-    # The CMDB is asked only when another change in the window names CIs to compare with.
-    compared = change.ci_ids and any(o.ci_ids and o.id != change.id for o in others)
-    related = _related(session, [change]) if compared else {}
+    related = _related(session, [change], [o for o in others if o.id != change.id])
     found = _conflicts(change, others, repository.freezes(session, start, end), related)
     if change.causes_downtime:
         found += _outside(change, dap.maintenance_windows(session, start=start, end=end))
@@ -80,11 +78,35 @@ def _maintenance(session: Session, changes: list[Planned]) -> list[tuple[datetim
     return dap.maintenance_windows(session, start=start, end=end)
 
 
-def _related(session: Session, changes: Sequence[Shown]) -> Related:
-    """The CIs close to those the changes name, asked of the CMDB once for them all."""
-    ids = {uuid.UUID(ci) for change in changes for ci in change.ci_ids}
-    near = cmdb.related(session, ids, depth=CI_DEPTH)
-    return {str(ci): {str(r) for r in found} | {str(ci)} for ci, found in near.items()}
+def _related(session: Session, changes: Sequence[Shown], others: Sequence[Planned]) -> Related:
+    """Per CI the `changes` name: itself and those CIs the `others` name that rest on it or it
+    on them within CI_DEPTH relations. Both sides walk half the way, all at once (CI_DEPTH
+    is even): a CI lies within CI_DEPTH steps below another exactly when what the one
+    reaches down in half of them meets what the other reaches up in the other half."""
+    mine = {ci for change in changes for ci in change.ci_ids}
+    theirs = {ci for other in others for ci in other.ci_ids}
+    if not mine or not theirs:
+        return {}
+    ids = {uuid.UUID(ci) for ci in mine | theirs}
+    walked = cmdb.related_by_direction(session, ids, depth=CI_DEPTH // 2)
+    up, down = (
+        {str(ci): {str(n) for n in near} | {str(ci)} for ci, near in walked[way].items()}
+        for way in (cmdb.ImpactDirection.up, cmdb.ImpactDirection.down)
+    )
+    # Their CIs by each CI they reach upward (it rests on them), and downward.
+    below: dict[str, set[str]] = {}
+    above: dict[str, set[str]] = {}
+    for ci in theirs:
+        for near in up.get(ci, {ci}):
+            below.setdefault(near, set()).add(ci)
+        for near in down.get(ci, {ci}):
+            above.setdefault(near, set()).add(ci)
+    found: Related = {}
+    for ci in mine:
+        lower = (below.get(near, ()) for near in down.get(ci, {ci}))
+        upper = (above.get(near, ()) for near in up.get(ci, {ci}))
+        found[ci] = {ci}.union(*lower, *upper)
+    return found
 
 
 def _tying(change: Shown, other: Planned, related: Related) -> list[str]:
@@ -164,7 +186,7 @@ def calendar(
     live = Windows.of(repository.planned(session, wide_start, wide_end, LIVE))
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
     claiming = [c for c in shown if c.status in LIVE]
-    related = _related(session, claiming)
+    related = _related(session, claiming, live.changes)
     windows = _maintenance(session, claiming)
     entries = [
         (

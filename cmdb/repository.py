@@ -176,9 +176,9 @@ def reachable(session: Session, start: uuid.UUID, *, upward: bool, depth: int) -
 
 def reached_from(
     session: Session, starts: list[uuid.UUID], *, upward: Iterable[bool], depth: int
-) -> set[tuple[uuid.UUID, uuid.UUID]]:
-    """Each (start, CI) pair where the CI is reached from one of `starts` within `depth`
-    steps in one of the directions (`upward` or not). Walked a step at a time for every start
+) -> dict[bool, set[tuple[uuid.UUID, uuid.UUID]]]:
+    """Per direction (`upward` or not), each (start, CI) pair where the CI is reached from
+    one of `starts` within `depth` steps that way. Walked a step at a time for every start
     and both directions at once: one indexed statement per step (per STEP_CHUNK CIs), where
     a recursive query over hundreds of starts is estimated so large that PostgreSQL scans the
     tenant's whole relation index for it (the calendar's month of changes)."""
@@ -198,7 +198,7 @@ def reached_from(
                         seen[up].add((origin, far))
                         ahead[up].setdefault(far, set()).add(origin)
         fronts = ahead
-    return {(ids[origin], ids[ci]) for pairs in seen.values() for origin, ci in pairs}
+    return {up: {(ids[origin], ids[ci]) for origin, ci in pairs} for up, pairs in seen.items()}
 
 
 STEP_CHUNK = 1000  # CIs per list in one statement: well inside SQLite's bound on parameters
