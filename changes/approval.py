@@ -23,6 +23,7 @@ from changes.service import get_change, record, touch
 from changes.workflow import refuse_untested, set_status
 from core.api.etag import check_if_match
 from core.errors import Forbidden
+from core.identity.access import tenant_by_id
 from core.identity.permissions import Principal
 from core.identity.roles import CLIENT_ROLES
 from core.tenancy import TenantKind
@@ -46,7 +47,7 @@ def vote(
     cast = repository.votes(session, change.id)
     if any(v.voter == actor.label for v in cast):
         raise AlreadyVoted("You already voted on this change; a vote is final.")
-    role = _role_for(actor, change.approvers or [], cast, client=client_side(session, actor))
+    role = _role_for(actor, change.approvers or [], cast, client=client_side(actor))
     if data.decision == VoteDecision.approve:
         refuse_untested(change)
     row = Vote(
@@ -68,10 +69,10 @@ def _refuse_own(actor: Principal, change: Change) -> None:
         raise Forbidden("Nobody approves a change they requested or implement.")
 
 
-def client_side(session: Session, actor: Principal) -> bool:
+def client_side(actor: Principal) -> bool:
     """Whether `actor` is one of the client's own people: signed in through the directory of
     the client whose tenant it acts in (supplier staff sign in through the supplier's)."""
-    tenant = repository.tenant(session, actor.tenant_id)
+    tenant = tenant_by_id(actor.tenant_id)  # cached briefly, as authentication reads it
     if tenant is None or tenant.kind != TenantKind.client:
         return False
     return actor.directory_id is not None and actor.directory_id == tenant.entra_tenant_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlmodel import Session
 from changes import permissions, repository
 from changes.errors import FreezeNotFound
 from changes.models import Change, ChangeStatus, Freeze
+from changes.repository import Planned
 from changes.service import can_read, invalid, raise_invalid
 from cmdb import public as cmdb
 from core.db import unit_of_work
@@ -35,8 +37,9 @@ LIVE = frozenset({S.submitted, S.assessed, S.approved, S.scheduled, S.implementi
 SHOWN = LIVE | {S.implemented, S.rolled_back, S.failed, S.closed}
 MAX_SPAN = timedelta(days=400)
 # Two changes collide on CIs this close in the CMDB; further away is the impact's business.
-CI_DEPTH = 2
+CI_DEPTH = 2  # even: two changes' CIs each walk half of it (see _related)
 Related = dict[str, set[str]]  # per CI id, itself and the CI ids related within CI_DEPTH
+Shown = Change | Planned  # a change whose warnings are asked: read whole, or as the calendar's
 
 
 def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
@@ -44,32 +47,69 @@ def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
     if change.planned_start is None or change.planned_end is None:
         return []
     start, end = change.planned_start, change.planned_end
-    others = repository.overlapping(session, start, end, LIVE)
-    related = _related(session, [change])
+    others = repository.planned(session, start, end, LIVE)
+    related = _related(session, [change], [o for o in others if o.id != change.id])
     found = _conflicts(change, others, repository.freezes(session, start, end), related)
-    return found + _outside_maintenance(session, change)
+    if change.causes_downtime:
+        found += _outside(change, dap.maintenance_windows(session, start=start, end=end))
+    return found
 
 
-def _outside_maintenance(session: Session, change: Change) -> list[dict[str, Any]]:
-    """A change that takes the services down belongs in one of the DAP's maintenance windows."""
+def _outside(change: Shown, windows: list[tuple[datetime, datetime]]) -> list[dict[str, Any]]:
+    """A change that takes the services down belongs in one of the DAP's maintenance windows
+    (`windows`, merged, covering at least the change's own window)."""
     if not change.causes_downtime:
         return []
     assert change.planned_start is not None and change.planned_end is not None
     start, end = change.planned_start, change.planned_end
-    windows = dap.maintenance_windows(session, start=start, end=end)
     if any(a <= start and b >= end for a, b in windows):
         return []
     return [{"kind": "maintenance-window", "name": "outside the DAP's maintenance windows"}]
 
 
-def _related(session: Session, changes: list[Change]) -> Related:
-    """The CIs close to those the changes name, asked of the CMDB once for them all."""
-    ids = {uuid.UUID(ci) for change in changes for ci in change.ci_ids}
-    near = cmdb.related(session, ids, depth=CI_DEPTH)
-    return {str(ci): {str(r) for r in found} | {str(ci)} for ci, found in near.items()}
+def _maintenance(session: Session, changes: list[Planned]) -> list[tuple[datetime, datetime]]:
+    """The maintenance windows over every window of `changes` that causes downtime, asked of
+    the DAP once: merged windows contain a change's window exactly when those asked for that
+    window alone do."""
+    down = [c for c in changes if c.causes_downtime]
+    if not down:
+        return []
+    start, end = min(c.planned_start for c in down), max(c.planned_end for c in down)
+    return dap.maintenance_windows(session, start=start, end=end)
 
 
-def _tying(change: Change, other: Change, related: Related) -> list[str]:
+def _related(session: Session, changes: Sequence[Shown], others: Sequence[Planned]) -> Related:
+    """Per CI the `changes` name: itself and those CIs the `others` name that rest on it or it
+    on them within CI_DEPTH relations. Both sides walk half the way, all at once (CI_DEPTH
+    is even): a CI lies within CI_DEPTH steps below another exactly when what the one
+    reaches down in half of them meets what the other reaches up in the other half."""
+    mine = {ci for change in changes for ci in change.ci_ids}
+    theirs = {ci for other in others for ci in other.ci_ids}
+    if not mine or not theirs:
+        return {}
+    ids = {uuid.UUID(ci) for ci in mine | theirs}
+    walked = cmdb.related_by_direction(session, ids, depth=CI_DEPTH // 2)
+    up, down = (
+        {str(ci): {str(n) for n in near} | {str(ci)} for ci, near in walked[way].items()}
+        for way in (cmdb.ImpactDirection.up, cmdb.ImpactDirection.down)
+    )
+    # Their CIs by each CI they reach upward (it rests on them), and downward.
+    below: dict[str, set[str]] = {}
+    above: dict[str, set[str]] = {}
+    for ci in theirs:
+        for near in up.get(ci, {ci}):
+            below.setdefault(near, set()).add(ci)
+        for near in down.get(ci, {ci}):
+            above.setdefault(near, set()).add(ci)
+    found: Related = {}
+    for ci in mine:
+        lower = (below.get(near, ()) for near in down.get(ci, {ci}))
+        upper = (above.get(near, ()) for near in up.get(ci, {ci}))
+        found[ci] = {ci}.union(*lower, *upper)
+    return found
+
+
+def _tying(change: Shown, other: Planned, related: Related) -> list[str]:
     """The CIs of both changes that are the same or related: what makes them collide."""
     tied = {
         ci
@@ -87,25 +127,22 @@ class Windows:
     overlap it (start within the longest window before its end), not with the whole range."""
 
     starts: list[datetime]
-    changes: list[Change]
+    changes: list[Planned]
     longest: timedelta
 
     @classmethod
-    def of(cls, changes: list[Change]) -> Windows:
-        timed = sorted(
-            (c for c in changes if c.planned_start and c.planned_end),
-            key=lambda c: c.planned_start,  # type: ignore[arg-type,return-value]
-        )
-        spans = [c.planned_end - c.planned_start for c in timed]  # type: ignore[operator]
-        return cls([c.planned_start for c in timed], timed, max(spans, default=timedelta(0)))  # type: ignore[misc]
+    def of(cls, changes: list[Planned]) -> Windows:
+        timed = sorted(changes, key=lambda c: c.planned_start)
+        spans = [c.planned_end - c.planned_start for c in timed]
+        return cls([c.planned_start for c in timed], timed, max(spans, default=timedelta(0)))
 
-    def near(self, start: datetime, end: datetime) -> list[Change]:
+    def near(self, start: datetime, end: datetime) -> list[Planned]:
         first = bisect.bisect_left(self.starts, start - self.longest)
         return self.changes[first : bisect.bisect_left(self.starts, end)]
 
 
 def _conflicts(
-    change: Change, others: list[Change] | Windows, freezes: list[Freeze], related: Related
+    change: Shown, others: list[Planned] | Windows, freezes: list[Freeze], related: Related
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     assert change.planned_start is not None and change.planned_end is not None
@@ -113,8 +150,7 @@ def _conflicts(
     if isinstance(others, Windows):
         others = others.near(start, end)
     for other in others:
-        assert other.planned_start is not None and other.planned_end is not None
-        if other.id == change.id or other.planned_start >= end or other.planned_end <= start:
+        if other.planned_start >= end or other.planned_end <= start or other.id == change.id:
             continue
         named = {"change_id": other.id, "number": other.number}
         shared = sorted(set(change.service_ids) & set(other.service_ids))
@@ -136,24 +172,26 @@ def freezes_over(session: Session, start: datetime, end: datetime) -> list[Freez
 
 def calendar(
     session: Session, actor: Principal, *, start: datetime, end: datetime
-) -> tuple[list[tuple[Change, list[dict[str, Any]]]], list[Freeze]]:
+) -> tuple[list[tuple[Planned, list[dict[str, Any]]]], list[Freeze]]:
     """The changes planned in [start, end) with their conflicts, and the freezes in it."""
     if not can_read(actor):
         raise Forbidden(f"This action needs the permission '{permissions.READ}'.")
     if end <= start or end - start > MAX_SPAN:
         raise_invalid([invalid("to", f"after from, at most {MAX_SPAN.days} days later")])
-    shown = repository.overlapping(session, start, end, SHOWN)
+    shown = repository.planned(session, start, end, SHOWN)
     if not shown:
         return [], repository.freezes(session, start, end)
-    wide_start = min(c.planned_start for c in shown if c.planned_start)
-    wide_end = max(c.planned_end for c in shown if c.planned_end)
-    live = Windows.of(repository.overlapping(session, wide_start, wide_end, LIVE))
+    wide_start = min(c.planned_start for c in shown)
+    wide_end = max(c.planned_end for c in shown)
+    live = Windows.of(repository.planned(session, wide_start, wide_end, LIVE))
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
-    related = _related(session, [c for c in shown if c.status in LIVE])
+    claiming = [c for c in shown if c.status in LIVE]
+    related = _related(session, claiming, live.changes)
+    windows = _maintenance(session, claiming)
     entries = [
         (
             c,
-            _conflicts(c, live, freezes, related) + _outside_maintenance(session, c)
+            _conflicts(c, live, freezes, related) + _outside(c, windows)
             if c.status in LIVE
             else [],
         )
@@ -166,7 +204,7 @@ def calendar(
 @dataclass(frozen=True)
 class TenantCalendar:
     tenant: Tenant
-    entries: list[tuple[Change, list[dict[str, Any]]]]
+    entries: list[tuple[Planned, list[dict[str, Any]]]]
     freezes: list[Freeze]
 
 

@@ -22,7 +22,8 @@ from changes.calendar_schemas import (
     OverviewEntry,
     OverviewFreeze,
 )
-from changes.models import Change, Freeze
+from changes.models import Freeze
+from changes.repository import PLANNED, Planned
 from changes.schemas import ConflictPublic
 from core.api.deps import SessionDep, require, require_any
 from core.api.idempotency import IdempotencyDep
@@ -61,12 +62,11 @@ def get_calendar(
     )
 
 
-def _entry(change: Change, conflicts: list[dict[str, Any]], **extra: str) -> Any:
+def _entry(change: Planned, conflicts: list[dict[str, Any]], **extra: str) -> Any:
     model = OverviewEntry if extra else CalendarEntry
-    fields = set(CalendarEntry.model_fields) - {"conflicts"}
     return model.model_validate(
         {
-            **change.model_dump(include=fields),
+            **{name: getattr(change, name) for name in PLANNED},
             "conflicts": [ConflictPublic.model_validate(c) for c in conflicts],
             **extra,
         }

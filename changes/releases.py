@@ -354,7 +354,7 @@ def sign_off(
 ) -> SignOff:
     """The client's product owner accepts a version that succeeded in acceptance, once."""
     release = _for_update(session, actor, release_id, if_match, permissions.SIGN_OFF)
-    if Role.product_owner.value not in actor.roles or not client_side(session, actor):
+    if Role.product_owner.value not in actor.roles or not client_side(actor):
         raise NotTheClient(
             "A release is signed off by the client's product owner, signed in through the "
             "client's own directory."

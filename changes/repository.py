@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, func, text, update
+from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -32,7 +33,6 @@ from changes.models import (
 )
 from core.api.pagination import keyset, typed_cursor
 from core.db import session_tenant
-from core.tenancy import Tenant
 
 SORTS: dict[str, Any] = {
     "createdAt": Change.created_at,
@@ -216,6 +216,44 @@ def overlapping(
     return list(session.exec(stmt))
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A change as the calendar shows it: its window and what it touches, without the
+    documents (description, rollback plan, risk answers) a calendar never reads."""
+
+    id: uuid.UUID
+    number: str
+    title: str
+    type: ChangeType
+    status: ChangeStatus
+    risk_class: RiskClass | None
+    planned_start: datetime
+    planned_end: datetime
+    service_ids: list[str]
+    ci_ids: list[str]
+    causes_downtime: bool
+
+
+PLANNED = tuple(f.name for f in fields(Planned))
+
+
+def planned(
+    session: Session, start: datetime, end: datetime, statuses: frozenset[ChangeStatus]
+) -> list[Planned]:
+    """The calendar's columns of the changes in one of `statuses` whose planned window
+    overlaps [start, end), by start."""
+    stmt = (
+        columns(*(getattr(Change, name) for name in PLANNED))
+        .where(
+            col(Change.status).in_(statuses),
+            col(Change.planned_start) < end,
+            col(Change.planned_end) > start,
+        )
+        .order_by(col(Change.planned_start), col(Change.id))
+    )
+    return [Planned(*row) for row in session.execute(stmt)]
+
+
 def freezes(
     session: Session, start: datetime | None = None, end: datetime | None = None
 ) -> list[Freeze]:
@@ -241,10 +279,6 @@ def feed_tokens(session: Session) -> list[FeedToken]:
 
 def review(session: Session, change_id: uuid.UUID) -> Review | None:
     return session.exec(select(Review).where(Review.change_id == change_id)).first()
-
-
-def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
-    return session.get(Tenant, tenant_id)
 
 
 def take_release_number(session: Session) -> int:

@@ -28,6 +28,7 @@ __all__ = [
     "ci_exists",
     "cis",
     "related",
+    "related_by_direction",
 ]
 
 
@@ -79,13 +80,28 @@ def related(
     directions: Iterable[ImpactDirection] = (ImpactDirection.up, ImpactDirection.down),
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Per given CI, the tenant's CIs that rest on it (up) or that it rests on (down) within
-    `depth` current relations, in one query per direction: what a change on it touches."""
-    starts = sorted(set(ci_ids))
-    found: dict[uuid.UUID, set[uuid.UUID]] = {ci: set() for ci in starts}
-    for direction in directions:
-        pairs = repository.reached_from(
-            session, starts, upward=direction == ImpactDirection.up, depth=depth
-        )
-        for origin, ci in pairs:
-            found[origin].add(ci)
+    `depth` current relations, walked for all of them at once: what a change on it touches."""
+    found: dict[uuid.UUID, set[uuid.UUID]] = {ci: set() for ci in ci_ids}
+    walked = related_by_direction(session, found, depth=depth, directions=directions)
+    for reached in walked.values():
+        for ci, near in reached.items():
+            found[ci] |= near
+    return found
+
+
+def related_by_direction(
+    session: Session,
+    ci_ids: Iterable[uuid.UUID],
+    *,
+    depth: int,
+    directions: Iterable[ImpactDirection] = (ImpactDirection.up, ImpactDirection.down),
+) -> dict[ImpactDirection, dict[uuid.UUID, set[uuid.UUID]]]:
+    """As `related`, kept apart by direction, so two walks can be joined in the middle."""
+    starts = list(set(ci_ids))
+    wanted = {direction: direction == ImpactDirection.up for direction in directions}
+    pairs = repository.reached_from(session, starts, upward=wanted.values(), depth=depth)
+    found = {direction: {ci: set[uuid.UUID]() for ci in starts} for direction in wanted}
+    for direction, up in wanted.items():
+        for origin, ci in pairs[up]:
+            found[direction][origin].add(ci)
     return found

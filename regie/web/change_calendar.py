@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from changes import calendar
-from changes.models import Change, Freeze
+from changes.models import Freeze
+from changes.repository import Planned
 from core.db import unit_of_work
 from core.errors import InvalidInput
 from regie.web import AMSTERDAM, link, pick_language
@@ -29,7 +30,7 @@ VIEWS = ("month", "week")
 class Day:
     day: date
     in_period: bool
-    changes: list[tuple[Change, list[dict[str, Any]]]] = field(default_factory=list)
+    changes: list[tuple[Planned, list[dict[str, Any]]]] = field(default_factory=list)
     freezes: list[Freeze] = field(default_factory=list)
     maintenance: list[tuple[datetime, datetime]] = field(default_factory=list)
 
@@ -132,6 +133,5 @@ def change_calendar(
     )
 
 
-def _on(change: Change, day: date) -> bool:
-    assert change.planned_start is not None and change.planned_end is not None
+def _on(change: Planned, day: date) -> bool:
     return _overlaps(change.planned_start, change.planned_end, day)

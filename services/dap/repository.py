@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import Date, func, literal
 from sqlmodel import Session, col, select
 
 from services.dap.models import DapVersion
@@ -31,11 +31,14 @@ def in_effect(session: Session, day: date) -> DapVersion | None:
 
 
 def effective_between(session: Session, first: date, last: date) -> list[DapVersion]:
-    """The versions that may be in effect on some day first..last (ends included)."""
-    latest_before = select(func.max(DapVersion.effective_from)).where(
-        DapVersion.effective_from <= first
+    """The versions that may be in effect on some day first..last (ends included), in one
+    statement: from the latest that took effect by `first` (or `first` itself) up to `last`."""
+    latest_before = (
+        select(func.max(DapVersion.effective_from))
+        .where(DapVersion.effective_from <= first)
+        .scalar_subquery()
     )
-    floor = session.exec(latest_before).one() or first
+    floor = func.coalesce(latest_before, literal(first, Date))
     stmt = (
         select(DapVersion)
         .where(DapVersion.effective_from >= floor, DapVersion.effective_from <= last)

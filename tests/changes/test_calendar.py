@@ -11,6 +11,7 @@ from icalendar import Calendar
 from core.identity.roles import Role
 from services.dap.windows import ZONE, today
 from tests.changes.helpers import URL, Desk, grant, window
+from tests.cmdb.helpers import Cmdb
 from tests.factories import auth, make_tenant, make_token
 from tests.services.test_dap import MANAGER as DAP_MANAGER
 from tests.services.test_dap import body as dap_body
@@ -208,3 +209,57 @@ def test_downtime_outside_the_daps_maintenance_windows_is_a_conflict(client) -> 
     }
     items = client.get(CALENDAR, params=period, headers=auth(desk.reader)).json()["items"]
     assert [[c["kind"] for c in i["conflicts"]] for i in items] == [["maintenance-window"]]
+
+
+def _own(items: list[dict], slug: str) -> list[dict]:
+    return [{k: v for k, v in i.items() if k != "tenant"} for i in items if i["tenant"] == slug]
+
+
+def test_the_overview_answers_each_clients_calendar_with_its_conflicts(client, cab) -> None:
+    second = Desk(client, make_tenant())
+    grant(second.tenant, cab.idp, "cm", Role.change_manager)
+    cmdb = Cmdb(client, cab.tenant)
+    host, app = cmdb.ci("host"), cmdb.ci("app")
+    assert cmdb.relate(app, "runs-on", host).status_code == 201
+    times = window(days=2, hours=3)
+    on_host = cab.move(cab.create(ciIds=[host["id"]], **times), "submitted")
+    on_app = cab.move(
+        cab.create(ciIds=[app["id"]], serviceIds=cab.services[1:], **times), "submitted"
+    )
+    same_service = cab.move(cab.create(**window(days=2, hours=1)), "submitted")
+    start = datetime.now(UTC) + timedelta(days=1)
+    freeze = {"name": "Release weekend", "startsAt": start.isoformat()}
+    freeze["endsAt"] = (start + timedelta(days=2)).isoformat()
+    assert client.post(FREEZES, headers=auth(cab.configurer), json=freeze).status_code == 201
+    dap = client.post(
+        "/api/v1/dap/versions",
+        headers=auth(make_token(second.tenant, DAP_MANAGER)),
+        json=dap_body(),
+    )
+    assert dap.status_code == 201, dap.text  # weekly on Tuesday 18:00-22:00
+    wednesday = _next(2, 10)
+    down = {"plannedStart": wednesday.isoformat()}
+    down["plannedEnd"] = (wednesday + timedelta(hours=1)).isoformat()
+    outside = second.move(second.create(causesDowntime=True, **down), "submitted")
+
+    headers = auth(cab.token("cm"), **{"Regie-Tenant": cab.tenant.slug})
+    period = {
+        "from": datetime.now(UTC).isoformat(),
+        "to": (wednesday + timedelta(days=1)).isoformat(),
+    }
+    r = client.get(f"{CALENDAR}/overview", params=period, headers=headers)
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    found = {i["number"]: {(c["kind"], c["number"]) for c in i["conflicts"]} for i in items}
+    assert found[on_host["number"]] == {
+        ("ci", on_app["number"]),
+        ("service", same_service["number"]),
+        ("freeze", None),
+    }
+    assert found[on_app["number"]] == {("ci", on_host["number"]), ("freeze", None)}
+    assert found[outside["number"]] == {("maintenance-window", None)}
+    # Each client's part is that client's own calendar, entry for entry.
+    for desk in (cab, second):
+        own = client.get(CALENDAR, params=period, headers=auth(desk.reader)).json()
+        assert _own(items, desk.tenant.slug) == own["items"]
+        assert _own(r.json()["freezes"], desk.tenant.slug) == own["freezes"]
