@@ -14,7 +14,7 @@ CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level 
   calendar   a month (a random month start within the planned year ahead or behind) of
              every tenant, as GET /api/v1/change-calendar/overview builds it for supplier
              staff: `changes.calendar.calendar` per tenant in its own read-only unit of work
-             under its own row-level security, then the response model of the route. In this
+             under its own row-level security, then the route's answer (`overview_json`). In this
              process; the supplier's grants lookup (`reach`) and HTTP are not in the figure.
   approval   `regie serve --workers 2` as the app role, signed in with Entra-shaped bearer
              tokens of the test suite's OpenID provider (8 change managers of cmdb-bench);
@@ -117,15 +117,14 @@ def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> 
     from sqlmodel import select
 
     from changes import calendar, permissions
-    from changes.calendar_api import _entry
-    from changes.calendar_schemas import CalendarOverview
+    from changes.calendar_api import overview_json
     from core.db import unit_of_work
     from core.identity.permissions import Principal
     from core.tenancy import Tenant
 
     tenants = [uuid.UUID(t["id"]) for t in data["tenants"]]
     with unit_of_work(None, read_only=True) as session:
-        slugs = {t.id: t.slug for t in session.exec(select(Tenant))}
+        by_id = {t.id: t for t in session.exec(select(Tenant))}
     now = datetime.now(UTC)
     times, sizes, cpus = [], [], []
     for n in range(args.months + 2):
@@ -134,7 +133,7 @@ def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> 
         )
         last = (first + timedelta(days=32)).replace(day=1)
         began, cpu = time.perf_counter(), time.process_time()
-        items = []
+        found = []
         for tenant_id in tenants:
             acting = Principal(
                 tenant_id=tenant_id,
@@ -144,14 +143,13 @@ def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> 
                 permissions=frozenset({permissions.READ}),
             )
             with unit_of_work(tenant_id, read_only=True) as session:
-                entries, _freezes = calendar.calendar(session, acting, start=first, end=last)
-                items += [_entry(c, x, tenant=slugs[tenant_id]) for c, x in entries]
-        items.sort(key=lambda i: (i.planned_start, i.number))
-        CalendarOverview(items=items, freezes=[]).model_dump_json(by_alias=True)
+                entries, freezes = calendar.calendar(session, acting, start=first, end=last)
+            found.append(calendar.TenantCalendar(by_id[tenant_id], entries, freezes))
+        overview_json(found)  # the route's answer, serialised
         if n >= 2:  # two warm-up months
             times.append((time.perf_counter() - began) * 1000)
             cpus.append((time.process_time() - cpu) * 1000)
-            sizes.append(len(items))
+            sizes.append(sum(len(t.entries) for t in found))
     return {
         "case": "calendar",
         "tenants": len(tenants),

@@ -149,14 +149,17 @@ def _conflicts(
     start, end = change.planned_start, change.planned_end
     if isinstance(others, Windows):
         others = others.near(start, end)
+    services = set(change.service_ids)
     for other in others:
-        if other.planned_start >= end or other.planned_end <= start or other.id == change.id:
+        if other.planned_start >= end or other.planned_end <= start:
+            continue
+        shared = services.intersection(other.service_ids)
+        tied = _tying(change, other, related) if change.ci_ids and other.ci_ids else []
+        if not (shared or tied) or other.id == change.id:
             continue
         named = {"change_id": other.id, "number": other.number}
-        shared = sorted(set(change.service_ids) & set(other.service_ids))
         if shared:
-            found.append({"kind": "service", **named, "service_ids": shared})
-        tied = _tying(change, other, related)
+            found.append({"kind": "service", **named, "service_ids": sorted(shared)})
         if tied:
             found.append({"kind": "ci", **named, "ci_ids": tied})
     for freeze in freezes:
