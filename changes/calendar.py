@@ -132,7 +132,7 @@ class Windows:
 
     @classmethod
     def of(cls, changes: list[Planned]) -> Windows:
-        timed = sorted(changes, key=lambda c: c.planned_start)
+        timed = sorted(changes, key=lambda c: (c.planned_start, c.id))
         spans = [c.planned_end - c.planned_start for c in timed]
         return cls([c.planned_start for c in timed], timed, max(spans, default=timedelta(0)))
 
@@ -186,7 +186,9 @@ def calendar(
         return [], repository.freezes(session, start, end)
     wide_start = min(c.planned_start for c in shown)
     wide_end = max(c.planned_end for c in shown)
-    live = Windows.of(repository.planned(session, wide_start, wide_end, LIVE))
+    # The live changes of the month are among those shown: only the edges are read again.
+    edges = repository.planned(session, wide_start, wide_end, LIVE, besides=(start, end))
+    live = Windows.of([c for c in shown if c.status in LIVE] + edges)
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
     claiming = [c for c in shown if c.status in LIVE]
     related = _related(session, claiming, live.changes)

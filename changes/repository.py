@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, text, update
+from sqlalchemy import String, cast, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -241,10 +241,15 @@ _LIST_AT = tuple(PLANNED.index(name) for name in ID_LISTS)
 
 
 def planned(
-    session: Session, start: datetime, end: datetime, statuses: frozenset[ChangeStatus]
+    session: Session,
+    start: datetime,
+    end: datetime,
+    statuses: frozenset[ChangeStatus],
+    *,
+    besides: tuple[datetime, datetime] | None = None,
 ) -> list[Planned]:
     """The calendar's columns of the changes in one of `statuses` whose planned window
-    overlaps [start, end), by start."""
+    overlaps [start, end) (and not `besides`, a period already read), by start and id."""
     # The id lists come as their JSON text, each distinct text decoded once (most changes
     # name no CI: '[]'); a driver's JSON loader costs more per row than the decoding itself.
     # Equal lists are therefore one shared list: read them, never change them.
@@ -264,6 +269,10 @@ def planned(
         )
         .order_by(col(Change.planned_start), col(Change.id))
     )
+    if besides is not None:
+        stmt = stmt.where(
+            or_(col(Change.planned_start) >= besides[1], col(Change.planned_end) <= besides[0])
+        )
     decoded: dict[str | None, Any] = {None: None}
     found = []
     for row in session.execute(stmt):
