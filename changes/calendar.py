@@ -186,11 +186,11 @@ def calendar(
         return [], repository.freezes(session, start, end)
     wide_start = min(c.planned_start for c in shown)
     wide_end = max(c.planned_end for c in shown)
+    claiming = [c for c in shown if c.status in LIVE]
     # The live changes of the month are among those shown: only the edges are read again.
     edges = repository.planned(session, wide_start, wide_end, LIVE, besides=(start, end))
-    live = Windows.of([c for c in shown if c.status in LIVE] + edges)
+    live = Windows.of(claiming + edges)
     freezes = repository.freezes(session, min(start, wide_start), max(end, wide_end))
-    claiming = [c for c in shown if c.status in LIVE]
     related = _related(session, claiming, live.changes)
     windows = _maintenance(session, claiming)
     entries = [

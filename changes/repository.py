@@ -278,10 +278,10 @@ def planned(
     for row in session.execute(stmt):
         values = list(row)
         for i in _LIST_AT:
-            text = values[i]
-            if text not in decoded:
-                decoded[text] = json.loads(text)
-            values[i] = decoded[text]
+            raw = values[i]
+            if raw not in decoded:
+                decoded[raw] = json.loads(raw)
+            values[i] = decoded[raw]
         found.append(Planned(*values))
     return found
 
