@@ -15,11 +15,11 @@ from typing import Any
 from babel.dates import format_date
 
 from regie.web.figures import AVAILABILITY, TWO, Formatter
-from services.kpi.public import KpiFigures
+from services.kpi.service import Levels
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 72, 64, 14, 40
-# (attribute of KpiFigures, key, name, decimals of the API)
+# (attribute of Levels, key, name, decimals of the API)
 SERIES = (
     ("response", "response", "Response", TWO),
     ("restore_platform", "restore-platform", "Restore of the platform", TWO),
@@ -34,7 +34,7 @@ class Point:
     y: float
 
 
-def trend(months: list[tuple[date, KpiFigures]], fmt: Formatter) -> dict[str, Any]:
+def trend(months: list[tuple[date, Levels]], fmt: Formatter) -> dict[str, Any]:
     """Per service level, its chart (coordinates in a WIDTH x HEIGHT box) and, per month, the
     achieved figure and the norm as the page writes them."""
     first, last = months[0][0], months[-1][0]
@@ -54,7 +54,7 @@ def trend(months: list[tuple[date, KpiFigures]], fmt: Formatter) -> dict[str, An
 
 
 def _series(
-    months: list[tuple[date, KpiFigures]],
+    months: list[tuple[date, Levels]],
     attr: str,
     key: str,
     name: str,

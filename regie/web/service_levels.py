@@ -152,17 +152,16 @@ def _page(
 
 def _trend_months(
     session: Session, principal: Principal, period: Period, shown: KpiFigures
-) -> list[tuple[date, KpiFigures]]:
-    """The twelve months up to the period's last (never past the current month), each with its
-    figures as the API gives them; the shown month's are those already read, not read twice."""
+) -> list[tuple[date, kpi_service.Levels]]:
+    """The twelve months up to the period's last (never past the current month), each with the
+    service levels the API gives it; the shown month's from the figures already read."""
+    principal.require(kpi_permissions.READ)
     end = shift(period.first_day, len(period.months) - 1)
     end = min(end, first_of(today()))
-    months = []
-    for month in last_twelve(end):
-        text = f"{month:%Y-%m}"
-        known = shown if shown.period == text else None
-        months.append((month, known or kpi_service.read_figures(session, principal, period=text)))
-    return months
+    months = last_twelve(end)
+    known = {m: kpi_service.Levels.of(shown) for m in months if shown.period == f"{m:%Y-%m}"}
+    computed = iter(kpi_service.levels(session, [m for m in months if m not in known]))
+    return [(m, known[m] if m in known else next(computed)) for m in months]
 
 
 def _recent_jobs(session: Session, principal: Principal) -> list[ReportJob]:

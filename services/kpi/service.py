@@ -361,6 +361,71 @@ def _headline(session: Session, period: Period) -> Headline:
     )
 
 
+@dataclass(frozen=True)
+class Level:
+    """One service level of a month: the achieved value (None when nothing was decided; always
+    a number for availability) and the norm of the agreement in effect."""
+
+    value: float | None
+    norm: float
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A month's four service levels with their norms, the same values compute() gives: what
+    the twelve-month trend draws, without the counts and breakdowns it leaves out."""
+
+    response: Level
+    restore_platform: Level
+    restore_application: Level
+    availability: Level
+
+    @classmethod
+    def of(cls, figures: schemas.KpiFigures) -> Levels:
+        """The levels of full figures (a closed month's frozen ones, or those already read)."""
+        return cls(
+            response=Level(figures.response.value, figures.response.norm),
+            restore_platform=Level(figures.restore_platform.value, figures.restore_platform.norm),
+            restore_application=Level(
+                figures.restore_application.value, figures.restore_application.norm
+            ),
+            availability=Level(figures.availability.value, figures.availability.norm),
+        )
+
+
+def levels(session: Session, months: Sequence[date]) -> list[Levels]:
+    """The service levels of each of `months` for the trend: the closed ones from their
+    snapshots and the exclusions of all in one query each, then per open month only its
+    agreement, its clock counts and its availability."""
+    closed = frozen.closed_figures(session, months)
+    tickets, outages = _accepted(session, [m for m in months if m not in closed])
+    return [
+        Levels.of(closed[m]) if m in closed else _levels(session, m, tickets, outages)
+        for m in months
+    ]
+
+
+def _levels(
+    session: Session, month: date, tickets: Excluded, outages: dict[date, frozenset[uuid.UUID]]
+) -> Levels:
+    period = f.month_period(month)
+    agreement = sla.in_effect(session, period.last_instant)
+    left = _left_out(session, period, {pair for pair in tickets if pair[1] == month})
+    tallies = _tallies(session, period, left)
+    clocks = {kpi: _clock_figure(period, kpi, tallies, agreement) for kpi in KpiName}
+    available = _availability(period, agreement.availability_norm, session, outages)
+    return Levels(
+        response=Level(clocks[KpiName.response].value, agreement.response_norm),
+        restore_platform=Level(
+            clocks[KpiName.restore_platform].value, agreement.restore_platform_norm
+        ),
+        restore_application=Level(
+            clocks[KpiName.restore_application].value, agreement.restore_application_norm
+        ),
+        availability=Level(available.value, agreement.availability_norm),
+    )
+
+
 def overview(actor: Principal, *, period: str) -> schemas.Overview:
     """Headline figures of every client tenant where `actor` may read KPIs, each read in its
     own unit of work (its own row-level security scope), by slug."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlmodel import select
 
 from core.db import unit_of_work
@@ -23,14 +24,24 @@ from core.types import utcnow
 from services.availability import permissions as availability
 from services.dap import permissions as dap
 from services.dap.windows import today
+from services.sla import permissions as sla_permissions
+from services.sla.models import Agreement
 from tests.core.test_web_signin import csrf_of, web_tenant
 from tests.factories import auth, make_token
 from tests.regie.test_web_service_levels import api_figures, written
-from tests.services.kpi_month import build_november
+from tests.services.kpi_month import build_november, exclude
+from tests.services.test_kpi_closing import _close_and_sign as close_and_sign
+from tests.services.test_kpi_closing import as_owner
 from tests.support.web_people import browser_of, directories, other_client, signed_in
 from tests.tickets.helpers import Desk
 
 TREND = re.compile(r'data-trend="([^"]+)">([^<]*)<')
+SERIES = (
+    ("response", "response"),
+    ("restore-platform", "restorePlatform"),
+    ("restore-application", "restoreApplication"),
+    ("availability", "availability"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +100,46 @@ def test_the_trend_draws_twelve_months_against_the_norm_and_tables_them(
     assert '<th scope="row">December 2025</th>' in page  # twelve months: Dec 2025 to Nov 2026
     dutch = people["vera"].get("/service-levels?period=2026-11").text
     assert "Twaalf maanden" in dutch and "november 2026" in dutch
+
+
+def test_every_month_of_the_trend_is_the_apis_figure_and_norm(
+    client, people, tenant, owner_engine
+) -> None:
+    """Open months computed, a closed month from its snapshot, an accepted exclusion, and an
+    agreement version in effect from June (its norm in the open months from then, never in
+    the month closed before it): every cell of both trends is what the API gives that month."""
+    november = build_november(Desk(client, tenant))
+    exclude(client, november.desk, november.tickets["G"])
+    assert close_and_sign(client, november.desk, "2026-10")["month"] == "2026-10"
+    manager = make_token(tenant, [sla_permissions.READ, sla_permissions.MANAGE])
+    version = {
+        "effectiveFrom": (today() + timedelta(days=1)).isoformat(),
+        "norms": {"response": 50.0},
+    }
+    added = client.post("/api/v1/sla/agreements", headers=auth(manager), json=version)
+    assert added.status_code == 201, added.text
+    with as_owner(owner_engine, tenant.id) as conn:
+        conn.execute(
+            update(Agreement)
+            .where(Agreement.tenant_id == tenant.id)  # type: ignore[arg-type]
+            .values(effective_from=date(2026, 6, 1))
+        )
+    norms = set()
+    for period, first in (("2026-11", date(2025, 12, 1)), ("2026-12", date(2026, 1, 1))):
+        cells = dict(
+            TREND.findall(people["vera"].get(f"/service-levels?period={period}&lang=en").text)
+        )
+        for i in range(12):
+            month = date(
+                first.year + (first.month + i - 1) // 12, (first.month + i - 1) % 12 + 1, 1
+            )
+            api = api_figures(client, tenant, f"{month:%Y-%m}")
+            for key, field in SERIES:
+                assert cells[f"{key}-{i}"] == written(api[field]["value"], "en", percent=True)
+                assert cells[f"{key}-norm-{i}"] == written(api[field]["norm"], "en", percent=True)
+            norms.add((f"{month:%Y-%m}", api["response"]["norm"]))
+    assert ("2026-05", 95.0) in norms and ("2026-06", 50.0) in norms
+    assert ("2026-10", 95.0) in norms and ("2026-11", 50.0) in norms  # October was closed before
 
 
 def record_outages(client, tenant: Tenant) -> None:
