@@ -92,7 +92,7 @@ def _fix_operation(method: str, op: dict[str, Any]) -> None:
     responses = op.setdefault("responses", {})
     if responses.get("422", {}).get("description") == "Validation Error":
         responses.pop("422")  # FastAPI's own: Regie answers invalid input with 400
-    for code in _error_codes(method, op) | {c for c in responses if c[0] in "45"}:
+    for code in sorted(_error_codes(method, op) | {c for c in responses if c[0] in "45"}):
         desc = responses.get(code, {}).get("description") or DESCRIPTIONS.get(code, "Error")
         responses[code] = {
             "description": desc,
