@@ -10,15 +10,14 @@ from sqlmodel import Session
 
 from cmdb.public import check_ci
 from core.api.etag import check_if_match
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict
 from core.identity.permissions import Principal
 from core.types import utcnow
 from tickets.alerts import permissions, repository
 from tickets.alerts.errors import CiRuleNotFound
 from tickets.alerts.models import AlertCiRule
+from tickets.alerts.rules import refuse_nulls
 from tickets.alerts.schemas import CiRuleCreate, CiRuleUpdate
-
-_CAMEL = {"ci_id": "ciId"}
 
 
 def matching(rules: list[AlertCiRule], labels: dict[str, str]) -> AlertCiRule | None:
@@ -71,14 +70,7 @@ def update_rule(
     current = get_rule(session, actor, rule_id=rule_id)
     check_if_match(if_match, current.version)
     given = changes.model_dump(exclude_unset=True)
-    nulls = [_CAMEL.get(name, name) for name, value in given.items() if value is None]
-    if nulls:
-        raise InvalidInput(
-            "These fields cannot be removed: " + ", ".join(nulls) + ".",
-            invalidParams=[
-                {"name": n, "pointer": f"/{n}", "reason": "may not be null"} for n in nulls
-            ],
-        )
+    refuse_nulls(given, given)  # every field of a CI rule is required
     check_ci(session, given.get("ci_id"))
     for field, value in given.items():
         setattr(current, field, value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
@@ -91,7 +93,7 @@ def update_rule(
     current = get_rule(session, actor, rule_id=rule_id)
     check_if_match(if_match, current.version)
     given = changes.model_dump(exclude_unset=True)
-    _refuse_nulls(given, ("name", "position", "match", "match_regex"))
+    refuse_nulls(given, ("name", "position", "match", "match_regex"))
     _check_group(session, given.get("group_id"))
     check_service(session, given.get("service_id"))
     for field, value in given.items():
@@ -112,8 +114,10 @@ def delete_rule(
     session.flush()
 
 
-def _refuse_nulls(given: dict[str, Any], required: tuple[str, ...]) -> None:
-    nulls = [name for name in required if name in given and given[name] is None]
+def refuse_nulls(given: dict[str, Any], required: Iterable[str]) -> None:
+    """A merge patch may not null a field the rule cannot do without: 400 naming each, as the
+    API names them."""
+    nulls = [to_camel(name) for name in required if name in given and given[name] is None]
     if nulls:
         raise InvalidInput(
             "These fields cannot be removed: " + ", ".join(nulls) + ".",
