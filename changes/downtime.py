@@ -14,7 +14,6 @@ records no language. It leaves only when an SMTP server is configured.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,9 +25,9 @@ from sqlmodel import Session
 from changes import config, repository
 from changes.models import Change, ChangeEventKind, ChangeStatus
 from changes.service import record
+from core import mailer
 from core.outbox.models import OutboxMessage
 from core.outbox.service import handler, publish
-from core.settings import get_settings
 from core.types import utcnow
 from services.dap import public as dap
 
@@ -38,8 +37,6 @@ ANNOUNCED = frozenset({ChangeStatus.approved, ChangeStatus.scheduled})
 WITHDRAWN = frozenset({ChangeStatus.cancelled, ChangeStatus.rejected})
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 log = structlog.get_logger("regie.changes.downtime")
-# Set by the composition root: sends one mail, signature of tickets.mail.smtp.send.
-SENDER: Callable[..., None] | None = None
 
 
 def sweep(session: Session, now: datetime | None = None) -> int:
@@ -138,15 +135,10 @@ def cancellation(change: Change, window: dict[str, str]) -> tuple[str, str]:
 def deliver(_session: Session, message: OutboxMessage) -> None:
     """Mail the notice to the message's recipient when an SMTP server is configured."""
     payload: dict[str, Any] = message.payload
-    settings = get_settings()
-    if settings.smtp_url is None or SENDER is None:
-        log.info("downtime_notice_not_mailed", message_id=str(message.id))
-        return
-    SENDER(
-        settings.smtp_url,
-        sender=settings.smtp_from,
+    mailer.send(
         to=payload["email"],
         subject=payload["subject"],
         body=f"Beste {payload['name']},\n\n{payload['body']}\n\nMet vriendelijke groet,\nRegie",
         message_id=str(message.id),
+        what="downtime_notice",
     )

@@ -7,17 +7,14 @@ notify people, move its clocks and keep its KPI facts exactly as one changed ove
 from __future__ import annotations
 
 from audit import public as audit_public
-from changes import downtime
 from changes import impact as change_impact
 from changes import improvements as change_improvements
 from changes import kpi as change_kpi
-from core import events
+from core import events, mailer
 from core.identity.events import CredentialRefused
 from services.dap import witness
 from services.improvement import public as improvement
 from services.kpi import public as kpi_public
-from services.reports import mail as reports_mail
-from services.sourcing import warnings as sourcing_warnings
 from tickets import impact, kpi, notifications, sla
 from tickets.events import TicketEventRecorded
 from tickets.mail import smtp
@@ -31,11 +28,8 @@ def wire() -> None:
     events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
     events.subscribe(TicketEventRecorded, sla.on_ticket_event)
     events.subscribe(TicketEventRecorded, kpi.on_ticket_event)
-    # services may not import tickets: monthly reports leave by the notifications' SMTP sender.
-    reports_mail.SENDER = smtp.send
-    sourcing_warnings.SENDER = smtp.send
-    downtime.SENDER = smtp.send
-    witness.SENDER = smtp.send
+    # Lower layers may not import tickets: their mail leaves by the notifications' SMTP sender.
+    mailer.SENDER = smtp.send
     # Audit cannot know the DAP: each new checkpoint goes to its witness recipients from here.
     events.subscribe(audit_public.CheckpointSigned, witness.on_checkpoint_signed)
     # An improvement may name a problem, or a change whose review raised it, as its source;

@@ -11,23 +11,20 @@ configured.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 from sqlmodel import Session
 
 from audit.public import CheckpointSigned
+from core import mailer
 from core.outbox.models import OutboxMessage
 from core.outbox.service import handler, publish
-from core.settings import get_settings
 from services.dap.service import report_recipients
 
 TOPIC = "services.dap.witness"
 REPORT = "audit-witness"  # the DAP's report name for who keeps the witness copy
 log = structlog.get_logger("regie.services.dap.witness")
-# Set by the composition root: sends one mail, signature of tickets.mail.smtp.send.
-SENDER: Callable[..., None] | None = None
 
 BODY = (
     "Beste {name},\n\n"
@@ -51,19 +48,14 @@ def on_checkpoint_signed(event: CheckpointSigned) -> None:
 def deliver(_session: Session, message: OutboxMessage) -> None:
     """Mail the checkpoint as a witness file line when an SMTP server is configured."""
     payload: dict[str, Any] = message.payload
-    settings = get_settings()
-    if settings.smtp_url is None or SENDER is None:
-        log.info("witness_copy_not_mailed", message_id=str(message.id))
-        return
     checkpoint = payload["checkpoint"]
     size = checkpoint["treeSize"]
     line = json.dumps(checkpoint, sort_keys=True) + "\n"
-    SENDER(
-        settings.smtp_url,
-        sender=settings.smtp_from,
+    mailer.send(
         to=payload["email"],
         subject=f"Auditlogboek: controlepunt {size} / Audit log: checkpoint {size}",
         body=BODY.format(name=payload["name"], size=size),
         message_id=str(message.id),
         attachments=[(f"regie-witness-{size}.jsonl", "application/jsonl", line.encode())],
+        what="witness_copy",
     )

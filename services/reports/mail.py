@@ -1,11 +1,11 @@
 """Mailing a generated monthly report (its PDF attached) to the tenant's recipients.
 
 Who receives it comes from `RECIPIENTS_SOURCE`: the report recipients of the tenant's DAP
-version in effect (those who get "monthly-sla"; the tests replace it). How mail leaves comes
-from `SENDER` (the composition root gives the SMTP sender), used only when an SMTP server is
-configured. Each recipient is one outbox message, queued with the job's completion, so a
-report is mailed once it exists and never lost; the message id is the mail's Message-ID, so
-a receiver can drop the copy a retry after a crash may send.
+version in effect (those who get "monthly-sla"; the tests replace it). Mail leaves through
+`core.mailer`, only when an SMTP server is configured. Each recipient is one outbox message,
+queued with the job's completion, so a report is mailed once it exists and never lost; the
+message id is the mail's Message-ID, so a receiver can drop the copy a retry after a crash
+may send.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import structlog
 from sqlmodel import Session
 
+from core import mailer
 from core.outbox.models import OutboxMessage
 from core.outbox.service import handler, publish
-from core.settings import get_settings
 from core.tenancy import Tenant
 from services.dap import public as dap
 from services.reports import repository
@@ -41,8 +41,6 @@ def dap_recipients(session: Session, month: date) -> list[tuple[str, str]]:
 
 RecipientsSource = Callable[[Session, date], list[tuple[str, str]]]
 RECIPIENTS_SOURCE: RecipientsSource = dap_recipients
-# Set by the composition root: sends one mail, signature of tickets.mail.smtp.send.
-SENDER: Callable[..., None] | None = None
 
 TEXT = {
     "nl": (
@@ -80,21 +78,19 @@ def deliver(session: Session, message: OutboxMessage) -> None:
     payload: dict[str, Any] = message.payload
     job = repository.job(session, uuid.UUID(payload["jobId"]))
     pdf = repository.file(session, job.id, "pdf") if job else None
-    settings = get_settings()
-    if job is None or pdf is None or settings.smtp_url is None or SENDER is None:
+    if job is None or pdf is None:
         log.info("report_mail_not_sent", message_id=str(message.id))
         return
     tenant = session.get(Tenant, job.tenant_id)
     subject, body = render(job, name=payload["name"], tenant=tenant.name if tenant else "")
     fmt = FORMATS["pdf"]
-    SENDER(
-        settings.smtp_url,
-        sender=settings.smtp_from,
+    mailer.send(
         to=payload["email"],
         subject=subject,
         body=body,
         message_id=str(message.id),
         attachments=[(fmt.file_name(job.month), fmt.media_type, pdf.content)],
+        what="report_mail",
     )
 
 

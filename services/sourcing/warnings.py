@@ -11,7 +11,7 @@ until the date moves. Mail leaves only when an SMTP server is configured.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,10 +19,10 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from core import mailer
 from core.db import unit_of_work
 from core.outbox.models import OutboxMessage
 from core.outbox.service import active_tenant_ids, handler, publish
-from core.settings import get_settings
 from services.dap import public as dap
 from services.sourcing import repository
 from services.sourcing.models import SourcingWarning, Supplier, WarningKind
@@ -36,8 +36,6 @@ CONTRACT_END, NOTICE, CERTIFICATE, UNTESTED = (
     timedelta(days=365),
 )
 log = structlog.get_logger("regie.services.sourcing.warnings")
-# Set by the composition root: sends one mail, signature of tickets.mail.smtp.send.
-SENDER: Callable[..., None] | None = None
 
 Due = tuple[uuid.UUID, WarningKind, date, uuid.UUID, str]  # subject, kind, due, supplier, what
 
@@ -109,15 +107,10 @@ def sweep_all(today: date | None = None) -> int:
 def deliver(_session: Session, message: OutboxMessage) -> None:
     """Mail the warning to the message's recipient when an SMTP server is configured."""
     payload: dict[str, Any] = message.payload
-    settings = get_settings()
-    if settings.smtp_url is None or SENDER is None:
-        log.info("sourcing_warning_not_mailed", message_id=str(message.id))
-        return
-    SENDER(
-        settings.smtp_url,
-        sender=settings.smtp_from,
+    mailer.send(
         to=payload["email"],
         subject="Sourcing register: " + payload["detail"][:200],
         body=f"Dear {payload['name']},\n\n{payload['detail']}\n\nRegie",
         message_id=str(message.id),
+        what="sourcing_warning",
     )
