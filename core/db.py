@@ -61,7 +61,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A database restart cuts every pooled connection; test each before use so no request
     # answers 500 and no outbox message is charged an attempt for a connection already gone.
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # No JIT: a statement estimated above jit_above_cost (a grouped count over a large
+    # tenant) spent 100-150 ms compiling to save a few; no statement of a request pays it back.
+    connect_args = {"options": "-c jit=off", **kwargs.pop("connect_args", {})}
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 # SQL functions that domains give the embedded database (e.g. stemming for full-text search).

@@ -159,13 +159,14 @@ def monthly_availability(
     scope: str | None = None,
     excluded_ids: frozenset[uuid.UUID] = frozenset(),
     now: datetime | None = None,
+    agreement: sla.Agreement | None = None,
 ) -> Availability:
     """The availability of the month holding `month` within the service hours of the
-    agreement in effect at its end, as the KPI figures and the monthly report judge the month
-    (rules: services.availability.compute)."""
+    agreement in effect at its end (`agreement`, when the caller already read it), as the KPI
+    figures and the monthly report judge the month (rules: services.availability.compute)."""
     selects = _scope_filter(scope)
     start, end = compute.month_span(month)
-    agreement = sla.in_effect(session, end - timedelta(microseconds=1))
+    agreement = agreement or sla.in_effect(session, end - timedelta(microseconds=1))
     outages = {o.id: o for o in repository.overlapping(session, start, end) if selects(o)}
     figures = compute.availability(
         sla.calendar(agreement),

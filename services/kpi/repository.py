@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, union_all
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
@@ -238,6 +238,38 @@ def finished_counts(session: Session, start: datetime, end: datetime) -> Any:
     return session.execute(stmt).one()
 
 
+def headline_counts(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    kinds: Sequence[str],
+    leaving_out: set[uuid.UUID],
+) -> list[Any]:
+    """The counts of a headline in one round trip, as (key, part, whole) rows: (kind, missed,
+    decided) per clock kind as decided_counts() gives them, ("opened", 0, opened),
+    ("finished", resolved, finished) and ("backlog", 0, how many rows backlog() would give)."""
+    decided = (
+        columns(col(C.kind), _ones(_missed()), func.count())
+        .join(F, _JOINED)
+        .where(col(C.kind).in_(kinds), _decided_within(start, end), col(F.rejected).is_(False))
+        .group_by(col(C.kind))
+    )
+    opened = columns(literal("opened"), literal(0), func.count()).where(_opened_within(start, end))
+    finished = columns(literal("finished"), _ones(col(F.resolved).is_(True)), func.count()).where(
+        _finished_within(start, end)
+    )
+    open_at = columns(literal("backlog"), literal(0), func.count()).where(_open_at(end))
+    if leaving_out:
+        open_at = open_at.where(col(F.ticket_id).not_in(leaving_out))
+    stmt = union_all(
+        decided,
+        opened.select_from(F),
+        finished.select_from(F),
+        open_at.select_from(F),
+    )
+    return list(session.execute(stmt).all())
+
+
 def backlog(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> list[Any]:
     """(priority, opened at) of tickets opened before `end` and not finished by it, other
     than those of `leaving_out`."""
@@ -245,14 +277,6 @@ def backlog(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> lis
     if leaving_out:
         stmt = stmt.where(col(F.ticket_id).not_in(leaving_out))
     return list(session.execute(stmt).all())
-
-
-def backlog_count(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> int:
-    """How many rows backlog() would give: counted in the database."""
-    stmt = columns(func.count()).select_from(F).where(_open_at(end))
-    if leaving_out:
-        stmt = stmt.where(col(F.ticket_id).not_in(leaving_out))
-    return int(session.execute(stmt).scalar_one())
 
 
 def ticket_set(

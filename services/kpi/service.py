@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.api.openapi import API_PREFIX
-from core.db import unit_of_work
+from core.db import reading_tenants
 from core.identity.access import reach
 from core.identity.permissions import Principal
 from core.tenancy import TenantKind
@@ -70,7 +70,7 @@ def compute(session: Session, period: Period) -> schemas.KpiFigures:
         end=period.end,
         agreement=sla.agreement_ref(agreement),
         **_clock_figures(session, period, left, agreement),
-        availability=_availability(period, agreement.availability_norm, session, outages),
+        availability=_availability(period, agreement, session, outages),
         opened=_opened(session, period, left),
         backlog=_backlog(session, period, tickets),
         restore_time=_restore_time(session, period, left),
@@ -140,10 +140,14 @@ def _within(period: Period, at: datetime | None) -> bool:
 
 def _tallies(session: Session, period: Period, left: LeftOut) -> dict[str, Counter[str]]:
     """Met and missed per clock kind: counted in SQL, less what the exclusions take out."""
+    counted = repository.decided_counts(session, period.start, period.end, sla.KINDS)
+    return _tallied(counted, period, left)
+
+
+def _tallied(counted: Iterable[Any], period: Period, left: LeftOut) -> dict[str, Counter[str]]:
+    """The (kind, missed, decided) counts of SQL less what the exclusions take out."""
     tallies: dict[str, Counter[str]] = {kind: Counter() for kind in sla.KINDS}
-    for kind, missed, total in repository.decided_counts(
-        session, period.start, period.end, sla.KINDS
-    ):
+    for kind, missed, total in counted:
         tallies[kind].update(met=total - missed, missed=missed)
     for kind in sla.KINDS:
         for row in left.counted_clocks(kind):
@@ -181,18 +185,28 @@ def _clock_figure(
 
 
 def _availability(
-    period: Period, norm: float, session: Session, outages: dict[date, frozenset[uuid.UUID]]
+    period: Period,
+    agreement: sla.Agreement,
+    session: Session,
+    outages: dict[date, frozenset[uuid.UUID]],
 ) -> schemas.AvailabilityFigure:
     """Each month as availability management measures it, less the outages an accepted
-    exclusion takes out of that month."""
+    exclusion takes out of that month; `agreement` is the one in effect at the period's end,
+    which is also the last month's own."""
+    last = period.months[-1]
     months = [
-        availability.monthly_availability(session, month=month, excluded_ids=outages[month])
+        availability.monthly_availability(
+            session,
+            month=month,
+            excluded_ids=outages[month],
+            agreement=agreement if month == last else None,
+        )
         for month in period.months
     ]
     return _availability_figure(
         sum(m.service_seconds for m in months),
         sum(m.downtime_seconds for m in months),
-        norm,
+        agreement.availability_norm,
         [f"{API_PREFIX}/availability?month={m.month}" for m in months],
     )
 
@@ -223,11 +237,7 @@ def _opened(session: Session, period: Period, left: LeftOut) -> schemas.OpenedCo
         by_type[type_] += count
         by_priority[priority] += count
         by_line[line or "none"] += count
-    gone = [
-        row
-        for row in left.facts.values()
-        if _within(period, row.opened_at) and left.out(row.ticket_id, row.opened_at)
-    ]
+    gone = _gone(period, left, "opened_at")
     # Counter subtraction keeps only positive counts, as counting the remaining rows would.
     by_type -= Counter(row.type for row in gone)
     by_priority -= Counter(row.priority for row in gone)
@@ -239,6 +249,16 @@ def _opened(session: Session, period: Period, left: LeftOut) -> schemas.OpenedCo
         by_priority=_keyed(PRIORITIES, by_priority),
         by_line=_keyed(LINES, by_line),
     )
+
+
+def _gone(period: Period, left: LeftOut, moment: str) -> list[Any]:
+    """The facts an exclusion takes out of the count of tickets whose `moment` (opened_at,
+    finished_at) lies in the period."""
+    return [
+        row
+        for row in left.facts.values()
+        if _within(period, getattr(row, moment)) and left.out(row.ticket_id, getattr(row, moment))
+    ]
 
 
 def _backlog(session: Session, period: Period, excluded: Excluded) -> schemas.Backlog:
@@ -277,12 +297,11 @@ def _rates(session: Session, period: Period, left: LeftOut) -> dict[str, schemas
     whole, resolved, first_line, reopened = repository.finished_counts(
         session, period.start, period.end
     )
-    for row in left.facts.values():
-        if _within(period, row.finished_at) and left.out(row.ticket_id, row.finished_at):
-            whole -= 1
-            resolved -= bool(row.resolved)
-            first_line -= bool(row.resolved and row.resolved_line == "1" and not row.escalated)
-            reopened -= row.reopen_count > 0
+    for row in _gone(period, left, "finished_at"):
+        whole -= 1
+        resolved -= bool(row.resolved)
+        first_line -= bool(row.resolved and row.resolved_line == "1" and not row.escalated)
+        reopened -= row.reopen_count > 0
     evidence = ticket_sets.url(period, schemas.TicketSet.finished)
     return {
         "first_line_resolution": _rate(first_line, resolved, evidence),
@@ -345,19 +364,22 @@ def _headline(session: Session, period: Period) -> Headline:
     agreement = sla.in_effect(session, period.last_instant)
     tickets, outages = _accepted(session, period.months)
     left = _left_out(session, period, tickets)
-    tallies = _tallies(session, period, left)
-    clocks = {kpi: _clock_figure(period, kpi, tallies, agreement).value for kpi in KpiName}
     last_month = period.months[-1]
     leaving_out = {ticket_id for ticket_id, month in tickets if month == last_month}
+    rows = repository.headline_counts(session, period.start, period.end, sla.KINDS, leaving_out)
+    counts = {key: (part, whole) for key, part, whole in rows}
+    tallies = _tallied([row for row in rows if row[0] in sla.KINDS], period, left)
+    clocks = {kpi: _clock_figure(period, kpi, tallies, agreement).value for kpi in KpiName}
+    finished = _gone(period, left, "finished_at")
     return Headline(
         start=period.start,
         response=clocks[KpiName.response],
         restore_platform=clocks[KpiName.restore_platform],
         restore_application=clocks[KpiName.restore_application],
-        availability=_availability(period, agreement.availability_norm, session, outages).value,
-        opened=_opened(session, period, left).total,
-        resolved=_rates(session, period, left)["first_line_resolution"].whole,
-        backlog=repository.backlog_count(session, period.end, leaving_out),
+        availability=_availability(period, agreement, session, outages).value,
+        opened=counts["opened"][1] - len(_gone(period, left, "opened_at")),
+        resolved=counts["finished"][0] - sum(bool(row.resolved) for row in finished),
+        backlog=counts["backlog"][1],
     )
 
 
@@ -413,7 +435,7 @@ def _levels(
     left = _left_out(session, period, {pair for pair in tickets if pair[1] == month})
     tallies = _tallies(session, period, left)
     clocks = {kpi: _clock_figure(period, kpi, tallies, agreement) for kpi in KpiName}
-    available = _availability(period, agreement.availability_norm, session, outages)
+    available = _availability(period, agreement, session, outages)
     return Levels(
         response=Level(clocks[KpiName.response].value, agreement.response_norm),
         restore_platform=Level(
@@ -427,29 +449,32 @@ def _levels(
 
 
 def overview(actor: Principal, *, period: str) -> schemas.Overview:
-    """Headline figures of every client tenant where `actor` may read KPIs, each read in its
-    own unit of work (its own row-level security scope), by slug."""
+    """Headline figures of every client tenant where `actor` may read KPIs, by slug: one
+    read-only transaction, each tenant read under its own row-level security scope."""
     actor.require(permissions.READ)
     parsed = f.parse_period(period)
+    readable = [
+        tenant
+        for tenant, acting in reach(actor)
+        if tenant.kind != TenantKind.supplier and acting.can(permissions.READ)
+    ]
     items = []
-    for tenant, acting in reach(actor):
-        if tenant.kind == TenantKind.supplier or not acting.can(permissions.READ):
-            continue
-        with unit_of_work(tenant.id, read_only=True) as session:
-            figures = headline(session, parsed)
-        items.append(
-            schemas.OverviewRow(
-                tenant=tenant.slug,
-                tenant_name=tenant.name,
-                response=figures.response,
-                restore_platform=figures.restore_platform,
-                restore_application=figures.restore_application,
-                availability=figures.availability,
-                opened=figures.opened,
-                backlog=figures.backlog,
-                figures=f"{API_PREFIX}/kpis?period={parsed.text}",
+    with reading_tenants() as in_tenant:
+        for tenant in readable:
+            figures = headline(in_tenant(tenant.id), parsed)
+            items.append(
+                schemas.OverviewRow(
+                    tenant=tenant.slug,
+                    tenant_name=tenant.name,
+                    response=figures.response,
+                    restore_platform=figures.restore_platform,
+                    restore_application=figures.restore_application,
+                    availability=figures.availability,
+                    opened=figures.opened,
+                    backlog=figures.backlog,
+                    figures=f"{API_PREFIX}/kpis?period={parsed.text}",
+                )
             )
-        )
     return schemas.Overview(period=parsed.text, items=sorted(items, key=lambda i: i.tenant))
 
 

@@ -13,7 +13,7 @@ import pytest
 from tests.changes.helpers import URL, window
 from tests.cmdb.helpers import Cmdb
 from tests.factories import auth
-from tests.tickets.test_statement_count import counted
+from tests.support.statements import counted
 
 pytestmark = pytest.mark.postgres
 

@@ -4,12 +4,8 @@ read whatever the number of tenants, and nothing of the tenants where they hold 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
@@ -23,6 +19,7 @@ from core.identity.scim.models import ScimGroup, ScimMember, ScimUser
 from core.tenancy import Tenant, TenantKind, TenantStatus
 from core.types import utcnow
 from tests.factories import make_tenant
+from tests.support.statements import counted
 
 
 @pytest.fixture
@@ -148,25 +145,10 @@ def test_reach_reads_as_much_for_fifty_clients_as_for_one(staff: Principal) -> N
     assert tid is not None
     _grant(make_tenant(), tid, oid, Role.agent_line_1)
     access.reach(staff)  # the tenant cache is warm from here on
-    with _statements() as one_client:
+    with counted() as one_client:
         assert len(_reached(staff)) == 1
     for _ in range(49):
         _grant(make_tenant(), tid, oid, Role.agent_line_1)
-    with _statements() as fifty_clients:
+    with counted() as fifty_clients:
         assert len(_reached(staff)) == 50
     assert len(fifty_clients) == len(one_client)
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)

@@ -16,6 +16,7 @@ from services.kpi import public
 from services.kpi.figures import p90
 from tests.factories import auth, grant_staff, make_tenant, make_token
 from tests.services.kpi_month import VIEWER, build_november, exclude
+from tests.support.statements import counted
 from tests.tickets.helpers import Desk
 
 URL = "/api/v1/kpis"
@@ -302,6 +303,30 @@ def test_the_overview_shows_only_tenants_one_may_read(client, idp, supplier) -> 
         f"{URL}/overview", params={"period": "2026-11"}, headers=auth(make_token(c.tenant, VIEWER))
     )
     assert [row["tenant"] for row in own.json()["items"]] == [c.tenant.slug]
+
+
+def test_the_overview_costs_the_same_few_statements_per_client(client, idp, supplier) -> None:
+    """Fifty clients must not mean fifty times a transaction and a dozen queries each: the
+    overview reads every client in one transaction, a fixed handful of statements apiece."""
+    manager = idp.token(idp.supplier_dir, idp.agent)
+    desks = [Desk(client, make_tenant()) for _ in range(3)]
+    for desk in desks:
+        desk.report()
+    sent: list[int] = []
+    for count in (1, 3):
+        for desk in desks[len(sent) : count]:
+            grant_staff(desk.tenant, idp, Role.kpi_viewer)
+        with counted() as seen:
+            r = client.get(
+                f"{URL}/overview",
+                params={"period": "2026-11"},
+                headers=auth(manager, **{"Regie-Tenant": desks[0].tenant.slug}),
+            )
+        assert r.status_code == 200, r.text
+        assert len(r.json()["items"]) == count
+        sent.append(len(seen))
+    per_client = (sent[1] - sent[0]) / 2
+    assert per_client <= 5, sent  # 8.5 when each client had its own transaction and counts
 
 
 def test_another_tenant_sees_none_of_these_tickets(client, desk, other) -> None:

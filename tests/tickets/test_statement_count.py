@@ -7,36 +7,17 @@ trips too, two transactions' worth per request, but are not sent through a curso
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from core.db import get_engine
 from tests.factories import auth
+from tests.support.statements import counted
 from tests.tickets.helpers import Desk
 
 pytestmark = pytest.mark.postgres
 
 NOTE = {"body": "Checked the application server's logs.", "visibility": "internal"}
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    """Every statement sent to the database while the block runs, in order."""
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split())[:120])
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def _note(desk: Desk, ticket: dict[str, Any]) -> None:
