@@ -63,7 +63,7 @@ def compute(session: Session, period: Period) -> schemas.KpiFigures:
     """The figures of the session's tenant for `period`; a function of stored rows alone."""
     agreement = sla.in_effect(session, period.last_instant)
     tickets, outages = _accepted(session, period.months)
-    left = _left_out(session, period, tickets)
+    left = _left_out(session, tickets)
     return schemas.KpiFigures(
         period=period.text,
         start=period.start,
@@ -126,7 +126,9 @@ class LeftOut:
         ]
 
 
-def _left_out(session: Session, period: Period, excluded: Excluded) -> LeftOut:
+def _left_out(session: Session, excluded: Excluded) -> LeftOut:
+    """The facts and clocks of the excluded tickets; LeftOut.out() checks the month, so one
+    serves every period of those months."""
     ids = {ticket_id for ticket_id, _ in excluded}
     if not ids:
         return LeftOut(excluded, {}, [])
@@ -348,22 +350,32 @@ def headline(session: Session, period: Period) -> Headline:
     closed = frozen.figures(session, period)
     if closed is not None:
         return Headline.of(closed)
-    return _headline(session, period)
+    tickets, outages = _accepted(session, period.months)
+    return _headline(session, period, tickets, outages, _left_out(session, tickets))
 
 
 def headlines(session: Session, months: Sequence[date]) -> list[Headline]:
-    """The headline of each of `months`, the closed ones read in one query."""
+    """The headline of each of `months`: the closed ones, the accepted exclusions of the open
+    ones and the facts and clocks those take out, each read once for all of them."""
     closed = frozen.closed_figures(session, months)
+    tickets, outages = _accepted(session, [m for m in months if m not in closed])
+    left = _left_out(session, tickets)
     return [
-        Headline.of(closed[m]) if m in closed else _headline(session, f.month_period(m))
+        Headline.of(closed[m])
+        if m in closed
+        else _headline(session, f.month_period(m), tickets, outages, left)
         for m in months
     ]
 
 
-def _headline(session: Session, period: Period) -> Headline:
+def _headline(
+    session: Session,
+    period: Period,
+    tickets: Excluded,
+    outages: dict[date, frozenset[uuid.UUID]],
+    left: LeftOut,
+) -> Headline:
     agreement = sla.in_effect(session, period.last_instant)
-    tickets, outages = _accepted(session, period.months)
-    left = _left_out(session, period, tickets)
     last_month = period.months[-1]
     leaving_out = {ticket_id for ticket_id, month in tickets if month == last_month}
     rows = repository.headline_counts(session, period.start, period.end, sla.KINDS, leaving_out)
@@ -421,18 +433,17 @@ def levels(session: Session, months: Sequence[date]) -> list[Levels]:
     agreement, its clock counts and its availability."""
     closed = frozen.closed_figures(session, months)
     tickets, outages = _accepted(session, [m for m in months if m not in closed])
+    left = _left_out(session, tickets)
     return [
-        Levels.of(closed[m]) if m in closed else _levels(session, m, tickets, outages)
-        for m in months
+        Levels.of(closed[m]) if m in closed else _levels(session, m, outages, left) for m in months
     ]
 
 
 def _levels(
-    session: Session, month: date, tickets: Excluded, outages: dict[date, frozenset[uuid.UUID]]
+    session: Session, month: date, outages: dict[date, frozenset[uuid.UUID]], left: LeftOut
 ) -> Levels:
     period = f.month_period(month)
     agreement = sla.in_effect(session, period.last_instant)
-    left = _left_out(session, period, {pair for pair in tickets if pair[1] == month})
     tallies = _tallies(session, period, left)
     clocks = {kpi: _clock_figure(period, kpi, tallies, agreement) for kpi in KpiName}
     available = _availability(period, agreement, session, outages)
