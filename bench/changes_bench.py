@@ -13,7 +13,7 @@ CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level 
              freezes, the DAP's maintenance windows). --samples random live changes.
   calendar   a month (a random month start within the planned year ahead or behind) of
              every tenant, as GET /api/v1/change-calendar/overview builds it for supplier
-             staff: `changes.calendar.calendar` per tenant in its own read-only unit of work
+             staff: `changes.calendar.calendars`, one read-only transaction with each tenant
              under its own row-level security, then the route's answer (`overview_json`). In this
              process; the supplier's grants lookup (`reach`) and HTTP are not in the figure.
   approval   `regie serve --workers 2` as the app role, signed in with Entra-shaped bearer
@@ -133,18 +133,20 @@ def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> 
         )
         last = (first + timedelta(days=32)).replace(day=1)
         began, cpu = time.perf_counter(), time.process_time()
-        found = []
-        for tenant_id in tenants:
-            acting = Principal(
-                tenant_id=tenant_id,
-                actor_id=uuid.uuid4(),
-                kind="user",
-                name="Leverancier",
-                permissions=frozenset({permissions.READ}),
+        readers = [
+            (
+                by_id[tenant_id],
+                Principal(
+                    tenant_id=tenant_id,
+                    actor_id=uuid.uuid4(),
+                    kind="user",
+                    name="Leverancier",
+                    permissions=frozenset({permissions.READ}),
+                ),
             )
-            with unit_of_work(tenant_id, read_only=True) as session:
-                entries, freezes = calendar.calendar(session, acting, start=first, end=last)
-            found.append(calendar.TenantCalendar(by_id[tenant_id], entries, freezes))
+            for tenant_id in tenants
+        ]
+        found = calendar.calendars(readers, first, last)
         overview_json(found)  # the route's answer, serialised
         if n >= 2:  # two warm-up months
             times.append((time.perf_counter() - began) * 1000)

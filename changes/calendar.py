@@ -23,7 +23,7 @@ from changes.models import Change, ChangeStatus, Freeze
 from changes.repository import Planned
 from changes.service import can_read, invalid, raise_invalid
 from cmdb import public as cmdb
-from core.db import unit_of_work
+from core.db import reading_tenants
 from core.errors import Forbidden
 from core.identity.access import reach
 from core.identity.permissions import Principal
@@ -82,29 +82,31 @@ def _related(session: Session, changes: Sequence[Shown], others: Sequence[Planne
     """Per CI the `changes` name: itself and those CIs the `others` name that rest on it or it
     on them within CI_DEPTH relations. Both sides walk half the way, all at once (CI_DEPTH
     is even): a CI lies within CI_DEPTH steps below another exactly when what the one
-    reaches down in half of them meets what the other reaches up in the other half."""
+    reaches down in half of them meets what the other reaches up in the other half. The walk
+    goes by the CIs' numbers (`UUID.int`); only the named CIs are spelled as stored."""
     mine = {ci for change in changes for ci in change.ci_ids}
     theirs = {ci for other in others for ci in other.ci_ids}
     if not mine or not theirs:
         return {}
-    ids = {uuid.UUID(ci) for ci in mine | theirs}
-    walked = cmdb.related_by_direction(session, ids, depth=CI_DEPTH // 2)
-    up, down = (
-        {str(ci): {str(n) for n in near} | {str(ci)} for ci, near in walked[way].items()}
-        for way in (cmdb.ImpactDirection.up, cmdb.ImpactDirection.down)
+    number = {ci: uuid.UUID(ci).int for ci in mine | theirs}
+    walked = cmdb.related_by_direction(
+        session, {uuid.UUID(int=n) for n in number.values()}, depth=CI_DEPTH // 2
     )
-    # Their CIs by each CI they reach upward (it rests on them), and downward.
-    below: dict[str, set[str]] = {}
-    above: dict[str, set[str]] = {}
+    up, down = walked[cmdb.ImpactDirection.up], walked[cmdb.ImpactDirection.down]
+    # Their CIs by each CI number they reach upward (it rests on them), and downward.
+    below: dict[int, set[str]] = {}
+    above: dict[int, set[str]] = {}
     for ci in theirs:
-        for near in up.get(ci, {ci}):
+        n = number[ci]
+        for near in (n, *up[n]):
             below.setdefault(near, set()).add(ci)
-        for near in down.get(ci, {ci}):
+        for near in (n, *down[n]):
             above.setdefault(near, set()).add(ci)
     found: Related = {}
     for ci in mine:
-        lower = (below.get(near, ()) for near in down.get(ci, {ci}))
-        upper = (above.get(near, ()) for near in up.get(ci, {ci}))
+        n = number[ci]
+        lower = (below.get(near, ()) for near in (n, *down[n]))
+        upper = (above.get(near, ()) for near in (n, *up[n]))
         found[ci] = {ci}.union(*lower, *upper)
     return found
 
@@ -215,14 +217,21 @@ class TenantCalendar:
 
 def overview(actor: Principal, *, start: datetime, end: datetime) -> list[TenantCalendar]:
     """The calendar of every tenant where `actor` may read changes (supplier staff across
-    their clients), each read in its own unit of work under its own row-level security."""
+    their clients)."""
     if not can_read(actor):
         actor.require(permissions.READ)
+    return calendars([(t, acting) for t, acting in reach(actor) if can_read(acting)], start, end)
+
+
+def calendars(
+    readers: list[tuple[Tenant, Principal]], start: datetime, end: datetime
+) -> list[TenantCalendar]:
+    """The calendar of each tenant for the principal acting there: one read-only
+    transaction, each tenant read under its own row-level security."""
     found = []
-    for tenant, acting in reach(actor):
-        if can_read(acting):
-            with unit_of_work(tenant.id, read_only=True) as session:
-                entries, freezes = calendar(session, acting, start=start, end=end)
+    with reading_tenants() as in_tenant:
+        for tenant, acting in readers:
+            entries, freezes = calendar(in_tenant(tenant.id), acting, start=start, end=end)
             found.append(TenantCalendar(tenant, entries, freezes))
     return found
 
