@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from audit import signing
+from audit import repository, signing
 from audit.capture import base_body, install, record, uninstall
 from audit.checkpoints import CheckpointSigned
 from core.db import unit_of_work
@@ -16,6 +17,7 @@ from core.tenancy import Tenant
 
 __all__ = [
     "CheckpointSigned",
+    "created_with",
     "install",
     "record_refused_credential",
     "record_security_event",
@@ -24,6 +26,18 @@ __all__ = [
     "uninstall",
     "verify_document",
 ]
+
+
+def created_with(session: Session, entity_type: str, entity_id: str) -> dict[str, Any] | None:
+    """The column values a row was created with, as the log recorded them then (None when no
+    entry records its creation): what a later change made behind the API's back cannot
+    alter without breaking the chain."""
+    filters = {"entity_type": entity_type, "entity_id": entity_id, "action": "create"}
+    entry = repository.first_entry(session, filters)
+    if entry is None:
+        return None
+    changes = json.loads(entry.body).get("changes", {})
+    return {name: change.get("after") for name, change in changes.items()}
 
 
 def sign_document(purpose: str, payload: bytes) -> tuple[str, str]:

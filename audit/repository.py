@@ -105,6 +105,12 @@ def _filtered(stmt: Any, filters: dict[str, Any]) -> Any:
     return stmt
 
 
+def first_entry(session: Session, filters: dict[str, Any]) -> AuditEntry | None:
+    """The earliest entry matching `filters` (as page() takes them)."""
+    stmt = _filtered(select(AuditEntry), filters).order_by(col(AuditEntry.seq)).limit(1)
+    return session.exec(stmt).first()
+
+
 def iter_entries(session: Session, filters: dict[str, Any] | None = None) -> Iterator[AuditEntry]:
     """Every entry in sequence order, streamed."""
     stmt = _filtered(select(AuditEntry), filters or {}).order_by(col(AuditEntry.seq))

@@ -17,7 +17,9 @@ The signed payload, for anyone verifying with the key of GET /api/v1/audit/publi
 The API does not hold the signing key: closing a month stores the snapshot unsigned and, in
 the same transaction, asks the worker through the outbox to sign it (`request_signature`).
 The worker signs once (`sign_closed_month`); until then the month's signature is "pending",
-which is neither valid nor invalid.
+which is neither valid nor invalid. It signs only a snapshot equal to what the audit log
+recorded when the month was closed: one changed in between is left unsigned, and the worker
+records a `closed-month-altered` security event.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ from services.kpi.models import ClosedMonth
 from services.kpi.schemas import KpiFigures, SignatureState, month_text
 
 PURPOSE = "kpi-month"
+
+
+class SnapshotAltered(RuntimeError):
+    """A closed month's stored snapshot differs from what the audit log recorded at closing."""
+
+
 SIGN_REQUESTED = "services.kpi.sign_closed_month"
 
 
@@ -97,13 +105,28 @@ def request_signature(session: Session, row: ClosedMonth) -> None:
 
 
 def sign_closed_month(session: Session, month_id: uuid.UUID) -> ClosedMonth | None:
-    """Sign the stored snapshot once: a month signed already keeps its signature untouched."""
+    """Sign the stored snapshot once: a month signed already keeps its signature untouched,
+    and one whose snapshot is not what its closing recorded in the audit log stays unsigned
+    (SnapshotAltered), so a snapshot changed behind the API's back never gets a signature."""
     row = repository.closed_month_to_sign(session, month_id)
     if row is None or row.signature is not None:
         return row
+    if not as_closed(session, row):
+        raise SnapshotAltered(f"The snapshot of {month_text(row.month)} is not as it was closed.")
     row.signature, row.key_id = sign(row.tenant_id, row.month, row.figures, row.evidence_hash)
     session.flush()
     return row
+
+
+def as_closed(session: Session, row: ClosedMonth) -> bool:
+    """Whether the stored month, figures and evidence hash are those the audit log recorded
+    when the month was closed."""
+    closed = audit.created_with(session, ClosedMonth.__tablename__, str(row.id))
+    return closed is not None and (
+        closed.get("month") == row.month.isoformat()
+        and closed.get("figures") == row.figures
+        and closed.get("evidence_hash") == row.evidence_hash
+    )
 
 
 def signature_valid(row: ClosedMonth) -> bool | None:

@@ -144,6 +144,32 @@ def test_a_wrong_signature_stays_invalid_and_the_worker_does_not_replace_it(
     assert _read(client, desk)["signature"] == forged  # never re-signed over the evidence
 
 
+def test_a_snapshot_changed_before_signing_is_never_signed(client, desk, owner_engine) -> None:
+    """Someone with the database's full rights changes a month's figures between its closing
+    and the worker's signature: the worker finds them unlike what the audit log recorded at
+    closing, signs nothing, and says so in the audit log."""
+    build_november(desk)
+    closed = client.post(
+        URL, headers=auth(make_token(desk.tenant, CLOSER)), json={"month": "2026-11"}
+    )
+    assert closed.status_code == 201, closed.text
+    figures = _read(client, desk)["figures"]
+    figures["response"]["value"] = 100.0
+    with as_owner(owner_engine, desk.tenant.id) as conn:
+        conn.execute(
+            update(ClosedMonth)
+            .where(ClosedMonth.tenant_id == desk.tenant.id)  # type: ignore[arg-type]
+            .values(figures=figures)
+        )
+    sign_closed_months(desk.tenant.id)
+    got = _read(client, desk)
+    assert got["signatureState"] == "pending" and got["signature"] is None
+    assert got["figures"]["response"]["value"] == 100.0  # what is stored, still unsigned
+    events = [e["event"] for e in records(desk.tenant.id, "security_event")]
+    altered = [e for e in events if e["kind"] == "closed-month-altered"]
+    assert [e["month"] for e in altered] == ["2026-11"]
+
+
 def test_signature_and_key_are_set_together_or_not_at_all(desk) -> None:
     with pytest.raises(IntegrityError), unit_of_work(desk.tenant.id) as session:
         session.add(
