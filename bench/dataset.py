@@ -132,15 +132,18 @@ def source_description() -> dict:
     return describe_worktree()
 
 
-def migrated_database(args: argparse.Namespace, database: str, broker_url: str) -> tuple[str, str]:
-    """Roles and a fresh `database` migrated by the owner, with this process pointed at it as
-    the app role; (app URL, superuser URL)."""
+def migrated_database(
+    args: argparse.Namespace, database: str, broker_url: str, fresh: bool = True
+) -> tuple[str, str]:
+    """Roles and a fresh `database` (or, with fresh=False, the existing one) migrated by the
+    owner, with this process pointed at it as the app role; (app URL, superuser URL)."""
     owner_url, app_url, superuser_url = role_urls(args, database)
     os.environ["REGIE_DATABASE_OWNER_URL"] = owner_url
     os.environ["REGIE_DATABASE_URL"] = app_url
     os.environ.setdefault("REGIE_BROKER_URL", broker_url)
     os.environ.setdefault("REGIE_LOG_LEVEL", "warning")
-    prepare_database(args.admin_url, database)
+    if fresh:
+        prepare_database(args.admin_url, database)
     from core.settings import get_settings
     from regie import migrate
 

@@ -85,6 +85,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20261201)
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--snapshot", metavar="REV", help="migrate with the code of this commit")
+    p.add_argument(
+        "--existing",
+        action="store_true",
+        help="add to the existing database (e.g. a tickets dataset's) instead of recreating it",
+    )
     return p.parse_args()
 
 
@@ -266,7 +271,9 @@ def main() -> int:
     source = source_description()
     t0 = time.perf_counter()
     print(f"[sla] creating roles and database {DATABASE}", flush=True)
-    app_url, superuser_url = migrated_database(args, DATABASE, "filesystem://")
+    app_url, superuser_url = migrated_database(
+        args, DATABASE, "filesystem://", fresh=not args.existing
+    )
     rng = random.Random(args.seed)
     now = datetime.now(UTC).replace(microsecond=0)
     clients, supplier = create_tenants(args.tenants)

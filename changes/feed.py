@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
 from sqlmodel import Session
 
 from changes import calendar, permissions, repository
@@ -19,6 +19,9 @@ from core.errors import Unauthenticated
 from core.identity import bearer_secrets
 from core.identity.permissions import Principal
 from core.types import utcnow
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PREFIX = "rgf"
 PATH = "/calendar-feeds"
@@ -74,6 +77,9 @@ def render(token: str) -> bytes:
 
 
 def _ical(changes: list[Change], freezes: list[Freeze]) -> bytes:
+    # Imported here: the library costs every API process memory, and feeds are read rarely.
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", "-//Regie//Changes//EN")
     cal.add("version", "2.0")
@@ -98,6 +104,8 @@ def _ical(changes: list[Change], freezes: list[Freeze]) -> bytes:
 
 
 def _event(uid: uuid.UUID, summary: str, start: datetime, end: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"{uid}@regie")
     event.add("summary", summary)

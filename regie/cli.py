@@ -46,7 +46,9 @@ def serve(
     """Serve the API and the web UI with uvicorn."""
     import uvicorn
 
-    settings = _checked_settings()
+    # The workers import the app, which configures Celery itself: with several of them this
+    # process only supervises, and needs neither Celery nor the audit capture (see main).
+    settings = _checked_settings(jobs=False)
     uvicorn.run(
         "regie.asgi:app",
         host=host or settings.host,
@@ -401,10 +403,8 @@ def export_openapi(
     output.write_text(json.dumps(create_app().openapi(), indent=2))
 
 
-def _checked_settings() -> Settings:
+def _checked_settings(jobs: bool = True) -> Settings:
     """Settings validated, plus a reachable database; exit 2 with one line otherwise."""
-    from core.jobs import configure_celery
-
     settings = get_settings()
     if settings.is_sqlite:
         os.makedirs(
@@ -414,7 +414,10 @@ def _checked_settings() -> Settings:
         _check_database(settings)
     # A command's writes ask for jobs after commit (audit checkpoints), as the API's do: they
     # must reach the installation's broker, not Celery's default.
-    configure_celery(settings)
+    if jobs:
+        from core.jobs import configure_celery
+
+        configure_celery(settings)
     return settings
 
 
@@ -435,10 +438,13 @@ def _check_database(settings: Settings) -> None:
 
 
 def main() -> None:
-    from audit import public as audit_public
+    # Writes made by commands (tenants, keys, seeds) are audited like any other. `serve` writes
+    # nothing in this process (the app installs the capture in each worker), and the audit
+    # modules would keep about 40 MB in the supervisor of `--workers N` for as long as it runs.
+    if sys.argv[1:2] != ["serve"]:
+        from audit import public as audit_public
 
-    # Writes made by commands (tenants, keys, seeds) are audited like any other.
-    audit_public.install()
+        audit_public.install()
     app()
 
 

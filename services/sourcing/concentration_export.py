@@ -8,10 +8,6 @@ import csv
 import io
 from collections.abc import Sequence
 
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.table import Table, TableCell, TableRow
-from odf.text import P
-
 from services.sourcing.schemas import Concentration, ConcentrationOverview
 
 Cell = str | int
@@ -86,6 +82,11 @@ def as_csv(columns: Sequence[str], rows: list[list[Cell]]) -> bytes:
 
 def as_ods(name: str, columns: Sequence[str], rows: list[list[Cell]]) -> bytes:
     """The table as one sheet of an OpenDocument spreadsheet; counts stay numbers."""
+    # Imported here: odfpy costs every API process memory and is used only for this download.
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
     doc = OpenDocumentSpreadsheet()
     sheet = Table(name=name)
     table: list[list[Cell]] = [list(columns), *rows]
