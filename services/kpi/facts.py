@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -42,20 +43,45 @@ def _values(facts: TicketFacts) -> dict[str, Any]:
 def update_facts(session: Session, *, facts: TicketFacts, new: bool = False) -> bool:
     """Make the ticket's stored facts equal `facts`; True when the row changed. `new`: the
     ticket was created in this transaction, so no row is stored for it yet."""
-    values = _values(facts)
     with session.no_autoflush:
         row = _pending(session, facts.ticket_id)
         if row is None and not new:
             row = repository.facts(session, facts.ticket_id)
+    return _store(session, row, facts)[1]
+
+
+def update_facts_of(session: Session, *, facts: Sequence[TicketFacts]) -> int:
+    """`update_facts` for many tickets in a fixed number of statements (a rebuild reads a
+    page of tickets at once); the rows are flushed and leave the session, which so stays
+    small over any number of pages. Returns how many rows changed."""
+    ids = [one.ticket_id for one in facts]
+    stored = {row.ticket_id: row for row in repository.facts_rows(session, ids)}
+    changed, touched = 0, []
+    for one in facts:
+        row, written = _store(session, stored.get(one.ticket_id), one)
+        changed += written
+        touched.append(row)
+    session.flush()
+    for row in touched:
+        session.expunge(row)
+    return changed
+
+
+def _store(
+    session: Session, row: TicketFactsRow | None, facts: TicketFacts
+) -> tuple[TicketFactsRow, bool]:
+    """Add or update the row to hold `facts`: the row and whether it changed."""
+    values = _values(facts)
     if row is None:
-        session.add(TicketFactsRow(ticket_id=facts.ticket_id, **values))
-        return True
+        row = TicketFactsRow(ticket_id=facts.ticket_id, **values)
+        session.add(row)
+        return row, True
     if all(getattr(row, name) == value for name, value in values.items()):
-        return False
+        return row, False
     for name, value in values.items():
         setattr(row, name, value)
     row.computed_at = utcnow()
-    return True
+    return row, True
 
 
 def _pending(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:

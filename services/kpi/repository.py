@@ -32,6 +32,12 @@ def facts(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:
     return session.exec(select(F).where(F.ticket_id == ticket_id)).first()
 
 
+def facts_rows(session: Session, ticket_ids: Sequence[uuid.UUID]) -> list[TicketFactsRow]:
+    """The stored rows of those tickets, in one statement."""
+    stmt = select(F).where(col(F.ticket_id).in_(ticket_ids))
+    return list(session.exec(stmt)) if ticket_ids else []
+
+
 def facts_ticket_ids(session: Session) -> set[uuid.UUID]:
     return set(session.exec(select(F.ticket_id)))
 

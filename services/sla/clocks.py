@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -21,6 +22,16 @@ from core.types import utcnow
 from services.sla import clock, repository, schemas, service, terms
 from services.sla.clock import Event
 from services.sla.models import Agreement, Clock
+
+
+@dataclass(frozen=True)
+class ClockHistory:
+    """One ticket's clock events, as `update_clocks` takes them, for `update_clocks_of`."""
+
+    ticket_id: uuid.UUID
+    ticket_type: str
+    events: Sequence[Event]
+    incident_class: str | None = None
 
 
 def update_clocks(
@@ -35,10 +46,41 @@ def update_clocks(
     """Make the ticket's stored clocks match its history (only its class's restore clock);
     returns how many rows changed. `new`: the ticket was created in this transaction, so
     nothing is stored for it yet and nothing is read."""
-    computed = _computed(session, ticket_id, ticket_type, events, incident_class)
+    agreement = service.in_effect(session, _opened(events))
+    computed = _computed(agreement, ticket_id, ticket_type, events, incident_class)
+    return _reconcile(session, computed, [] if new else repository.clocks(session, ticket_id))
+
+
+def update_clocks_of(session: Session, *, histories: Sequence[ClockHistory]) -> int:
+    """`update_clocks` for many tickets in a fixed number of statements (a rebuild reads a
+    page of tickets at once); the rows are flushed and leave the session, which so stays
+    small over any number of pages. Returns how many rows changed."""
+    versions, default = repository.agreements(session), terms.default_agreement()
+    stored = clocks_of(session, ticket_ids=[history.ticket_id for history in histories])
+    changed, touched = 0, []
+    for history in histories:
+        agreement = service.in_effect_among(versions, _opened(history.events), default)
+        computed = _computed(
+            agreement,
+            history.ticket_id,
+            history.ticket_type,
+            history.events,
+            history.incident_class,
+        )
+        rows = stored.get(history.ticket_id, [])
+        changed += _reconcile(session, computed, rows)
+        touched += computed + rows
+    session.flush()
+    for row in touched:
+        if row in session:
+            session.expunge(row)
+    return changed
+
+
+def _reconcile(session: Session, computed: list[Clock], stored: list[Clock]) -> int:
     wanted = {row.kind: row for row in computed}
     changed = 0
-    for row in [] if new else repository.clocks(session, ticket_id):
+    for row in stored:
         fresh = wanted.pop(row.kind, None)
         if fresh is None:
             session.delete(row)
@@ -72,13 +114,12 @@ def clocks_of(session: Session, *, ticket_ids: list[uuid.UUID]) -> dict[uuid.UUI
 
 
 def _computed(
-    session: Session,
+    agreement: Agreement,
     ticket_id: uuid.UUID,
     ticket_type: str,
     events: Sequence[Event],
     incident_class: str | None,
 ) -> list[Clock]:
-    agreement = service.in_effect(session, _opened(events))
     if not terms.counts(agreement, ticket_type):
         return []
     as_of = max(event.at for event in events)

@@ -3,11 +3,13 @@
 from services.sla.calendar import ServiceCalendar
 from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
 from services.sla.clocks import (
+    ClockHistory,
     clocks_of,
     drop_clocks_except,
     explain,
     stored_clocks,
     update_clocks,
+    update_clocks_of,
 )
 from services.sla.models import Agreement, Clock
 from services.sla.repository import breached, nearing
@@ -25,6 +27,7 @@ __all__ = [
     "Agreement",
     "AgreementRef",
     "Clock",
+    "ClockHistory",
     "Event",
     "ServiceCalendar",
     "SlaExplanation",
@@ -39,4 +42,5 @@ __all__ = [
     "nearing",
     "stored_clocks",
     "update_clocks",
+    "update_clocks_of",
 ]
