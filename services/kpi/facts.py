@@ -43,45 +43,46 @@ def _values(facts: TicketFacts) -> dict[str, Any]:
 def update_facts(session: Session, *, facts: TicketFacts, new: bool = False) -> bool:
     """Make the ticket's stored facts equal `facts`; True when the row changed. `new`: the
     ticket was created in this transaction, so no row is stored for it yet."""
+    values = _values(facts)
     with session.no_autoflush:
         row = _pending(session, facts.ticket_id)
         if row is None and not new:
             row = repository.facts(session, facts.ticket_id)
-    return _store(session, row, facts)[1]
+    if row is None:
+        session.add(TicketFactsRow(ticket_id=facts.ticket_id, **values))
+        return True
+    return _refresh(row, values)
 
 
 def update_facts_of(session: Session, *, facts: Sequence[TicketFacts]) -> int:
     """`update_facts` for many tickets in a fixed number of statements (a rebuild reads a
-    page of tickets at once); the rows are flushed and leave the session, which so stays
-    small over any number of pages. Returns how many rows changed."""
+    page of tickets at once): new rows are inserted in bulk, and the stored rows leave the
+    session once written, which so stays small over any number of pages. Returns how many
+    rows changed."""
     ids = [one.ticket_id for one in facts]
     stored = {row.ticket_id: row for row in repository.facts_rows(session, ids)}
-    changed, touched = 0, []
+    changed, added = 0, []
     for one in facts:
-        row, written = _store(session, stored.get(one.ticket_id), one)
-        changed += written
-        touched.append(row)
+        row, values = stored.get(one.ticket_id), _values(one)
+        if row is None:
+            added.append({"ticket_id": one.ticket_id, **values})
+        else:
+            changed += _refresh(row, values)
+    repository.insert_facts(session, added)
     session.flush()
-    for row in touched:
+    for row in stored.values():
         session.expunge(row)
-    return changed
+    return changed + len(added)
 
 
-def _store(
-    session: Session, row: TicketFactsRow | None, facts: TicketFacts
-) -> tuple[TicketFactsRow, bool]:
-    """Add or update the row to hold `facts`: the row and whether it changed."""
-    values = _values(facts)
-    if row is None:
-        row = TicketFactsRow(ticket_id=facts.ticket_id, **values)
-        session.add(row)
-        return row, True
+def _refresh(row: TicketFactsRow, values: dict[str, Any]) -> bool:
+    """Give the stored row these values; True when that changed it."""
     if all(getattr(row, name) == value for name, value in values.items()):
-        return row, False
+        return False
     for name, value in values.items():
         setattr(row, name, value)
     row.computed_at = utcnow()
-    return row, True
+    return True
 
 
 def _pending(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:

@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_
+from sqlalchemy import and_, case, delete, exists, func, insert, or_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
+from core.db import session_tenant
 from core.tenancy import Tenant
+from core.types import utcnow
 from services.kpi.models import (
     ClosedMonth,
     Exclusion,
@@ -36,6 +38,17 @@ def facts_rows(session: Session, ticket_ids: Sequence[uuid.UUID]) -> list[Ticket
     """The stored rows of those tickets, in one statement."""
     stmt = select(F).where(col(F.ticket_id).in_(ticket_ids))
     return list(session.exec(stmt)) if ticket_ids else []
+
+
+def insert_facts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in bulk (no row objects, no flush), stamped with the session's tenant
+    as a flush stamps it. `render_nulls`: all in one statement (otherwise rows are grouped by
+    which of their columns are None)."""
+    if rows:
+        stamp = {"tenant_id": session_tenant(session), "computed_at": utcnow()}
+        session.execute(
+            insert(F).execution_options(render_nulls=True), [row | stamp for row in rows]
+        )
 
 
 def facts_ticket_ids(session: Session) -> set[uuid.UUID]:
