@@ -41,12 +41,20 @@ def update_facts(
 
 
 def update_facts_of(
-    session: Session, tickets: Sequence[Ticket], histories: Mapping[uuid.UUID, list[TicketEvent]]
+    session: Session,
+    tickets: Sequence[Ticket],
+    histories: Mapping[uuid.UUID, list[TicketEvent]],
+    stored_for: set[uuid.UUID],
 ) -> int:
     """`update_facts` for a page of tickets whose stored histories were read at once (a
-    rebuild); returns how many rows changed."""
+    rebuild; `stored_for`: the tickets with stored facts); returns how many rows changed."""
     facts = [ticket_facts(ticket, histories[ticket.id]) for ticket in tickets]
-    return kpi.update_facts_of(session, facts=facts)
+    return kpi.update_facts_of(session, facts=facts, stored_for=stored_for)
+
+
+def facts_tickets(session: Session) -> set[uuid.UUID]:
+    """The tickets that have stored facts."""
+    return kpi.facts_tickets(session)
 
 
 def ticket_facts(ticket: Ticket, rows: list[TicketEvent]) -> kpi.TicketFacts:

@@ -69,12 +69,16 @@ def update_clocks(
 
 
 def update_clocks_of(
-    session: Session, tickets: Sequence[Ticket], histories: Mapping[uuid.UUID, list[TicketEvent]]
+    session: Session,
+    tickets: Sequence[Ticket],
+    histories: Mapping[uuid.UUID, list[TicketEvent]],
+    clocked: set[uuid.UUID],
 ) -> int:
     """`update_clocks` for a page of tickets whose stored histories were read at once (a
-    rebuild); returns how many rows changed."""
+    rebuild; `clocked`: the tickets with stored clocks); returns how many rows changed."""
     return sla.update_clocks_of(
         session,
+        clocked=clocked,
         histories=[
             sla.ClockHistory(
                 ticket_id=ticket.id,

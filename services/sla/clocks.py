@@ -56,13 +56,17 @@ def update_clocks(
     return changed + len(added)
 
 
-def update_clocks_of(session: Session, *, histories: Sequence[ClockHistory]) -> int:
+def update_clocks_of(
+    session: Session, *, histories: Sequence[ClockHistory], clocked: set[uuid.UUID]
+) -> int:
     """`update_clocks` for many tickets in a fixed number of statements (a rebuild reads a
     page of tickets at once): new rows are inserted in bulk, and the stored rows leave the
-    session once written, which so stays small over any number of pages. Returns how many
+    session once written, which so stays small over any number of pages. `clocked`: the
+    tickets with stored clocks (`clocked_tickets`), the only ones looked up. Returns how many
     rows changed."""
     versions, default = repository.agreements(session), terms.default_agreement()
-    stored = clocks_of(session, ticket_ids=[history.ticket_id for history in histories])
+    ids = [history.ticket_id for history in histories if history.ticket_id in clocked]
+    stored = clocks_of(session, ticket_ids=ids)
     changed, added = 0, list[dict[str, Any]]()
     for history in histories:
         agreement = service.in_effect_among(versions, _opened(history.events), default)
@@ -100,6 +104,12 @@ def _reconcile(
             _copy(fresh, row)
             changed += 1
     return changed, list(wanted.values())
+
+
+def clocked_tickets(session: Session) -> set[uuid.UUID]:
+    """The tickets that have stored clocks, in one statement: a rebuild looks up only theirs
+    (after a bulk load of tickets none has; a lookup per page would then only cost)."""
+    return repository.clocked_tickets(session)
 
 
 def drop_clocks_except(session: Session, *, ticket_ids: set[uuid.UUID]) -> int:

@@ -4,6 +4,7 @@ from services.sla.calendar import ServiceCalendar
 from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
 from services.sla.clocks import (
     ClockHistory,
+    clocked_tickets,
     clocks_of,
     drop_clocks_except,
     explain,
@@ -34,6 +35,7 @@ __all__ = [
     "agreement_ref",
     "breached",
     "calendar",
+    "clocked_tickets",
     "clocks_of",
     "default_agreement",
     "drop_clocks_except",
