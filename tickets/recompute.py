@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 from sqlmodel import Session
 
+from core.types import utcnow
 from services.sla import public as sla_store
 from tickets import kpi, repository, sla
 from tickets.models import Ticket
 
 PAGE = 500
+# Tickets created from this long before a rebuild began may get rows from other transactions
+# (their listeners) after it read which tickets have rows: theirs are looked up too. The
+# margin covers clock skew between the app servers.
+RECENT = timedelta(minutes=5)
 
 
 def recompute(session: Session) -> tuple[int, int]:
@@ -28,10 +34,14 @@ def recompute(session: Session) -> tuple[int, int]:
     tickets have stored rows is read first: after a bulk load none has, and the per-page
     look-ups, which the planner may then cost on stale statistics (a scan of the tenant's
     rows so far, per page), are left out."""
+    since = utcnow() - RECENT
     clocked, with_facts = sla_store.clocked_tickets(session), kpi.facts_tickets(session)
     seen: set[uuid.UUID] = set()
     changed = 0
     for tickets in _pages(session):
+        recent = {ticket.id for ticket in tickets if ticket.created_at >= since}
+        clocked.update(recent)
+        with_facts.update(recent)
         histories = repository.histories(session, [ticket.id for ticket in tickets])
         changed += sla.update_clocks_of(session, tickets, histories, clocked)
         kpi.update_facts_of(session, tickets, histories, with_facts)
