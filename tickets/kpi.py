@@ -8,6 +8,7 @@ service) reach the facts with the ticket's next row, or with `regie sla recomput
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -37,6 +38,23 @@ def update_facts(
     with session.no_autoflush:
         facts = ticket_facts(ticket, history(session, ticket) if rows is None else rows)
         return kpi.update_facts(session, facts=facts, new=new)
+
+
+def update_facts_of(
+    session: Session,
+    tickets: Sequence[Ticket],
+    histories: Mapping[uuid.UUID, list[TicketEvent]],
+    stored_for: set[uuid.UUID],
+) -> int:
+    """`update_facts` for a page of tickets whose stored histories were read at once (a
+    rebuild; `stored_for`: the tickets with stored facts); returns how many rows changed."""
+    facts = [ticket_facts(ticket, histories[ticket.id]) for ticket in tickets]
+    return kpi.update_facts_of(session, facts=facts, stored_for=stored_for)
+
+
+def facts_tickets(session: Session) -> set[uuid.UUID]:
+    """The tickets that have stored facts."""
+    return kpi.facts_tickets(session)
 
 
 def ticket_facts(ticket: Ticket, rows: list[TicketEvent]) -> kpi.TicketFacts:

@@ -142,6 +142,19 @@ def events(session: Session, ticket_id: uuid.UUID) -> list[TicketEvent]:
     return list(session.exec(stmt))
 
 
+def histories(session: Session, ticket_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[TicketEvent]]:
+    """The stored history of each ticket named, oldest first, in one statement."""
+    found: dict[uuid.UUID, list[TicketEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
+    stmt = (
+        select(TicketEvent)
+        .where(col(TicketEvent.ticket_id).in_(ticket_ids))
+        .order_by(col(TicketEvent.ticket_id), col(TicketEvent.at), col(TicketEvent.id))
+    )
+    for row in session.exec(stmt) if ticket_ids else []:
+        found[row.ticket_id].append(row)
+    return found
+
+
 def last_status_before(session: Session, ticket_id: uuid.UUID, status: Status) -> Status | None:
     """The status a ticket had before it last entered `status`."""
     stmt = (

@@ -6,6 +6,9 @@ and its clocks commit or roll back together.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping, Sequence
+
 from sqlmodel import Session
 
 from services.sla import public as sla
@@ -63,6 +66,29 @@ def update_clocks(
             incident_class=incident_class(ticket),
             new=new,
         )
+
+
+def update_clocks_of(
+    session: Session,
+    tickets: Sequence[Ticket],
+    histories: Mapping[uuid.UUID, list[TicketEvent]],
+    clocked: set[uuid.UUID],
+) -> int:
+    """`update_clocks` for a page of tickets whose stored histories were read at once (a
+    rebuild; `clocked`: the tickets with stored clocks); returns how many rows changed."""
+    return sla.update_clocks_of(
+        session,
+        clocked=clocked,
+        histories=[
+            sla.ClockHistory(
+                ticket_id=ticket.id,
+                ticket_type=ticket.type.value,
+                events=clock_events(ticket, histories[ticket.id]),
+                incident_class=incident_class(ticket),
+            )
+            for ticket in tickets
+        ],
+    )
 
 
 def explain(session: Session, ticket: Ticket) -> sla.SlaExplanation:

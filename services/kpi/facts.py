@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -50,6 +51,35 @@ def update_facts(session: Session, *, facts: TicketFacts, new: bool = False) -> 
     if row is None:
         session.add(TicketFactsRow(ticket_id=facts.ticket_id, **values))
         return True
+    return _refresh(row, values)
+
+
+def update_facts_of(
+    session: Session, *, facts: Sequence[TicketFacts], stored_for: set[uuid.UUID]
+) -> int:
+    """`update_facts` for many tickets in a fixed number of statements (a rebuild reads a
+    page of tickets at once): new rows are inserted in bulk, and the stored rows leave the
+    session once written, which so stays small over any number of pages. `stored_for`: the
+    tickets with stored facts (`facts_tickets`), the only ones looked up. Returns how many
+    rows changed."""
+    ids = [one.ticket_id for one in facts if one.ticket_id in stored_for]
+    stored = {row.ticket_id: row for row in repository.facts_rows(session, ids)}
+    changed, added = 0, []
+    for one in facts:
+        row, values = stored.get(one.ticket_id), _values(one)
+        if row is None:
+            added.append({"ticket_id": one.ticket_id, **values})
+        else:
+            changed += _refresh(row, values)
+    repository.insert_facts(session, added)
+    session.flush()
+    for row in stored.values():
+        session.expunge(row)
+    return changed + len(added)
+
+
+def _refresh(row: TicketFactsRow, values: dict[str, Any]) -> bool:
+    """Give the stored row these values; True when that changed it."""
     if all(getattr(row, name) == value for name, value in values.items()):
         return False
     for name, value in values.items():
@@ -65,6 +95,12 @@ def _pending(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:
         if isinstance(row, TicketFactsRow) and row.ticket_id == ticket_id:
             return row
     return None
+
+
+def facts_tickets(session: Session) -> set[uuid.UUID]:
+    """The tickets that have stored facts, in one statement: a rebuild looks up only theirs
+    (after a bulk load of tickets none has; a lookup per page would then only cost)."""
+    return repository.facts_ticket_ids(session)
 
 
 def drop_facts_except(session: Session, *, ticket_ids: set[uuid.UUID]) -> int:

@@ -3,6 +3,9 @@ build on these.
 
 - `update_facts(session, *, facts, new=False)`: the tickets domain keeps each ticket's facts
   current (`new`: created in this transaction, so nothing stored is looked up).
+- `update_facts_of(session, *, facts, stored_for)`: the same for many tickets in a fixed
+  number of statements (recompute, a page at a time); `facts_tickets(session)`: the tickets
+  with stored facts, the only ones it looks up.
 - `drop_facts_except(session, *, ticket_ids)`: recompute drops facts of no ticket.
 - `figures(session, *, period) -> KpiFigures`: the figures the API returns, for the session's
   tenant; the same bytes for everyone, a function of stored rows alone (a closed month: its
@@ -33,7 +36,13 @@ from services.kpi.change_figures import ChangeFact
 from services.kpi.change_figures import register_source as register_change_source
 from services.kpi.evidence import evidence_digest
 from services.kpi.exclusions import accepted_exclusions
-from services.kpi.facts import drop_facts_except, stored_facts, update_facts
+from services.kpi.facts import (
+    drop_facts_except,
+    facts_tickets,
+    stored_facts,
+    update_facts,
+    update_facts_of,
+)
 from services.kpi.figures import Period, TicketFacts, parse_period
 from services.kpi.models import ClosedMonth, ExclusionSubject
 from services.kpi.schemas import EvidenceRow, KpiFigures, KpiName
@@ -54,12 +63,14 @@ __all__ = [
     "drop_facts_except",
     "evidence_digest",
     "evidence_rows",
+    "facts_tickets",
     "figures",
     "headlines",
     "parse_period",
     "register_change_source",
     "stored_facts",
     "update_facts",
+    "update_facts_of",
 ]
 
 

@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, union_all
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, union_all
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
+from core.db import session_tenant
 from core.tenancy import Tenant
+from core.types import utcnow
 from services.kpi.models import (
     ClosedMonth,
     Exclusion,
@@ -30,6 +32,23 @@ _JOINED = and_(col(C.tenant_id) == col(F.tenant_id), col(C.ticket_id) == col(F.t
 
 def facts(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:
     return session.exec(select(F).where(F.ticket_id == ticket_id)).first()
+
+
+def facts_rows(session: Session, ticket_ids: Sequence[uuid.UUID]) -> list[TicketFactsRow]:
+    """The stored rows of those tickets, in one statement."""
+    stmt = select(F).where(col(F.ticket_id).in_(ticket_ids))
+    return list(session.exec(stmt)) if ticket_ids else []
+
+
+def insert_facts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in bulk (no row objects, no flush), stamped with the session's tenant
+    as a flush stamps it. `render_nulls`: all in one statement (otherwise rows are grouped by
+    which of their columns are None)."""
+    if rows:
+        stamp = {"tenant_id": session_tenant(session), "computed_at": utcnow()}
+        session.execute(
+            insert(F).execution_options(render_nulls=True), [row | stamp for row in rows]
+        )
 
 
 def facts_ticket_ids(session: Session) -> set[uuid.UUID]:

@@ -49,6 +49,22 @@ class Agreement(TenantScoped, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# A clock's columns derived from history (all but its key and `computed_at`).
+FIGURES = (
+    "agreement_id",
+    "priority",
+    "state",
+    "elapsed_seconds",
+    "target_seconds",
+    "remaining_seconds",
+    "deadline",
+    "breached_at",
+    "stopped_at",
+    "warn_at",
+    "as_of",
+)
+
+
 class Clock(TenantScoped, table=True):
     """One SLA clock of one ticket, as of its latest clock event (`as_of`).
 
@@ -92,19 +108,7 @@ class Clock(TenantScoped, table=True):
 
     def figures(self) -> tuple[Any, ...]:
         """Everything derived from history: equal figures mean an unchanged clock."""
-        return (
-            self.agreement_id,
-            self.priority,
-            self.state,
-            self.elapsed_seconds,
-            self.target_seconds,
-            self.remaining_seconds,
-            self.deadline,
-            self.breached_at,
-            self.stopped_at,
-            self.warn_at,
-            self.as_of,
-        )
+        return tuple(getattr(self, name) for name in FIGURES)
 
 
 class BreachWarning(TenantScoped, table=True):

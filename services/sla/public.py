@@ -3,11 +3,14 @@
 from services.sla.calendar import ServiceCalendar
 from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
 from services.sla.clocks import (
+    ClockHistory,
+    clocked_tickets,
     clocks_of,
     drop_clocks_except,
     explain,
     stored_clocks,
     update_clocks,
+    update_clocks_of,
 )
 from services.sla.models import Agreement, Clock
 from services.sla.repository import breached, nearing
@@ -25,12 +28,14 @@ __all__ = [
     "Agreement",
     "AgreementRef",
     "Clock",
+    "ClockHistory",
     "Event",
     "ServiceCalendar",
     "SlaExplanation",
     "agreement_ref",
     "breached",
     "calendar",
+    "clocked_tickets",
     "clocks_of",
     "default_agreement",
     "drop_clocks_except",
@@ -39,4 +44,5 @@ __all__ = [
     "nearing",
     "stored_clocks",
     "update_clocks",
+    "update_clocks_of",
 ]

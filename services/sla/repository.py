@@ -6,9 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_
 from sqlmodel import Session, col, select
 
+from core.db import session_tenant
+from core.types import utcnow
 from services.sla.models import Agreement, BreachWarning, Clock
 
 
@@ -71,6 +73,17 @@ def nearing(
         col(Clock.deadline).is_not(None),
         or_(*moments),
     )
+
+
+def insert_clocks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many clocks in bulk (no row objects, no flush), stamped with the session's
+    tenant as a flush stamps it. `render_nulls`: all in one statement (otherwise rows are
+    grouped by which of their columns are None)."""
+    if rows:
+        stamp = {"tenant_id": session_tenant(session), "computed_at": utcnow()}
+        session.execute(
+            insert(Clock).execution_options(render_nulls=True), [row | stamp for row in rows]
+        )
 
 
 def clocked_tickets(session: Session) -> set[uuid.UUID]:

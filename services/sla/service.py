@@ -11,6 +11,7 @@ one for the same or an earlier date: of versions for one date, the highest numbe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,10 +59,21 @@ def current_agreement(session: Session, actor: Principal, *, at: datetime | None
 
 def in_effect(session: Session, moment: datetime) -> Agreement:
     """The version in effect at `moment` (its local date), or the default agreement."""
-    zone = ZoneInfo(terms.DEFAULT_TIMEZONE)
-    return repository.in_effect(session, moment.astimezone(zone).date()) or (
-        terms.default_agreement()
-    )
+    return repository.in_effect(session, _local_day(moment)) or terms.default_agreement()
+
+
+def in_effect_among(
+    versions: Sequence[Agreement], moment: datetime, default: Agreement
+) -> Agreement:
+    """`in_effect` over every version read once (`repository.agreements`), for many tickets
+    at once: the latest date not after the local date, then the highest number."""
+    day = _local_day(moment)
+    due = [version for version in versions if version.effective_from <= day]
+    return max(due, key=lambda v: (v.effective_from, v.number)) if due else default
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(terms.DEFAULT_TIMEZONE)).date()
 
 
 def today() -> date:

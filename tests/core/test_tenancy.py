@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from core.db import get_engine, new_session, unit_of_work
+from core.db import get_engine, new_session, reading_tenants, unit_of_work
 from core.errors import CrossTenantWrite
 from services.catalogue.models import CatalogueEntry, ServiceDomain
 from tests.factories import make_entries, make_tenant
@@ -153,3 +153,15 @@ def test_database_refuses_moving_a_row_to_another_tenant() -> None:
         )
     session.rollback()
     session.close()
+
+
+@pytest.mark.postgres
+def test_the_apps_statements_run_without_jit_compilation() -> None:
+    """Its statements are short: compiling one whose estimate passes jit_above_cost cost more
+    than it saved, on every request (a page over many tenants most of all)."""
+    first, second = make_tenant(), make_tenant()
+    with unit_of_work(first.id, read_only=True) as session:
+        assert session.execute(text("SHOW jit")).scalar() == "off"
+    with reading_tenants() as in_tenant:
+        for tenant in (first, second):
+            assert in_tenant(tenant.id).execute(text("SHOW jit")).scalar() == "off"
