@@ -7,10 +7,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, union_all
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, literal, or_, union_all
 from sqlalchemy import select as columns
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset
@@ -27,6 +29,7 @@ from services.kpi.models import (
 from services.sla.public import Agreement, Clock
 
 F, C = TicketFactsRow, Clock
+Moment = datetime | BindParameter[datetime]  # a time, or one bound when the statement runs
 _JOINED = and_(col(C.tenant_id) == col(F.tenant_id), col(C.ticket_id) == col(F.ticket_id))
 
 
@@ -71,7 +74,7 @@ def _ones(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _decided_within(start: datetime, end: datetime) -> Any:
+def _decided_within(start: Moment, end: Moment) -> Any:
     """The clock's outcome was decided in [start, end): breached first, or stopped in time."""
     breached, stopped = col(C.breached_at), col(C.stopped_at)
     breach_first = _missed()
@@ -225,15 +228,15 @@ def unclocked_opened(
     return list(session.execute(stmt.limit(limit) if limit is not None else stmt).all())
 
 
-def _opened_within(start: datetime, end: datetime) -> Any:
+def _opened_within(start: Moment, end: Moment) -> Any:
     return and_(col(F.opened_at) >= start, col(F.opened_at) < end)
 
 
-def _finished_within(start: datetime, end: datetime) -> Any:
+def _finished_within(start: Moment, end: Moment) -> Any:
     return and_(col(F.finished_at) >= start, col(F.finished_at) < end)
 
 
-def _open_at(end: datetime) -> Any:
+def _open_at(end: Moment) -> Any:
     """Opened before `end` and not finished by it: the backlog at `end`."""
     done = col(F.finished_at)
     return and_(col(F.opened_at) < end, or_(done.is_(None), done >= end))
@@ -267,6 +270,19 @@ def headline_counts(
     """The counts of a headline in one round trip, as (key, part, whole) rows: (kind, missed,
     decided) per clock kind as decided_counts() gives them, ("opened", 0, opened),
     ("finished", resolved, finished) and ("backlog", 0, how many rows backlog() would give)."""
+    params: dict[str, Any] = {"start": start, "end": end}
+    if leaving_out:
+        params["leaving_out"] = list(leaving_out)
+    stmt = _headline_statement(tuple(kinds), bool(leaving_out))
+    return list(session.execute(stmt, params).all())
+
+
+@cache
+def _headline_statement(kinds: tuple[str, ...], leaving: bool) -> Any:
+    """headline_counts()'s statement, built once per shape (the overview asks it of every
+    client): the period and the tickets left out are bound at each call."""
+    start: BindParameter[datetime] = bindparam("start")
+    end: BindParameter[datetime] = bindparam("end")
     decided = (
         columns(col(C.kind), _ones(_missed()), func.count())
         .join(F, _JOINED)
@@ -278,15 +294,14 @@ def headline_counts(
         _finished_within(start, end)
     )
     open_at = columns(literal("backlog"), literal(0), func.count()).where(_open_at(end))
-    if leaving_out:
-        open_at = open_at.where(col(F.ticket_id).not_in(leaving_out))
-    stmt = union_all(
+    if leaving:
+        open_at = open_at.where(col(F.ticket_id).not_in(bindparam("leaving_out", expanding=True)))
+    return union_all(
         decided,
         opened.select_from(F),
         finished.select_from(F),
         open_at.select_from(F),
     )
-    return list(session.execute(stmt).all())
 
 
 def backlog(session: Session, end: datetime, leaving_out: set[uuid.UUID]) -> list[Any]:
