@@ -5,16 +5,13 @@ not with the tickets."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from core.db import get_engine, unit_of_work
+from core.db import unit_of_work
 from regie.cli import app as cli
 from services.kpi.models import TicketFactsRow
 from services.sla import service as agreements
@@ -22,6 +19,7 @@ from services.sla import terms
 from services.sla.models import Clock
 from services.sla.schemas import AgreementCreate, ServiceHours, Window
 from tests.services.kpi_month import build_november, nov, responded, rewrite, status
+from tests.support.statements import counted
 from tests.tickets.test_sla_clocks import principal
 from tickets import recompute
 from tickets.models import EventKind
@@ -51,21 +49,6 @@ def run(desk) -> str:
     done = CliRunner().invoke(cli, ["sla", "recompute", "--tenant", desk.tenant.slug])
     assert done.exit_code == 0, done.output
     return done.output.strip()
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split())[:120])
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def rebuilt(desk, *, stored: bool = False) -> list[str]:
