@@ -4,7 +4,6 @@ through the outbox to the DAP's contacts for "audit-witness", once, and only its
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from audit import checkpoints
 from audit.service import verify_tenant
@@ -12,6 +11,7 @@ from core.db import unit_of_work
 from core.outbox.service import drain
 from core.tenancy import Tenant
 from services.dap import permissions as dap_permissions
+from services.dap.windows import today
 from tests.audit.helpers import auditor_token, create_services, sign_now
 from tests.factories import auth, make_tenant, make_token
 from tests.support.smtp_sink import Inbox
@@ -20,7 +20,7 @@ from tests.support.smtp_sink import Inbox
 def _dap(client, tenant: Tenant, *people: tuple[str, str, str]) -> None:
     token = make_token(tenant, [dap_permissions.READ, dap_permissions.MANAGE])
     recipients = [{"name": n, "email": e, "reports": [r]} for n, e, r in people]
-    body = {"effectiveFrom": date.today().isoformat(), "reportRecipients": recipients}
+    body = {"effectiveFrom": today().isoformat(), "reportRecipients": recipients}
     r = client.post("/api/v1/dap/versions", headers=auth(token), json=body)
     assert r.status_code == 201, r.text
 
