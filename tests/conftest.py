@@ -37,9 +37,11 @@ def _prepare_postgres(admin_url: str) -> None:
     conninfo = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for role, extra in ((OWNER_ROLE, ""), (APP_ROLE, " NOBYPASSRLS NOSUPERUSER")):
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-            if not exists:
-                conn.execute(f"CREATE ROLE {role} LOGIN{extra}")
+            # Parallel test processes share the roles: the first to create one wins.
+            conn.execute(
+                f"DO $$ BEGIN CREATE ROLE {role} LOGIN{extra}; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
         conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {TEST_DB} OWNER {OWNER_ROLE}")
     atexit.register(_drop_postgres, conninfo)
@@ -52,6 +54,16 @@ def _drop_postgres(conninfo: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
 
 
+def _broker_url(given: str | None) -> str:
+    """A Redis database of this process's own: the given one, counted down per pytest-xdist
+    worker (gw0, gw1, ...), so that parallel workers never take each other's tasks."""
+    if not given:
+        return f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}"
+    url = make_url(given)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+    return url.set(database=str(int(url.database or 0) - worker)).render_as_string(False)
+
+
 # Settings are read from the environment once; set it before anything imports them.
 os.environ["REGIE_ENV"] = "development"
 os.environ["REGIE_LOG_LEVEL"] = "warning"
@@ -59,9 +71,7 @@ os.environ["REGIE_OUTBOX_POLL_SECONDS"] = "1"
 if TEST_PG:
     _prepare_postgres(TEST_PG)
     os.environ["REGIE_DATABASE_OWNER_URL"], os.environ["REGIE_DATABASE_URL"] = _pg_urls(TEST_PG)
-    os.environ["REGIE_BROKER_URL"] = os.environ.get(
-        "REGIE_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}"
-    )
+    os.environ["REGIE_BROKER_URL"] = _broker_url(os.environ.get("REGIE_TEST_BROKER_URL"))
 else:
     os.environ["REGIE_DATABASE_URL"] = f"sqlite:///{TMP}/regie.db"
     os.environ.pop("REGIE_DATABASE_OWNER_URL", None)

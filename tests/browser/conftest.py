@@ -124,7 +124,7 @@ def site(
     context = chromium.new_context(
         locale="nl-NL" if lang == "nl" else "en-GB", viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: CI runs two test processes on two cores
     found = Site(context, live_server, idp.authority, tenant, lang, screenshots)
     yield found
     context.close()
