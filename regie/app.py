@@ -25,6 +25,7 @@ from cmdb.imports.api import router as ci_imports_router
 from core import events
 from core.api import openapi, problems
 from core.api.middleware import HttpConventions
+from core.api.routing import skip_unreachable_routers
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
 from core.identity.events import SessionChanged
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_improvements_router)
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
+    skip_unreachable_routers(app)
     problems.install(app)
     openapi.install(
         app,
@@ -204,18 +206,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CI_IMPORTS: 2 * ci_imports.MAX_BYTES + 64 * 1024,
         },
     )
-    app.add_middleware(BrowserErrors)  # outermost: also turns the middleware's own answers
+    app.add_middleware(BrowserErrors)  # around it: also turns the middleware's own answers
     _instrument(app, settings)
     return app
 
 
 def _instrument(app: FastAPI, settings: Settings) -> None:
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.util.http import parse_excluded_urls
 
     from core.db import get_engine
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
+    # The server span of every request, outermost. It is named after the method here and after
+    # the matched route once routing is done (core.api.middleware): FastAPI's instrumentation
+    # names it up front by matching the path against every route, a second routing per request.
+    # No spans per ASGI message: they said nothing the server span does not.
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        excluded_urls=parse_excluded_urls("health,ready,metrics"),
+        default_span_details=lambda scope: (scope.get("method") or "HTTP", {}),
+        exclude_spans=["receive", "send"],
+    )
     # Statement spans only pay off when someone collects them.
     if settings.otlp_endpoint and not getattr(_instrument, "done", False):
         # The instrumentation's declared range trails SQLAlchemy 2.1; its hooks work unchanged.

@@ -1,8 +1,8 @@
 """One pure-ASGI middleware for what every HTTP exchange needs.
 
 Request id, API-Version and security headers, the body size limit, the JSON-only rule for
-bodies, the access log line and the latency histogram. Pure ASGI (not BaseHTTPMiddleware)
-keeps it cheap on the hot path.
+bodies, the access log line, the latency histogram and the server span's route name. Pure
+ASGI (not BaseHTTPMiddleware) keeps it cheap on the hot path.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import HTTPException
+from opentelemetry import trace
+from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -75,6 +77,7 @@ class HttpConventions:
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
                 self._decorate(MutableHeaders(scope=message), scope["path"], request_id, tls)
+                _name_span(scope)
             await send(message)
 
         try:
@@ -200,6 +203,16 @@ class HttpConventions:
             tenant_id=str(state["tenant_id"]) if state.get("tenant_id") else None,
             actor_id=str(state["actor_id"]) if state.get("actor_id") else None,
         )
+
+
+def _name_span(scope: Scope) -> None:
+    """Names the server span after the matched route, known only once routing is done; the
+    span ends with the response, so this runs when the response starts."""
+    route = scope.get("route")
+    span = trace.get_current_span()
+    if route is not None and span.is_recording():
+        span.update_name(f"{scope['method']} {route.path}")
+        span.set_attribute(HTTP_ROUTE, route.path)
 
 
 def _unstorable_params(scope: Scope) -> list[dict[str, str]]:

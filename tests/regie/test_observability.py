@@ -6,11 +6,18 @@ import json
 import subprocess
 import sys
 import urllib.request
+import uuid
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from core.settings import get_settings
-from tests.factories import make_tenant, make_token
+from tests.factories import auth, make_tenant, make_token
 from tests.fixtures import ROOT, regie_env, wait_for_http
 from tests.regie.test_up import fetch, free_port
+from tickets import permissions as tickets_permissions
 
 SECRET_TEXT = "Confidential-citizen-remark-4711"
 
@@ -74,6 +81,27 @@ def test_served_api_logs_json_lines_with_ids_and_no_bodies() -> None:
     assert post["tenant_id"] == str(tenant.id) and post["actor_id"]
     assert len(post["request_id"]) >= 8 and len(post["trace_id"]) == 32
     assert post["duration_ms"] > 0
+
+
+def test_a_sampled_request_is_traced_under_its_route_and_the_callers_trace(client) -> None:
+    exporter = InMemorySpanExporter()
+    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[attr-defined]
+    token = make_token(make_tenant(), [tickets_permissions.READ])
+    caller = "4bf92f3577b34da6a3ce929d0e0e4736"
+    sampled = {"traceparent": f"00-{caller}-00f067aa0ba902b7-01"}
+    try:
+        found = client.get(f"/api/v1/tickets/{uuid.uuid4()}", headers=auth(token, **sampled))
+        lost = client.get("/api/v1/no-such-thing", headers=auth(token, **sampled))
+        client.get("/api/v1/services", headers=auth(token))  # not sampled: not recorded
+        spans = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
+    finally:
+        exporter.shutdown()
+    assert (found.status_code, lost.status_code) == (404, 404)
+    assert [(s.name, (s.attributes or {}).get("http.route")) for s in spans] == [
+        ("GET /api/v1/tickets/{ticketId}", "/api/v1/tickets/{ticketId}"),
+        ("GET", None),
+    ]
+    assert {format(s.context.trace_id, "032x") for s in spans} == {caller}
 
 
 def test_health_and_ready(client) -> None:
