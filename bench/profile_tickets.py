@@ -28,36 +28,8 @@ HERE = Path(__file__).resolve().parent
 NOTE = {"body": "Logboeken van de applicatieserver nagekeken.", "visibility": "internal"}
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--data", type=Path, default=HERE / ".data" / "tickets")
-    p.add_argument("--database", default="regie_bench_tickets")
-    p.add_argument("--requests", type=int, default=300)
-    p.add_argument("--scenarios", default="get,list,message,create")
-    p.add_argument("--top", type=int, default=25)
-    p.add_argument("--cpu-only", action="store_true", help="no profiler: CPU per request only")
-    args = p.parse_args()
-    os.environ["REGIE_DATABASE_URL"] = (
-        f"postgresql://regie_bench_app@127.0.0.1:5432/{args.database}"
-    )
-    os.environ.setdefault("REGIE_BROKER_URL", "redis://127.0.0.1:6379/14")
-    os.environ["REGIE_LOG_LEVEL"] = "warning"
-    sys.path.insert(0, str(HERE))
-    import anyio.to_thread
-    from run_tickets import incident_body
-
-    async def inline(func, *fargs, **_kw):  # type: ignore[no-untyped-def]
-        return func(*fargs)
-
-    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
-    from regie.app import create_app
-
-    token = (args.data / "token").read_text().strip()
-    ids = (args.data / "ids.txt").read_text().split()
-    lists = (args.data / "lists.txt").read_text().split()
-    app = create_app()
-    rnd = random.Random(7)
-    loop = asyncio.new_event_loop()
+def caller(app, token: str):  # type: ignore[no-untyped-def]
+    """`call(method, target, body)`: one request through the whole ASGI app, its status."""
 
     async def call(method: str, target: str, body: object = None) -> int:
         path, _, query = target.partition("?")
@@ -97,6 +69,47 @@ def main() -> int:
 
         await app(scope, receive, send)
         return status[0]
+
+    return call
+
+
+def in_one_thread(database: str) -> None:
+    """Point the app at the bench database as the app role, and run what it hands to its
+    threadpool in the calling thread, so that one profiler or CPU clock sees all of it."""
+    os.environ["REGIE_DATABASE_URL"] = f"postgresql://regie_bench_app@127.0.0.1:5432/{database}"
+    os.environ.setdefault("REGIE_BROKER_URL", "redis://127.0.0.1:6379/14")
+    os.environ["REGIE_LOG_LEVEL"] = "warning"
+    sys.path.insert(0, str(HERE))
+    import anyio.to_thread
+
+    async def inline(func, *fargs, **_kw):  # type: ignore[no-untyped-def]
+        return func(*fargs)
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--data", type=Path, default=HERE / ".data" / "tickets")
+    p.add_argument("--database", default="regie_bench_tickets")
+    p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--scenarios", default="get,list,message,create")
+    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--cpu-only", action="store_true", help="no profiler: CPU per request only")
+    args = p.parse_args()
+    in_one_thread(args.database)
+    from run_tickets import incident_body
+
+    from regie.app import create_app
+
+    token = (args.data / "token").read_text().strip()
+    ids = (args.data / "ids.txt").read_text().split()
+    lists = (args.data / "lists.txt").read_text().split()
+    app = create_app()
+    rnd = random.Random(7)
+    loop = asyncio.new_event_loop()
+
+    call = caller(app, token)
 
     body = incident_body()
 
