@@ -5,15 +5,17 @@ requests interleaved in blocks, so that the machine's drift falls on both alike.
 
 - **now**: the app as `create_app()` builds it: the route index (core/api/routing.py) and the
   plain ASGI OpenTelemetry middleware, whose span is named once routing has matched;
-- **before**: the same app with FastAPI's own try-every-router matching and FastAPI's
+- **before**: the same app with FastAPI's own try-every-router matching, FastAPI's
   OpenTelemetry instrumentation, which matches the path against every route a second time to
-  name the span, and opens a span for every ASGI message.
+  name the span and opens a span for every ASGI message, and the API key checked in a
+  transaction of its own rather than in the read's (core/api/deps.py).
 
 The data and the calls are those of profile_tickets.py (API key of tickets-01, the app role,
 row-level security on); what the app hands to its threadpool runs in the calling thread.
 The before build needs the package the app no longer uses:
 `.venv/bin/pip install opentelemetry-instrumentation-fastapi==0.66b1`.
-Prints the CPU per request of each build per scenario: the median of the blocks and the mean.
+Prints the CPU per request of each build per scenario (the median of the blocks, and the mean)
+and writes them to bench/results/request-overhead-<UTC time>.json.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from profile_tickets import NOTE, caller, in_one_thread
@@ -60,6 +63,15 @@ def before(app):  # type: ignore[no-untyped-def]
     return app
 
 
+def _apart(authenticate):  # type: ignore[no-untyped-def]
+    """Authentication as before: in units of its own, never in the request's."""
+
+    def apart(*args, opener=None, **kwargs):  # type: ignore[no-untyped-def]
+        return authenticate(*args, **kwargs)
+
+    return apart
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--data", type=Path, default=HERE / ".data" / "tickets")
@@ -74,7 +86,10 @@ def main() -> int:
     token = (args.data / "token").read_text().strip()
     ids = (args.data / "ids.txt").read_text().split()
     lists = (args.data / "lists.txt").read_text().split()
+    from core.api import deps
+
     builds = {"now": create_app(), "before": before(create_app())}
+    checks = {"now": deps.authenticate, "before": _apart(deps.authenticate)}
     calls = {name: caller(app, token) for name, app in builds.items()}
     rnd = random.Random(7)
     loop = asyncio.new_event_loop()
@@ -93,10 +108,12 @@ def main() -> int:
     for scenario in args.scenarios.split(","):
         cpu: dict[str, list[float]] = {build: [] for build in builds}
         for build in builds:
+            deps.authenticate = checks[build]  # type: ignore[assignment]
             for _ in range(20):  # warm-up: caches, pool, statement preparation
                 one(build, scenario)
         for block in range(args.blocks * 2):
             build = ("now", "before", "before", "now")[block % 4]
+            deps.authenticate = checks[build]  # type: ignore[assignment]
             began = time.process_time()
             codes = {one(build, scenario) for _ in range(args.block)}
             cpu[build].append((time.process_time() - began) / args.block * 1000)
@@ -114,7 +131,18 @@ def main() -> int:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
     ).stdout.strip()
-    print(json.dumps({"commit": commit, "load_average": load, "results": results}))
+    out = {
+        "commit": commit,
+        "machine": f"{os.cpu_count()} CPUs",
+        "load_average_before_after": load,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "blocks": args.blocks,
+        "block": args.block,
+        "results": results,
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (HERE / "results" / f"request-overhead-{stamp}.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out))
     return 0
 
 

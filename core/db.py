@@ -139,6 +139,19 @@ def unit_of_work(
 
 
 @contextmanager
+def read_only_unit(
+    tenant_id: uuid.UUID, opener: Callable[[uuid.UUID], Session] | None = None
+) -> Iterator[Session]:
+    """A read in `tenant_id`: in the session `opener` gives, a transaction its caller goes on
+    with and ends (a request's own), or else in a read-only unit of work of its own."""
+    if opener is not None:
+        yield opener(tenant_id)
+        return
+    with unit_of_work(tenant_id, read_only=True) as session:
+        yield session
+
+
+@contextmanager
 def reading_tenants(engine: Engine | None = None) -> Iterator[Callable[[uuid.UUID], Session]]:
     """One read-only transaction for a page over many tenants: `in_tenant(id)` points the
     session at that tenant (its query scoping and, on PostgreSQL, the setting row-level

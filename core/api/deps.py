@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -12,13 +13,14 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.context import Actor, actor_var
-from core.db import STATEMENT_TIMEOUT, finish, new_session
+from core.db import STATEMENT_TIMEOUT, finish, new_session, session_tenant
 from core.errors import Forbidden, Unauthenticated
 from core.identity.access import REALM, authenticate
 from core.identity.permissions import Principal
 from core.settings import get_settings
 from core.tenancy import current_tenant
 
+_READS = ("GET", "HEAD")
 _bearer = HTTPBearer(
     auto_error=False, description="An Entra ID access token for the Regie API, or a Regie API key"
 )
@@ -36,26 +38,57 @@ async def get_principal(
             description="Slug of the tenant to act in (supplier staff); default: your own",
         ),
     ] = None,
-) -> Principal:
+) -> AsyncIterator[Principal]:
+    """The caller, authenticated. On a read, what authentication reads in the tenant acted in
+    (an API key, a person's standing and grants) is read in the request's own unit of work,
+    which get_session takes over (ended here if none does): one transaction, not two. A write
+    authenticates in units of its own: on SQLite its transaction takes the one writer's lock,
+    which writes of their own (an Idempotency-Key's reservation) must not find taken."""
     if credentials is None:
         raise Unauthenticated(
             "Send a bearer token in the Authorization header.",
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
-    principal = await run_in_threadpool(
-        authenticate,
-        credentials.credentials,
-        target=tenant,
-        client_address=request.client.host if request.client else None,
-    )
+    opened: list[Session] = []
+
+    def opener(tenant_id: uuid.UUID) -> Session:
+        opened.append(_unit_of_request(request, tenant_id))
+        return opened[-1]
+
+    try:
+        principal = await run_in_threadpool(
+            authenticate,
+            credentials.credentials,
+            target=tenant,
+            client_address=request.client.host if request.client else None,
+            opener=opener if request.method in _READS else None,
+        )
+    except BaseException:
+        for failed in opened:
+            await run_in_threadpool(finish, failed, ok=False)
+        raise
+    session = opened[0] if opened else None
+    if len(opened) > 1 or (session and session_tenant(session) != principal.tenant_id):
+        for other in opened:  # never: the request must not go on in another tenant's unit
+            await run_in_threadpool(finish, other, ok=False)
+        raise RuntimeError("authentication opened a unit of work outside the tenant acted in")
     request.state.tenant_id = principal.tenant_id
     request.state.actor_id = principal.actor_id
     current_tenant.set(principal.tenant_id)
     actor_var.set(Actor(kind=principal.kind, id=str(principal.actor_id)))
-    return principal
+    request.state.unit = session
+    try:
+        yield principal
+    except BaseException:
+        if session is not None and request.state.unit is session:
+            await run_in_threadpool(finish, session, ok=False)
+        raise
+    if session is not None and request.state.unit is session:
+        await run_in_threadpool(finish, session, ok=True)
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+# scope="function": a unit of work of its own is ended before the response is sent.
+PrincipalDep = Annotated[Principal, Depends(get_principal, scope="function")]
 
 
 @contextmanager
@@ -95,13 +128,21 @@ def require_any(*permissions: str) -> Any:
     return Depends(check)
 
 
-async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
-    """The request's unit of work. Opening it does no I/O; the commit runs in a thread."""
-    session = new_session(principal.tenant_id, read_only=request.method in ("GET", "HEAD"))
-    # The session carries the actor for the audit trail, whatever thread uses it.
-    session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+def _unit_of_request(request: Request, tenant_id: uuid.UUID) -> Session:
+    """The request's unit of work in `tenant_id`. Opening it does no I/O."""
+    session = new_session(tenant_id, read_only=request.method in _READS)
     # A runaway statement is cancelled (answered 503) instead of holding a core on and on.
     session.info[STATEMENT_TIMEOUT] = get_settings().statement_timeout_ms
+    return session
+
+
+async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
+    """The request's unit of work: the one authentication read in, or a new one. The commit
+    runs in a thread."""
+    session = request.state.unit or _unit_of_request(request, principal.tenant_id)
+    request.state.unit = None  # taken over: ended here
+    # The session carries the actor for the audit trail, whatever thread uses it.
+    session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
     try:
         yield session
     except BaseException:

@@ -13,11 +13,12 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from core import events
-from core.db import unit_of_work
+from core.db import read_only_unit, unit_of_work
 from core.errors import Forbidden, Unauthenticated
 from core.identity import tokens
 from core.identity.events import CredentialRefused
@@ -35,17 +36,26 @@ _tenants: dict[tuple[str, str], tuple[float, Tenant | None]] = {}
 NO_ACCESS = "No access to the requested tenant."
 
 
-def authenticate(token: str, *, target: str | None, client_address: str | None) -> Principal:
-    """The principal for `token` acting in tenant `target` (a slug; default: its own)."""
+def authenticate(
+    token: str,
+    *,
+    target: str | None,
+    client_address: str | None,
+    opener: Callable[[uuid.UUID], Session] | None = None,
+) -> Principal:
+    """The principal for `token` acting in tenant `target` (a slug; default: its own).
+
+    With `opener`, what is read in the tenant acted in is read in the session it opens there
+    (the request's own, which goes on after); nothing is read through it in another tenant."""
     is_key = token.startswith(PREFIX + "_")
     try:
         if token.startswith(PREFIX + "_"):
-            principal = authenticate_api_key(token)
+            principal = authenticate_api_key(token, opener)
             named = _tenant("slug", target) if target else None
             if target and (named is None or named.id != principal.tenant_id):
                 raise Forbidden(NO_ACCESS)
             return principal
-        return _from_access_token(token, target)
+        return _from_access_token(token, target, opener)
     except Unauthenticated as exc:
         events.publish(
             CredentialRefused(
@@ -66,7 +76,9 @@ def invalid_token(description: str) -> str:
     return f'Bearer realm="{REALM}", error="invalid_token", error_description="{text}"'
 
 
-def _from_access_token(token: str, target: str | None) -> Principal:
+def _from_access_token(
+    token: str, target: str | None, opener: Callable[[uuid.UUID], Session] | None
+) -> Principal:
     settings = get_settings()
     tid = tokens.unverified_tid(token)
     home = _tenant("entra", str(tid))
@@ -89,6 +101,7 @@ def _from_access_token(token: str, target: str | None) -> Principal:
         oid=claims.oid,
         app_roles=claims.roles,
         kind="service" if claims.app_only else "user",
+        opener=opener,
     )
 
 
@@ -100,11 +113,12 @@ def principal_for(
     oid: uuid.UUID,
     app_roles: frozenset[str],
     kind: str,
+    opener: Callable[[uuid.UUID], Session] | None = None,
 ) -> Principal:
     """Roles granted in `tenant`, plus the app roles when acting in the home tenant.
 
     A user whom SCIM provisioning deactivated holds nothing, app roles included."""
-    active, roles = _granted_roles(tenant, home=home, tid=tid, oid=oid)
+    active, roles = _granted_roles(tenant, home=home, tid=tid, oid=oid, opener=opener)
     if tenant.id == home.id:
         roles |= app_roles if active else set()  # app roles of the tenant's own directory
     elif not roles:
@@ -121,7 +135,12 @@ def principal_for(
 
 
 def _granted_roles(
-    tenant: Tenant, *, home: Tenant, tid: uuid.UUID | None, oid: uuid.UUID
+    tenant: Tenant,
+    *,
+    home: Tenant,
+    tid: uuid.UUID | None,
+    oid: uuid.UUID,
+    opener: Callable[[uuid.UUID], Session] | None,
 ) -> tuple[bool, set[str]]:
     """Whether the user is active, and the roles held in `tenant` directly or through groups.
 
@@ -129,7 +148,7 @@ def _granted_roles(
     tenant acted in, which for supplier staff is a client's."""
     if tid is None:
         return True, set()
-    with unit_of_work(home.id, read_only=True) as session:
+    with read_only_unit(home.id, opener if tenant.id == home.id else None) as session:
         standing = directory.standing(session, tid=tid, oid=oid)
         if not standing.active:
             return False, set()

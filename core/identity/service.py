@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import event
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
-from core.db import unit_of_work
+from core.db import read_only_unit, unit_of_work
 from core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from core.identity import bearer_secrets
 from core.identity.models import ApiKey
@@ -86,18 +89,36 @@ def _parse(token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
     return bearer_secrets.parse(token, PREFIX, "Regie API key")
 
 
-def authenticate_api_key(token: str) -> Principal:
+def authenticate_api_key(
+    token: str, opener: Callable[[uuid.UUID], Session] | None = None
+) -> Principal:
     """Resolve a bearer API key to its principal, or raise Unauthenticated.
 
-    Nothing is cached between requests: two primary-key reads are what it costs for a
-    revocation in any process, or the key's expiry, to hold on the very next request."""
+    Nothing is cached between requests: one primary-key read is what it costs for a
+    revocation in any process, or the key's expiry, to hold on the very next request. It runs
+    in the session `opener` gives (a read's own transaction: one per request, not two), else
+    in a read-only unit, so that on SQLite checking a key never queues behind a write."""
     tenant_id, key_id, secret = _parse(token)
-    # A read-only unit, so that on SQLite checking a key never queues behind a write.
-    with unit_of_work(tenant_id, read_only=True) as session:
+    with read_only_unit(tenant_id, opener) as session:
         principal, record_use = _check(session, tenant_id, key_id, secret)
-    if record_use:
+    if record_use and opener is not None:
+        _record_use_at_end(session, tenant_id, key_id)
+    elif record_use:
         _record_use(tenant_id, key_id)
     return principal
+
+
+def _record_use_at_end(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    """Stamp the use once the request's transaction is over: a write meanwhile would leave
+    it, on SQLite, a snapshot too old to write in (a read may create a missing settings row)."""
+    pending = [True]
+
+    def stamp(_session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and pending:  # not a savepoint's end
+            pending.clear()
+            _record_use(tenant_id, key_id)
+
+    event.listen(session, "after_transaction_end", stamp)
 
 
 def _record_use(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx2
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
+from audit import permissions as audit_permissions
 from core.db import unit_of_work
 from core.identity.service import MANAGE_KEYS, create_api_key
 from core.types import utcnow
@@ -68,3 +72,43 @@ def test_checking_a_key_does_not_queue_behind_a_write_in_progress(client, owner_
         read = client.get("/api/v1/services", headers=auth(token))
         waited = time.monotonic() - started
     assert read.status_code == 200 and waited < 5, f"{read.status_code} after {waited:.1f}s"
+
+
+def test_a_read_checks_its_key_in_its_own_transaction_and_ends_it_whatever_happens(
+    client,
+) -> None:
+    """A read's key check runs in the read's transaction. A route with a unit of work of its
+    own (the audit log's, which records the reading), a refusal, and a route that fails all
+    end every transaction they begin: none is left to the garbage collector."""
+    tenant = make_tenant()
+    with unit_of_work(tenant.id) as session:
+        _key, token = create_api_key(
+            session, name="reader", permissions=[catalogue.READ, audit_permissions.READ]
+        )
+    begun: set[int] = set()
+    ended: set[int] = set()
+
+    def on_begin(_session: Session, transaction: Any, _connection: Any) -> None:
+        begun.add(id(transaction))
+
+    def on_end(_session: Session, transaction: Any) -> None:
+        ended.add(id(transaction))
+
+    elsewhere = auth(token, **{"Regie-Tenant": "nobody"})
+    event.listen(Session, "after_begin", on_begin)
+    event.listen(Session, "after_transaction_end", on_end)
+    try:
+        answers = [
+            client.get("/api/v1/services", headers=auth(token)).status_code,
+            client.get("/api/v1/audit/entries", headers=auth(token)).status_code,
+            client.get(f"/api/v1/services/{uuid.uuid4()}", headers=auth(token)).status_code,
+            client.get("/api/v1/services", headers=auth(token[:-2] + "xx")).status_code,
+            client.get("/api/v1/services", headers=elsewhere).status_code,
+            client.get("/api/v1/tickets", headers=auth(token)).status_code,
+            client.get("/api/v1/services", headers=auth(token)).status_code,
+        ]
+    finally:
+        event.remove(Session, "after_begin", on_begin)
+        event.remove(Session, "after_transaction_end", on_end)
+    assert answers == [200, 200, 404, 401, 403, 403, 200]
+    assert len(begun) >= 7 and begun <= ended, f"{len(begun - ended)} transaction(s) left open"

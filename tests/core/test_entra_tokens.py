@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from joserfc import jwt
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from core import events
-from core.db import unit_of_work
+from core.db import session_tenant, unit_of_work
 from core.identity import access, tokens
 from core.identity.events import CredentialRefused
 from core.identity.roles import Role
@@ -21,6 +26,21 @@ from tests.factories import auth, make_tenant, make_token
 from tests.support.oidc_provider import AUDIENCE, new_key
 
 SERVICES = "/api/v1/services"
+
+
+@contextmanager
+def began() -> Iterator[list[uuid.UUID | None]]:
+    """The tenants of the transactions begun meanwhile, in order."""
+    seen: list[uuid.UUID | None] = []
+
+    def on_begin(session: Session, _transaction: Any, _connection: Any) -> None:
+        seen.append(session_tenant(session))
+
+    event.listen(Session, "after_begin", on_begin)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "after_begin", on_begin)
 
 
 def refusals():
@@ -281,3 +301,26 @@ def test_client_admin_issues_lists_and_revokes_api_keys(client, idp, world) -> N
     revoked = client.delete(f"/api/v1/api-keys/{key['id']}", headers=admin)
     assert revoked.status_code == 200 and revoked.json()["revokedAt"]
     assert client.get(SERVICES, headers=auth(key["token"])).status_code == 401
+
+
+def test_a_read_is_one_transaction_with_what_authentication_reads(client, idp, world) -> None:
+    """A person's standing and grants, or an API key, are read in the read's own transaction
+    when acting in their own tenant; a write authenticates in a transaction of its own, and a
+    key's first use is stamped in one of its own."""
+    client_tenant, _other, _supplier = world
+    admin = auth(idp.token(idp.client_dir, idp.admin))
+    body = {"name": "reporting", "permissions": ["services.catalogue:read"]}
+    assert client.get(SERVICES, headers=admin).status_code == 200  # the tenants are cached now
+
+    with began() as read:
+        assert client.get(SERVICES, headers=admin).status_code == 200
+    with began() as write:
+        issued = client.post("/api/v1/api-keys", headers=admin, json=body)
+        assert issued.status_code == 201
+    key = auth(issued.json()["token"])
+    with began() as first_use:
+        assert client.get(SERVICES, headers=key).status_code == 200
+    with began() as second_use:
+        assert client.get(SERVICES, headers=key).status_code == 200
+    assert [len(read), len(write), len(first_use), len(second_use)] == [1, 2, 2, 1]
+    assert set(read + write + first_use + second_use) == {client_tenant.id}
