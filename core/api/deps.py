@@ -68,7 +68,7 @@ async def get_principal(
             await run_in_threadpool(finish, failed, ok=False)
         raise
     session = opened[0] if opened else None
-    if len(opened) > 1 or (session and session_tenant(session) != principal.tenant_id):
+    if len(opened) > 1 or (session is not None and session_tenant(session) != principal.tenant_id):
         for other in opened:  # never: the request must not go on in another tenant's unit
             await run_in_threadpool(finish, other, ok=False)
         raise RuntimeError("authentication opened a unit of work outside the tenant acted in")
@@ -139,7 +139,8 @@ def _unit_of_request(request: Request, tenant_id: uuid.UUID) -> Session:
 async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
     """The request's unit of work: the one authentication read in, or a new one. The commit
     runs in a thread."""
-    session = request.state.unit or _unit_of_request(request, principal.tenant_id)
+    taken = request.state.unit
+    session = taken if taken is not None else _unit_of_request(request, principal.tenant_id)
     request.state.unit = None  # taken over: ended here
     # The session carries the actor for the audit trail, whatever thread uses it.
     session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
