@@ -2,9 +2,10 @@
 
 FastAPI tries the included routers in order and, within each, every route's pattern: a request
 for a ticket was matched against the routes of the ten routers included before the tickets
-router, about a sixth of a simple read's CPU. A route can only match a path that starts with
-the literal text before its first parameter, so each included router first compares the path
-with those prefixes (one C-level `str.startswith`) and is tried in full only when one fits.
+router (98 µs; a change's 199 µs; now 13 and 24-31 µs, bench/README.md). A route can only
+match a path that starts with the literal text before its first parameter, so each included
+router first compares the path with those prefixes (one C-level `str.startswith`) and is tried
+in full only when one fits.
 Which route answers is unchanged: a router that is skipped could not have matched.
 """
 
