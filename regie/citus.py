@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, text
 
-from regie.tenant_exit.tables import tenant_tables
+from regie.tenant_exit.tables import DERIVED, tenant_tables
 
 COLUMN = "tenant_id"
 Kind = Literal["reference", "local"]
@@ -45,7 +45,7 @@ def reference_tables() -> list[str]:
 
 def distributed_tables() -> list[str]:
     """Parents before children, as create_distributed_table wants a foreign key's target first."""
-    return [t.name for t in tenant_tables()]
+    return [t.name for t in tenant_tables()] + sorted(DERIVED)
 
 
 def setup_sql() -> str:
@@ -111,9 +111,11 @@ def check(conn: Connection, schema: str = "public") -> list[str]:
     policies: dict[str, list[tuple[str, str | None, str | None]]] = {}
     for table, policy, using, checking in conn.execute(text(_POLICIES), {"s": schema}):
         policies.setdefault(table, []).append((policy, using, checking))
-    forced = {name for name, on in conn.execute(text(_RLS), {"s": schema}) if on}
+    rls = conn.execute(text(_RLS), {"s": schema}).all()
+    forced = {name for name, on, force in rls if on and force}
+    enabled = {name for name, on, _ in rls if on}
     for table in sorted(tenant):
-        if table not in forced:
+        if table not in forced and not (table in DERIVED and table in enabled):
             problems.append(f"{table}: row-level security not enabled and forced")
         if not policies.get(table):
             problems.append(f"{table}: no row-level security policy")
@@ -181,7 +183,7 @@ SELECT tablename, policyname, qual, with_check FROM pg_policies
 """
 
 _RLS = """
-SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = :s AND c.relkind IN ('r', 'p')
 """

@@ -88,8 +88,13 @@ def page(
     stmt = _filtered(entity, filters)
     if filters.q:
         dialect = session.get_bind().dialect.name
+        expected = search.estimate(dialect, filters.q, internal=internal)
         match = search.clause(
-            dialect, filters.q, tenant_id=session_tenant(session), internal=internal
+            dialect,
+            filters.q,
+            tenant_id=session_tenant(session),
+            internal=internal,
+            expected=0 if expected is None else session.execute(expected).scalar_one(),
         )
         stmt = stmt.where(match) if match is not None else stmt
     typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)

@@ -1,9 +1,10 @@
 """Full-text search over tickets with Dutch and English stemming.
 
-PostgreSQL keeps a generated `tsvector` of both languages per ticket, GIN-indexed. The embedded
-SQLite default keeps an FTS5 table filled by triggers; SQLite has no Dutch stemmer, so the
-triggers call `regie_stems`, which writes each word's Dutch and English Snowball stems, and a
-query is stemmed the same way.
+PostgreSQL keeps a `tsvector` of both languages per ticket and per reply in
+`tickets_search_entry`, GIN-indexed by tenant, and reads it through `tickets_search` (migration
+0039 says why). The embedded SQLite default keeps an FTS5 table filled by triggers; SQLite has
+no Dutch stemmer, so the triggers call `regie_stems`, which writes each word's Dutch and
+English Snowball stems, and a query is stemmed the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _DUTCH = snowballstemmer.stemmer("dutch")
 _ENGLISH = snowballstemmer.stemmer("english")
 MAX_TERMS = 12
+# From this many matching entries on (the planner's estimate), a list walks the tickets in its
+# own order and checks each against the matches, hashed once, until its page is full; below
+# it, the matching tickets are fetched by id and sorted. Measured in bench/README.md.
+WALK_FROM = 2000
 
 
 @lru_cache(maxsize=65536)
@@ -47,26 +52,35 @@ def fts5_query(query: str) -> str | None:
     return " AND ".join(groups)
 
 
+def estimate(dialect: str, query: str, *, internal: bool) -> TextClause | None:
+    """How many search entries the planner expects `query` to match (PostgreSQL only): the
+    choice between fetching matches by id and walking the list depends on it."""
+    if dialect != "postgresql" or not words(query):
+        return None
+    found = text("SELECT tickets_search_estimate(:q, :internal)")
+    return found.bindparams(q=query[:500], internal=internal)
+
+
 def clause(
-    dialect: str, query: str, *, tenant_id: uuid.UUID | None, internal: bool
+    dialect: str, query: str, *, tenant_id: uuid.UUID | None, internal: bool, expected: int = 0
 ) -> TextClause | None:
     """Tickets of `tenant_id` whose title, description or messages match `query` (internal
     notes only when `internal`: reporters never find a ticket by a note they cannot read).
 
     Both sides are uncorrelated subqueries over the tenant: each is answered once from its
-    full-text index, never re-run per ticket."""
-    visibility = "" if internal else " AND m.visibility = 'public'"
-    tenant = bindparam("tenant", tenant_id, type_=Uuid())
+    full-text index, never re-run per ticket. On PostgreSQL one function answers both;
+    `expected` is what `estimate` answered."""
     if dialect == "postgresql":
         if not words(query):
             return None
-        q = "(websearch_to_tsquery('dutch', :q) || websearch_to_tsquery('english', :q))"
-        return text(
-            # Only constants are formatted in; the query itself is a bound parameter.
-            "tickets_ticket.id IN (SELECT t.id FROM tickets_ticket t "  # noqa: S608
-            f"WHERE t.tenant_id = :tenant AND t.search @@ {q} UNION SELECT m.ticket_id "
-            f"FROM tickets_message m WHERE m.tenant_id = :tenant AND m.search @@ {q}{visibility})"
-        ).bindparams(tenant, q=query[:500])
+        found = "tickets_ticket.id IN (SELECT s FROM tickets_search(:q, :internal) s)"
+        if expected >= WALK_FROM:
+            # Not a plain condition, so PostgreSQL keeps it a (hashed) filter instead of
+            # joining the matches: the list's own index is walked until the page is full.
+            found = f"({found}) IS TRUE"
+        return text(found).bindparams(q=query[:500], internal=internal)
+    visibility = "" if internal else " AND m.visibility = 'public'"
+    tenant = bindparam("tenant", tenant_id, type_=Uuid())
     expression = fts5_query(query)
     if expression is None:
         return None

@@ -85,5 +85,6 @@ SELECT create_distributed_table('tickets_message', 'tenant_id', colocate_with =>
 SELECT create_distributed_table('tickets_problem_event', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('tickets_attachment', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('tickets_attachment_content', 'tenant_id', colocate_with => 'audit_checkpoint');
+SELECT create_distributed_table('tickets_search_entry', 'tenant_id', colocate_with => 'audit_checkpoint');
 
 -- Left on the coordinator: alembic_version.

@@ -11,23 +11,18 @@ import regie.models  # noqa: F401  (all tables on the metadata)
 from core.db import make_engine, metadata
 from core.settings import get_settings
 
-# Search structures live outside the models (their SQL differs per database): a generated
-# tsvector column and its GIN index on PostgreSQL, FTS5 tables on SQLite.
-UNMODELLED_COLUMNS = {("tickets_ticket", "search"), ("tickets_message", "search")}
+# Search structures live outside the models (their SQL differs per database): the search
+# entries and their indexes on PostgreSQL (migration 0039), FTS5 tables on SQLite.
 UNMODELLED_PREFIXES = (
     "tickets_fts",
     "tickets_message_fts",
-    "ix_tickets_ticket_search",
-    "ix_tickets_message_search",
+    "tickets_search_entry",
+    "ix_tickets_search_entry",
 )
 
 
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool, _other: Any) -> bool:
-    if not reflected or name is None:
-        return True
-    if kind == "column" and (obj.table.name, name) in UNMODELLED_COLUMNS:
-        return False
-    return not name.startswith(UNMODELLED_PREFIXES)
+    return not reflected or name is None or not name.startswith(UNMODELLED_PREFIXES)
 
 
 config = context.config

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from core.db import get_engine, new_session, reading_tenants, unit_of_work
 from core.errors import CrossTenantWrite
+from regie.tenant_exit.tables import DERIVED
 from services.catalogue.models import CatalogueEntry, ServiceDomain
 from tests.factories import make_entries, make_tenant
 
@@ -79,7 +80,28 @@ def test_every_tenant_table_forces_row_level_security(owner_engine) -> None:
     with owner_engine.connect() as conn:
         rows = conn.execute(text(TENANT_TABLES_SQL)).all()
     assert rows, "no tenant tables found"
-    assert [r.relname for r in rows if not (r.relrowsecurity and r.relforcerowsecurity)] == []
+    assert [r.relname for r in rows if not (r.relrowsecurity and r.relforcerowsecurity)] == sorted(
+        DERIVED
+    )
+
+
+@pytest.mark.postgres
+def test_the_app_role_holds_no_right_on_a_table_whose_policy_is_not_forced(owner_engine) -> None:
+    """A derived table is read through its owner's function only: the policy still binds any
+    other role, and the app role may not even try."""
+    with get_engine().connect() as conn:
+        app_role = conn.execute(text("SELECT current_user")).scalar_one()
+    with owner_engine.connect() as conn:
+        for table in DERIVED:
+            enabled, privileges = conn.execute(
+                text(
+                    "SELECT c.relrowsecurity, (SELECT count(*) FROM information_schema"
+                    ".role_table_grants g WHERE g.table_name = c.relname AND g.grantee = :r) "
+                    "FROM pg_class c WHERE c.relname = :t"
+                ),
+                {"t": table, "r": app_role},
+            ).one()
+            assert (table, enabled, privileges) == (table, True, 0)
 
 
 @pytest.mark.postgres

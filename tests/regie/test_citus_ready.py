@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from core.db import metadata
 from regie import citus
 from regie.cli import app as cli
+from regie.tenant_exit.tables import DERIVED
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "deploy" / "citus" / "setup.sql"
@@ -39,7 +40,7 @@ def test_setup_sql_distributes_every_tenant_table_once_after_its_parents() -> No
     sql = citus.setup_sql()
     reference = re.findall(r"create_reference_table\('(\w+)'\)", sql)
     distributed = re.findall(r"create_distributed_table\('(\w+)', 'tenant_id'", sql)
-    tenant = {t.name for t in metadata.tables.values() if "tenant_id" in t.c}
+    tenant = {t.name for t in metadata.tables.values() if "tenant_id" in t.c} | set(DERIVED)
     assert reference == ["core_tenant"]
     assert sorted(distributed) == sorted(tenant) and len(distributed) == len(tenant)
     assert sql.index("create_reference_table") < sql.index("create_distributed_table")
@@ -52,6 +53,8 @@ def test_setup_sql_distributes_every_tenant_table_once_after_its_parents() -> No
             parent = key.column.table.name
             if parent in position:
                 assert position[parent] <= position[table.name], (parent, table.name)
+    for table, parent in DERIVED.items():
+        assert position[parent] < position[table], (parent, table)
 
 
 @pytest.mark.postgres
