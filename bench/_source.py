@@ -21,7 +21,7 @@ SNAPSHOTS = Path(os.environ.get("BENCH_SNAPSHOT_DIR", tempfile.gettempdir())) / 
 def _git(*args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.strip()
+    ).stdout.rstrip()  # a status line may begin with a space
 
 
 def describe_worktree() -> dict:

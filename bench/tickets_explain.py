@@ -34,8 +34,9 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def statement(query: str, tenant_id: str) -> str:
-    """The page query of `GET /api/v1/tickets?<query>` with literal values."""
+def statement(query: str, tenant_id: str, conn=None) -> str:
+    """The page query of `GET /api/v1/tickets?<query>` with literal values (`conn` answers the
+    search estimate that chooses its form, where the schema has one)."""
     import uuid
     from datetime import datetime
     from urllib.parse import parse_qs
@@ -60,8 +61,20 @@ def statement(query: str, tenant_id: str) -> str:
     )
     stmt = _filtered(select(Ticket), filters).where(Ticket.tenant_id == uuid.UUID(tenant_id))
     if filters.q:
+        estimate = getattr(search, "estimate", None)
+        expected = 0
+        if estimate is not None and conn is not None:
+            sql = estimate("postgresql", filters.q, internal=True)
+            expected = (
+                conn.execute(
+                    "SELECT tickets_search_estimate(%s, true)", (filters.q[:500],)
+                ).fetchone()[0]
+                if sql is not None
+                else 0
+            )
+        extra = {"expected": expected} if estimate is not None else {}
         match = search.clause(
-            "postgresql", filters.q, tenant_id=uuid.UUID(tenant_id), internal=True
+            "postgresql", filters.q, tenant_id=uuid.UUID(tenant_id), internal=True, **extra
         )
         stmt = stmt.where(match) if match is not None else stmt
     stmt = keyset(stmt, SORTS["createdAt"], col(Ticket.id), descending=True, after=None)
@@ -122,7 +135,7 @@ def main() -> int:
         with psycopg.connect(app_url, autocommit=True) as conn:
             conn.execute("SELECT set_config('regie.tenant_id', %s, false)", (tenant_id,))
             for kind, query in queries(args.data, args.only):
-                sql = statement(query.split("  ")[0], tenant_id)
+                sql = statement(query.split("  ")[0], tenant_id, conn)
                 ms, plan = explain(conn, sql, args.repeat)
                 print(f"{kind:6} {ms:8.2f} ms  {query}", flush=True)
                 if args.plans or ms > 20:
