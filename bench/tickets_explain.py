@@ -62,17 +62,12 @@ def statement(query: str, tenant_id: str, conn=None) -> str:
     stmt = _filtered(select(Ticket), filters).where(Ticket.tenant_id == uuid.UUID(tenant_id))
     if filters.q:
         estimate = getattr(search, "estimate", None)
-        expected = 0
-        if estimate is not None and conn is not None:
-            sql = estimate("postgresql", filters.q, internal=True)
-            expected = (
-                conn.execute(
-                    "SELECT tickets_search_estimate(%s, true)", (filters.q[:500],)
-                ).fetchone()[0]
-                if sql is not None
-                else 0
-            )
-        extra = {"expected": expected} if estimate is not None else {}
+        extra = {}
+        if estimate is not None and conn is not None:  # the form the API chooses
+            expected = conn.execute(
+                "SELECT tickets_search_estimate(%s, true)", (filters.q[:500],)
+            ).fetchone()[0]
+            extra = {"walk": expected >= search.WALK_FROM}
         match = search.clause(
             "postgresql", filters.q, tenant_id=uuid.UUID(tenant_id), internal=True, **extra
         )

@@ -36,6 +36,8 @@ SORTS: dict[str, Any] = {
     "priority": Ticket.priority,
 }
 _TIME_SORTS = {"createdAt", "updatedAt"}
+# Sorts an index serves in order: a search for a common word walks it (tickets/search.py).
+_WALKED_SORTS = {"createdAt", "number"}
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,12 @@ def page(
     stmt = _filtered(entity, filters)
     if filters.q:
         dialect = session.get_bind().dialect.name
-        expected = search.estimate(dialect, filters.q, internal=internal)
+        estimate = search.estimate(dialect, filters.q, internal=internal)
+        many = False
+        if estimate is not None and key in _WALKED_SORTS:
+            many = session.execute(estimate).scalar_one() >= search.WALK_FROM
         match = search.clause(
-            dialect,
-            filters.q,
-            tenant_id=session_tenant(session),
-            internal=internal,
-            expected=0 if expected is None else session.execute(expected).scalar_one(),
+            dialect, filters.q, tenant_id=session_tenant(session), internal=internal, walk=many
         )
         stmt = stmt.where(match) if match is not None else stmt
     typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)

@@ -22,9 +22,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _DUTCH = snowballstemmer.stemmer("dutch")
 _ENGLISH = snowballstemmer.stemmer("english")
 MAX_TERMS = 12
-# From this many matching entries on (the planner's estimate), a list walks the tickets in its
-# own order and checks each against the matches, hashed once, until its page is full; below
-# it, the matching tickets are fetched by id and sorted. Measured in bench/README.md.
+# From this many matching entries on (the planner's estimate), a list sorted by an index walks
+# it and asks each ticket whether it matches until its page is full; below it, the matching
+# tickets are fetched by id and sorted. Measured in bench/README.md.
 WALK_FROM = 2000
 
 
@@ -62,22 +62,21 @@ def estimate(dialect: str, query: str, *, internal: bool) -> TextClause | None:
 
 
 def clause(
-    dialect: str, query: str, *, tenant_id: uuid.UUID | None, internal: bool, expected: int = 0
+    dialect: str, query: str, *, tenant_id: uuid.UUID | None, internal: bool, walk: bool = False
 ) -> TextClause | None:
     """Tickets of `tenant_id` whose title, description or messages match `query` (internal
     notes only when `internal`: reporters never find a ticket by a note they cannot read).
 
     Both sides are uncorrelated subqueries over the tenant: each is answered once from its
-    full-text index, never re-run per ticket. On PostgreSQL one function answers both;
-    `expected` is what `estimate` answered."""
+    full-text index, never re-run per ticket. On PostgreSQL one function answers both, or,
+    with `walk`, another asks of each ticket the list's index reaches whether it matches."""
     if dialect == "postgresql":
         if not words(query):
             return None
         found = "tickets_ticket.id IN (SELECT s FROM tickets_search(:q, :internal) s)"
-        if expected >= WALK_FROM:
-            # Not a plain condition, so PostgreSQL keeps it a (hashed) filter instead of
-            # joining the matches: the list's own index is walked until the page is full.
-            found = f"({found}) IS TRUE"
+        if walk:
+            q = "websearch_to_tsquery('dutch', :q) || websearch_to_tsquery('english', :q)"
+            found = f"tickets_search_has(tickets_ticket.id, {q}, :internal)"
         return text(found).bindparams(q=query[:500], internal=internal)
     visibility = "" if internal else " AND m.visibility = 'public'"
     tenant = bindparam("tenant", tenant_id, type_=Uuid())

@@ -102,18 +102,20 @@ def test_a_common_word_walks_the_list_and_answers_the_page_a_fetch_by_id_answers
         "/api/v1/tickets", params={"q": "storing", "limit": 50}, headers=auth(desk.agent)
     )
     assert r.status_code == 200, r.text
-    sql, params = next((s, p) for s, p in statements if "tickets_search(" in s)
+    sql, params = next((s, p) for s, p in statements if "tickets_search_has(" in s)
     with new_session(desk.tenant.id) as session:
         conn = session.connection()
-        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, params).scalar_one()
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).scalar_one()
         by_id = conn.exec_driver_sql(
             "SELECT number FROM tickets_ticket WHERE id IN (SELECT s FROM "
             "tickets_search('storing', true) s) ORDER BY created_at DESC, id DESC LIMIT 50"
         ).scalars()
         assert [t["number"] for t in r.json()["items"]] == list(by_id)
-    # Every ticket matches: the newest 50 are found by walking 50 rows, not fetching 4,000.
-    filters = [n.get("Filter", "") for n in _nodes(plan[0]["Plan"])]
-    assert [f for f in filters if "hashed SubPlan" in f], plan
+    # Every ticket matches: the newest 50 are found by asking 51 tickets, not fetching 4,000.
+    walked = [n for n in _nodes(plan[0]["Plan"]) if "tickets_search_has" in n.get("Filter", "")]
+    assert [(n["Index Name"], n["Actual Rows"]) for n in walked] == [
+        ("ix_tickets_ticket_created", 51)
+    ], plan
 
 
 def test_the_app_role_reads_the_search_entries_only_through_the_search_of_its_tenant(
@@ -130,6 +132,34 @@ def test_the_app_role_reads_the_search_entries_only_through_the_search_of_its_te
     with new_session(desk.tenant.id) as session, pytest.raises(ProgrammingError) as refused:
         session.connection().exec_driver_sql("SELECT count(*) FROM tickets_search_entry")
     assert "permission denied" in str(refused.value)
+
+
+def test_asking_one_ticket_answers_for_the_tenant_and_the_visibility_given(
+    desk, other, owner_engine
+) -> None:
+    _load(owner_engine, desk.tenant.id)
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("SELECT set_config('regie.tenant_id', :t, true)"), {"t": str(desk.tenant.id)}
+        )
+        ticket = conn.execute(text("SELECT id FROM tickets_ticket LIMIT 1")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO tickets_message (tenant_id, id, ticket_id, author, author_id, "
+                "author_name, by_reporter, visibility, body, redacted, created_at) VALUES "
+                "(:t, gen_random_uuid(), :ticket, 'user:agent', gen_random_uuid(), 'Agent', "
+                "false, 'internal', 'Alleen intern: grutto', false, now())"
+            ),
+            {"t": desk.tenant.id, "ticket": ticket},
+        )
+    has = "SELECT tickets_search_has(%(id)s, to_tsquery('dutch', 'grutto'), %(internal)s)"
+    with new_session(desk.tenant.id) as session:
+        conn = session.connection()
+        assert conn.exec_driver_sql(has, {"id": ticket, "internal": True}).scalar_one()
+        assert not conn.exec_driver_sql(has, {"id": ticket, "internal": False}).scalar_one()
+    with new_session(other.tenant.id) as session:
+        conn = session.connection()
+        assert not conn.exec_driver_sql(has, {"id": ticket, "internal": True}).scalar_one()
 
 
 def test_a_statement_past_the_timeout_answers_503_and_the_next_request_works(

@@ -10,7 +10,8 @@ current. Row-level security is enabled on it but not forced, and the app role ha
 it at all: it is read only through `tickets_search(query, internal)`, a SECURITY DEFINER
 function of the owner that answers the ticket ids of the tenant set for the transaction (the
 setting the policies read), and the ticket rows it names are then read under their own
-policy; `tickets_search_estimate` answers how many entries the planner expects it to read. The generated `search` columns and their unusable indexes are dropped.
+policy; `tickets_search_estimate` answers how many entries the planner expects it to read,
+and `tickets_search_has(ticket, query, internal)` whether one ticket matches. The generated `search` columns and their unusable indexes are dropped.
 
 Revision ID: 0039
 Revises: 0038
@@ -31,6 +32,7 @@ depends_on: str | Sequence[str] | None = None
 TABLE = "tickets_search_entry"
 SEARCH = "tickets_search(text, boolean)"
 ESTIMATE = "tickets_search_estimate(text, boolean)"
+HAS = "tickets_search_has(uuid, tsquery, boolean)"
 MATCHES = (
     f"SELECT e.ticket_id FROM {TABLE} e WHERE e.tenant_id = $1 AND e.search @@ "  # noqa: S608
     "(websearch_to_tsquery(''dutch'', $2) || websearch_to_tsquery(''english'', $2)) "
@@ -114,6 +116,14 @@ BEGIN
   RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::bigint;
 END $$""",
     f"REVOKE ALL ON FUNCTION {ESTIMATE} FROM PUBLIC",
+    # Whether one ticket of the session tenant matches: a list of a word found in many
+    # tickets walks its own index and asks this of each row until its page is full.
+    f"""CREATE FUNCTION {HAS} RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT EXISTS (SELECT 1 FROM {TABLE} e WHERE e.tenant_id = {rls.CURRENT}
+                  AND e.ticket_id = $1 AND e.search @@ $2 AND ($3 OR e.public))
+$$""",  # noqa: S608
+    f"REVOKE ALL ON FUNCTION {HAS} FROM PUBLIC",
     f"REVOKE ALL ON FUNCTION {SEARCH} FROM PUBLIC",
     "DROP INDEX IF EXISTS ix_tickets_ticket_search",
     "DROP INDEX IF EXISTS ix_tickets_message_search",
@@ -138,7 +148,7 @@ def upgrade() -> None:
         op.execute(statement)
     role = rls.app_role()
     if role:
-        op.execute(f'GRANT EXECUTE ON FUNCTION {SEARCH}, {ESTIMATE} TO "{role}"')
+        op.execute(f'GRANT EXECUTE ON FUNCTION {SEARCH}, {ESTIMATE}, {HAS} TO "{role}"')
     for table in ("tickets_ticket", "tickets_message"):
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     for statement in FILL:
@@ -162,6 +172,7 @@ def downgrade() -> None:
     op.execute("CREATE INDEX ix_tickets_message_search ON tickets_message USING gin (search)")
     op.execute(f"DROP FUNCTION IF EXISTS {SEARCH}")
     op.execute(f"DROP FUNCTION IF EXISTS {ESTIMATE}")
+    op.execute(f"DROP FUNCTION IF EXISTS {HAS}")
     for table in ("tickets_ticket", "tickets_message"):
         op.execute(f"DROP TRIGGER IF EXISTS tickets_search_insert ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS tickets_search_update ON {table}")
