@@ -10,8 +10,9 @@ current. Row-level security is enabled on it but not forced, and the app role ha
 it at all: it is read only through `tickets_search(query, internal)`, a SECURITY DEFINER
 function of the owner that answers the ticket ids of the tenant set for the transaction (the
 setting the policies read), and the ticket rows it names are then read under their own
-policy; `tickets_search_estimate` answers how many entries the planner expects it to read,
-and `tickets_search_has(ticket, query, internal)` whether one ticket matches. The generated `search` columns and their unusable indexes are dropped.
+policy. `tickets_search_estimate` answers how many entries the planner expects it to read,
+and `tickets_search_has(ticket, query, internal)` whether one ticket matches. The generated
+`search` columns and their unusable indexes are dropped.
 
 Revision ID: 0039
 Revises: 0038
