@@ -34,6 +34,9 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
+LITERAL = {"literal_binds": True}
+
+
 def statement(query: str, tenant_id: str, conn=None) -> str:
     """The page query of `GET /api/v1/tickets?<query>` with literal values (`conn` answers the
     search estimate that chooses its form, where the schema has one)."""
@@ -62,20 +65,18 @@ def statement(query: str, tenant_id: str, conn=None) -> str:
     stmt = _filtered(select(Ticket), filters).where(Ticket.tenant_id == uuid.UUID(tenant_id))
     if filters.q:
         estimate = getattr(search, "estimate", None)
+        asked = estimate and estimate("postgresql", filters.q, internal=True)
         extra = {}
-        if estimate is not None and conn is not None:  # the form the API chooses
-            expected = conn.execute(
-                "SELECT tickets_search_estimate(%s, true)", (filters.q[:500],)
-            ).fetchone()[0]
-            extra = {"walk": expected >= search.WALK_FROM}
+        if asked is not None and conn is not None:  # the form the API chooses
+            sql = str(asked.compile(dialect=postgresql.dialect(), compile_kwargs=LITERAL))
+            extra = {"walk": conn.execute(sql).fetchone()[0] >= search.WALK_FROM}
         match = search.clause(
             "postgresql", filters.q, tenant_id=uuid.UUID(tenant_id), internal=True, **extra
         )
         stmt = stmt.where(match) if match is not None else stmt
     stmt = keyset(stmt, SORTS["createdAt"], col(Ticket.id), descending=True, after=None)
     stmt = stmt.limit(int(one.get("limit", 50)) + 1)
-    dialect = postgresql.dialect()
-    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs=LITERAL))
 
 
 def outline(plan: dict, depth: int = 0) -> list[str]:
