@@ -89,6 +89,8 @@ CLOCK_COLUMNS = [
     "breached_at",
     "stopped_at",
     "warn_at",
+    "decided_at",
+    "rejected",
     "as_of",
     "computed_at",
 ]
@@ -232,10 +234,22 @@ def draw(rng: random.Random, opened: datetime, priority: str, reopens: int, fina
     return Drawn(statuses, responded, first_finish, finish, response, restore, share)
 
 
+def decided_at(breached: datetime | None, stop: datetime | None) -> datetime | None:
+    """services/sla/clock.py decided_at: the breach, unless the clock stopped before it."""
+    return breached if breached is not None and (stop is None or breached <= stop) else stop
+
+
 def clock_rows(
-    tenant: Tenant, ticket_id: uuid.UUID, priority: str, d: Drawn, opened: datetime, as_of: datetime
+    tenant: Tenant,
+    ticket_id: uuid.UUID,
+    priority: str,
+    d: Drawn,
+    opened: datetime,
+    as_of: datetime,
+    rejected: bool,
 ) -> list[str]:
-    """The three stored clocks of a counted ticket, consistent with its drawn history."""
+    """The three stored clocks of a counted ticket, consistent with its drawn history;
+    `rejected`: the ticket ended rejected."""
     rows, ticket_str = [], str(ticket_id)
     done = d.finished is not None and d.finished <= as_of
     for kind in KINDS:
@@ -277,6 +291,8 @@ def clock_rows(
                     breached,
                     stop,
                     warn_at,
+                    decided_at(breached, stop),
+                    rejected,
                     as_of,
                     as_of,
                 ]
@@ -338,7 +354,11 @@ def ticket_rows(
             as_of,
         ]
     )
-    clocks = clock_rows(tenant, ticket_id, priority, d, opened, as_of) if kind == "incident" else []
+    clocks = (
+        clock_rows(tenant, ticket_id, priority, d, opened, as_of, status == "rejected")
+        if kind == "incident"
+        else []
+    )
     summary = {"id": ticket_id, "open": finished is None, "opened": opened, "finished": finished}
     return facts, clocks, summary
 

@@ -122,7 +122,7 @@ def _exclusions(
 
 
 def _decided(row: Any, exclusions: list[Exclusion]) -> EvidenceRow:
-    at = f.decided_at(row.breached_at, row.stopped_at)
+    at = sla.decided_at(row.breached_at, row.stopped_at)
     month = f.month_of(at) if at is not None else None
     accepted = next(
         (e for e in exclusions if e.state == ExclusionState.accepted and e.month == month),

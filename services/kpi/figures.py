@@ -109,13 +109,6 @@ def month_of(at: datetime) -> date:
     return date(local.year, local.month, 1)
 
 
-def decided_at(breached_at: datetime | None, stopped_at: datetime | None) -> datetime | None:
-    """When a clock's outcome was decided: its breach, unless it stopped before that."""
-    if breached_at is not None and (stopped_at is None or breached_at <= stopped_at):
-        return breached_at
-    return stopped_at
-
-
 def outcome(breached_at: datetime | None, stopped_at: datetime | None) -> str:
     """`missed` when breached at or before its stop (or still running), else `met`."""
     if breached_at is not None and (stopped_at is None or breached_at <= stopped_at):

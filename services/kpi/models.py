@@ -105,11 +105,18 @@ class Exclusion(TenantScoped, table=True):
     version: int = Field(default=1, sa_column=_version)
 
 
-# The period queries on the stored clocks: decided by their stop or by their breach. Declared
-# here, where they are used, and bound to the clock table (migration 0016 creates them).
+# The period queries on the stored clocks: stopped in a period (restore times), and decided in
+# one, with what the counts read (migrations 0016 and 0040). Declared here, where they are
+# used, and bound to the clock table.
 _clock = Clock.__table__.c  # type: ignore[attr-defined]
 Index("ix_services_sla_clock_stopped", _clock.tenant_id, _clock.kind, _clock.stopped_at)
-Index("ix_services_sla_clock_breached", _clock.tenant_id, _clock.kind, _clock.breached_at)
+Index(
+    "ix_services_sla_clock_decided",
+    _clock.tenant_id,
+    _clock.kind,
+    _clock.decided_at,
+    postgresql_include=["breached_at", "stopped_at", "rejected"],
+)
 
 
 class ClosedMonth(TenantScoped, table=True):

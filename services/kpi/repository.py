@@ -75,14 +75,14 @@ def _ones(condition: Any) -> Any:
 
 
 def _decided_within(start: Moment, end: Moment) -> Any:
-    """The clock's outcome was decided in [start, end): breached first, or stopped in time."""
-    breached, stopped = col(C.breached_at), col(C.stopped_at)
-    breach_first = _missed()
-    stop_first = and_(stopped.is_not(None), or_(breached.is_(None), breached > stopped))
-    return or_(
-        and_(breached >= start, breached < end, breach_first),
-        and_(stopped >= start, stopped < end, stop_first),
-    )
+    """The clock's outcome was decided in [start, end): breached first, or stopped in time
+    (the stored `decided_at`, one index range per kind)."""
+    return and_(col(C.decided_at) >= start, col(C.decided_at) < end)
+
+
+def _counted() -> Any:
+    """Not a rejected ticket's clock: those stay out of every clock figure."""
+    return col(C.rejected).is_(False)
 
 
 def _after(stmt: Any, after: str | None, limit: int | None) -> Any:
@@ -128,8 +128,7 @@ def decided_counts(
     rejected tickets."""
     stmt = (
         columns(col(C.kind), _ones(_missed()), func.count())
-        .join(F, _JOINED)
-        .where(col(C.kind).in_(kinds), _decided_within(start, end), col(F.rejected).is_(False))
+        .where(col(C.kind).in_(kinds), _decided_within(start, end), _counted())
         .group_by(col(C.kind))
     )
     return list(session.execute(stmt).all())
@@ -138,15 +137,8 @@ def decided_counts(
 def stopped_elapsed(session: Session, start: datetime, end: datetime, kind: str) -> list[float]:
     """Elapsed seconds of the clocks of `kind` that stopped in [start, end), leaving out
     rejected tickets."""
-    stmt = (
-        columns(col(C.elapsed_seconds))
-        .join(F, _JOINED)
-        .where(
-            col(C.kind) == kind,
-            col(C.stopped_at) >= start,
-            col(C.stopped_at) < end,
-            col(F.rejected).is_(False),
-        )
+    stmt = columns(col(C.elapsed_seconds)).where(
+        col(C.kind) == kind, col(C.stopped_at) >= start, col(C.stopped_at) < end, _counted()
     )
     return list(session.execute(stmt).scalars())
 
@@ -285,8 +277,7 @@ def _headline_statement(kinds: tuple[str, ...], leaving: bool) -> Any:
     end: BindParameter[datetime] = bindparam("end")
     decided = (
         columns(col(C.kind), _ones(_missed()), func.count())
-        .join(F, _JOINED)
-        .where(col(C.kind).in_(kinds), _decided_within(start, end), col(F.rejected).is_(False))
+        .where(col(C.kind).in_(kinds), _decided_within(start, end), _counted())
         .group_by(col(C.kind))
     )
     opened = columns(literal("opened"), literal(0), func.count()).where(_opened_within(start, end))

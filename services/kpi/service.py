@@ -153,7 +153,7 @@ def _tallied(counted: Iterable[Any], period: Period, left: LeftOut) -> dict[str,
         tallies[kind].update(met=total - missed, missed=missed)
     for kind in sla.KINDS:
         for row in left.counted_clocks(kind):
-            at = f.decided_at(row.breached_at, row.stopped_at)
+            at = sla.decided_at(row.breached_at, row.stopped_at)
             if _within(period, at) and left.out(row.ticket_id, at):
                 tallies[kind][f.outcome(row.breached_at, row.stopped_at)] -= 1
     return tallies

@@ -385,6 +385,14 @@ def _breach(segments: list[Segment], due: datetime | None) -> datetime | None:
     return None
 
 
+def decided_at(breached_at: datetime | None, stopped_at: datetime | None) -> datetime | None:
+    """When a clock's outcome was decided, the moment a period's figures count it in: its
+    breach, unless it stopped before that; None while it runs unbreached."""
+    if breached_at is not None and (stopped_at is None or breached_at <= stopped_at):
+        return breached_at
+    return stopped_at
+
+
 def _stopped_at(segments: list[Segment], now: datetime) -> datetime:
     """When the clock last stopped: the start of the stopped segments that end the timeline."""
     stopped_at = now

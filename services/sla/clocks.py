@@ -144,6 +144,7 @@ def _computed(
         return []
     as_of = max(event.at for event in events)
     results = _results(agreement, events, as_of, incident_class)
+    rejected = _last_status(events) == terms.S.rejected.value
     return [
         {
             "ticket_id": ticket_id,
@@ -158,6 +159,8 @@ def _computed(
             "breached_at": result.breached_at,
             "stopped_at": result.stopped_at,
             "warn_at": result.warn_at,
+            "decided_at": clock.decided_at(result.breached_at, result.stopped_at),
+            "rejected": rejected,
             "as_of": as_of,
         }
         for result in results
@@ -170,6 +173,12 @@ def _results(
     calendar, policy = terms.calendar(agreement), terms.policy(agreement)
     kinds = clock.kinds_for(incident_class)
     return [clock.compute(calendar, policy, events, kind=k, now=now) for k in kinds]
+
+
+def _last_status(events: Sequence[Event]) -> str | None:
+    """The ticket's status after its history (a rejected ticket stays rejected)."""
+    statuses = [event.status for event in events if event.status is not None]
+    return statuses[-1] if statuses else None
 
 
 def _opened(events: Sequence[Event]) -> datetime:

@@ -61,6 +61,8 @@ FIGURES = (
     "breached_at",
     "stopped_at",
     "warn_at",
+    "decided_at",
+    "rejected",
     "as_of",
 )
 
@@ -103,6 +105,11 @@ class Clock(TenantScoped, table=True):
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When a running clock reaches 75 % of its target (see services.sla.clock); None otherwise.
     warn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What a period's figures select on without reading the ticket (migration 0040): when the
+    # outcome was decided (clock.decided_at), and whether the ticket ended rejected, which
+    # leaves its clocks out of the figures.
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rejected: bool = False
     as_of: datetime = Field(sa_type=UTCDateTime)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

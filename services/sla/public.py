@@ -1,7 +1,14 @@
 """What other domains may use of service level management."""
 
 from services.sla.calendar import ServiceCalendar
-from services.sla.clock import KINDS, RESPONSE, RESTORE_APPLICATION, RESTORE_PLATFORM, Event
+from services.sla.clock import (
+    KINDS,
+    RESPONSE,
+    RESTORE_APPLICATION,
+    RESTORE_PLATFORM,
+    Event,
+    decided_at,
+)
 from services.sla.clocks import (
     ClockHistory,
     clocked_tickets,
@@ -37,6 +44,7 @@ __all__ = [
     "calendar",
     "clocked_tickets",
     "clocks_of",
+    "decided_at",
     "default_agreement",
     "drop_clocks_except",
     "explain",

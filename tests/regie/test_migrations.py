@@ -98,3 +98,88 @@ def test_migrations_run_as_owner_and_grant_only_dml_to_app(owner_engine) -> None
     assert set(privileges) <= {"SELECT", "INSERT", "UPDATE", "DELETE"}
     assert owner == OWNER_ROLE != app_role
     assert os.environ["REGIE_DATABASE_OWNER_URL"] != os.environ["REGIE_DATABASE_URL"]
+
+
+def test_0040_fills_each_stored_clock_with_its_decided_moment_and_its_rejection(
+    empty_settings,
+) -> None:
+    """Clocks stored before 0040 count in the right month and stay out when rejected."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import Table
+
+    from core.tenancy import Tenant
+    from services.kpi.models import TicketFactsRow
+    from services.sla.models import Clock
+
+    upgrade(empty_settings, "0039")
+    engine = make_engine(empty_settings.owner_url)
+    old_clock = Table(
+        "services_sla_clock",
+        Clock.metadata.__class__(),
+        *[c._copy() for c in Clock.__table__.c if c.name not in ("decided_at", "rejected")],
+    )
+    tenant, t0 = uuid.uuid4(), datetime(2026, 11, 2, 9, tzinfo=UTC)
+    tickets = {"met": uuid.uuid4(), "missed": uuid.uuid4(), "running": uuid.uuid4()}
+    tickets["rejected"] = uuid.uuid4()
+    hour = timedelta(hours=1)
+    # (breached at, stopped at) of each ticket's one clock, and the moment it was decided.
+    clocks = {
+        "met": (None, t0 + hour, t0 + hour),
+        "missed": (t0 + 2 * hour, t0 + 5 * hour, t0 + 2 * hour),
+        "running": (None, None, None),
+        "rejected": (t0 + 3 * hour, None, t0 + 3 * hour),
+    }
+    with engine.begin() as conn:
+        if TEST_PG:
+            conn.execute(text("SELECT set_config('regie.tenant_id', :t, true)"), {"t": str(tenant)})
+        conn.execute(Tenant.__table__.insert(), [{"id": tenant, "slug": "fill", "name": "Fill"}])
+        for name, ticket in tickets.items():
+            conn.execute(
+                TicketFactsRow.__table__.insert(),
+                [
+                    {
+                        "tenant_id": tenant,
+                        "ticket_id": ticket,
+                        "number": f"FIL-{name}",
+                        "type": "incident",
+                        "priority": "high",
+                        "status": "rejected" if name == "rejected" else "resolved",
+                        "opened_at": t0,
+                        "rejected": name == "rejected",
+                        "statuses": [],
+                        "as_of": t0,
+                    }
+                ],
+            )
+            breached, stopped, _ = clocks[name]
+            conn.execute(
+                old_clock.insert(),
+                [
+                    {
+                        "tenant_id": tenant,
+                        "ticket_id": ticket,
+                        "kind": "response",
+                        "priority": "high",
+                        "state": "stopped" if stopped else "running",
+                        "elapsed_seconds": 60.0,
+                        "target_seconds": 7200.0,
+                        "remaining_seconds": 0.0,
+                        "breached_at": breached,
+                        "stopped_at": stopped,
+                        "as_of": t0,
+                    }
+                ],
+            )
+    upgrade(empty_settings)
+    with engine.begin() as conn:
+        if TEST_PG:
+            conn.execute(text("SELECT set_config('regie.tenant_id', :t, true)"), {"t": str(tenant)})
+        rows = conn.execute(
+            Clock.__table__.select().where(Clock.__table__.c.tenant_id == tenant)
+        ).all()
+    engine.dispose()
+    filled = {row.ticket_id: (row.decided_at, row.rejected) for row in rows}
+    assert filled == {
+        ticket: (clocks[name][2], name == "rejected") for name, ticket in tickets.items()
+    }
