@@ -55,7 +55,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     if "poolclass" not in kwargs:
-        # As many connections as the threadpool runs requests, so none is opened per request.
+        # As many connections as requests are admitted at once (core.api.admission).
         kwargs.setdefault("pool_size", get_settings().db_pool_size)
         kwargs.setdefault("max_overflow", 10)
     # A database restart cuts every pooled connection; test each before use so no request

@@ -40,7 +40,14 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = None
     # Sign in as a demo user without a directory: development on a loopback address only.
     demo_sign_in: bool = False
-    db_pool_size: int = Field(default=40, ge=1, le=500)
+    # Connections per process, and as many requests inside it at once (core.api.admission):
+    # more than the cores can serve only queue in PostgreSQL; 2 processes x (10 + 10 overflow)
+    # stay well under PostgreSQL's default of 100 connections.
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    # Requests beyond those wait in the event loop, at most this many and this long; the rest
+    # are answered 503 with Retry-After.
+    request_queue: int = Field(default=200, ge=0, le=100_000)
+    request_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     # PostgreSQL cancels an API request's statement after this long (0: never); answered 503.
     statement_timeout_ms: int = Field(default=10_000, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -24,6 +24,7 @@ from cmdb.imports import schemas as ci_imports
 from cmdb.imports.api import router as ci_imports_router
 from core import events
 from core.api import openapi, problems
+from core.api.admission import Admission
 from core.api.middleware import HttpConventions
 from core.api.routing import skip_unreachable_routers
 from core.identity.api import keys_router, reviews_router, sessions_router
@@ -193,6 +194,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "url": settings.api_contact_url,
             "email": settings.api_contact_email,
         },
+    )
+    # Inside the conventions: a request refused as busy still gets every header and its log line.
+    app.add_middleware(
+        Admission,
+        limit=settings.db_pool_size,
+        queue=settings.request_queue,
+        wait_seconds=settings.request_wait_seconds,
     )
     app.add_middleware(
         HttpConventions,
