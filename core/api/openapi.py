@@ -60,7 +60,8 @@ DESCRIPTIONS = {
     "422": "The Idempotency-Key was used for a different request",
     "428": "If-Match is required, with an ETag (not *)",
     "500": "Unexpected error; no details are disclosed",
-    "503": "A dependency is unavailable, or the request ran past the statement timeout",
+    "503": "A dependency is unavailable, the service is at capacity (retry after the seconds "
+    "given), or the request ran past the statement timeout",
 }
 
 
@@ -69,7 +70,7 @@ def _error_codes(method: str, op: dict[str, Any]) -> set[str]:
     names = {p["name"] for p in params}
     codes = {"500", "405"}
     if op.get("security"):
-        codes |= {"401", "403", "503"}  # 503: a statement cancelled by statement_timeout
+        codes |= {"401", "403", "503"}  # 503: at capacity, or cancelled by statement_timeout
     if params or "requestBody" in op:
         codes.add("400")
     if any(p["in"] == "path" for p in params):
