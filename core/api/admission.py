@@ -53,7 +53,10 @@ class Admission:
 
     async def _admitted(self) -> bool:
         """Take a slot, waiting behind at most `queue` others for at most `wait_seconds`."""
-        if self.slots.locked() and self.waiting >= self.queue:
+        if not self.slots.locked():  # a slot is free and nobody waits: taken at once
+            await self.slots.acquire()
+            return True
+        if self.waiting >= self.queue:
             return False
         self.waiting += 1
         try:
