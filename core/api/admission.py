@@ -17,13 +17,11 @@ at once that it should come back. Health probes and static files are never held 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.api.problems import problem_body
-from core.errors import PROBLEM_BASE
+from core.api.problems import send_problem
 
 log = structlog.get_logger("regie.http")
 
@@ -69,18 +67,11 @@ class Admission:
 
 
 async def _busy(send: Send) -> None:
-    body = json.dumps(
-        problem_body(
-            503,
-            "Service busy",
-            "The service is handling as many requests as it can. Retry in a moment.",
-            PROBLEM_BASE + "service-busy",
-        )
-    ).encode()
-    headers = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(
+        send,
+        503,
+        "service-busy",
+        "Service busy",
+        "The service is handling as many requests as it can. Retry in a moment.",
+        headers=((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),),
+    )

@@ -7,7 +7,6 @@ ASGI (not BaseHTTPMiddleware) keeps it cheap on the hot path.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -22,9 +21,8 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.api.problems import problem_body
+from core.api.problems import send_problem
 from core.context import Client, client_var
-from core.errors import PROBLEM_BASE
 from core.observability import REQUEST_SECONDS, request_id_var
 
 log = structlog.get_logger("regie.http")
@@ -85,11 +83,11 @@ class HttpConventions:
             refusal = self._refuse(scope, headers, limit, upload)
             unstorable = _unstorable_params(scope)
             if unstorable and refusal is None:
-                await self._send_problem(
+                await send_problem(
                     send_with_headers, *_unstorable_refusal(unstorable), invalidParams=unstorable
                 )
             elif refusal is not None:
-                await self._send_problem(send_with_headers, *refusal)
+                await send_problem(send_with_headers, *refusal)
             else:
                 await self.app(scope, self._limited(receive, limit), send_with_headers)
         except Exception as exc:
@@ -97,7 +95,7 @@ class HttpConventions:
             # carries the correlation id and the headers every response has.
             log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
             if not started:
-                await self._send_problem(
+                await send_problem(
                     send_with_headers,
                     500,
                     "internal-error",
@@ -171,23 +169,6 @@ class HttpConventions:
             return message
 
         return receive_limited
-
-    async def _send_problem(
-        self, send: Send, status: int, slug: str, title: str, detail: str, **extra: Any
-    ) -> None:
-        problem = problem_body(status, title, detail, PROBLEM_BASE + slug, **extra)
-        body = json.dumps(problem).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")

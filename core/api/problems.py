@@ -41,6 +41,26 @@ _HTTP_TITLES = {
 }
 
 
+async def send_problem(
+    send: Any,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+    **extra: Any,
+) -> None:
+    """Answer a problem from plain ASGI, before or outside the app's own handlers."""
+    body = json.dumps(problem_body(status, title, detail, PROBLEM_BASE + slug, **extra)).encode()
+    start_headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def problem_body(
     status: int, title: str, detail: str, type_uri: str, **extra: Any
 ) -> dict[str, Any]:
