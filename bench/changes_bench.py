@@ -18,10 +18,12 @@ CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level 
              process; the supplier's grants lookup (`reach`) and HTTP are not in the figure.
   approval   `regie serve --workers 2` as the app role, signed in with Entra-shaped bearer
              tokens of the test suite's OpenID provider (8 change managers of cmdb-bench);
-             --clients threads (8), each its own person, its own assessed changes and its
+             --clients clients (8), each its own person, its own assessed changes and its
              own kept-alive connection: GET /api/v1/changes/{id} for the ETag, then
-             POST .../votes with If-Match. Both
-             the POST alone and the round trip GET + POST are reported.
+             POST .../votes with If-Match. Both the POST alone and the round trip GET + POST
+             are reported, with the CPU per round trip of the API workers, of PostgreSQL's
+             backends and of this process (the client threads), and how many connections
+             each worker holds.
 
 Prints and writes p50/p95/p99, throughput for the approvals and the machine's load average
 to bench/results/changes-<UTC time>.json.
@@ -181,7 +183,13 @@ def request(conn: http.client.HTTPConnection, method, path, token, headers=None,
 def approval(args: argparse.Namespace, data: dict) -> dict:
     app_url = os.environ["REGIE_DATABASE_URL"]  # importing the test support changes it
     import psycopg
-    from run_foundation import start_server, stop_server
+    from run_foundation import (
+        api_processes,
+        comm_cpu,
+        role_of,
+        start_server,
+        stop_server,
+    )
 
     from tests.regie.test_up import free_port
     from tests.support.oidc_provider import OidcProvider
@@ -222,42 +230,31 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
         posts: list[float] = []
         trips: list[float] = []
         statuses: dict[int, int] = {}
-        lock = threading.Lock()
-        start_gate = threading.Barrier(args.clients)
 
-        def client(k: int) -> None:
-            mine = votable[k * (args.votes + 3) : (k + 1) * (args.votes + 3)]
-            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-            start_gate.wait()
-            for n, change_id in enumerate(mine):
-                path = f"/api/v1/changes/{change_id}"
-                began = time.perf_counter()
-                status, etag, answer = request(conn, "GET", path, tokens[k])
-                mid = time.perf_counter()
-                if status != 200:
-                    with lock:
-                        print(f"GET answered {status}: {answer[:300]!r}", flush=True)
-                body = {"decision": "approve", "reason": "Risico aanvaardbaar, terugval getest."}
-                status, _, answer = request(
-                    conn, "POST", path + "/votes", tokens[k], {"If-Match": etag or ""}, body
-                )
-                end = time.perf_counter()
-                with lock:
-                    statuses[status] = statuses.get(status, 0) + 1
-                    if status != 200 and statuses[status] <= 3:
-                        print(f"vote answered {status}: {answer[:300]!r}", flush=True)
-                    if n >= 3:  # three warm-up votes per client
-                        posts.append((end - mid) * 1000)
-                        trips.append((end - began) * 1000)
-            conn.close()
+        def record(
+            k: int, n: int, began: float, mid: float, end: float, status: int, answer: bytes
+        ) -> None:
+            statuses[status] = statuses.get(status, 0) + 1
+            if status != 200 and statuses[status] <= 3:
+                print(f"client {k} answered {status}: {answer[:300]!r}", flush=True)
+            if n >= 3:  # three warm-up votes per client
+                posts.append((end - mid) * 1000)
+                trips.append((end - began) * 1000)
 
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
+        mine = [
+            votable[k * (args.votes + 3) : (k + 1) * (args.votes + 3)] for k in range(args.clients)
+        ]
+        workers = [i["pid"] for i in api_processes(proc.pid) if role_of(i, proc.pid, 2) == "worker"]
+        cpu_before = (_cpu(workers), sum(comm_cpu("postgres").values()), time.process_time())
         began = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        spread = clients(args, mine, tokens, record)
         elapsed = time.perf_counter() - began
+        trips_done = sum(statuses.values())
+        cpu = {
+            "apiWorkers": _cpu(workers) - cpu_before[0],
+            "postgres": sum(comm_cpu("postgres").values()) - cpu_before[1],
+            "clients": time.process_time() - cpu_before[2],
+        }
         if statuses.get(200):
             data["votable"] = votable[need:]  # those are approved now
         (HERE / ".data" / "changes.json").write_text(json.dumps(data, indent=2))
@@ -269,12 +266,61 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             "post": cuts(posts),
             "roundTrip": cuts(trips),
             **cuts(posts),
-            "votesPerSecond": round(sum(statuses.values()) / elapsed, 1),
+            "votesPerSecond": round(trips_done / elapsed, 1),
+            "connectionsPerWorker": spread,  # uvicorn's workers share one listening socket
+            # CPU per round trip (GET + POST), in ms: the API's two workers, PostgreSQL's
+            # backends (as visible in /proc), this process (the clients and the provider).
+            "cpuMsPerRoundTrip": {k: round(v * 1000 / trips_done, 2) for k, v in cpu.items()},
         }
     finally:
         if proc is not None:
             stop_server(proc)
         provider.stop()
+
+
+BODY = {"decision": "approve", "reason": "Risico aanvaardbaar, terugval getest."}
+
+
+def clients(args, mine, tokens, record) -> list[int]:  # type: ignore[no-untyped-def]
+    """A thread each, http.client on a kept-alive connection; how the connections spread
+    over the workers (they share one listening socket: all on one leaves a core idle)."""
+    from run_foundation import connections_by_pid
+
+    lock, gate = threading.Lock(), threading.Barrier(args.clients)
+    spread: list[int] = []
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        gate.wait()
+        for n, change_id in enumerate(mine[k]):
+            if k == 0 and n == 3:  # every client has connected during its warm-up
+                spread.extend(sorted(connections_by_pid(args.port).values(), reverse=True))
+            path = f"/api/v1/changes/{change_id}"
+            began = time.perf_counter()
+            _, etag, _ = request(conn, "GET", path, tokens[k])
+            mid = time.perf_counter()
+            headers = {"If-Match": etag or ""}
+            status, _, answer = request(conn, "POST", path + "/votes", tokens[k], headers, BODY)
+            end = time.perf_counter()
+            with lock:
+                record(k, n, began, mid, end, status, answer)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return spread
+
+
+def _cpu(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from changes import permissions, repository
 from changes.errors import FreezeNotFound
 from changes.models import Change, ChangeStatus, Freeze
-from changes.repository import Planned
+from changes.repository import FreezeWindow, Planned
 from changes.service import can_read, invalid, raise_invalid
 from cmdb import public as cmdb
 from core.db import reading_tenants
@@ -49,7 +49,7 @@ def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
     start, end = change.planned_start, change.planned_end
     others = repository.planned(session, start, end, LIVE)
     related = _related(session, [change], [o for o in others if o.id != change.id])
-    found = _conflicts(change, others, repository.freezes(session, start, end), related)
+    found = _conflicts(change, others, repository.freeze_windows(session, start, end), related)
     if change.causes_downtime:
         found += _outside(change, dap.maintenance_windows(session, start=start, end=end))
     return found
@@ -144,7 +144,10 @@ class Windows:
 
 
 def _conflicts(
-    change: Shown, others: list[Planned] | Windows, freezes: list[Freeze], related: Related
+    change: Shown,
+    others: list[Planned] | Windows,
+    freezes: Sequence[Freeze | FreezeWindow],
+    related: Related,
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     assert change.planned_start is not None and change.planned_end is not None
@@ -170,9 +173,9 @@ def _conflicts(
     return found
 
 
-def freezes_over(session: Session, start: datetime, end: datetime) -> list[Freeze]:
+def freezes_over(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:
     """The freeze periods a window touches."""
-    return repository.freezes(session, start, end)
+    return repository.freeze_windows(session, start, end)
 
 
 def calendar(

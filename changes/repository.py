@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, cast, func, or_, text, update
+from sqlalchemy import String, bindparam, cast, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -217,10 +217,10 @@ def overlapping(
     return list(session.exec(stmt))
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
     """A change as the calendar shows it: its window and what it touches, without the
-    documents (description, rollback plan, risk answers) a calendar never reads."""
+    documents (description, rollback plan, risk answers) a calendar never reads. A tuple:
+    a month across clients builds ~10,000 of them."""
 
     id: uuid.UUID
     number: str
@@ -235,9 +235,31 @@ class Planned:
     causes_downtime: bool
 
 
-PLANNED = tuple(f.name for f in fields(Planned))
+PLANNED = Planned._fields
 ID_LISTS = ("service_ids", "ci_ids")
 _LIST_AT = tuple(PLANNED.index(name) for name in ID_LISTS)
+
+
+_c = Change.__table__.c  # type: ignore[attr-defined]
+# A Core statement on the table, built once, the tenant named as the CMDB's walk names it:
+# read in every change's answer and the calendar's, it skips the ORM's per-statement work
+# (loader criteria, compile state, row loading) and putting the statement together again.
+# The id lists come as their JSON text (see planned).
+_PLANNED = (
+    columns(
+        *(cast(_c[name], String).label(name) if name in ID_LISTS else _c[name] for name in PLANNED)
+    )
+    .where(
+        _c.tenant_id == bindparam("tenant"),
+        _c.status.in_(bindparam("statuses", expanding=True)),
+        _c.planned_start < bindparam("end"),
+        _c.planned_end > bindparam("start"),
+    )
+    .order_by(_c.planned_start, _c.id)
+)
+_PLANNED_BESIDES = _PLANNED.where(
+    or_(_c.planned_start >= bindparam("besides_end"), _c.planned_end <= bindparam("besides_start"))
+)
 
 
 def planned(
@@ -250,39 +272,29 @@ def planned(
 ) -> list[Planned]:
     """The calendar's columns of the changes in one of `statuses` whose planned window
     overlaps [start, end) (and not `besides`, a period already read), by start and id."""
-    # The id lists come as their JSON text, each distinct text decoded once (most changes
-    # name no CI: '[]'); a driver's JSON loader costs more per row than the decoding itself.
-    # Equal lists are therefore one shared list: read them, never change them.
-    stmt = (
-        columns(
-            *(
-                cast(getattr(Change, name), String).label(name)
-                if name in ID_LISTS
-                else getattr(Change, name)
-                for name in PLANNED
-            )
-        )
-        .where(
-            col(Change.status).in_(statuses),
-            col(Change.planned_start) < end,
-            col(Change.planned_end) > start,
-        )
-        .order_by(col(Change.planned_start), col(Change.id))
-    )
+    # Each distinct text of an id list is decoded once (most changes name no CI: '[]'); a
+    # driver's JSON loader costs more per row than the decoding itself. Equal lists are
+    # therefore one shared list: read them, never change them.
+    params = {
+        "tenant": session_tenant(session),
+        "statuses": sorted(statuses),
+        "start": start,
+        "end": end,
+    }
+    stmt = _PLANNED
     if besides is not None:
-        stmt = stmt.where(
-            or_(col(Change.planned_start) >= besides[1], col(Change.planned_end) <= besides[0])
-        )
+        stmt = _PLANNED_BESIDES
+        params |= {"besides_start": besides[0], "besides_end": besides[1]}
     decoded: dict[str | None, Any] = {None: None}
     found = []
-    for row in session.execute(stmt):
+    for row in session.execute(stmt, params).tuples().all():
         values = list(row)
         for i in _LIST_AT:
             raw = values[i]
             if raw not in decoded:
                 decoded[raw] = json.loads(raw)
             values[i] = decoded[raw]
-        found.append(Planned(*values))
+        found.append(Planned._make(values))
     return found
 
 
@@ -294,6 +306,34 @@ def freezes(
     if start is not None and end is not None:
         stmt = stmt.where(col(Freeze.starts_at) < end, col(Freeze.ends_at) > start)
     return list(session.exec(stmt))
+
+
+class FreezeWindow(NamedTuple):
+    """A freeze period as a change's warnings compare it."""
+
+    id: uuid.UUID
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+_f = Freeze.__table__.c  # type: ignore[attr-defined]
+# Built once, on the table, the tenant named: read in every change's answer (see _PLANNED).
+_FREEZE_WINDOWS = (
+    columns(_f.id, _f.name, _f.starts_at, _f.ends_at)
+    .where(
+        _f.tenant_id == bindparam("tenant"),
+        _f.starts_at < bindparam("end"),
+        _f.ends_at > bindparam("start"),
+    )
+    .order_by(_f.starts_at, _f.id)
+)
+
+
+def freeze_windows(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:
+    """The tenant's freeze periods overlapping [start, end), by start."""
+    params = {"tenant": session_tenant(session), "start": start, "end": end}
+    return [FreezeWindow._make(row) for row in session.execute(_FREEZE_WINDOWS, params)]
 
 
 def freeze(session: Session, freeze_id: uuid.UUID) -> Freeze | None:

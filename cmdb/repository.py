@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, literal, or_
+from sqlalchemy import Integer, Table, and_, bindparam, literal, or_
 from sqlalchemy import select as core_select  # five columns: more than sqlmodel's typing
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -203,22 +203,27 @@ def reached_from(
 
 
 STEP_CHUNK = 1000  # CIs per list in one statement: well inside SQLite's bound on parameters
+_r = CiRelation.__table__.c  # type: ignore[attr-defined]
+# Built once: the lists are expanding parameters, so neither the statement nor its CI ids
+# are put together again on every change's answer.
+_STEP = core_select(_r.source_id, _r.target_id).where(
+    _r.tenant_id == bindparam("tenant"),
+    _r.removed_at.is_(None),
+    or_(
+        _r.source_id.in_(bindparam("down", expanding=True)),
+        _r.target_id.in_(bindparam("up", expanding=True)),
+    ),
+)
 
 
 def _steps(
     session: Session, down: Iterable[uuid.UUID], up: Iterable[uuid.UUID]
 ) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
     """(source, target) of the current relations leaving `down` or arriving at `up`."""
-    r = CiRelation.__table__.c  # type: ignore[attr-defined]
-    current = and_(r.tenant_id == session_tenant(session), r.removed_at.is_(None))
-    downs, ups = list(down), list(up)
+    tenant, downs, ups = session_tenant(session), list(down), list(up)
     for i in range(0, max(len(downs), len(ups)), STEP_CHUNK):
-        some_down, some_up = downs[i : i + STEP_CHUNK], ups[i : i + STEP_CHUNK]
-        leaving = [r.source_id.in_(some_down)] if some_down else []
-        arriving = [r.target_id.in_(some_up)] if some_up else []
-        stmt = core_select(r.source_id, r.target_id).where(current, or_(*leaving, *arriving))
-        for row in session.execute(stmt):
-            yield row[0], row[1]
+        some = {"tenant": tenant, "down": downs[i : i + STEP_CHUNK], "up": ups[i : i + STEP_CHUNK]}
+        yield from session.execute(_STEP, some).tuples().all()
 
 
 def _walk(session: Session, starts: list[uuid.UUID], *, upward: bool, depth: int) -> Any:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, bindparam
+from sqlalchemy import select as select_columns
+from sqlmodel import Session
 
+from core.db import session_tenant
 from core.identity.scim.models import ScimGroup, ScimMember, ScimUser
 
 
@@ -20,18 +23,35 @@ class Standing:
     groups: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
 
+_user = ScimUser.__table__.c  # type: ignore[attr-defined]
+_members = ScimMember.__table__  # type: ignore[attr-defined]
+_member = _members.c
+_group = ScimGroup.__table__.c  # type: ignore[attr-defined]
+# Read on every request signed in with a token: built once, on the tables, the tenant named
+# (row-level security holds it too on PostgreSQL), without the ORM's per-statement work.
+_USER = select_columns(_user.id, _user.active).where(
+    _user.tenant_id == bindparam("tenant"),
+    _user.directory_id == bindparam("tid"),
+    _user.object_id == bindparam("oid"),
+)
+_GROUPS = (
+    select_columns(_group.object_id)
+    .join(_members, and_(_member.tenant_id == _group.tenant_id, _member.group_id == _group.id))
+    .where(
+        _group.tenant_id == bindparam("tenant"),
+        _member.user_id == bindparam("user"),
+        _group.object_id.is_not(None),
+    )
+)
+
+
 def standing(session: Session, *, tid: uuid.UUID, oid: uuid.UUID) -> Standing:
     """A user never provisioned is active in no group; a deactivated one is not active."""
-    user = session.exec(
-        select(ScimUser).where(ScimUser.directory_id == tid, ScimUser.object_id == oid)
-    ).first()
+    tenant = session_tenant(session)
+    user = session.execute(_USER, {"tenant": tenant, "tid": tid, "oid": oid}).first()
     if user is None:
         return Standing()
     if not user.active:
         return Standing(active=False)
-    stmt = (
-        select(ScimGroup.object_id)
-        .join(ScimMember, col(ScimMember.group_id) == col(ScimGroup.id))
-        .where(ScimMember.user_id == user.id, col(ScimGroup.object_id).is_not(None))
-    )
-    return Standing(groups=frozenset(oid for oid in session.exec(stmt) if oid is not None))
+    groups = session.execute(_GROUPS, {"tenant": tenant, "user": user.id}).scalars()
+    return Standing(groups=frozenset(groups))
