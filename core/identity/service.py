@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
@@ -129,18 +130,33 @@ def _record_use(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
             key.last_used_at = utcnow()
 
 
+_key = ApiKey.__table__.c  # type: ignore[attr-defined]
+_tenant = Tenant.__table__.c  # type: ignore[attr-defined]
+# The key and its tenant's status in one statement, built once, on the tables: this runs on
+# every request, where an ORM statement built and scoped per call cost twice the CPU.
+_KEY = select_columns(
+    _key.id,
+    _key.name,
+    _key.secret_hash,
+    _key.permissions,
+    _key.expires_at,
+    _key.revoked_at,
+    _key.last_used_at,
+    _tenant.status,
+).where(
+    _key.tenant_id == bindparam("tenant"),
+    _key.id == bindparam("key"),
+    _tenant.id == _key.tenant_id,
+)
+
+
 def _check(
     session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: str
 ) -> tuple[Principal, bool]:
     refused = Unauthenticated("The API key is unknown, expired or revoked.")
-    # The key and its tenant's status in one statement: this runs on every request.
-    stmt = select(ApiKey, Tenant.status).where(
-        ApiKey.tenant_id == tenant_id, ApiKey.id == key_id, Tenant.id == ApiKey.tenant_id
-    )
-    found = session.exec(stmt).first()
-    if found is None or found[1] != TenantStatus.active:
+    key = session.execute(_KEY, {"tenant": tenant_id, "key": key_id}).first()
+    if key is None or key.status != TenantStatus.active:
         raise refused
-    key = found[0]
     if not bearer_secrets.matches(key.secret_hash, secret):
         raise refused
     now = utcnow()
