@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import Row
 
 from core.api.deps import SessionDep, require, require_any
 from core.api.etag import IfMatch, etag
@@ -52,7 +53,7 @@ Sort = Query(
 )
 
 
-def _answer(ticket: Ticket, response: Response) -> TicketPublic:
+def _answer(ticket: Ticket | Row[Any], response: Response) -> TicketPublic:
     response.headers["ETag"] = etag(ticket.version)
     return TicketPublic.model_validate(ticket)
 
@@ -133,7 +134,7 @@ def create_ticket(
 def get_ticket(
     ticket_id: TicketId, session: SessionDep, actor: Reader, response: Response
 ) -> TicketPublic:
-    return _answer(service.get_ticket(session, actor, ticket_id=ticket_id), response)
+    return _answer(service.read_ticket(session, actor, ticket_id=ticket_id), response)
 
 
 @router.patch("/{ticketId}", response_model=TicketPublic, summary="Change a ticket's details")

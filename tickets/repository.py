@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, inspect, text, update
+from sqlalchemy import Row, bindparam, func, inspect, text, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -65,6 +66,19 @@ def get(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> 
     if for_update:
         stmt = stmt.with_for_update()
     return session.exec(stmt).first()
+
+
+_ticket = Ticket.__table__  # type: ignore[attr-defined]
+# Built once, on the table, the tenant named (row-level security holds it too on PostgreSQL):
+# a read's answer needs the columns, not an entity the ORM loads, tracks and scopes per call.
+_ROW = select_columns(_ticket).where(
+    _ticket.c.tenant_id == bindparam("tenant"), _ticket.c.id == bindparam("id")
+)
+
+
+def row(session: Session, ticket_id: uuid.UUID) -> Row[Any] | None:
+    """The ticket's columns, as a read answers them."""
+    return session.execute(_ROW, {"tenant": session_tenant(session), "id": ticket_id}).first()
 
 
 def get_by_number(session: Session, number: str) -> Ticket | None:
