@@ -287,7 +287,7 @@ def planned(
         params |= {"besides_start": besides[0], "besides_end": besides[1]}
     decoded: dict[str | None, Any] = {None: None}
     found = []
-    for row in session.execute(stmt, params).tuples().all():
+    for row in session.execute(stmt, params).all():
         values = list(row)
         for i in _LIST_AT:
             raw = values[i]

@@ -223,7 +223,7 @@ def _steps(
     tenant, downs, ups = session_tenant(session), list(down), list(up)
     for i in range(0, max(len(downs), len(ups)), STEP_CHUNK):
         some = {"tenant": tenant, "down": downs[i : i + STEP_CHUNK], "up": ups[i : i + STEP_CHUNK]}
-        yield from session.execute(_STEP, some).tuples().all()
+        yield from session.execute(_STEP, some).all()
 
 
 def _walk(session: Session, starts: list[uuid.UUID], *, upward: bool, depth: int) -> Any:
