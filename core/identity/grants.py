@@ -38,34 +38,21 @@ def active_roles(
     return frozenset(str(role) for role in session.execute(_ROLES, params).scalars())
 
 
+def _held_by(grant: Any, tid: Any, oid: Any, groups: Any) -> ColumnElement[bool]:
+    """Grants (columns of `core_grant`) not revoked, to the user or to one of `groups` (values
+    or bound parameters; no groups matches no group grant)."""
+    to_user = and_(grant.subject_kind == SubjectKind.user.value, grant.subject_oid == oid)
+    to_groups = and_(grant.subject_kind == SubjectKind.group.value, grant.subject_oid.in_(groups))
+    return and_(grant.subject_tid == tid, or_(to_user, to_groups), grant.revoked_at.is_(None))
+
+
 _grant = Grant.__table__.c  # type: ignore[attr-defined]
 # Read on every request signed in with a token: built once, on the table, the tenant named
 # (row-level security holds it too on PostgreSQL), without the ORM's per-statement work.
 _ROLES = sa_select(_grant.role).where(
     _grant.tenant_id == bindparam("tenant"),
-    _grant.subject_tid == bindparam("tid"),
-    or_(
-        and_(_grant.subject_kind == SubjectKind.user.value, _grant.subject_oid == bindparam("oid")),
-        and_(
-            _grant.subject_kind == SubjectKind.group.value,
-            _grant.subject_oid.in_(bindparam("groups", expanding=True)),
-        ),
-    ),
-    _grant.revoked_at.is_(None),
+    _held_by(_grant, bindparam("tid"), bindparam("oid"), bindparam("groups", expanding=True)),
 )
-
-
-def _held_by(
-    grant: Any, tid: uuid.UUID, oid: uuid.UUID, groups: frozenset[uuid.UUID]
-) -> ColumnElement[bool]:
-    """Grants (columns of `core_grant`) not revoked, to the user or to one of `groups`."""
-    to_user = and_(grant.subject_kind == SubjectKind.user.value, grant.subject_oid == oid)
-    to_groups = and_(grant.subject_kind == SubjectKind.group.value, grant.subject_oid.in_(groups))
-    return and_(
-        grant.subject_tid == tid,
-        or_(to_user, to_groups) if groups else to_user,
-        grant.revoked_at.is_(None),
-    )
 
 
 def held_everywhere(
