@@ -17,7 +17,8 @@ CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level 
              under its own row-level security, then the route's answer (`overview_json`). In this
              process; the supplier's grants lookup (`reach`) and HTTP are not in the figure.
   approval   `regie serve --workers 2` as the app role, signed in with Entra-shaped bearer
-             tokens of the test suite's OpenID provider (8 change managers of cmdb-bench);
+             tokens of the test suite's OpenID provider (8 change managers of cmdb-bench,
+             provisioned by SCIM as users in two groups each, as Entra provisions them);
              --clients clients (8), each its own person, its own assessed changes and its
              own kept-alive connection: GET /api/v1/changes/{id} for the ETag, then
              POST .../votes with If-Match. Both the POST alone and the round trip GET + POST
@@ -58,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=300, help="conflict checks")
     p.add_argument("--months", type=int, default=40, help="calendar months measured")
     p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2, help="API worker processes")
     p.add_argument("--votes", type=int, default=100, help="votes per client")
     p.add_argument("--port", type=int, default=8791)
     p.add_argument("--cases", default="conflict,calendar,approval")
@@ -215,6 +217,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
                 "UPDATE core_tenant SET entra_tenant_id = %s WHERE id = %s",
                 (tid, data["tenants"][0]["id"]),
             )
+            provision(conn, data["tenants"][0]["id"], tid, [provider.oid(tid, p) for p in people])
         tokens = [provider.token(tid, p) for p in people]
         os.environ["REGIE_ENTRA_AUTHORITY"] = provider.authority
         server = argparse.Namespace(
@@ -226,7 +229,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             log_prefix="serve-changes",
             variant=None,
         )
-        proc, _log = start_server(server, 2)
+        proc, _log = start_server(server, args.workers)
         posts: list[float] = []
         trips: list[float] = []
         statuses: dict[int, int] = {}
@@ -244,7 +247,11 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
         mine = [
             votable[k * (args.votes + 3) : (k + 1) * (args.votes + 3)] for k in range(args.clients)
         ]
-        workers = [i["pid"] for i in api_processes(proc.pid) if role_of(i, proc.pid, 2) == "worker"]
+        workers = [
+            i["pid"]
+            for i in api_processes(proc.pid)
+            if role_of(i, proc.pid, args.workers) == "worker"
+        ]
         cpu_before = (_cpu(workers), sum(comm_cpu("postgres").values()), time.process_time())
         began = time.perf_counter()
         spread = clients(args, mine, tokens, record)
@@ -261,7 +268,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
         return {
             "case": "approval",
             "clients": args.clients,
-            "workers": 2,
+            "workers": args.workers,
             "statuses": {str(k): v for k, v in statuses.items()},
             "post": cuts(posts),
             "roundTrip": cuts(trips),
@@ -279,6 +286,33 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
 
 
 BODY = {"decision": "approve", "reason": "Risico aanvaardbaar, terugval getest."}
+
+
+def provision(conn, tenant_id: str, tid: uuid.UUID, oids: list[uuid.UUID]) -> None:  # type: ignore[no-untyped-def]
+    """The CAB's people as SCIM provisions Entra users, each in two groups, so that signing
+    in reads what it reads in production: the person's standing, groups and grants."""
+    groups = [(uuid.uuid4(), f"CAB {name}") for name in ("wijzigingen", "leverancier")]
+    for group_id, name in groups:
+        conn.execute(
+            "INSERT INTO core_scim_group (tenant_id, id, display_name, directory_id, object_id,"
+            " document, version, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, '{}', 1, now(), now())",
+            (tenant_id, group_id, name, tid, uuid.uuid4()),
+        )
+    for oid in oids:
+        user_id, login = uuid.uuid4(), f"cab-{oid}@bench.example"
+        conn.execute(
+            "INSERT INTO core_scim_user (tenant_id, id, user_name, user_name_key, directory_id,"
+            " object_id, active, document, version, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, true, '{}', 1, now(), now())",
+            (tenant_id, user_id, login, login, tid, oid),
+        )
+        for group_id, name in groups:
+            conn.execute(
+                "INSERT INTO core_scim_member (tenant_id, group_id, user_id, display)"
+                " VALUES (%s, %s, %s, %s)",
+                (tenant_id, group_id, user_id, name),
+            )
 
 
 def clients(args, mine, tokens, record) -> list[int]:  # type: ignore[no-untyped-def]

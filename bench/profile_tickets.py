@@ -29,15 +29,24 @@ NOTE = {"body": "Logboeken van de applicatieserver nagekeken.", "visibility": "i
 
 
 def caller(app, token: str):  # type: ignore[no-untyped-def]
-    """`call(method, target, body)`: one request through the whole ASGI app, its status."""
+    """`call(method, target, body, if_match)`: one request through the whole ASGI app, its
+    status (and its headers, lower-cased, `with_headers`)."""
 
-    async def call(method: str, target: str, body: object = None) -> int:
+    async def call(  # type: ignore[no-untyped-def]
+        method: str,
+        target: str,
+        body: object = None,
+        if_match: str | None = None,
+        with_headers: bool = False,
+    ):
         path, _, query = target.partition("?")
         raw = json.dumps(body).encode() if body is not None else b""
         headers = [(b"host", b"localhost"), (b"authorization", f"Bearer {token}".encode())]
         if body is not None:
             length = str(len(raw)).encode()
             headers += [(b"content-type", b"application/json"), (b"content-length", length)]
+        if if_match is not None:
+            headers.append((b"if-match", if_match.encode()))
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -52,7 +61,7 @@ def caller(app, token: str):  # type: ignore[no-untyped-def]
             "client": ("127.0.0.1", 40000),
             "server": ("localhost", 80),
         }
-        done, status, sent = asyncio.Event(), [0], [False]
+        done, status, sent, answered = asyncio.Event(), [0], [False], {}
 
         async def receive() -> dict:
             if not sent[0]:
@@ -64,11 +73,12 @@ def caller(app, token: str):  # type: ignore[no-untyped-def]
         async def send(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                answered.update((k.decode(), v.decode()) for k, v in message["headers"])
             elif not message.get("more_body"):
                 done.set()
 
         await app(scope, receive, send)
-        return status[0]
+        return (status[0], answered) if with_headers else status[0]
 
     return call
 

@@ -112,6 +112,12 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+def one_writer() -> bool:
+    """Whether the database lets one transaction write at a time (SQLite), so that a request's
+    write must not open its transaction before writes of its own have ended."""
+    return get_engine().dialect.name == "sqlite"
+
+
 def new_session(
     tenant_id: uuid.UUID | None, engine: Engine | None = None, *, read_only: bool = False
 ) -> Session:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.context import Actor, actor_var
-from core.db import STATEMENT_TIMEOUT, finish, new_session, session_tenant
+from core.db import STATEMENT_TIMEOUT, finish, new_session, one_writer, session_tenant
 from core.errors import Forbidden, Unauthenticated
 from core.identity.access import REALM, authenticate
 from core.identity.permissions import Principal
@@ -39,11 +39,12 @@ async def get_principal(
         ),
     ] = None,
 ) -> AsyncIterator[Principal]:
-    """The caller, authenticated. On a read, what authentication reads in the tenant acted in
-    (an API key, a person's standing and grants) is read in the request's own unit of work,
-    which get_session takes over (ended here if none does): one transaction, not two. A write
-    authenticates in units of its own: on SQLite its transaction takes the one writer's lock,
-    which writes of their own (an Idempotency-Key's reservation) must not find taken."""
+    """The caller, authenticated. What authentication reads in the tenant acted in (an API
+    key, a person's standing and grants) is read in the request's own unit of work, which
+    get_session takes over (ended here if none does): one transaction, not two. Except a
+    write on SQLite, which authenticates in units of its own: there its transaction takes the
+    one writer's lock, which writes of their own (an Idempotency-Key's reservation) must not
+    find taken."""
     if credentials is None:
         raise Unauthenticated(
             "Send a bearer token in the Authorization header.",
@@ -61,7 +62,7 @@ async def get_principal(
             credentials.credentials,
             target=tenant,
             client_address=request.client.host if request.client else None,
-            opener=opener if request.method in _READS else None,
+            opener=opener if request.method in _READS or not one_writer() else None,
         )
     except BaseException:
         for failed in opened:

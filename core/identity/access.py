@@ -22,7 +22,7 @@ from core.db import read_only_unit, unit_of_work
 from core.errors import Forbidden, Unauthenticated
 from core.identity import tokens
 from core.identity.events import CredentialRefused
-from core.identity.grants import active_roles, held_everywhere
+from core.identity.grants import active_roles, held_everywhere, standing_and_roles
 from core.identity.permissions import Principal
 from core.identity.roles import SUPPLIER_ROLES, permissions_for
 from core.identity.scim import directory
@@ -145,16 +145,18 @@ def _granted_roles(
     """Whether the user is active, and the roles held in `tenant` directly or through groups.
 
     Provisioning data lives in the home tenant (the user's own directory); grants live in the
-    tenant acted in, which for supplier staff is a client's."""
+    tenant acted in, which for supplier staff is a client's. What is read in the tenant acted
+    in is read in the session `opener` gives there."""
     if tid is None:
         return True, set()
-    with read_only_unit(home.id, opener if tenant.id == home.id else None) as session:
+    if tenant.id == home.id:
+        with read_only_unit(home.id, opener) as session:
+            return standing_and_roles(session, tid=tid, oid=oid)
+    with read_only_unit(home.id) as session:
         standing = directory.standing(session, tid=tid, oid=oid)
-        if not standing.active:
-            return False, set()
-        if tenant.id == home.id:
-            return True, set(active_roles(session, tid=tid, oid=oid, groups=standing.groups))
-    with unit_of_work(tenant.id, read_only=True) as session:
+    if not standing.active:
+        return False, set()
+    with read_only_unit(tenant.id, opener) as session:
         return True, set(active_roles(session, tid=tid, oid=oid, groups=standing.groups))
 
 

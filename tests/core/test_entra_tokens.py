@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core import events
-from core.db import session_tenant, unit_of_work
+from core.db import get_engine, session_tenant, unit_of_work
 from core.identity import access, tokens
 from core.identity.events import CredentialRefused
 from core.identity.roles import Role
@@ -304,9 +304,10 @@ def test_client_admin_issues_lists_and_revokes_api_keys(client, idp, world) -> N
 
 
 def test_a_read_is_one_transaction_with_what_authentication_reads(client, idp, world) -> None:
-    """A person's standing and grants, or an API key, are read in the read's own transaction
-    when acting in their own tenant; a write authenticates in a transaction of its own, and a
-    key's first use is stamped in one of its own."""
+    """A person's standing and grants, or an API key, are read in the request's own
+    transaction when acting in their own tenant; on SQLite, whose one writer must not be held
+    while authentication writes, a write authenticates in a transaction of its own. A key's
+    first use is stamped in one of its own."""
     client_tenant, _other, _supplier = world
     admin = auth(idp.token(idp.client_dir, idp.admin))
     body = {"name": "reporting", "permissions": ["services.catalogue:read"]}
@@ -322,5 +323,6 @@ def test_a_read_is_one_transaction_with_what_authentication_reads(client, idp, w
         assert client.get(SERVICES, headers=key).status_code == 200
     with began() as second_use:
         assert client.get(SERVICES, headers=key).status_code == 200
-    assert [len(read), len(write), len(first_use), len(second_use)] == [1, 2, 2, 1]
+    apart = 2 if get_engine().dialect.name == "sqlite" else 1
+    assert [len(read), len(write), len(first_use), len(second_use)] == [1, apart, 2, 1]
     assert set(read + write + first_use + second_use) == {client_tenant.id}
