@@ -2,7 +2,7 @@
 
 Conflicts are warnings answered with the change: another live change with an overlapping
 window on a shared service, or on a CI that is the same as one of this change's or rests on
-it (or it on that one) within CI_DEPTH relations of the CMDB, or a window inside a freeze.
+it (or it on that one) within two relations of the CMDB, or a window inside a freeze.
 Only submitting into a freeze is refused, unless the change is an emergency. Never commits.
 """
 
@@ -36,9 +36,8 @@ LIVE = frozenset({S.submitted, S.assessed, S.approved, S.scheduled, S.implementi
 # What the calendar shows: every change that was planned and not withdrawn.
 SHOWN = LIVE | {S.implemented, S.rolled_back, S.failed, S.closed}
 MAX_SPAN = timedelta(days=400)
-# Two changes collide on CIs this close in the CMDB; further away is the impact's business.
-CI_DEPTH = 2  # even: two changes' CIs each walk half of it (see _related)
-Related = dict[str, set[str]]  # per CI id, itself and the CI ids related within CI_DEPTH
+# Two changes collide on CIs within two relations in the CMDB; further is the impact's business.
+Related = dict[str, set[str]]  # per CI id, itself and the CI ids related within two
 Shown = Change | Planned  # a change whose warnings are asked: read whole, or as the calendar's
 
 
@@ -80,34 +79,20 @@ def _maintenance(session: Session, changes: list[Planned]) -> list[tuple[datetim
 
 def _related(session: Session, changes: Sequence[Shown], others: Sequence[Planned]) -> Related:
     """Per CI the `changes` name: itself and those CIs the `others` name that rest on it or it
-    on them within CI_DEPTH relations. Both sides walk half the way, all at once (CI_DEPTH
-    is even): a CI lies within CI_DEPTH steps below another exactly when what the one
-    reaches down in half of them meets what the other reaches up in the other half. The walk
-    goes by the CIs' numbers (`UUID.int`); only the named CIs are spelled as stored."""
+    on them within two relations. The CMDB answers only the pairs among these CIs; the CIs
+    are spelled as stored."""
     mine = {ci for change in changes for ci in change.ci_ids}
     theirs = {ci for other in others for ci in other.ci_ids}
     if not mine or not theirs:
         return {}
-    number = {ci: uuid.UUID(ci).int for ci in mine | theirs}
-    walked = cmdb.related_by_direction(
-        session, {uuid.UUID(int=n) for n in number.values()}, depth=CI_DEPTH // 2
-    )
-    up, down = walked[cmdb.ImpactDirection.up], walked[cmdb.ImpactDirection.down]
-    # Their CIs by each CI number they reach upward (it rests on them), and downward.
-    below: dict[int, set[str]] = {}
-    above: dict[int, set[str]] = {}
-    for ci in theirs:
-        n = number[ci]
-        for near in (n, *up[n]):
-            below.setdefault(near, set()).add(ci)
-        for near in (n, *down[n]):
-            above.setdefault(near, set()).add(ci)
-    found: Related = {}
-    for ci in mine:
-        n = number[ci]
-        lower = (below.get(near, ()) for near in (n, *down[n]))
-        upper = (above.get(near, ()) for near in (n, *up[n]))
-        found[ci] = {ci}.union(*lower, *upper)
+    spelled = {uuid.UUID(ci): ci for ci in mine | theirs}
+    found: Related = {ci: {ci} for ci in mine}
+    for first, last in cmdb.paths_between(session, spelled):
+        a, b = spelled[first], spelled[last]
+        if a in found and b in theirs:
+            found[a].add(b)
+        if b in found and a in theirs:
+            found[b].add(a)
     return found
 
 

@@ -27,8 +27,8 @@ __all__ = [
     "check_ci",
     "ci_exists",
     "cis",
+    "paths_between",
     "related",
-    "related_by_direction",
 ]
 
 
@@ -82,27 +82,17 @@ def related(
     """Per given CI, the tenant's CIs that rest on it (up) or that it rests on (down) within
     `depth` current relations, walked for all of them at once: what a change on it touches."""
     found: dict[uuid.UUID, set[uuid.UUID]] = {ci: set() for ci in ci_ids}
-    walked = related_by_direction(session, found, depth=depth, directions=directions)
-    for reached in walked.values():
-        for ci in found:
-            found[ci].update(uuid.UUID(int=n) for n in reached[ci.int])
+    upward = {direction == ImpactDirection.up for direction in directions}
+    pairs = repository.reached_from(session, list(found), upward=upward, depth=depth)
+    for reached in pairs.values():
+        for origin, ci in reached:
+            found[uuid.UUID(int=origin)].add(uuid.UUID(int=ci))
     return found
 
 
-def related_by_direction(
-    session: Session,
-    ci_ids: Iterable[uuid.UUID],
-    *,
-    depth: int,
-    directions: Iterable[ImpactDirection] = (ImpactDirection.up, ImpactDirection.down),
-) -> dict[ImpactDirection, dict[int, set[int]]]:
-    """As `related`, kept apart by direction, so two walks can be joined in the middle; every
-    CI as its number (`UUID.int`), which the calendar's thousands of joins hash far faster."""
-    starts = list(set(ci_ids))
-    wanted = {direction: direction == ImpactDirection.up for direction in directions}
-    pairs = repository.reached_from(session, starts, upward=wanted.values(), depth=depth)
-    found = {direction: {ci.int: set[int]() for ci in starts} for direction in wanted}
-    for direction, up in wanted.items():
-        for origin, ci in pairs[up]:
-            found[direction][origin].add(ci)
-    return found
+def paths_between(
+    session: Session, ci_ids: Iterable[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Each (a, b) of `ci_ids` where b is what a rests on, or what that rests on: whether two
+    changes on these CIs collide, without walking every relation around them."""
+    return repository.paths_between(session, ci_ids)

@@ -3,15 +3,29 @@ query, built on the tables themselves, names the tenant explicitly."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, literal, or_
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    union,
+)
 from sqlalchemy import select as core_select  # five columns: more than sqlmodel's typing
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import Uuid
 from sqlmodel import Session, col, select
 
 from cmdb.models import Ci, CiClass, CiRelation, CiStatus, CiVersion, RelationType
@@ -179,7 +193,7 @@ def reached_from(
 ) -> dict[bool, set[tuple[int, int]]]:
     """Per direction (`upward` or not), each (start, CI) pair where the CI is reached from
     one of `starts` within `depth` steps that way, as their numbers (`UUID.int`: ints hash
-    far faster than UUIDs, and a month of the change calendar joins thousands). Walked a step
+    far faster than UUIDs). Walked a step
     at a time for every start and both directions at once: one indexed statement per step
     (per STEP_CHUNK CIs), where a recursive query over hundreds of starts is estimated so
     large that PostgreSQL scans the tenant's whole relation index for it."""
@@ -224,6 +238,56 @@ def _steps(
     for i in range(0, max(len(downs), len(ups)), STEP_CHUNK):
         some = {"tenant": tenant, "down": downs[i : i + STEP_CHUNK], "up": ups[i : i + STEP_CHUNK]}
         yield from session.execute(_STEP, some).all()
+
+
+def _paths(ids: Any) -> CompoundSelect:
+    """(first, last) CI of each path of one or two current relations between CIs of `ids` (a
+    table of one column), the tenant named (row-level security holds it too on PostgreSQL).
+    The paths start from a join with `ids`, so the relation indexes are probed per CI,
+    however many CIs there are."""
+    table: Table = CiRelation.__table__  # type: ignore[attr-defined]
+    a, b = table.alias("a"), table.alias("b")
+    tenant: BindParameter[Any] = bindparam("tenant")
+    ci = ids.c[0]
+    starts = and_(a.c.tenant_id == tenant, a.c.source_id == ci, a.c.removed_at.is_(None))
+    ends = core_select(ci)
+    one = (
+        core_select(a.c.source_id, a.c.target_id)
+        .join_from(ids, a, starts)
+        .where(a.c.target_id.in_(ends))
+    )
+    two = (
+        core_select(a.c.source_id, b.c.target_id)
+        .join_from(ids, a, starts)
+        .join(b, and_(b.c.tenant_id == tenant, b.c.source_id == a.c.target_id))
+        .where(b.c.removed_at.is_(None), b.c.target_id.in_(ends))
+    )
+    return union(one, two)
+
+
+# Built once. The CIs come as one parameter: an array on PostgreSQL (one statement text, so
+# prepared once, however many CIs), a JSON list of the stored spelling on SQLite.
+_PATHS_POSTGRESQL = _paths(
+    func.unnest(bindparam("ids", type_=ARRAY(Uuid()))).table_valued("id").render_derived("ids")
+)
+_PATHS_SQLITE = _paths(func.json_each(bindparam("ids")).table_valued("value").alias("ids"))
+
+
+def paths_between(
+    session: Session, ci_ids: Iterable[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Each (a, b) of `ci_ids` where a path of one or two current relations leads from a to
+    b (b is what a rests on, or what that rests on). Asked of the database in one statement,
+    so only the few pairs come back, not every relation around the CIs."""
+    ids = list(set(ci_ids))
+    if not ids:
+        return set()
+    params: dict[str, Any] = {"tenant": session_tenant(session)}
+    if session.get_bind().dialect.name == "postgresql":
+        stmt, params["ids"] = _PATHS_POSTGRESQL, ids
+    else:
+        stmt, params["ids"] = _PATHS_SQLITE, json.dumps([ci.hex for ci in ids])
+    return {(a, b) for a, b in session.execute(stmt, params)}
 
 
 def _walk(session: Session, starts: list[uuid.UUID], *, upward: bool, depth: int) -> Any:

@@ -53,16 +53,21 @@ def _ci_conflicts(change: dict[str, Any]) -> dict[str, list[str]]:
 def test_changes_on_the_same_ci_or_on_cis_resting_on_one_another_conflict(client) -> None:
     desk = Desk(client, make_tenant())
     cmdb = Cmdb(client, desk.tenant)
-    host, app, portal, edge, lone = (
-        cmdb.ci(name) for name in ["host", "app", "portal", "edge", "lone"]
+    host, app, portal, edge, lone, twin = (
+        cmdb.ci(name) for name in ["host", "app", "portal", "edge", "lone", "twin"]
     )
-    # portal rests on app, app on host, edge on portal: edge is three steps above host
+    # portal rests on app, app on host, edge on portal: edge is three steps above host;
+    # twin rests on host beside app
+    related = {}
     for source, type_, target in [
         (app, "runs-on", host),
         (portal, "depends-on", app),
         (edge, "depends-on", portal),
+        (twin, "runs-on", host),
     ]:
-        assert cmdb.relate(source, type_, target).status_code == 201
+        r = cmdb.relate(source, type_, target)
+        assert r.status_code == 201, r.text
+        related[source["name"]] = r.json()
     times = window(days=3, hours=2)
 
     def submitted(ci: dict[str, Any], services: list[str], **extra: Any) -> dict[str, Any]:
@@ -76,11 +81,13 @@ def test_changes_on_the_same_ci_or_on_cis_resting_on_one_another_conflict(client
     two_up = submitted(portal, others, **times)
     far = submitted(edge, others, **times)
     unrelated = submitted(lone, others, **times)
+    beside = submitted(twin, others, **times)
     later = submitted(host, others, **window(days=5, hours=2))
     expected = {
         same["number"]: [host["id"]],
         above["number"]: sorted([host["id"], app["id"]]),
         two_up["number"]: sorted([host["id"], portal["id"]]),
+        beside["number"]: sorted([host["id"], twin["id"]]),
     }
     got = desk.get(first)
     assert _ci_conflicts(got) == expected
@@ -90,6 +97,8 @@ def test_changes_on_the_same_ci_or_on_cis_resting_on_one_another_conflict(client
     # the other way round: the dependent change is warned of the first too
     assert _ci_conflicts(desk.get(above))[first["number"]] == sorted([host["id"], app["id"]])
     assert _ci_conflicts(desk.get(unrelated)) == {}
+    # two CIs that rest on the same one do not tie their changes together
+    assert beside["number"] not in _ci_conflicts(desk.get(above))
     now = datetime.now(UTC)
     period = {"from": now.isoformat(), "to": (now + timedelta(days=10)).isoformat()}
     r = client.get(CALENDAR, params=period, headers=auth(desk.reader))
@@ -97,6 +106,15 @@ def test_changes_on_the_same_ci_or_on_cis_resting_on_one_another_conflict(client
     items = {i["number"]: i for i in r.json()["items"]}
     assert items[first["number"]]["ciIds"] == [host["id"]]
     assert _ci_conflicts(items[first["number"]]) == expected
+    # a removed relation ties nothing: portal no longer rests on app, so not on host
+    gone = client.delete(
+        f"/api/v1/ci-relations/{related['portal']['id']}", headers=auth(cmdb.writer)
+    )
+    assert gone.status_code == 204
+    assert two_up["number"] not in _ci_conflicts(desk.get(first))
+    r = client.get(CALENDAR, params=period, headers=auth(desk.reader))
+    items = {i["number"]: i for i in r.json()["items"]}
+    assert two_up["number"] not in _ci_conflicts(items[first["number"]])
 
 
 def test_the_impact_counts_the_cis_and_what_rests_on_them(client) -> None:

@@ -1,8 +1,9 @@
 """How many SQL statements a change's read and a vote send, on PostgreSQL as the app role.
 
-Both answer the change with the conflicts of its window, so both walk the CMDB around its
-CIs. Counted at the cursor after a warm-up of each kind, as tests/tickets counts the ticket
-path: a change that adds a statement to the approval round trip shows here first."""
+Both answer the change with the conflicts of its window, so both ask the CMDB how its CIs
+and those of the changes beside it are related. Counted at the cursor after a warm-up of
+each kind, as tests/tickets counts the ticket path: a change that adds a statement to the
+approval round trip shows here first."""
 
 from __future__ import annotations
 
@@ -53,10 +54,10 @@ def test_a_change_read_and_a_vote_each_send_a_bounded_number_of_statements(clien
 
     assert [c["number"] for c in answer["conflicts"] if c["kind"] == "ci"] == [warm["number"]]
     # A read: the key check (tenant setting, key), the request's transaction setting, the
-    # change, then its conflicts: the live changes in its window, one step of the CMDB
-    # from its CIs and the others' in both directions, the freezes, the DAP's maintenance
-    # windows (it causes downtime). Was 10 before the CMDB walk took one step instead of
-    # two per direction and the DAP's versions came in one statement.
+    # change, then its conflicts: the live changes in its window, the CMDB's paths among its
+    # CIs and the others', the freezes, the DAP's maintenance windows (it causes downtime).
+    # Was 10 before the CMDB walk took one step instead of two per direction and the DAP's
+    # versions came in one statement.
     assert len(get) <= 8, get
     # A vote by supplier staff: their standing in their own tenant (its tenant setting), their
     # grants in the request's own transaction (its setting), the change locked, its votes,
