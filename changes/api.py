@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from changes import approval, calendar, permissions, review, service, workflow
@@ -55,19 +56,21 @@ Sort = Query(
 )
 
 
-def public(change: Change) -> ChangePublic:
-    """The change as the API shows it, with the flags that call for attention."""
+def public(change: Change | Row[Any]) -> ChangePublic:
+    """The change as the API shows it, with the flags that call for attention; loaded as an
+    entity or read as its columns."""
     flags = []
     if change.type == ChangeType.emergency and not workflow.tested(change):
         flags.append("rollback-test-pending")
     if change.overdue_at is not None:
         flags.append("overdue")
-    return ChangePublic.model_validate(
-        {**change.model_dump(exclude={"tenant_id", "overdue_at"}), "flags": flags}
-    )
+    values = change._asdict() if isinstance(change, Row) else change.model_dump()
+    for hidden in ("tenant_id", "overdue_at"):
+        values.pop(hidden, None)
+    return ChangePublic.model_validate({**values, "flags": flags})
 
 
-def _one(session: Session, change: Change) -> ChangePublic:
+def _one(session: Session, change: Change | Row[Any]) -> ChangePublic:
     """One change, with the conflicts of its window as warnings."""
     answer = public(change)
     conflicts = calendar.conflicts_of(session, change)
@@ -75,7 +78,7 @@ def _one(session: Session, change: Change) -> ChangePublic:
     return answer
 
 
-def _answer(session: Session, change: Change, response: Response) -> ChangePublic:
+def _answer(session: Session, change: Change | Row[Any], response: Response) -> ChangePublic:
     response.headers["ETag"] = etag(change.version)
     return _one(session, change)
 
@@ -152,7 +155,7 @@ def create_from_ticket(
 def get_change(
     change_id: ChangeId, session: SessionDep, actor: Reader, response: Response
 ) -> ChangePublic:
-    return _answer(session, service.get_change(session, actor, change_id=change_id), response)
+    return _answer(session, service.read_change(session, actor, change_id=change_id), response)
 
 
 @router.patch("/changes/{changeId}", response_model=ChangePublic, summary="Edit a draft change")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from changes import permissions, repository
@@ -38,10 +39,11 @@ SHOWN = LIVE | {S.implemented, S.rolled_back, S.failed, S.closed}
 MAX_SPAN = timedelta(days=400)
 # Two changes collide on CIs within two relations in the CMDB; further is the impact's business.
 Related = dict[str, set[str]]  # per CI id, itself and the CI ids related within two
-Shown = Change | Planned  # a change whose warnings are asked: read whole, or as the calendar's
+# A change whose warnings are asked: loaded whole, read as its columns, or as the calendar's.
+Shown = Change | Row[Any] | Planned
 
 
-def conflicts_of(session: Session, change: Change) -> list[dict[str, Any]]:
+def conflicts_of(session: Session, change: Change | Row[Any]) -> list[dict[str, Any]]:
     """The warnings for one change's window; none while it has no window."""
     if change.planned_start is None or change.planned_end is None:
         return []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, cast, func, or_, text, update
+from sqlalchemy import Row, String, bindparam, cast, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -58,6 +58,12 @@ def get(session: Session, change_id: uuid.UUID, *, for_update: bool = False) -> 
     if for_update:
         stmt = stmt.with_for_update()
     return session.exec(stmt).first()
+
+
+def read(session: Session, change_id: uuid.UUID) -> Row[Any] | None:
+    """A change's columns (not its tenant's id), not loaded as an entity to track: what a read
+    of one change answers."""
+    return session.execute(_READ, {"tenant": session_tenant(session), "id": change_id}).first()
 
 
 def by_ticket(session: Session, ticket_id: uuid.UUID) -> Change | None:
@@ -259,6 +265,9 @@ _PLANNED = (
 )
 _PLANNED_BESIDES = _PLANNED.where(
     or_(_c.planned_start >= bindparam("besides_end"), _c.planned_end <= bindparam("besides_start"))
+)
+_READ = columns(*(column for column in _c if column.name != "tenant_id")).where(
+    _c.tenant_id == bindparam("tenant"), _c.id == bindparam("id")
 )
 
 

@@ -4,9 +4,10 @@ lists, edits of a draft, history. Never commits."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from changes import permissions, repository
@@ -22,6 +23,7 @@ from services.catalogue import public as catalogue
 from tickets import public as tickets
 from tickets.problems import public as problems
 
+T = TypeVar("T")
 CHANGE_REQUEST = "change-request"
 # Where the originating ticket goes when its change gets there: the ticket waits while the
 # change runs, is resolved when it is implemented, and goes back to work when it ends otherwise.
@@ -68,9 +70,22 @@ def get_change(
     session: Session, actor: Principal, *, change_id: uuid.UUID, for_update: bool = False
 ) -> Change:
     """The change, or ChangeNotFound (also for another tenant's id)."""
+    _may_read(actor)
+    return _found(repository.get(session, change_id, for_update=for_update), change_id)
+
+
+def read_change(session: Session, actor: Principal, *, change_id: uuid.UUID) -> Row[Any]:
+    """As get_change, for a read that changes nothing: the change's columns, no entity."""
+    _may_read(actor)
+    return _found(repository.read(session, change_id), change_id)
+
+
+def _may_read(actor: Principal) -> None:
     if not can_read(actor):
         raise Forbidden(f"This action needs the permission '{permissions.READ}'.")
-    change = repository.get(session, change_id, for_update=for_update)
+
+
+def _found(change: T | None, change_id: uuid.UUID) -> T:
     if change is None:
         raise ChangeNotFound(f"No change with id {change_id}.")
     return change

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from changes import calendar, config, repository, review, risk
@@ -181,7 +182,8 @@ def refuse_untested(change: Change) -> None:
         raise UntestedRollbackPlan("Record the rollback plan's test before approving the change.")
 
 
-def tested(change: Change) -> bool:
+def tested(change: Change | Row[Any]) -> bool:
+    """Whether the rollback plan's test is recorded: what approval and the flags ask."""
     return bool(change.rollback_plan and change.rollback_plan.get("test"))
 
 

@@ -184,8 +184,10 @@ def test_an_emergency_defers_the_test_but_is_flagged_until_it_is_recorded(cab) -
     approved = cab.vote(change, "cm")
     assert approved.json()["status"] == "approved"
     assert approved.json()["flags"] == ["rollback-test-pending"]
+    assert cab.get(change)["flags"] == ["rollback-test-pending"]
     tested = cab.act(change, "rollback-tests", plan()["test"])
     assert tested.json()["flags"] == []
+    assert cab.get(change)["flags"] == []
     assert cab.history(change)[-1]["kind"] == "rollback-tested"
     # Without any plan an emergency is not submitted either.
     bare = cab.change_body(type="emergency")
