@@ -29,7 +29,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from core.identity.models import Grant, SubjectKind
 from core.identity.permissions import Principal, declare
 from core.identity.roles import CLIENT_ROLES, Role
-from core.identity.scim.models import ScimGroup, ScimMember, ScimUser
+from core.identity.scim import directory
 from core.tenancy import Tenant, TenantKind, TenantStatus
 from core.types import utcnow
 
@@ -68,34 +68,12 @@ _ROLES = sa_select(_grant.role).where(
     _held_by(_grant, bindparam("tid"), bindparam("oid"), bindparam("groups", expanding=True)),
 )
 
-_user = ScimUser.__table__.c  # type: ignore[attr-defined]
-_member = ScimMember.__table__.c  # type: ignore[attr-defined]
-_group = ScimGroup.__table__.c  # type: ignore[attr-defined]
-_me = and_(
-    _user.tenant_id == bindparam("tenant"),
-    _user.directory_id == bindparam("tid"),
-    _user.object_id == bindparam("oid"),
-)
-_my_groups = (
-    sa_select(_group.object_id)
-    .join_from(
-        ScimGroup.__table__,  # type: ignore[attr-defined]
-        ScimMember.__table__,  # type: ignore[attr-defined]
-        and_(_member.tenant_id == _group.tenant_id, _member.group_id == _group.id),
-    )
-    .join(
-        ScimUser.__table__,  # type: ignore[attr-defined]
-        and_(_user.tenant_id == _member.tenant_id, _user.id == _member.user_id),
-    )
-    .where(_group.tenant_id == bindparam("tenant"), _me, _user.active.is_(True))
-    .where(_group.object_id.is_not(None))
-)
 # The standing (a row with `active` when SCIM provisioned the person) and the roles, in one.
 _STANDING_ROLES = union_all(
-    sa_select(_user.active, cast(null(), String).label("role")).where(_me),
+    sa_select(directory.ACTIVE, cast(null(), String).label("role")).where(directory.PERSON),
     sa_select(cast(null(), Boolean), _grant.role).where(
         _grant.tenant_id == bindparam("tenant"),
-        _held_by(_grant, bindparam("tid"), bindparam("oid"), _my_groups),
+        _held_by(_grant, bindparam("tid"), bindparam("oid"), directory.PERSON_GROUPS),
     ),
 )
 

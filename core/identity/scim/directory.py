@@ -23,17 +23,30 @@ class Standing:
     groups: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
 
-_user = ScimUser.__table__.c  # type: ignore[attr-defined]
+_users = ScimUser.__table__  # type: ignore[attr-defined]
+_user = _users.c
 _members = ScimMember.__table__  # type: ignore[attr-defined]
 _member = _members.c
 _group = ScimGroup.__table__.c  # type: ignore[attr-defined]
 # Read on every request signed in with a token: built once, on the tables, the tenant named
 # (row-level security holds it too on PostgreSQL), without the ORM's per-statement work.
-_USER = select_columns(_user.id, _user.active).where(
+# PERSON is the person a token names (bound parameters tenant, tid, oid): here for their
+# standing, and in core.identity.grants with their grants in one statement.
+PERSON = and_(
     _user.tenant_id == bindparam("tenant"),
     _user.directory_id == bindparam("tid"),
     _user.object_id == bindparam("oid"),
 )
+ACTIVE = _user.active
+# The object ids of the groups of that person while SCIM keeps them active.
+PERSON_GROUPS = (
+    select_columns(_group.object_id)
+    .join(_members, and_(_member.tenant_id == _group.tenant_id, _member.group_id == _group.id))
+    .join(_users, and_(_user.tenant_id == _member.tenant_id, _user.id == _member.user_id))
+    .where(_group.tenant_id == bindparam("tenant"), PERSON, ACTIVE.is_(True))
+    .where(_group.object_id.is_not(None))
+)
+_USER = select_columns(_user.id, ACTIVE).where(PERSON)
 _GROUPS = (
     select_columns(_group.object_id)
     .join(_members, and_(_member.tenant_id == _group.tenant_id, _member.group_id == _group.id))
