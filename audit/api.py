@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlmodel import Session
 
 from audit import checkpoints, export, permissions, service
@@ -19,12 +19,11 @@ from audit.schemas import (
     InclusionProof,
     PublicKey,
 )
-from core.api.deps import PrincipalDep, require
+from core.api.deps import PrincipalDep, require, take_unit
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import QueryDateTime
-from core.context import Actor
-from core.db import unit_of_work
+from core.db import finish
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 
@@ -40,11 +39,15 @@ SortSeq = Annotated[str, Query(pattern=r"^-?seq$", description="seq or -seq")]
 SortSize = Annotated[str, Query(pattern=r"^-?treeSize$", description="treeSize or -treeSize")]
 
 
-def _session(principal: PrincipalDep) -> Iterator[Session]:
+def _session(request: Request, principal: PrincipalDep) -> Iterator[Session]:
     # Reads of the audit log are recorded, so even GETs need a writing unit of work.
-    with unit_of_work(principal.tenant_id) as session:
-        session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+    session = take_unit(request, principal, writing=True)
+    try:
         yield session
+    except BaseException:
+        finish(session, ok=False)
+        raise
+    finish(session, ok=True)
 
 
 AuditSession = Annotated[Session, Depends(_session, scope="function")]

@@ -127,6 +127,7 @@ def new_session(
         bind = bind.execution_options(sqlite_begin="DEFERRED")
     session = Session(bind, expire_on_commit=False)
     session.info["tenant_id"] = tenant_id
+    session.info["read_only"] = read_only
     return session
 
 

@@ -129,22 +129,34 @@ def require_any(*permissions: str) -> Any:
     return Depends(check)
 
 
-def _unit_of_request(request: Request, tenant_id: uuid.UUID) -> Session:
+def _unit_of_request(request: Request, tenant_id: uuid.UUID, *, writing: bool = False) -> Session:
     """The request's unit of work in `tenant_id`. Opening it does no I/O."""
-    session = new_session(tenant_id, read_only=request.method in _READS)
+    session = new_session(tenant_id, read_only=request.method in _READS and not writing)
     # A runaway statement is cancelled (answered 503) instead of holding a core on and on.
     session.info[STATEMENT_TIMEOUT] = get_settings().statement_timeout_ms
     return session
 
 
+def take_unit(request: Request, principal: Principal, *, writing: bool = False) -> Session:
+    """The request's unit of work, ended from here on by the caller: the one authentication
+    read in, or a new one. `writing`: one that may write on a GET too (the audit log records
+    its reads). On SQLite authentication's read-only unit cannot, so it is ended first (I/O:
+    call it from a thread then): a request never holds two pooled connections at once."""
+    taken, request.state.unit = request.state.unit, None
+    if taken is not None and writing and taken.info["read_only"] and one_writer():
+        finish(taken, ok=True)
+        taken = None
+    if taken is None:
+        taken = _unit_of_request(request, principal.tenant_id, writing=writing)
+    # The session carries the actor for the audit trail, whatever thread uses it.
+    taken.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+    return taken
+
+
 async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
     """The request's unit of work: the one authentication read in, or a new one. The commit
     runs in a thread."""
-    taken = request.state.unit
-    session = taken if taken is not None else _unit_of_request(request, principal.tenant_id)
-    request.state.unit = None  # taken over: ended here
-    # The session carries the actor for the audit trail, whatever thread uses it.
-    session.info["actor"] = Actor(kind=principal.kind, id=str(principal.actor_id))
+    session = take_unit(request, principal)
     try:
         yield session
     except BaseException:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import event
 
 from audit import offline
+from core.db import get_engine
 from tests.audit.helpers import auditor_token, create_services, entries, records, sign_now
 from tests.conftest import TMP
 from tests.factories import auth, make_tenant, make_token
@@ -99,6 +101,33 @@ def test_reads_and_exports_are_recorded(client, setup) -> None:
     client.get("/api/v1/audit/export?format=csv", headers=auth(token))
     kinds = [r["event"]["kind"] for r in records(tenant.id, "audit_log")]
     assert kinds == ["audit.read", "audit.export"]
+
+
+def test_a_read_of_the_log_holds_one_pooled_connection_at_a_time(client, setup) -> None:
+    """Authentication's unit and the log's writing one are one, or one after the other: a
+    busy auditor never takes two of the pool's connections per request."""
+    tenant, token = setup
+    held, most = [0], [0]
+
+    def out(*_args: object) -> None:
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+
+    def back(*_args: object) -> None:
+        held[0] -= 1
+
+    pool = get_engine().pool
+    event.listen(pool, "checkout", out)
+    event.listen(pool, "checkin", back)
+    try:
+        for url in ("/api/v1/audit/entries?limit=5", "/api/v1/audit/checkpoints"):
+            assert client.get(url, headers=auth(token)).status_code == 200
+    finally:
+        event.remove(pool, "checkout", out)
+        event.remove(pool, "checkin", back)
+    assert most[0] == 1
+    kinds = [r["event"]["kind"] for r in records(tenant.id, "audit_log")]
+    assert kinds == ["audit.read"]  # reading the checkpoints is not reading the log
 
 
 def test_inclusion_proofs_verify_independently_against_the_signed_root(client, setup) -> None:
