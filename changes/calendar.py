@@ -48,9 +48,9 @@ def conflicts_of(session: Session, change: Change | Row[Any]) -> list[dict[str, 
     if change.planned_start is None or change.planned_end is None:
         return []
     start, end = change.planned_start, change.planned_end
-    others = repository.planned(session, start, end, LIVE)
+    others, freezes = repository.in_window(session, start, end, LIVE)
     related = _related(session, [change], [o for o in others if o.id != change.id])
-    found = _conflicts(change, others, repository.freeze_windows(session, start, end), related)
+    found = _conflicts(change, others, freezes, related)
     if change.causes_downtime:
         found += _outside(change, dap.maintenance_windows(session, start=start, end=end))
     return found

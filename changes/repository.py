@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, String, bindparam, cast, func, or_, text, update
+from sqlalchemy import (
+    Row,
+    String,
+    bindparam,
+    cast,
+    false,
+    func,
+    null,
+    or_,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -251,18 +265,15 @@ _c = Change.__table__.c  # type: ignore[attr-defined]
 # read in every change's answer and the calendar's, it skips the ORM's per-statement work
 # (loader criteria, compile state, row loading) and putting the statement together again.
 # The id lists come as their JSON text (see planned).
-_PLANNED = (
-    columns(
-        *(cast(_c[name], String).label(name) if name in ID_LISTS else _c[name] for name in PLANNED)
-    )
-    .where(
-        _c.tenant_id == bindparam("tenant"),
-        _c.status.in_(bindparam("statuses", expanding=True)),
-        _c.planned_start < bindparam("end"),
-        _c.planned_end > bindparam("start"),
-    )
-    .order_by(_c.planned_start, _c.id)
+_PLANNED_ROWS = columns(
+    *(cast(_c[name], String).label(name) if name in ID_LISTS else _c[name] for name in PLANNED)
+).where(
+    _c.tenant_id == bindparam("tenant"),
+    _c.status.in_(bindparam("statuses", expanding=True)),
+    _c.planned_start < bindparam("end"),
+    _c.planned_end > bindparam("start"),
 )
+_PLANNED = _PLANNED_ROWS.order_by(_c.planned_start, _c.id)
 _PLANNED_BESIDES = _PLANNED.where(
     or_(_c.planned_start >= bindparam("besides_end"), _c.planned_end <= bindparam("besides_start"))
 )
@@ -294,9 +305,13 @@ def planned(
     if besides is not None:
         stmt = _PLANNED_BESIDES
         params |= {"besides_start": besides[0], "besides_end": besides[1]}
+    return _planned_rows(session.execute(stmt, params).all())
+
+
+def _planned_rows(rows: Iterable[Sequence[Any]]) -> list[Planned]:
     decoded: dict[str | None, Any] = {None: None}
     found = []
-    for row in session.execute(stmt, params).all():
+    for row in rows:
         values = list(row)
         for i in _LIST_AT:
             raw = values[i]
@@ -337,6 +352,32 @@ _FREEZE_WINDOWS = (
     )
     .order_by(_f.starts_at, _f.id)
 )
+
+
+# The live changes and the freeze periods of one window in one round trip: every answer with
+# a change reads both. A freeze is a row of the changes' columns: its name for the number,
+# its period for the window, the last column telling them apart.
+_FREEZE_ROWS = columns(
+    _f.id, _f.name, *[null()] * 4, _f.starts_at, _f.ends_at, *[null()] * 3, true()
+).where(
+    _f.tenant_id == bindparam("tenant"),
+    _f.starts_at < bindparam("end"),
+    _f.ends_at > bindparam("start"),
+)
+_BOTH = union_all(_PLANNED_ROWS.add_columns(false().label("freeze")), _FREEZE_ROWS)
+_WINDOW = _BOTH.order_by(*(_BOTH.selected_columns[n] for n in ("freeze", "planned_start", "id")))
+
+
+def in_window(
+    session: Session, start: datetime, end: datetime, statuses: frozenset[ChangeStatus]
+) -> tuple[list[Planned], list[FreezeWindow]]:
+    """What a change's warnings compare, asked once: the changes in one of `statuses` whose
+    planned window overlaps [start, end), by start and id, and the freeze periods it touches,
+    by start."""
+    params = {"tenant": session_tenant(session), "statuses": sorted(statuses)}
+    rows = session.execute(_WINDOW, params | {"start": start, "end": end}).all()
+    changes = _planned_rows(row[:-1] for row in rows if not row[-1])
+    return changes, [FreezeWindow(r[0], r[1], r[6], r[7]) for r in rows if r[-1]]
 
 
 def freeze_windows(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:
