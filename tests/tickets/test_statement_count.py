@@ -2,9 +2,9 @@
 
 Each request's statements are counted at the cursor, after a warm-up request of each kind.
 The bounds are today's figures: a change that adds a statement to a create or a read shows
-here before it shows in a benchmark. (BEGIN, COMMIT and the pool's liveness ping are round
-trips too, one transaction's worth per read and two per write, but are not sent through a
-cursor.)"""
+here before it shows in a benchmark. (BEGIN and COMMIT are round trips too, one
+transaction's worth per read and two per write, but are not sent through a cursor. The pool
+checks a connection before use without one: core.db.)"""
 
 from __future__ import annotations
 
