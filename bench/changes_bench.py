@@ -64,6 +64,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8791)
     p.add_argument("--cases", default="conflict,calendar,approval")
     p.add_argument("--label", default="", help="suffix of the results file, e.g. before")
+    p.add_argument("--variant", help="serve bench/experiments/serve_variant.py's variant(s)")
     return p.parse_args()
 
 
@@ -118,13 +119,33 @@ def conflict(args: argparse.Namespace, data: dict, rng: random.Random) -> dict:
     }
 
 
+def supplier_readers(by_id: dict, tenants: list[uuid.UUID]) -> list:
+    """Each tenant with a supplier's reader of changes acting there, as `reach` gives them."""
+    from changes import permissions
+    from core.identity.permissions import Principal
+
+    reading = frozenset({permissions.READ})
+    return [
+        (
+            by_id[t],
+            Principal(
+                tenant_id=t,
+                actor_id=uuid.uuid4(),
+                kind="user",
+                name="Leverancier",
+                permissions=reading,
+            ),
+        )
+        for t in tenants
+    ]
+
+
 def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> dict:
     from sqlmodel import select
 
-    from changes import calendar, permissions
+    from changes import calendar
     from changes.calendar_api import overview_json
     from core.db import unit_of_work
-    from core.identity.permissions import Principal
     from core.tenancy import Tenant
 
     tenants = [uuid.UUID(t["id"]) for t in data["tenants"]]
@@ -138,20 +159,7 @@ def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> 
         )
         last = (first + timedelta(days=32)).replace(day=1)
         began, cpu = time.perf_counter(), time.process_time()
-        readers = [
-            (
-                by_id[tenant_id],
-                Principal(
-                    tenant_id=tenant_id,
-                    actor_id=uuid.uuid4(),
-                    kind="user",
-                    name="Leverancier",
-                    permissions=frozenset({permissions.READ}),
-                ),
-            )
-            for tenant_id in tenants
-        ]
-        found = calendar.calendars(readers, first, last)
+        found = calendar.calendars(supplier_readers(by_id, tenants), first, last)
         overview_json(found)  # the route's answer, serialised
         if n >= 2:  # two warm-up months
             times.append((time.perf_counter() - began) * 1000)
@@ -227,7 +235,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             source_env={"REGIE_ENTRA_AUTHORITY": provider.authority},
             database_url=app_url,
             log_prefix="serve-changes",
-            variant=None,
+            variant=args.variant,
         )
         proc, _log = start_server(server, args.workers)
         posts: list[float] = []
@@ -269,6 +277,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             "case": "approval",
             "clients": args.clients,
             "workers": args.workers,
+            "variant": args.variant,
             "statuses": {str(k): v for k, v in statuses.items()},
             "post": cuts(posts),
             "roundTrip": cuts(trips),

@@ -8,6 +8,9 @@ would buy before anyone makes it in the app. Variants (comma-separated to combin
     no-otel    skip regie.app._instrument (OpenTelemetry ASGI + SQLAlchemy instrumentation)
     pool32     SQLAlchemy pool_size=32, max_overflow=8 instead of 10/10 (no connection churn
                with 32 concurrent requests)
+    inline     what the app hands its threadpool runs on the event loop's thread: one request
+               at a time per worker, no thread hand-offs and no threads taking the GIL
+               from each other (run with more workers than cores)
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import sys
 from functools import lru_cache
 
-VARIANTS = {"baseline", "no-otel", "pool32"}
+VARIANTS = {"baseline", "no-otel", "pool32", "inline"}
 
 
 def apply(variants: set[str]) -> None:
@@ -32,6 +35,13 @@ def apply(variants: set[str]) -> None:
             return db.make_engine(get_settings().database_url, pool_size=32, max_overflow=8)
 
         db.get_engine = get_engine
+    if "inline" in variants:
+        import anyio.to_thread
+
+        async def inline(func, *args, **_kwargs):  # type: ignore[no-untyped-def]
+            return func(*args)
+
+        anyio.to_thread.run_sync = inline  # type: ignore[assignment]
     if "no-otel" in variants:
         import regie.app
 
