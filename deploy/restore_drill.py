@@ -10,7 +10,8 @@ with the settings of deploy/backup/postgresql.conf (archive_timeout from --archi
 1. Regie's roles and migrations, a tenant, and --tickets tickets written over the API with
    an audit checkpoint; then a full backup.
 2. For --write-seconds more tickets are written; the drill records when each was sent and
-   when it was acknowledged (201). Halfway, the moment T is noted.
+   when it was acknowledged (201). The moment T is noted halfway, or earlier: at least
+   archive_timeout and 5 s before the writing ends, so that the archive holds T by the loss.
 3. Disaster: the cluster is killed and its data folder deleted.
 4. Point-in-time recovery to T: every ticket acknowledged before T must be there, none sent
    after T; `regie audit verify` must pass; the API must answer again.
@@ -288,7 +289,9 @@ def drill(args: argparse.Namespace, folder: Path) -> dict[str, object]:
     until = time.time() + args.write_seconds
     writer = threading.Thread(target=regie.write, args=(token, ledger, until))
     writer.start()
-    time.sleep(args.write_seconds / 2)
+    # The WAL segment holding T is closed at the latest archive_timeout after T, then pushed
+    # to the repository: T any later would race the loss (recovery then ends before T).
+    time.sleep(min(args.write_seconds / 2, args.write_seconds - args.archive_timeout - 5))
     target = time.time()
     writer.join()
     # The target as PostgreSQL reads it: UTC with microseconds.
@@ -374,6 +377,8 @@ def main() -> int:
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = p.parse_args()
+    if args.write_seconds <= args.archive_timeout + 5:
+        p.error("--write-seconds must exceed --archive-timeout by more than 5 s (T is archived)")
     folder = Path(tempfile.mkdtemp(prefix="regie-drill-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
