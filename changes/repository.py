@@ -342,14 +342,15 @@ class FreezeWindow(NamedTuple):
 
 
 _f = Freeze.__table__.c  # type: ignore[attr-defined]
-# Built once, on the table, the tenant named: read in every change's answer (see _PLANNED).
+# Built once, on the table, the tenant named (see _PLANNED): the freezes a window touches.
+_FREEZE_IN_WINDOW = (
+    _f.tenant_id == bindparam("tenant"),
+    _f.starts_at < bindparam("end"),
+    _f.ends_at > bindparam("start"),
+)
 _FREEZE_WINDOWS = (
     columns(_f.id, _f.name, _f.starts_at, _f.ends_at)
-    .where(
-        _f.tenant_id == bindparam("tenant"),
-        _f.starts_at < bindparam("end"),
-        _f.ends_at > bindparam("start"),
-    )
+    .where(*_FREEZE_IN_WINDOW)
     .order_by(_f.starts_at, _f.id)
 )
 
@@ -359,11 +360,7 @@ _FREEZE_WINDOWS = (
 # its period for the window, the last column telling them apart.
 _FREEZE_ROWS = columns(
     _f.id, _f.name, *[null()] * 4, _f.starts_at, _f.ends_at, *[null()] * 3, true()
-).where(
-    _f.tenant_id == bindparam("tenant"),
-    _f.starts_at < bindparam("end"),
-    _f.ends_at > bindparam("start"),
-)
+).where(*_FREEZE_IN_WINDOW)
 _BOTH = union_all(_PLANNED_ROWS.add_columns(false().label("freeze")), _FREEZE_ROWS)
 _WINDOW = _BOTH.order_by(*(_BOTH.selected_columns[n] for n in ("freeze", "planned_start", "id")))
 
@@ -374,10 +371,19 @@ def in_window(
     """What a change's warnings compare, asked once: the changes in one of `statuses` whose
     planned window overlaps [start, end), by start and id, and the freeze periods it touches,
     by start."""
-    params = {"tenant": session_tenant(session), "statuses": sorted(statuses)}
-    rows = session.execute(_WINDOW, params | {"start": start, "end": end}).all()
-    changes = _planned_rows(row[:-1] for row in rows if not row[-1])
-    return changes, [FreezeWindow(r[0], r[1], r[6], r[7]) for r in rows if r[-1]]
+    params = {
+        "tenant": session_tenant(session),
+        "statuses": sorted(statuses),
+        "start": start,
+        "end": end,
+    }
+    rows = session.execute(_WINDOW, params).all()
+    changes = _planned_rows(row[:-1] for row in rows if not row.freeze)
+    # A freeze's row: its name is in the number's column, its period in the window's.
+    freezes = [
+        FreezeWindow(r.id, r.number, r.planned_start, r.planned_end) for r in rows if r.freeze
+    ]
+    return changes, freezes
 
 
 def freeze_windows(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:
