@@ -13,23 +13,26 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row
+from sqlalchemy import Row, event, inspect
 from sqlmodel import Session
 
-from changes import permissions, repository
+from changes import calendar_json, permissions, repository
 from changes.errors import FreezeNotFound
 from changes.models import Change, ChangeStatus, Freeze
 from changes.repository import FreezeWindow, Planned
 from changes.service import can_read, invalid, raise_invalid
 from cmdb import public as cmdb
+from cmdb.models import CiRelation
 from core.db import reading_tenants
 from core.errors import Forbidden
 from core.identity.access import reach
 from core.identity.permissions import Principal
+from core.jobs import enqueue_after_commit
 from core.tenancy import Tenant
 from services.dap import public as dap
+from services.dap.models import DapVersion
 
 S = ChangeStatus
 # Changes that still claim their window: they can conflict with each other.
@@ -165,14 +168,24 @@ def freezes_over(session: Session, start: datetime, end: datetime) -> list[Freez
     return repository.freeze_windows(session, start, end)
 
 
-def calendar(
-    session: Session, actor: Principal, *, start: datetime, end: datetime
-) -> tuple[list[tuple[Planned, list[dict[str, Any]]]], list[Freeze]]:
-    """The changes planned in [start, end) with their conflicts, and the freezes in it."""
+def _check(actor: Principal, start: datetime, end: datetime) -> None:
     if not can_read(actor):
         raise Forbidden(f"This action needs the permission '{permissions.READ}'.")
     if end <= start or end - start > MAX_SPAN:
         raise_invalid([invalid("to", f"after from, at most {MAX_SPAN.days} days later")])
+
+
+def calendar(
+    session: Session, actor: Principal, *, start: datetime, end: datetime
+) -> tuple[list[tuple[Planned, list[dict[str, Any]]]], list[Freeze]]:
+    """The changes planned in [start, end) with their conflicts, and the freezes in it."""
+    _check(actor, start, end)
+    return _computed(session, start, end)
+
+
+def _computed(
+    session: Session, start: datetime, end: datetime
+) -> tuple[list[tuple[Planned, list[dict[str, Any]]]], list[Freeze]]:
     shown = repository.planned(session, start, end, SHOWN)
     if not shown:
         return [], repository.freezes(session, start, end)
@@ -198,10 +211,67 @@ def calendar(
     return entries, in_range
 
 
+class Stored(NamedTuple):
+    """An entry as the calendar answers it: its JSON, and what orders it across clients."""
+
+    planned_start: datetime
+    number: str
+    entry: str
+
+
+def stored(
+    session: Session, actor: Principal, *, start: datetime, end: datetime
+) -> tuple[list[Stored], list[Freeze]]:
+    """The calendar of [start, end) as its entries' JSON, read as stored; computed as
+    `calendar` does while one of them is stale (the worker rewrites it soon)."""
+    _check(actor, start, end)
+    rows = repository.stored_entries(session, start, end, SHOWN)
+    if all(row.entry is not None for row in rows):
+        return [Stored._make(row) for row in rows], repository.freezes(session, start, end)
+    entries, freezes = _computed(session, start, end)
+    return [
+        Stored(c.planned_start, c.number, calendar_json.text(c, x)) for c, x in entries
+    ], freezes
+
+
+def refresh(session: Session, *, limit: int = 1000, unwritten: bool = False) -> int:
+    """Write up to `limit` entries a write made stale anew, earliest first (with `unwritten`,
+    also those never written); how many were stale. Each is written only over the epoch read
+    before its conflicts were: a write since (which made it stale again and sent this task
+    anew) keeps it stale."""
+    if unwritten:
+        repository.forget_unshown(session, SHOWN)
+    stale = repository.stale_entries(session, SHOWN, limit, unwritten=unwritten)
+    epochs = {s.id: s.epoch for s in stale}
+    found: dict[uuid.UUID, tuple[uuid.UUID, int, str]] = {}
+    for start, end in _spans(stale):
+        for change, conflicts in _computed(session, start, end)[0]:
+            if change.id in epochs and change.id not in found:
+                found[change.id] = (
+                    change.id,
+                    epochs[change.id],
+                    calendar_json.text(change, conflicts),
+                )
+    repository.store_entries(session, list(found.values()))
+    return len(stale)
+
+
+def _spans(stale: list[repository.Stale]) -> list[tuple[datetime, datetime]]:
+    """The stale changes (by start) in periods of at most a month of starts, each reaching to
+    the end of its longest window: a calendar read of each computes them all."""
+    spans: list[tuple[datetime, datetime]] = []
+    for change in stale:
+        if spans and change.planned_start < spans[-1][0] + timedelta(days=31):
+            spans[-1] = (spans[-1][0], max(spans[-1][1], change.planned_end))
+        else:
+            spans.append((change.planned_start, change.planned_end))
+    return spans
+
+
 @dataclass(frozen=True)
 class TenantCalendar:
     tenant: Tenant
-    entries: list[tuple[Planned, list[dict[str, Any]]]]
+    entries: list[Stored]
     freezes: list[Freeze]
 
 
@@ -221,7 +291,7 @@ def calendars(
     found = []
     with reading_tenants() as in_tenant:
         for tenant, acting in readers:
-            entries, freezes = calendar(in_tenant(tenant.id), acting, start=start, end=end)
+            entries, freezes = stored(in_tenant(tenant.id), acting, start=start, end=end)
             found.append(TenantCalendar(tenant, entries, freezes))
     return found
 
@@ -254,3 +324,65 @@ def delete_freeze(session: Session, actor: Principal, *, freeze_id: uuid.UUID) -
         raise FreezeNotFound(f"No freeze period with id {freeze_id}.")
     session.delete(freeze)
     session.flush()
+
+
+# ---------------------------------------------------------------- stale entries
+
+REFRESH = "changes.refresh_calendar"
+# What an entry shows of its change, and what of it other changes' conflicts compare.
+_SHOWS = frozenset(repository.PLANNED)
+_CLAIMS = ("status", "planned_start", "planned_end", "service_ids", "ci_ids")
+
+
+def install() -> None:
+    """Keep stored entries honest on every session (idempotent); wired with the audit
+    capture by every process that writes."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def _after_flush(session: Session, _flush_context: Any) -> None:
+    """Make stale what this flush may have changed: a change's own entry, and the live
+    entries whose conflicts could name it (its old and new window), a freeze (its period),
+    a CMDB relation (those naming CIs) or a DAP version (those causing downtime)."""
+    stale: dict[uuid.UUID, dict[str, Any]] = {}
+
+    def of(tenant_id: uuid.UUID) -> dict[str, Any]:
+        return stale.setdefault(tenant_id, {"ids": set(), "spans": set()})
+
+    for whole, objects in ((True, session.new), (False, session.dirty), (True, session.deleted)):
+        for obj in objects:
+            if isinstance(obj, Change):
+                _changed(obj, of(obj.tenant_id), whole=whole)
+            elif isinstance(obj, Freeze):
+                of(obj.tenant_id)["spans"].add((obj.starts_at, obj.ends_at))
+            elif isinstance(obj, CiRelation):
+                of(obj.tenant_id)["with_cis"] = True
+            elif isinstance(obj, DapVersion):
+                of(obj.tenant_id)["with_downtime"] = True
+    for tenant_id, which in stale.items():
+        if any(which.values()):
+            repository.make_stale(session, tenant_id, shown=SHOWN, live=LIVE, **which)
+            enqueue_after_commit(session, REFRESH, str(tenant_id))
+
+
+def _changed(change: Change, which: dict[str, Any], *, whole: bool) -> None:
+    """A change created or deleted (`whole`), or updated: its own entry, and, where what
+    others compare changed, its window before and after the flush if it claimed it then or
+    claims it now. (An approval moves a change from live to live: its own entry only.)"""
+    state = inspect(change)
+    touched = {a.key for a in state.attrs if a.key in _SHOWS and a.history.has_changes()}
+    if not (whole or touched):
+        return
+    which["ids"].add(change.id)
+    now = [getattr(change, name) for name in _CLAIMS]
+    before = [
+        history.deleted[0] if history.deleted else value
+        for history, value in zip((state.attrs[n].history for n in _CLAIMS), now, strict=True)
+    ]
+    claims = [(status in LIVE, *rest) for status, *rest in (before, now)]
+    if not whole and claims[0] == claims[1]:
+        return
+    for live, start, end, *_ in claims:
+        if live and start is not None and end is not None:
+            which["spans"].add((start, end))

@@ -14,7 +14,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field
 
 from core.ids import new_id
@@ -263,6 +272,36 @@ class Freeze(TenantScoped, table=True):
     ends_at: datetime = Field(sa_type=UTCDateTime)
     created_by: str = Field(max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StoredEntry(TenantScoped, table=True):
+    """A change's entry in the calendar as the calendar answers it (JSON, conflicts included),
+    or NULL while stale; a change without a row is stale too. Derived data, deliberately not
+    audited (like the KPI facts): a write that could alter an entry makes it stale in its own
+    transaction and raises `epoch`; the worker writes it anew only over the epoch it read
+    before computing (changes.calendar)."""
+
+    __tablename__ = "changes_calendar_entry"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "change_id"],
+            ["changes_change.tenant_id", "changes_change.id"],
+            name="fk_changes_calendar_entry_change",
+            ondelete="CASCADE",
+        ),
+        # The entries a write made stale, for the worker that writes them anew.
+        Index(
+            "ix_changes_calendar_entry_stale",
+            "tenant_id",
+            "change_id",
+            sqlite_where=text("entry IS NULL"),
+            postgresql_where=text("entry IS NULL"),
+        ),
+    )
+
+    change_id: uuid.UUID = Field(primary_key=True)
+    epoch: int = 0
+    entry: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class FeedToken(TenantScoped, table=True):

@@ -10,12 +10,15 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    Integer,
     Row,
     String,
+    and_,
     bindparam,
     cast,
     false,
     func,
+    literal,
     null,
     or_,
     text,
@@ -24,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as columns
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -44,6 +48,7 @@ from changes.models import (
     RiskClass,
     Rollback,
     SignOff,
+    StoredEntry,
     Vote,
 )
 from core.api.pagination import keyset, typed_cursor
@@ -384,6 +389,165 @@ def in_window(
         FreezeWindow(r.id, r.number, r.planned_start, r.planned_end) for r in rows if r.freeze
     ]
     return changes, freezes
+
+
+# The calendar's stored entries (changes.calendar): a change without a row is stale as well.
+_entries = StoredEntry.__table__  # type: ignore[attr-defined]
+_e = _entries.c
+_JOINED = and_(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
+_WITH_ENTRY = Change.__table__.outerjoin(_entries, _JOINED)  # type: ignore[attr-defined]
+# The entry as a subquery per change: a join let the planner hash all of a tenant's entries
+# (~10,000) for a month's ~430 changes.
+_STORED = (
+    columns(
+        _c.planned_start,
+        _c.number,
+        columns(_e.entry)
+        .where(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
+        .scalar_subquery()
+        .label("entry"),
+    )
+    .where(
+        _c.tenant_id == bindparam("tenant"),
+        _c.status.in_(bindparam("statuses", expanding=True)),
+        _c.planned_start < bindparam("end"),
+        _c.planned_end > bindparam("start"),
+    )
+    .order_by(_c.planned_start, _c.id)
+)
+_STALE = columns(
+    _c.id, func.coalesce(_e.epoch, 0).label("epoch"), _c.planned_start, _c.planned_end
+).where(
+    _c.tenant_id == bindparam("tenant"),
+    _c.status.in_(bindparam("statuses", expanding=True)),
+    _c.planned_start.is_not(None),
+)
+# Those made stale by a write, found by the partial index; and those never written (loaded
+# in bulk: an import, a database from before the entries), which takes the whole tenant.
+_STALE_MARKED = (
+    _STALE.select_from(Change.__table__.join(_entries, _JOINED))  # type: ignore[attr-defined]
+    .where(_e.tenant_id == bindparam("tenant"), _e.entry.is_(None))
+    .order_by(_c.planned_start, _c.id)
+    .limit(bindparam("limit"))
+)
+_STALE_ALL = (
+    _STALE.select_from(_WITH_ENTRY)
+    .where(_e.entry.is_(None))
+    .order_by(_c.planned_start, _c.id)
+    .limit(bindparam("limit"))
+)
+_UNSHOWN = _entries.delete().where(
+    _e.tenant_id == bindparam("tenant"),
+    _e.entry.is_(None),
+    _e.change_id.in_(
+        columns(_c.id).where(
+            _c.tenant_id == bindparam("tenant"),
+            _c.status.not_in(bindparam("statuses", expanding=True)),
+        )
+    ),
+)
+
+
+class Stale(NamedTuple):
+    id: uuid.UUID
+    epoch: int
+    planned_start: datetime
+    planned_end: datetime
+
+
+def stored_entries(
+    session: Session, start: datetime, end: datetime, statuses: frozenset[ChangeStatus]
+) -> list[Row[Any]]:
+    """(planned_start, number, entry) of the changes in `statuses` whose window overlaps
+    [start, end), by start and id; entry is None where stale."""
+    params = {
+        "tenant": session_tenant(session),
+        "statuses": sorted(statuses),
+        "start": start,
+        "end": end,
+    }
+    return list(session.execute(_STORED, params).all())
+
+
+def stale_entries(
+    session: Session, statuses: frozenset[ChangeStatus], limit: int, *, unwritten: bool = False
+) -> list[Stale]:
+    """The changes in `statuses` with a window whose entry a write made stale, earliest
+    first, with the epoch their rewrite must still find; with `unwritten`, also those whose
+    entry was never written."""
+    params = {"tenant": session_tenant(session), "statuses": sorted(statuses), "limit": limit}
+    stmt = _STALE_ALL if unwritten else _STALE_MARKED
+    return [Stale._make(row) for row in session.execute(stmt, params)]
+
+
+def forget_unshown(session: Session, statuses: frozenset[ChangeStatus]) -> None:
+    """Drop the stale entries of changes no longer in `statuses` (cancelled, rejected): none
+    will be shown or written again, and a missing entry is stale as well."""
+    session.execute(_UNSHOWN, {"tenant": session_tenant(session), "statuses": sorted(statuses)})
+
+
+def _upsert(session: Session) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(_entries)
+
+
+def store_entries(session: Session, found: list[tuple[uuid.UUID, int, str]]) -> None:
+    """Write each (change id, epoch read, entry), unless a write made it stale again since:
+    its epoch is then higher and the entry stays stale for the next rewrite."""
+    if not found:
+        return
+    insert = _upsert(session).values(
+        tenant_id=bindparam("t"),
+        change_id=bindparam("c"),
+        epoch=bindparam("e"),
+        entry=bindparam("x"),
+    )
+    stmt = insert.on_conflict_do_update(
+        index_elements=[_e.tenant_id, _e.change_id],
+        set_={"entry": insert.excluded.entry},
+        where=_e.epoch == insert.excluded.epoch,
+    )
+    tenant = session_tenant(session)
+    session.execute(stmt, [{"t": tenant, "c": c, "e": e, "x": x} for c, e, x in found])
+
+
+def make_stale(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    shown: frozenset[ChangeStatus],
+    live: frozenset[ChangeStatus],
+    ids: Iterable[uuid.UUID] = (),
+    spans: Iterable[tuple[datetime, datetime]] = (),
+    with_cis: bool = False,
+    with_downtime: bool = False,
+) -> None:
+    """Mark stale, raising their epoch: the changes `ids` while `shown`, and the `live`
+    changes whose window overlaps one of `spans`, that name a CI (`with_cis`) or cause
+    downtime (`with_downtime`). Run in a flush, so on the session's connection."""
+    claiming = _c.status.in_(sorted(live))
+    which = [and_(_c.id.in_(list(ids)), _c.status.in_(sorted(shown)))] if ids else []
+    which += [
+        and_(claiming, _c.planned_start < end, _c.planned_end > start) for start, end in spans
+    ]
+    if with_cis:
+        which.append(and_(claiming, cast(_c.ci_ids, String) != "[]"))
+    if with_downtime:
+        which.append(and_(claiming, _c.causes_downtime))
+    if not which:
+        return
+    # In the order of their ids: two writes that make the same entries stale lock them in
+    # the same order, so neither waits on the other in a circle.
+    rows = (
+        columns(_c.tenant_id, _c.id, literal(1, Integer), null())
+        .where(_c.tenant_id == tenant_id, or_(*which))
+        .order_by(_c.id)
+    )
+    insert = _upsert(session).from_select(["tenant_id", "change_id", "epoch", "entry"], rows)
+    stmt = insert.on_conflict_do_update(
+        index_elements=[_e.tenant_id, _e.change_id], set_={"entry": None, "epoch": _e.epoch + 1}
+    )
+    session.connection().execute(stmt)
 
 
 def freeze_windows(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:

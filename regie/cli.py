@@ -443,8 +443,10 @@ def main() -> None:
     # modules would keep about 40 MB in the supervisor of `--workers N` for as long as it runs.
     if sys.argv[1:2] != ["serve"]:
         from audit import public as audit_public
+        from changes import calendar
 
         audit_public.install()
+        calendar.install()
     app()
 
 

@@ -7,6 +7,7 @@ notify people, move its clocks and keep its KPI facts exactly as one changed ove
 from __future__ import annotations
 
 from audit import public as audit_public
+from changes import calendar as change_calendar
 from changes import impact as change_impact
 from changes import improvements as change_improvements
 from changes import kpi as change_kpi
@@ -24,6 +25,8 @@ from tickets.problems import public as problems
 def wire() -> None:
     """Install the audit capture, subscribe the domain listeners, and give reports a sender."""
     audit_public.install()
+    # Stored calendar entries go stale in the transaction of whatever write alters them.
+    change_calendar.install()
     events.subscribe(CredentialRefused, audit_public.record_refused_credential)
     events.subscribe(TicketEventRecorded, notifications.on_ticket_event)
     events.subscribe(TicketEventRecorded, sla.on_ticket_event)

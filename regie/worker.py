@@ -38,6 +38,7 @@ celery_app.conf.beat_schedule = {
     "sourcing-warn": {"task": services.sourcing.tasks.WARN, "schedule": 24 * 3600.0},
     "changes-flag-overdue": {"task": changes.tasks.FLAG_OVERDUE, "schedule": 300.0},
     "changes-announce-downtime": {"task": changes.tasks.ANNOUNCE_DOWNTIME, "schedule": 900.0},
+    "changes-refresh-calendars": {"task": changes.tasks.REFRESH_ALL, "schedule": 600.0},
     # Daily: last month's response and restore figures below their norm are proposed once.
     "improvements-propose-from-kpis": {
         "task": services.improvement.tasks.PROPOSE_FROM_KPIS,

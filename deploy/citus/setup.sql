@@ -57,6 +57,7 @@ SELECT create_distributed_table('tickets_problem_counter', 'tenant_id', colocate
 SELECT create_distributed_table('tickets_settings', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('tickets_ticket', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('web_saved_view', 'tenant_id', colocate_with => 'audit_checkpoint');
+SELECT create_distributed_table('changes_calendar_entry', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('changes_deployment', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('changes_event', 'tenant_id', colocate_with => 'audit_checkpoint');
 SELECT create_distributed_table('changes_release_sign_off', 'tenant_id', colocate_with => 'audit_checkpoint');
