@@ -29,7 +29,7 @@ from core.db import reading_tenants
 from core.errors import Forbidden
 from core.identity.access import reach
 from core.identity.permissions import Principal
-from core.jobs import enqueue_after_commit
+from core.jobs import enqueue_gathered
 from core.tenancy import Tenant
 from services.dap import public as dap
 from services.dap.models import DapVersion
@@ -363,7 +363,7 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
     for tenant_id, which in stale.items():
         if any(which.values()):
             repository.make_stale(session, tenant_id, shown=SHOWN, live=LIVE, **which)
-            enqueue_after_commit(session, REFRESH, str(tenant_id))
+            enqueue_gathered(session, REFRESH, str(tenant_id))
 
 
 def _changed(change: Change, which: dict[str, Any], *, whole: bool) -> None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -525,29 +526,50 @@ def make_stale(
     """Mark stale, raising their epoch: the changes `ids` while `shown`, and the `live`
     changes whose window overlaps one of `spans`, that name a CI (`with_cis`) or cause
     downtime (`with_downtime`). Run in a flush, so on the session's connection."""
-    claiming = _c.status.in_(sorted(live))
-    which = [and_(_c.id.in_(list(ids)), _c.status.in_(sorted(shown)))] if ids else []
+    ids, spans = list(ids), sorted(spans)
+    params: dict[str, Any] = {"tenant": tenant_id, "shown": sorted(shown), "live": sorted(live)}
+    if ids:
+        params["ids"] = ids
+    for i, (start, end) in enumerate(spans):
+        params |= {f"start{i}": start, f"end{i}": end}
+    dialect = session.get_bind().dialect.name
+    stmt = _stale_statement(dialect, bool(ids), len(spans), with_cis, with_downtime)
+    session.connection().execute(stmt, params)
+
+
+@lru_cache(maxsize=64)
+def _stale_statement(dialect: str, ids: bool, spans: int, with_cis: bool, downtime: bool) -> Any:
+    """make_stale's statement of one shape, built once (an approval sends it every time)."""
+    claiming = _c.status.in_(bindparam("live", expanding=True))
+    which = []
+    if ids:
+        shown = _c.status.in_(bindparam("shown", expanding=True))
+        which.append(and_(_c.id.in_(bindparam("ids", expanding=True)), shown))
     which += [
-        and_(claiming, _c.planned_start < end, _c.planned_end > start) for start, end in spans
+        and_(
+            claiming,
+            _c.planned_start < bindparam(f"end{i}"),
+            _c.planned_end > bindparam(f"start{i}"),
+        )
+        for i in range(spans)
     ]
     if with_cis:
         which.append(and_(claiming, cast(_c.ci_ids, String) != "[]"))
-    if with_downtime:
+    if downtime:
         which.append(and_(claiming, _c.causes_downtime))
-    if not which:
-        return
     # In the order of their ids: two writes that make the same entries stale lock them in
     # the same order, so neither waits on the other in a circle.
     rows = (
         columns(_c.tenant_id, _c.id, literal(1, Integer), null())
-        .where(_c.tenant_id == tenant_id, or_(*which))
+        .where(_c.tenant_id == bindparam("tenant"), or_(*which))
         .order_by(_c.id)
     )
-    insert = _upsert(session).from_select(["tenant_id", "change_id", "epoch", "entry"], rows)
-    stmt = insert.on_conflict_do_update(
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_entries)
+    return insert.from_select(
+        ["tenant_id", "change_id", "epoch", "entry"], rows
+    ).on_conflict_do_update(
         index_elements=[_e.tenant_id, _e.change_id], set_={"entry": None, "epoch": _e.epoch + 1}
     )
-    session.connection().execute(stmt)
 
 
 def freeze_windows(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:

@@ -7,6 +7,7 @@ scheduler drains even when a send after commit fails.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import structlog
@@ -78,16 +79,39 @@ def enqueue_after_commit(session: Session, task_name: str, *args: Any) -> None:
     session.info.setdefault("after_commit_jobs", []).append((task_name, args))
 
 
+def enqueue_gathered(session: Session, task_name: str, *args: Any, seconds: float = 1.0) -> None:
+    """Like `enqueue_after_commit`, for a job that does whatever is due when it runs (rewrite
+    what is stale): sent to run `seconds` after the commit, and not sent again by this
+    process while one it sent is still to run, which comes after this commit as well. A
+    burst of writes then costs one send a second, not one each."""
+    session.info.setdefault("after_commit_gathered", []).append((task_name, args, seconds))
+
+
+# Per process, per gathered job and arguments: when the one last sent is due to run.
+_due: dict[tuple[str, tuple[Any, ...]], float] = {}
+
+
 @event.listens_for(Session, "after_commit")
 def _send_jobs(session: Session) -> None:
     jobs = session.info.pop("after_commit_jobs", [])
     for task_name, args in dict.fromkeys(jobs):
-        try:
-            celery_app.send_task(task_name, args=list(args))
-        except Exception as exc:  # the outbox poll is the safety net; never fail a commit here
-            log.warning("job_send_failed", task=task_name, error=type(exc).__name__)
+        _send(task_name, args)
+    for task_name, args, seconds in dict.fromkeys(session.info.pop("after_commit_gathered", [])):
+        now = time.monotonic()
+        if _due.get((task_name, args), 0.0) <= now and _send(task_name, args, seconds):
+            _due[(task_name, args)] = now + seconds
+
+
+def _send(task_name: str, args: tuple[Any, ...], countdown: float | None = None) -> bool:
+    try:
+        celery_app.send_task(task_name, args=list(args), countdown=countdown)
+        return True
+    except Exception as exc:  # the outbox poll is the safety net; never fail a commit here
+        log.warning("job_send_failed", task=task_name, error=type(exc).__name__)
+        return False
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_jobs(session: Session) -> None:
     session.info.pop("after_commit_jobs", None)
+    session.info.pop("after_commit_gathered", None)
