@@ -285,6 +285,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             for i in api_processes(proc.pid)
             if role_of(i, proc.pid, args.workers) == "worker"
         ]
+        settle(workers)
         cpu_before = (_cpu(workers), sum(comm_cpu("postgres").values()), time.process_time())
         began = time.perf_counter()
         spread = clients(args, mine, tokens, record)
@@ -380,6 +381,19 @@ def clients(args, mine, tokens, record) -> list[int]:  # type: ignore[no-untyped
     for t in threads:
         t.join()
     return spread
+
+
+def settle(workers: list[int], timeout: float = 60.0) -> None:
+    """Wait until every API worker has booted (its CPU time stands still): the clients
+    connect at once, and a worker still importing the app takes none of them."""
+    give_up = time.monotonic() + timeout
+    last = [_cpu([pid]) for pid in workers]
+    while time.monotonic() < give_up:
+        time.sleep(0.5)
+        now = [_cpu([pid]) for pid in workers]
+        if all(b - a < 0.05 for a, b in zip(last, now, strict=True)):
+            return
+        last = now
 
 
 def _cpu(pids: list[int]) -> float:

@@ -65,7 +65,7 @@ def public(change: Change | Row[Any]) -> ChangePublic:
     if change.overdue_at is not None:
         flags.append("overdue")
     values = change._asdict() if isinstance(change, Row) else change.model_dump()
-    for hidden in ("tenant_id", "overdue_at"):
+    for hidden in ("tenant_id", "overdue_at", "calendar_entry"):
         values.pop(hidden, None)
     return ChangePublic.model_validate({**values, "flags": flags})
 

@@ -47,9 +47,13 @@ Shown = Change | Row[Any] | Planned
 
 
 def conflicts_of(session: Session, change: Change | Row[Any]) -> list[dict[str, Any]]:
-    """The warnings for one change's window; none while it has no window."""
+    """The warnings for one change's window; none while it has no window. A live change read
+    with its calendar entry as stored has them there."""
     if change.planned_start is None or change.planned_end is None:
         return []
+    stored = getattr(change, "calendar_entry", None)
+    if stored is not None and change.status in LIVE:
+        return calendar_json.conflicts(stored)
     start, end = change.planned_start, change.planned_end
     others, freezes = repository.in_window(session, start, end, LIVE)
     related = _related(session, [change], [o for o in others if o.id != change.id])

@@ -7,6 +7,7 @@ nulls, and serialised once. The worker stores the same text (changes.calendar.re
 
 from __future__ import annotations
 
+import json
 import uuid
 from functools import lru_cache
 from operator import attrgetter
@@ -52,6 +53,14 @@ def entry(change: Planned, conflicts: list[dict[str, Any]]) -> dict[str, Any]:
 def text(change: Planned, conflicts: list[dict[str, Any]]) -> str:
     """The entry as the text the calendar answers and stores."""
     return to_json(entry(change, conflicts)).decode()
+
+
+def conflicts(stored: str) -> list[dict[str, Any]]:
+    """A stored entry's conflicts as `calendar.conflicts_of` gives them (by field name)."""
+    return [
+        {name: c[alias] for name, alias in _CONFLICT if c[alias] is not None}
+        for c in json.loads(stored)["conflicts"]
+    ]
 
 
 def _conflict(found: dict[str, Any]) -> dict[str, Any]:

@@ -81,8 +81,8 @@ def get(session: Session, change_id: uuid.UUID, *, for_update: bool = False) -> 
 
 
 def read(session: Session, change_id: uuid.UUID) -> Row[Any] | None:
-    """A change's columns (not its tenant's id), not loaded as an entity to track: what a read
-    of one change answers."""
+    """A change's columns (not its tenant's id) and its stored calendar entry, not loaded as
+    an entity to track: what a read of one change answers."""
     return session.execute(_READ, {"tenant": session_tenant(session), "id": change_id}).first()
 
 
@@ -267,6 +267,8 @@ _LIST_AT = tuple(PLANNED.index(name) for name in ID_LISTS)
 
 
 _c = Change.__table__.c  # type: ignore[attr-defined]
+_entries = StoredEntry.__table__  # type: ignore[attr-defined]
+_e = _entries.c
 # A Core statement on the table, built once, the tenant named as the CMDB's walk names it:
 # read in every change's answer and the calendar's, it skips the ORM's per-statement work
 # (loader criteria, compile state, row loading) and putting the statement together again.
@@ -283,9 +285,14 @@ _PLANNED = _PLANNED_ROWS.order_by(_c.planned_start, _c.id)
 _PLANNED_BESIDES = _PLANNED.where(
     or_(_c.planned_start >= bindparam("besides_end"), _c.planned_end <= bindparam("besides_start"))
 )
-_READ = columns(*(column for column in _c if column.name != "tenant_id")).where(
-    _c.tenant_id == bindparam("tenant"), _c.id == bindparam("id")
-)
+# With its calendar entry as stored (None while stale): its conflicts, where it is live.
+_READ = columns(
+    *(column for column in _c if column.name != "tenant_id"),
+    columns(_e.entry)
+    .where(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
+    .scalar_subquery()
+    .label("calendar_entry"),
+).where(_c.tenant_id == bindparam("tenant"), _c.id == bindparam("id"))
 
 
 def planned(
@@ -393,8 +400,6 @@ def in_window(
 
 
 # The calendar's stored entries (changes.calendar): a change without a row is stale as well.
-_entries = StoredEntry.__table__  # type: ignore[attr-defined]
-_e = _entries.c
 _JOINED = and_(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
 _WITH_ENTRY = Change.__table__.outerjoin(_entries, _JOINED)  # type: ignore[attr-defined]
 # The entry as a subquery per change: a join let the planner hash all of a tenant's entries

@@ -45,11 +45,15 @@ def _answer(desk: Desk) -> bytes:
 
 def _stored_answer_is_the_computed_one(desk: Desk) -> bytes:
     """The answer while entries are stale, then after the worker's task stored them: the same
-    bytes, read without one stale entry."""
+    bytes, read without one stale entry; and so each change's own answer, its conflicts
+    then read from its entry."""
     computed = _answer(desk)
+    items = json.loads(computed)["items"]
+    changes = [desk.get(i) for i in items]
     refresh_calendar(str(desk.tenant.id))
     assert _stale(desk.tenant) == set()
     assert _answer(desk) == computed
+    assert [desk.get(i) for i in items] == changes
     return computed
 
 
