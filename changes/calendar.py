@@ -256,7 +256,9 @@ def refresh(session: Session, *, limit: int = 1000, unwritten: bool = False) -> 
                     epochs[change.id],
                     calendar_json.text(change, conflicts),
                 )
-    repository.store_entries(session, list(found.values()))
+    # In the order of their ids, as writes make entries stale: neither waits on the other in
+    # a circle.
+    repository.store_entries(session, sorted(found.values()))
     return len(stale)
 
 
