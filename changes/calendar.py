@@ -51,9 +51,16 @@ def conflicts_of(session: Session, change: Change | Row[Any]) -> list[dict[str, 
     with its calendar entry as stored has them there."""
     if change.planned_start is None or change.planned_end is None:
         return []
-    stored = getattr(change, "calendar_entry", None)
-    if stored is not None and change.status in LIVE:
-        return calendar_json.conflicts(stored)
+    if change.status in LIVE:
+        # Written in this transaction where a flush altered the change (then read), or stale.
+        if not isinstance(change, Change):
+            stored = getattr(change, "calendar_entry", None)
+        elif not inspect(change).modified:
+            stored = repository.stored_entry(session, change.id)
+        else:
+            stored = None
+        if stored is not None:
+            return calendar_json.conflicts(stored)
     start, end = change.planned_start, change.planned_end
     others, freezes = repository.in_window(session, start, end, LIVE)
     related = _related(session, [change], [o for o in others if o.id != change.id])
@@ -350,11 +357,13 @@ def install() -> None:
 def _after_flush(session: Session, _flush_context: Any) -> None:
     """Make stale what this flush may have changed: a change's own entry, and the live
     entries whose conflicts could name it (its old and new window), a freeze (its period),
-    a CMDB relation (those naming CIs) or a DAP version (those causing downtime)."""
+    a CMDB relation (those naming CIs) or a DAP version (those causing downtime). A change
+    whose own conflicts cannot have changed (an approval, a title) keeps its entry, written
+    anew with the conflicts it holds."""
     stale: dict[uuid.UUID, dict[str, Any]] = {}
 
     def of(tenant_id: uuid.UUID) -> dict[str, Any]:
-        return stale.setdefault(tenant_id, {"ids": set(), "spans": set()})
+        return stale.setdefault(tenant_id, {"ids": set(), "spans": set(), "own": []})
 
     for whole, objects in ((True, session.new), (False, session.dirty), (True, session.deleted)):
         for obj in objects:
@@ -367,6 +376,9 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
             elif isinstance(obj, DapVersion):
                 of(obj.tenant_id)["with_downtime"] = True
     for tenant_id, which in stale.items():
+        if which["own"]:
+            which["ids"] |= _carry(session, tenant_id, which["own"])
+        del which["own"]
         if any(which.values()):
             repository.make_stale(session, tenant_id, shown=SHOWN, live=LIVE, **which)
             enqueue_gathered(session, REFRESH, str(tenant_id))
@@ -375,12 +387,12 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
 def _changed(change: Change, which: dict[str, Any], *, whole: bool) -> None:
     """A change created or deleted (`whole`), or updated: its own entry, and, where what
     others compare changed, its window before and after the flush if it claimed it then or
-    claims it now. (An approval moves a change from live to live: its own entry only.)"""
+    claims it now. Where neither changed (an approval moves a change from live to live),
+    its own conflicts stand: its entry is carried over."""
     state = inspect(change)
     touched = {a.key for a in state.attrs if a.key in _SHOWS and a.history.has_changes()}
     if not (whole or touched):
         return
-    which["ids"].add(change.id)
     now = [getattr(change, name) for name in _CLAIMS]
     before = [
         history.deleted[0] if history.deleted else value
@@ -388,7 +400,29 @@ def _changed(change: Change, which: dict[str, Any], *, whole: bool) -> None:
     ]
     claims = [(status in LIVE, *rest) for status, *rest in (before, now)]
     if not whole and claims[0] == claims[1]:
+        if "causes_downtime" not in touched:
+            which["own"].append(change)
+            return
+        which["ids"].add(change.id)  # its own maintenance-window warning
         return
+    which["ids"].add(change.id)
     for live, start, end, *_ in claims:
         if live and start is not None and end is not None:
             which["spans"].add((start, end))
+
+
+def _carry(session: Session, tenant_id: uuid.UUID, changes: list[Change]) -> set[uuid.UUID]:
+    """Write the entries of `changes` anew with the conflicts they hold; those of which none
+    is stored, or that a write made stale since they were read, are answered to be made
+    stale instead."""
+    held = repository.held_entries(session, tenant_id, [c.id for c in changes])
+    found = []
+    for change in changes:
+        entry, epoch = held.get(change.id, (None, 0))
+        if entry is None or change.status not in SHOWN:
+            continue
+        planned = Planned(*(getattr(change, name) for name in repository.PLANNED))
+        found.append(
+            (change.id, epoch, calendar_json.text(planned, calendar_json.conflicts(entry)))
+        )
+    return {c.id for c in changes} - repository.rewrite_entries(session, tenant_id, found)

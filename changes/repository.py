@@ -517,6 +517,51 @@ def store_entries(session: Session, found: list[tuple[uuid.UUID, int, str]]) -> 
     session.execute(stmt, [{"t": tenant, "c": c, "e": e, "x": x} for c, e, x in found])
 
 
+_ENTRY_OF = columns(_e.entry).where(
+    _e.tenant_id == bindparam("tenant"), _e.change_id == bindparam("id")
+)
+
+
+def stored_entry(session: Session, change_id: uuid.UUID) -> str | None:
+    """A change's calendar entry as stored, None while stale."""
+    params = {"tenant": session_tenant(session), "id": change_id}
+    return session.execute(_ENTRY_OF, params).scalar()
+
+
+def held_entries(
+    session: Session, tenant_id: uuid.UUID, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str | None, int]]:
+    """(entry, epoch) of these changes' stored entries, where they have a row. In a flush."""
+    stmt = columns(_e.change_id, _e.entry, _e.epoch).where(
+        _e.tenant_id == tenant_id, _e.change_id.in_(ids)
+    )
+    return {row.change_id: (row.entry, row.epoch) for row in session.connection().execute(stmt)}
+
+
+_REWRITE = (
+    _entries.update()
+    .where(
+        _e.tenant_id == bindparam("t"),
+        _e.change_id == bindparam("c"),
+        _e.epoch == bindparam("e"),
+    )
+    .values(entry=bindparam("x"), epoch=_e.epoch + 1)
+    .returning(_e.change_id)
+)
+
+
+def rewrite_entries(
+    session: Session, tenant_id: uuid.UUID, found: list[tuple[uuid.UUID, int, str]]
+) -> set[uuid.UUID]:
+    """Write each (change id, epoch read, entry) still at that epoch, raising it (so no
+    rewrite computed before lands over it); the ids written. In a flush."""
+    written = set()
+    for change_id, epoch, entry in sorted(found):
+        params = {"t": tenant_id, "c": change_id, "e": epoch, "x": entry}
+        written |= set(session.connection().execute(_REWRITE, params).scalars())
+    return written
+
+
 def make_stale(
     session: Session,
     tenant_id: uuid.UUID,

@@ -8,7 +8,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 
 from changes import repository
 from changes.calendar import SHOWN
@@ -57,6 +57,12 @@ def _stored_answer_is_the_computed_one(desk: Desk) -> bytes:
     return computed
 
 
+def _forget_entries(tenant: Tenant) -> None:
+    """Every entry stale: the calendar computes them all."""
+    with unit_of_work(tenant.id) as session:
+        session.execute(update(StoredEntry).values(entry=None))
+
+
 def _conflicts(answer: bytes, change: dict) -> list[tuple[str, str | None]]:
     items = {i["number"]: i for i in json.loads(answer)["items"]}
     return [(c["kind"], c["number"]) for c in items[change["number"]]["conflicts"]]
@@ -71,9 +77,14 @@ def test_a_write_makes_stale_the_entries_it_alters_and_the_answer_stays_right(cl
     answer = _stored_answer_is_the_computed_one(desk)
     assert _conflicts(answer, first) == [("service", second["number"])]
 
-    assert desk.assess(first)["status"] == "assessed"  # live to live: others compare the same
-    assert _stale(desk.tenant) == {first["number"]}
-    _stored_answer_is_the_computed_one(desk)
+    # Live to live: neither its conflicts nor the others' change; its entry is written anew.
+    assessed = desk.assess(first)
+    assert _stale(desk.tenant) == set()
+    assert assessed["conflicts"] == desk.get(first)["conflicts"] != []
+    carried = _answer(desk)
+    assert b'"status":"assessed"' in carried
+    _forget_entries(desk.tenant)
+    assert _stored_answer_is_the_computed_one(desk) == carried
 
     desk.move(second, "cancelled", reason="Moved to next quarter")  # no longer shown
     # The live entries in its window; not the change a week later.
