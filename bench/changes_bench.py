@@ -18,8 +18,8 @@ CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level 
              process; the supplier's grants lookup (`reach`) and HTTP are not in the figure.
              First the worker's periodic sweep (`changes.tasks.refresh_calendars`) writes
              every stale or never written entry, as a running worker keeps them (its time
-             and count are reported); --computed skips it, so that every month is computed
-             as it is while entries are stale (and as it was before entries were stored).
+             and count are reported). The months as computed: run the code before stored
+             entries from an export (`git archive`, PYTHONPATH) on the same database.
   approval   `regie serve --workers 2` as the app role, signed in with Entra-shaped bearer
              tokens of the test suite's OpenID provider (8 change managers of cmdb-bench,
              provisioned by SCIM as users in two groups each, as Entra provisions them);
@@ -69,7 +69,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--cases", default="conflict,calendar,approval")
     p.add_argument("--label", default="", help="suffix of the results file, e.g. before")
     p.add_argument("--variant", help="serve bench/experiments/serve_variant.py's variant(s)")
-    p.add_argument("--computed", action="store_true", help="calendar: no sweep first")
     return p.parse_args()
 
 
@@ -156,7 +155,7 @@ def calendar_month(args: argparse.Namespace, data: dict, rng: random.Random) -> 
     tenants = [uuid.UUID(t["id"]) for t in data["tenants"]]
     with unit_of_work(None, read_only=True) as session:
         by_id = {t.id: t for t in session.exec(select(Tenant))}
-    swept = {} if args.computed else sweep()
+    swept = sweep()
     now = datetime.now(UTC)
     times, sizes, cpus = [], [], []
     for n in range(args.months + 2):

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, event, inspect
 from sqlmodel import Session
@@ -232,13 +232,14 @@ class Stored(NamedTuple):
 
 def stored(
     session: Session, actor: Principal, *, start: datetime, end: datetime
-) -> tuple[list[Stored], list[Freeze]]:
+) -> tuple[list[Stored], Sequence[Freeze | Row[Any]]]:
     """The calendar of [start, end) as its entries' JSON, read as stored; computed as
     `calendar` does while one of them is stale (the worker rewrites it soon)."""
     _check(actor, start, end)
     rows = repository.stored_entries(session, start, end, SHOWN)
     if all(row.entry is not None for row in rows):
-        return [Stored._make(row) for row in rows], repository.freezes(session, start, end)
+        # The rows are (planned_start, number, entry): read as they come, ~8,000 a month.
+        return cast(list[Stored], rows), repository.freezes_in(session, start, end)
     entries, freezes = _computed(session, start, end)
     return [
         Stored(c.planned_start, c.number, calendar_json.text(c, x)) for c, x in entries
@@ -285,7 +286,7 @@ def _spans(stale: list[repository.Stale]) -> list[tuple[datetime, datetime]]:
 class TenantCalendar:
     tenant: Tenant
     entries: list[Stored]
-    freezes: list[Freeze]
+    freezes: Sequence[Freeze | Row[Any]]
 
 
 def overview(actor: Principal, *, start: datetime, end: datetime) -> list[TenantCalendar]:

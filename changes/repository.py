@@ -622,6 +622,20 @@ def _stale_statement(dialect: str, ids: bool, spans: int, with_cis: bool, downti
     )
 
 
+_FREEZES_IN = (
+    columns(*(column for column in _f if column.name != "tenant_id"))
+    .where(*_FREEZE_IN_WINDOW)
+    .order_by(_f.starts_at, _f.id)
+)
+
+
+def freezes_in(session: Session, start: datetime, end: datetime) -> list[Row[Any]]:
+    """The freeze periods overlapping [start, end) as their columns, by start: what a
+    calendar read as stored shows of them, without loading entities."""
+    params = {"tenant": session_tenant(session), "start": start, "end": end}
+    return list(session.execute(_FREEZES_IN, params).all())
+
+
 def freeze_windows(session: Session, start: datetime, end: datetime) -> list[FreezeWindow]:
     """The tenant's freeze periods overlapping [start, end), by start."""
     params = {"tenant": session_tenant(session), "start": start, "end": end}
