@@ -269,6 +269,9 @@ _LIST_AT = tuple(PLANNED.index(name) for name in ID_LISTS)
 _c = Change.__table__.c  # type: ignore[attr-defined]
 _entries = StoredEntry.__table__  # type: ignore[attr-defined]
 _e = _entries.c
+_JOINED = and_(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
+# A change's stored calendar entry (None while stale), asked per change row.
+_ENTRY_OF_ROW = columns(_e.entry).where(_JOINED).scalar_subquery()
 # A Core statement on the table, built once, the tenant named as the CMDB's walk names it:
 # read in every change's answer and the calendar's, it skips the ORM's per-statement work
 # (loader criteria, compile state, row loading) and putting the statement together again.
@@ -288,10 +291,7 @@ _PLANNED_BESIDES = _PLANNED.where(
 # With its calendar entry as stored (None while stale): its conflicts, where it is live.
 _READ = columns(
     *(column for column in _c if column.name != "tenant_id"),
-    columns(_e.entry)
-    .where(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
-    .scalar_subquery()
-    .label("calendar_entry"),
+    _ENTRY_OF_ROW.label("calendar_entry"),
 ).where(_c.tenant_id == bindparam("tenant"), _c.id == bindparam("id"))
 
 
@@ -400,19 +400,11 @@ def in_window(
 
 
 # The calendar's stored entries (changes.calendar): a change without a row is stale as well.
-_JOINED = and_(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
 _WITH_ENTRY = Change.__table__.outerjoin(_entries, _JOINED)  # type: ignore[attr-defined]
 # The entry as a subquery per change: a join let the planner hash all of a tenant's entries
 # (~10,000) for a month's ~430 changes.
 _STORED = (
-    columns(
-        _c.planned_start,
-        _c.number,
-        columns(_e.entry)
-        .where(_e.tenant_id == _c.tenant_id, _e.change_id == _c.id)
-        .scalar_subquery()
-        .label("entry"),
-    )
+    columns(_c.planned_start, _c.number, _ENTRY_OF_ROW.label("entry"))
     .where(
         _c.tenant_id == bindparam("tenant"),
         _c.status.in_(bindparam("statuses", expanding=True)),
@@ -492,9 +484,9 @@ def forget_unshown(session: Session, statuses: frozenset[ChangeStatus]) -> None:
     session.execute(_UNSHOWN, {"tenant": session_tenant(session), "statuses": sorted(statuses)})
 
 
-def _upsert(session: Session) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(_entries)
+def _upsert(dialect: str) -> Any:
+    """An insert into the entries that can say what to do on conflict, in `dialect`."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(_entries)
 
 
 def store_entries(session: Session, found: list[tuple[uuid.UUID, int, str]]) -> None:
@@ -502,7 +494,7 @@ def store_entries(session: Session, found: list[tuple[uuid.UUID, int, str]]) -> 
     its epoch is then higher and the entry stays stale for the next rewrite."""
     if not found:
         return
-    insert = _upsert(session).values(
+    insert = _upsert(session.get_bind().dialect.name).values(
         tenant_id=bindparam("t"),
         change_id=bindparam("c"),
         epoch=bindparam("e"),
@@ -614,11 +606,12 @@ def _stale_statement(dialect: str, ids: bool, spans: int, with_cis: bool, downti
         .where(_c.tenant_id == bindparam("tenant"), or_(*which))
         .order_by(_c.id)
     )
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_entries)
-    return insert.from_select(
-        ["tenant_id", "change_id", "epoch", "entry"], rows
-    ).on_conflict_do_update(
-        index_elements=[_e.tenant_id, _e.change_id], set_={"entry": None, "epoch": _e.epoch + 1}
+    return (
+        _upsert(dialect)
+        .from_select(["tenant_id", "change_id", "epoch", "entry"], rows)
+        .on_conflict_do_update(
+            index_elements=[_e.tenant_id, _e.change_id], set_={"entry": None, "epoch": _e.epoch + 1}
+        )
     )
 
 
