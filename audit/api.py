@@ -23,11 +23,12 @@ from core.api.deps import PrincipalDep, require, take_unit
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import QueryDateTime
+from core.api.threads import ThreadedRoute
 from core.db import finish
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 
-router = APIRouter(prefix=API_PREFIX + "/audit", tags=["audit log"])
+router = APIRouter(prefix=API_PREFIX + "/audit", tags=["audit log"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

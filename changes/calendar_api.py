@@ -28,10 +28,11 @@ from core.api.deps import SessionDep, require, require_any
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.schemas import ApiModel, QueryAwareDateTime
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from core.settings import get_settings
 
-router = APIRouter(prefix=API_PREFIX, tags=["changes"])
+router = APIRouter(prefix=API_PREFIX, tags=["changes"], route_class=ThreadedRoute)
 # Calendar programs cannot send a bearer token: the feed's address holds its own.
 feed_router = APIRouter(include_in_schema=False)
 

@@ -26,9 +26,10 @@ from core.api.deps import SessionDep, require, require_any
 from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 
-router = APIRouter(prefix=API_PREFIX, tags=["changes"])
+router = APIRouter(prefix=API_PREFIX, tags=["changes"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.CONFIGURE)]
 Configurer = Annotated[Principal, require(permissions.CONFIGURE)]

@@ -14,10 +14,11 @@ from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.improvement import public as improvement
 
-router = APIRouter(prefix=API_PREFIX, tags=["changes"])
+router = APIRouter(prefix=API_PREFIX, tags=["changes"], route_class=ThreadedRoute)
 
 Proposer = Annotated[Principal, require(improvement.PROPOSE)]
 Reader = Annotated[Principal, require(improvement.READ)]

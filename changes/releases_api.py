@@ -28,9 +28,10 @@ from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 
-router = APIRouter(prefix=API_PREFIX, tags=["changes"])
+router = APIRouter(prefix=API_PREFIX, tags=["changes"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(*releases.READ_ANY)]
 Releaser = Annotated[Principal, require(permissions.RELEASE)]

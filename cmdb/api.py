@@ -27,9 +27,10 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import QueryAwareDateTime
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 
-router = APIRouter(prefix=API_PREFIX, tags=["cmdb"])
+router = APIRouter(prefix=API_PREFIX, tags=["cmdb"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.WRITE)]
 Writer = Annotated[Principal, require(permissions.WRITE)]

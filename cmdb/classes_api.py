@@ -14,9 +14,10 @@ from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 
-router = APIRouter(prefix=API_PREFIX + "/ci-classes", tags=["cmdb"])
+router = APIRouter(prefix=API_PREFIX + "/ci-classes", tags=["cmdb"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.CONFIGURE)]
 Configurer = Annotated[Principal, require(permissions.CONFIGURE)]

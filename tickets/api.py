@@ -14,6 +14,7 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import QueryBool, QueryDateTime
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from tickets import permissions, queue, redaction, service, workflow
 from tickets.models import Level, Line, Priority, Status, Ticket, TicketType
@@ -38,8 +39,8 @@ from tickets.schemas import (
     TransitionCreate,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"])
-queue_router = APIRouter(prefix=API_PREFIX + "/queue", tags=["tickets"])
+router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"], route_class=ThreadedRoute)
+queue_router = APIRouter(prefix=API_PREFIX + "/queue", tags=["tickets"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.WORK, permissions.REPORT)]
 Reporter = Annotated[Principal, require(permissions.REPORT)]

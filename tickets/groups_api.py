@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Response
 from core.api.deps import SessionDep, require, require_any
 from core.api.etag import IfMatch, etag
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from tickets import groups, permissions
 from tickets.lifecycle import DEFAULT_MATRIX
@@ -26,7 +27,7 @@ from tickets.schemas import (
     SettingsUpdate,
 )
 
-router = APIRouter(prefix=API_PREFIX, tags=["assignment groups"])
+router = APIRouter(prefix=API_PREFIX, tags=["assignment groups"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.WORK)]
 Configurer = Annotated[Principal, require(permissions.CONFIGURE)]

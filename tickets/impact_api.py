@@ -10,11 +10,12 @@ from fastapi import APIRouter, Path, Query
 from cmdb import public as cmdb
 from core.api.deps import SessionDep, require
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from tickets import impact
 from tickets.schemas import ImpactPublic
 
-router = APIRouter(prefix=API_PREFIX, tags=["cmdb"])
+router = APIRouter(prefix=API_PREFIX, tags=["cmdb"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require(cmdb.READ)]
 

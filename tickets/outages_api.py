@@ -11,13 +11,14 @@ from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.errors import Unprocessable
 from core.identity.permissions import Principal
 from services.availability import public as availability
 from tickets import service
 from tickets.models import Ticket, TicketType
 
-router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"])
+router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"], route_class=ThreadedRoute)
 
 Manager = Annotated[Principal, require(availability.MANAGE)]
 TicketId = Annotated[uuid.UUID, Path(alias="ticketId")]

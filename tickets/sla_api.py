@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path
 
 from core.api.deps import SessionDep, require_any
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.sla.public import SlaExplanation
 from tickets import permissions, service, sla
 
-router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"])
+router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["tickets"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.WORK, permissions.REPORT)]
 TicketId = Annotated[uuid.UUID, Path(alias="ticketId")]

@@ -14,9 +14,10 @@ from cmdb.imports.schemas import ImportPublic, ImportRequest, import_public
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 
-router = APIRouter(prefix=API_PREFIX + "/ci-imports", tags=["cmdb"])
+router = APIRouter(prefix=API_PREFIX + "/ci-imports", tags=["cmdb"], route_class=ThreadedRoute)
 
 Importer = Annotated[Principal, require(permissions.IMPORT)]
 ImportId = Annotated[uuid.UUID, Path(alias="importId")]

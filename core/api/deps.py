@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from core.api.threads import commit_with_endpoint, ended
 from core.context import Actor, actor_var
 from core.db import STATEMENT_TIMEOUT, finish, new_session, one_writer, session_tenant
 from core.errors import Forbidden, Unauthenticated
@@ -155,14 +156,18 @@ def take_unit(request: Request, principal: Principal, *, writing: bool = False) 
 
 async def get_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
     """The request's unit of work: the one authentication read in, or a new one. The commit
-    runs in a thread."""
+    runs in a thread: the endpoint's own on a threaded route (core.api.threads)."""
     session = take_unit(request, principal)
+    commit_with_endpoint(session)
     try:
         yield session
     except BaseException:
         await run_in_threadpool(finish, session, ok=False)
         raise
-    await run_in_threadpool(finish, session, ok=True)
+    finally:
+        commit_with_endpoint(None)
+    if not ended(session):
+        await run_in_threadpool(finish, session, ok=True)
 
 
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.

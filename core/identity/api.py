@@ -12,6 +12,7 @@ from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.schemas import QueryBool
+from core.api.threads import ThreadedRoute
 from core.identity import grants, reviews, service, sessions
 from core.identity.models import AccessReview, ReviewDecision
 from core.identity.permissions import Principal
@@ -33,7 +34,7 @@ from core.identity.schemas import (
     WebSessionPublic,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/grants", tags=["access"])
+router = APIRouter(prefix=API_PREFIX + "/grants", tags=["access"], route_class=ThreadedRoute)
 Manager = Annotated[Principal, require(grants.MANAGE)]
 GrantId = Annotated[uuid.UUID, Path(alias="grantId")]
 
@@ -64,7 +65,7 @@ def revoke_grant(grant_id: GrantId, session: SessionDep, actor: Manager) -> Gran
     return GrantPublic.model_validate(grants.revoke_grant(session, actor, grant_id=grant_id))
 
 
-keys_router = APIRouter(prefix=API_PREFIX + "/api-keys", tags=["access"])
+keys_router = APIRouter(prefix=API_PREFIX + "/api-keys", tags=["access"], route_class=ThreadedRoute)
 KeyManager = Annotated[Principal, require(service.MANAGE_KEYS)]
 ApiKeyId = Annotated[uuid.UUID, Path(alias="apiKeyId")]
 
@@ -94,7 +95,9 @@ def revoke_api_key(key_id: ApiKeyId, session: SessionDep, actor: KeyManager) -> 
     return ApiKeyPublic.model_validate(service.revoke_api_key(session, actor, key_id=key_id))
 
 
-sessions_router = APIRouter(prefix=API_PREFIX + "/sessions", tags=["access"])
+sessions_router = APIRouter(
+    prefix=API_PREFIX + "/sessions", tags=["access"], route_class=ThreadedRoute
+)
 SessionManager = Annotated[Principal, require(sessions.MANAGE)]
 SessionId = Annotated[uuid.UUID, Path(alias="sessionId")]
 
@@ -118,7 +121,9 @@ def end_session(
     return WebSessionPublic.model_validate(ended)
 
 
-reviews_router = APIRouter(prefix=API_PREFIX + "/access-reviews", tags=["access"])
+reviews_router = APIRouter(
+    prefix=API_PREFIX + "/access-reviews", tags=["access"], route_class=ThreadedRoute
+)
 ReviewManager = Annotated[Principal, require(reviews.MANAGE)]
 Reviewer = Annotated[Principal, require(reviews.DECIDE)]
 ReviewId = Annotated[uuid.UUID, Path(alias="reviewId")]

@@ -11,11 +11,14 @@ from fastapi.responses import FileResponse
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX, PROBLEM_REF
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from regie.tenant_exit import permissions, service
 from regie.tenant_exit.schemas import ExportPublic, export_public
 
-router = APIRouter(prefix=API_PREFIX + "/tenant-exports", tags=["tenant exit"])
+router = APIRouter(
+    prefix=API_PREFIX + "/tenant-exports", tags=["tenant exit"], route_class=ThreadedRoute
+)
 
 Exporter = Annotated[Principal, require(permissions.EXPORT)]
 ExportId = Annotated[uuid.UUID, Path(alias="exportId")]

@@ -14,6 +14,7 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import QueryAwareDateTime
+from core.api.threads import ThreadedRoute
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 from services.availability import permissions, service
@@ -30,8 +31,10 @@ from services.availability.schemas import (
 )
 from services.kpi import public as kpi
 
-router = APIRouter(prefix=API_PREFIX + "/outages", tags=["availability"])
-availability_router = APIRouter(prefix=API_PREFIX + "/availability", tags=["availability"])
+router = APIRouter(prefix=API_PREFIX + "/outages", tags=["availability"], route_class=ThreadedRoute)
+availability_router = APIRouter(
+    prefix=API_PREFIX + "/availability", tags=["availability"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

@@ -12,13 +12,16 @@ from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.catalogue import permissions, service
 from services.catalogue.models import ServiceDomain, ServiceStatus
 from services.catalogue.schemas import ServiceCreate, ServicePage, ServicePublic, ServiceUpdate
 
 # Routers carry the full path, so every route knows its own template (logs, metrics).
-router = APIRouter(prefix=API_PREFIX + "/services", tags=["service catalogue"])
+router = APIRouter(
+    prefix=API_PREFIX + "/services", tags=["service catalogue"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Writer = Annotated[Principal, require(permissions.WRITE)]

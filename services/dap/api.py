@@ -11,11 +11,12 @@ from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.schemas import QueryAwareDateTime
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.dap import permissions, service
 from services.dap.schemas import DapCreate, DapList, DapPublic, dap_public
 
-router = APIRouter(prefix=API_PREFIX + "/dap", tags=["service levels"])
+router = APIRouter(prefix=API_PREFIX + "/dap", tags=["service levels"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

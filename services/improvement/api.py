@@ -15,6 +15,7 @@ from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.improvement import backlog, evaluation, permissions, service, workflow
 from services.improvement.figures import KpiFigure
@@ -45,7 +46,9 @@ from services.improvement.schemas import (
     ImprovementUpdate,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/improvements", tags=["improvements"])
+router = APIRouter(
+    prefix=API_PREFIX + "/improvements", tags=["improvements"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require_any(*service.READERS)]
 Proposer = Annotated[Principal, require(permissions.PROPOSE)]

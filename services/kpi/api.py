@@ -13,6 +13,7 @@ from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.kpi import evidence, exclusions, frozen, permissions, service, ticket_sets
 from services.kpi import figures as f
@@ -34,7 +35,7 @@ from services.kpi.schemas import (
     exclusion_public,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/kpis", tags=["service levels"])
+router = APIRouter(prefix=API_PREFIX + "/kpis", tags=["service levels"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Proposer = Annotated[Principal, require(permissions.PROPOSE)]

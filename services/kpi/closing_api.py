@@ -11,12 +11,15 @@ from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.kpi import closing, permissions
 from services.kpi.closing import closed_month_public
 from services.kpi.schemas import ClosedMonthCreate, ClosedMonthPage, ClosedMonthPublic, Comparison
 
-router = APIRouter(prefix=API_PREFIX + "/kpis/closed-months", tags=["service levels"])
+router = APIRouter(
+    prefix=API_PREFIX + "/kpis/closed-months", tags=["service levels"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Closer = Annotated[Principal, require(permissions.CLOSE)]

@@ -12,6 +12,7 @@ from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX, PROBLEM_REF
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.reports import permissions, service
 from services.reports.formats import FORMATS
@@ -23,7 +24,9 @@ from services.reports.schemas import (
     report_public,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/sla/reports", tags=["service levels"])
+router = APIRouter(
+    prefix=API_PREFIX + "/sla/reports", tags=["service levels"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Requester = Annotated[Principal, require(permissions.REQUEST)]

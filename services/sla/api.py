@@ -11,11 +11,14 @@ from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.schemas import QueryAwareDateTime
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.sla import permissions, service
 from services.sla.schemas import AgreementCreate, AgreementList, AgreementPublic, agreement_public
 
-router = APIRouter(prefix=API_PREFIX + "/sla/agreements", tags=["service levels"])
+router = APIRouter(
+    prefix=API_PREFIX + "/sla/agreements", tags=["service levels"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require(permissions.READ)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

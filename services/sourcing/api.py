@@ -16,6 +16,7 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import ApiModel
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.sourcing import permissions, service
 from services.sourcing.models import Certification, Contract, Plan
@@ -40,7 +41,7 @@ from services.sourcing.schemas import (
     WarningPublic,
 )
 
-router = APIRouter(prefix=API_PREFIX, tags=["sourcing"])
+router = APIRouter(prefix=API_PREFIX, tags=["sourcing"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.MANAGE)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Header, Query, Response
 from cmdb.public import DEFAULT_DEPTH, MAX_DEPTH
 from core.api.deps import SessionDep, require_any
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.sourcing import concentration, permissions
 from services.sourcing import concentration_export as export
 from services.sourcing.schemas import Concentration, ConcentrationOverview
 
-router = APIRouter(prefix=API_PREFIX + "/sourcing", tags=["sourcing"])
+router = APIRouter(prefix=API_PREFIX + "/sourcing", tags=["sourcing"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.MANAGE)]
 CSV, ODS = "text/csv", "application/vnd.oasis.opendocument.spreadsheet"

@@ -11,6 +11,7 @@ from core.api.deps import SessionDep, require
 from core.api.etag import IfMatch, etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from tickets.alerts import ci_rules, normalize, permissions, rules, service
 from tickets.alerts.models import AlertCiRule, AlertRule, AlertSettings
@@ -31,7 +32,7 @@ from tickets.alerts.schemas import (
     RuleUpdate,
 )
 
-router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
+router = APIRouter(prefix=API_PREFIX, tags=["alerts"], route_class=ThreadedRoute)
 
 Ingester = Annotated[Principal, require(permissions.INGEST)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

@@ -13,6 +13,7 @@ from core.api.deps import SessionDep, require_any
 from core.api.idempotency import Idempotency, IdempotencyDep
 from core.api.openapi import API_PREFIX, PROBLEM_REF
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from core.settings import get_settings
 from tickets import permissions
@@ -26,7 +27,9 @@ from tickets.conversation.schemas import (
     MessagePublic,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/tickets", tags=["ticket conversation"])
+router = APIRouter(
+    prefix=API_PREFIX + "/tickets", tags=["ticket conversation"], route_class=ThreadedRoute
+)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.WORK, permissions.REPORT)]
 Writer = Annotated[Principal, require_any(permissions.WORK, permissions.REPORT)]

@@ -11,12 +11,15 @@ from core.api.deps import SessionDep, require_any
 from core.api.etag import OPTIONAL_IF_MATCH, etag
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from tickets import permissions as tickets
 from tickets.mail import permissions, service
 from tickets.mail.schemas import AddressPublic, AddressUpdate, MailPage, MailPublic
 
-router = APIRouter(prefix=API_PREFIX + "/mailbox", tags=["notifications"])
+router = APIRouter(
+    prefix=API_PREFIX + "/mailbox", tags=["notifications"], route_class=ThreadedRoute
+)
 
 # Whoever takes part in tickets may be notified.
 Person = Annotated[

@@ -15,6 +15,7 @@ from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
 from core.api.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from core.api.schemas import QueryBool
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from tickets.models import Priority, Ticket
 from tickets.problems import permissions, service, workflow
@@ -40,7 +41,7 @@ from tickets.problems.schemas import (
 )
 from tickets.schemas import TicketPage, TicketPublic
 
-router = APIRouter(prefix=API_PREFIX, tags=["problems"])
+router = APIRouter(prefix=API_PREFIX, tags=["problems"], route_class=ThreadedRoute)
 
 Reader = Annotated[Principal, require_any(permissions.READ, permissions.MANAGE)]
 Manager = Annotated[Principal, require(permissions.MANAGE)]

@@ -12,11 +12,12 @@ from core.api.deps import SessionDep, require
 from core.api.etag import etag
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from services.improvement import public as improvement
 from tickets.problems import improvements
 
-router = APIRouter(prefix=API_PREFIX, tags=["problems"])
+router = APIRouter(prefix=API_PREFIX, tags=["problems"], route_class=ThreadedRoute)
 
 Proposer = Annotated[Principal, require(improvement.PROPOSE)]
 Reader = Annotated[Principal, require(improvement.READ)]

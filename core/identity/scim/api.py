@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Response
 from core.api.deps import SessionDep, require
 from core.api.idempotency import IdempotencyDep
 from core.api.openapi import API_PREFIX
+from core.api.threads import ThreadedRoute
 from core.identity.permissions import Principal
 from core.identity.scim import credentials
 from core.identity.scim.schemas import (
@@ -19,7 +20,7 @@ from core.identity.scim.schemas import (
     ScimTokenPublic,
 )
 
-router = APIRouter(prefix=API_PREFIX + "/scim-tokens", tags=["access"])
+router = APIRouter(prefix=API_PREFIX + "/scim-tokens", tags=["access"], route_class=ThreadedRoute)
 Manager = Annotated[Principal, require(credentials.MANAGE)]
 TokenId = Annotated[uuid.UUID, Path(alias="scimTokenId")]
 
