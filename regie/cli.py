@@ -42,9 +42,20 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default REGIE_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default REGIE_PORT)")] = None,
     workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+    pin_workers: Annotated[
+        bool,
+        typer.Option(
+            help="Each worker on a core of its own (a machine or cpuset given to this server)"
+        ),
+    ] = False,
 ) -> None:
     """Serve the API and the web UI with uvicorn."""
     import uvicorn
+
+    from regie.cores import PIN_WORKERS
+
+    if pin_workers:
+        os.environ[PIN_WORKERS] = str(os.getpid())  # the workers inherit it
 
     # The workers import the app, which configures Celery itself: with several of them this
     # process only supervises, and needs neither Celery nor the audit capture (see main).
