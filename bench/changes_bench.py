@@ -28,7 +28,9 @@ CMDB graph of bench/cmdb_graph.py in three of them), as the app role (row-level 
              POST .../votes with If-Match. Both the POST alone and the round trip GET + POST
              are reported, with the CPU per round trip of the API workers, of PostgreSQL's
              backends and of this process (the client threads), and how many connections
-             each worker holds.
+             each worker holds. --pin-workers serves with `regie serve --pin-workers`.
+             Each run uses up 63 votable changes per client: `changes_dataset.py
+             --reset-votes` makes them votable again, so runs can repeat on one dataset.
 
 Prints and writes p50/p95/p99, throughput for the approvals and the machine's load average
 to bench/results/changes-<UTC time>.json.
@@ -69,6 +71,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--cases", default="conflict,calendar,approval")
     p.add_argument("--label", default="", help="suffix of the results file, e.g. before")
     p.add_argument("--variant", help="serve bench/experiments/serve_variant.py's variant(s)")
+    p.add_argument("--pin-workers", action="store_true", help="regie serve --pin-workers")
     return p.parse_args()
 
 
@@ -260,6 +263,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             database_url=app_url,
             log_prefix="serve-changes",
             variant=args.variant,
+            serve_options=["--pin-workers"] if args.pin_workers else [],
         )
         proc, _log = start_server(server, args.workers)
         posts: list[float] = []
@@ -303,6 +307,7 @@ def approval(args: argparse.Namespace, data: dict) -> dict:
             "clients": args.clients,
             "workers": args.workers,
             "variant": args.variant,
+            "pinWorkers": args.pin_workers,
             "statuses": {str(k): v for k, v in statuses.items()},
             "post": cuts(posts),
             "roundTrip": cuts(trips),

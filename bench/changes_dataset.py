@@ -17,6 +17,13 @@ with a tested rollback plan and a rule of one change-manager approval: the appro
 trip of bench/changes_bench.py votes on them. Rows are loaded with COPY as the superuser
 (row-level security refuses COPY for the roles it applies to), then VACUUM (ANALYZE).
 Writes bench/.data/changes.json (tenants, the votable change ids).
+
+    .venv/bin/python bench/changes_dataset.py --db benchfig_cmdb --reset-votes   # ~15 s
+
+puts every votable change back as it was built (assessed, no votes; the events and audit
+entries of the votes stay, as history grows in production), makes the measured tenant's
+calendar entries stale and has the worker's sweep write them again: approval runs can then
+repeat on the same dataset instead of a rebuilt one.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--months", type=int, default=24)
     p.add_argument("--votable", type=int, default=3_000)
     p.add_argument("--seed", type=int, default=20261213)
+    p.add_argument("--reset-votes", action="store_true", help="only make the votable votable again")
     return p.parse_args()
 
 
@@ -200,6 +208,9 @@ def main() -> None:
     admin_db = args.admin_url.rsplit("/", 1)[0] + f"/{args.db}"
     rng = random.Random(args.seed)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    if args.reset_votes:
+        reset_votes(admin_db)
+        return
     found = tenants(args, admin_db)
     votable: list[str] = []
     with psycopg.connect(admin_db) as conn, conn.cursor() as cur:
@@ -217,10 +228,41 @@ def main() -> None:
         "months": args.months,
         "tenants": [{"id": str(t["id"]), "slug": t["slug"], "cis": len(t["cis"])} for t in found],
         "votable": votable,
+        "votableAll": votable,
     }
     (HERE / ".data").mkdir(exist_ok=True)
     (HERE / ".data" / "changes.json").write_text(json.dumps(out, indent=2))
     print(f"{len(found)} tenants, {len(votable)} votable changes in {MEASURED}")
+
+
+def reset_votes(admin_db: str) -> None:
+    """Every votable change assessed again without votes, its tenant's entries written anew."""
+    import psycopg
+
+    path = HERE / ".data" / "changes.json"
+    data = json.loads(path.read_text())
+    ids = data["votableAll"]
+    measured = data["tenants"][0]["id"]
+    with psycopg.connect(admin_db) as conn:
+        conn.execute("DELETE FROM changes_vote WHERE change_id = ANY(%s::uuid[])", (ids,))
+        conn.execute(
+            "UPDATE changes_change SET status = 'assessed', version = version + 1"
+            " WHERE id = ANY(%s::uuid[])",
+            (ids,),
+        )
+        conn.execute(
+            "UPDATE changes_calendar_entry SET entry = NULL, epoch = epoch + 1"
+            " WHERE tenant_id = %s",
+            (measured,),
+        )
+    from changes.tasks import refresh_calendar
+    from regie import wiring
+
+    wiring.wire()
+    written = refresh_calendar(measured)
+    data["votable"] = ids
+    path.write_text(json.dumps(data, indent=2))
+    print(f"{len(ids)} votable changes again, {written} calendar entries written")
 
 
 if __name__ == "__main__":

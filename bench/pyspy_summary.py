@@ -42,7 +42,7 @@ def main() -> None:
     incl: Counter[str] = Counter()
     libs: Counter[str] = Counter()
     with open(args.raw, encoding="utf-8", errors="replace") as f:
-        lines = f.read().splitlines()
+        lines = f.read().split("\n")  # not splitlines(): a garbled frame may hold \x85
     for line in lines:
         line = line.rstrip("\n")
         if not line:

@@ -254,6 +254,7 @@ def start_server(args: argparse.Namespace, workers: int) -> tuple[subprocess.Pop
         log = DATA / f"serve-{args.variant.replace(',', '+')}-w{workers}.log"
         cmd = [sys.executable, str(HERE / "experiments" / "serve_variant.py"), args.variant]
     cmd += ["--host", HOST, "--port", str(args.port), "--workers", str(workers)]
+    cmd += getattr(args, "serve_options", [])  # e.g. --pin-workers
     with log.open("wb") as out:
         proc = subprocess.Popen(
             cmd,

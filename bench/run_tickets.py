@@ -69,8 +69,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS")
     p.add_argument("--data", type=Path, default=DATA, help="the dataset's --out folder")
     p.add_argument("--database", default="regie_bench_tickets", help="the dataset's database")
+    p.add_argument("--pin-workers", action="store_true", help="regie serve --pin-workers")
     p.set_defaults(log_prefix="serve-tickets", variant=None)
     args = p.parse_args()
+    args.serve_options = ["--pin-workers"] if args.pin_workers else []
     args.database_url = APP_URL.rsplit("/", 1)[0] + "/" + args.database
     args.token_file = args.data / "token"
     return args
@@ -166,7 +168,7 @@ def quiet_machine(wait: int) -> float:
 
 
 def run(args: argparse.Namespace, token: str, env: dict[str, dict[str, str]]) -> dict:
-    print(f"== regie serve --workers {args.workers}", flush=True)
+    print(f"== regie serve --workers {args.workers} {' '.join(args.serve_options)}", flush=True)
     proc, log = start_server(args, args.workers)
     try:
         sanity(args.port, token, env)
@@ -227,6 +229,7 @@ def main() -> int:
         "machine": machine(),
         "background_cpu_cores_before": background,
         "workers": args.workers,
+        "pinWorkers": args.pin_workers,
         "load": {
             "tool": "wrk",
             "connections": args.connections,

@@ -11,6 +11,11 @@ would buy before anyone makes it in the app. Variants (comma-separated to combin
     inline     what the app hands its threadpool runs on the event loop's thread: one request
                at a time per worker, no thread hand-offs and no threads taking the GIL
                from each other (run with more workers than cores)
+    pin        each worker process (its event loop and its threadpool) on a core of its own,
+               the first core no other worker holds (a lock file per core)
+    switch1ms, switch20ms
+               the interpreter's switch interval (how long a thread may hold the GIL while
+               another waits for it) 1 ms or 20 ms instead of 5 ms
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import os
 import sys
 from functools import lru_cache
 
-VARIANTS = {"baseline", "no-otel", "pool32", "inline"}
+VARIANTS = {"baseline", "no-otel", "pool32", "inline", "switch1ms", "switch20ms", "pin"}
 
 
 def apply(variants: set[str]) -> None:
@@ -42,6 +47,23 @@ def apply(variants: set[str]) -> None:
             return func(*args)
 
         anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    if "pin" in variants and __name__ != "__main__":
+        import fcntl
+
+        for core in sorted(os.sched_getaffinity(0)):
+            held = open(f"/tmp/serve-variant-core-{core}.lock", "w")  # noqa: SIM115 (held)
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.close()
+                continue
+            globals()["_held"] = held  # the lock lasts as long as the worker
+            os.sched_setaffinity(0, {core})
+            break
+    if "switch1ms" in variants:
+        sys.setswitchinterval(0.001)
+    if "switch20ms" in variants:
+        sys.setswitchinterval(0.02)
     if "no-otel" in variants:
         import regie.app
 
