@@ -8,6 +8,11 @@ after another, and prints the CPU per request and the functions with the most ow
 cumulative time. So that one profiler sees all of it, work the app hands to its threadpool
 runs in the calling thread here: the thread hand-offs themselves are not in these figures
 (bench/run_tickets.py measures the whole).
+
+`--instructions` counts the instructions the process executes per request instead (valgrind's
+callgrind, started by the script, counting only the measured requests): the same code and
+data give the same count whatever else the machine does, where its CPU time drifts by
+10-20 % from minute to minute here. About 2-4 minutes for 100 requests of each scenario.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import json
 import os
 import pstats
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,7 +113,13 @@ def main() -> int:
     p.add_argument("--scenarios", default="get,list,message,create")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--cpu-only", action="store_true", help="no profiler: CPU per request only")
+    p.add_argument("--callers", default="", help="also print who calls functions matching this")
+    p.add_argument(
+        "--instructions", action="store_true", help="instructions per request (callgrind)"
+    )
     args = p.parse_args()
+    if args.instructions and not os.environ.get(UNDER_CALLGRIND):
+        return instructions(args)
     in_one_thread(args.database)
     from run_tickets import incident_body
 
@@ -137,11 +150,18 @@ def main() -> int:
         for _ in range(20):  # warm-up: caches, pool, statement preparation
             one(name)
         prof = cProfile.Profile(time.process_time)  # CPU, not waiting on the database
+        counting = bool(os.environ.get(UNDER_CALLGRIND))
+        if counting:
+            callgrind("-z")
+            callgrind("--instr=on")
         cpu0 = time.process_time()
-        if not args.cpu_only:
+        if not args.cpu_only and not counting:
             prof.enable()
         codes = [one(name) for _ in range(args.requests)]
         prof.disable()
+        if counting:
+            callgrind("--instr=off")
+            callgrind(f"--dump={name}")
         cpu = (time.process_time() - cpu0) / args.requests * 1000
         print(
             f"\n===== {name}: {cpu:.2f} ms CPU per request "
@@ -154,7 +174,55 @@ def main() -> int:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(key).print_stats(args.top)
             print("\n".join(out.getvalue().splitlines()[6:]))
+        if args.callers:
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).print_callers(args.callers)
+            print(out.getvalue())
     print(json.dumps({"note": "profile done"}))
+    return 0
+
+
+UNDER_CALLGRIND = "REGIE_BENCH_UNDER_CALLGRIND"
+
+
+def callgrind(command: str) -> None:
+    """Tell the callgrind this process runs under to do `command` (it waits for it)."""
+    subprocess.run(
+        ["callgrind_control", command, str(os.getpid())], check=True, capture_output=True
+    )
+
+
+def instructions(args: argparse.Namespace) -> int:
+    """Run this script under callgrind, counting only the measured requests, and print the
+    instructions per request of each scenario."""
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [a for a in sys.argv[1:] if a != "--instructions"]
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={tmp}/cg.%p",
+                sys.executable,
+                __file__,
+                "--cpu-only",
+                *argv,
+            ],
+            env={**os.environ, UNDER_CALLGRIND: "1"},
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        counts = {}
+        for dump in Path(tmp).glob("cg.*.*"):
+            text = dump.read_text(errors="replace")
+            name = text.split("desc: Trigger: dump ", 1)[1].split("\n", 1)[0]
+            counts[name] = int(text.split("\ntotals: ", 1)[1].split("\n", 1)[0])
+    for name in args.scenarios.split(","):
+        per = counts[name] / args.requests
+        print(
+            f"===== {name}: {per / 1e6:.3f} M instructions per request ({args.requests} requests)"
+        )
     return 0
 
 

@@ -36,6 +36,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("raw")
     p.add_argument("--top", type=int, default=25)
+    p.add_argument("--within", default="", help="only stacks through a frame holding this text")
     args = p.parse_args()
     total = 0
     self_t: Counter[str] = Counter()
@@ -54,7 +55,7 @@ def main() -> None:
             for f in stack.split(";")
             if f and not f.startswith("process ") and not f.startswith("thread ")
         ]
-        if not frames:
+        if not frames or (args.within and not any(args.within in f for f in frames)):
             continue
         total += count
         self_t[short(frames[-1])] += count

@@ -188,8 +188,8 @@ def reading_tenants(engine: Engine | None = None) -> Iterator[Callable[[uuid.UUI
             session.info["tenant_id"] = tenant_id
             connection = session.connection()  # begins with the new tenant if not yet begun
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(
-                    "SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id))
+                _send(
+                    connection, "SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id))
                 )
             return session
 
@@ -216,14 +216,26 @@ def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) ->
     if connection.dialect.name == "postgresql":
         tenant = str(session_tenant(session) or "")
         timeout = session.info.get(STATEMENT_TIMEOUT)
-        # Straight to the driver, one round trip: this runs at the start of every transaction.
         if timeout:
-            connection.exec_driver_sql(
+            _send(
+                connection,
                 "SELECT set_config(%s, %s, true), set_config('statement_timeout', %s, true)",
                 (TENANT_SETTING, tenant, f"{timeout}ms"),
             )
         else:
-            connection.exec_driver_sql("SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant))
+            _send(connection, "SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant))
+
+
+def _send(connection: Any, sql: str, params: tuple[str, ...]) -> None:
+    """One statement of the start of every transaction, straight to the driver's cursor:
+    SQLAlchemy's execution path around it cost ~0.2 ms of CPU, a tenth of a ticket's GET.
+    When something listens to the engine's statements (tracing, a test's count), through
+    SQLAlchemy instead, so that it sees this one too."""
+    if connection._has_events or connection.engine._has_events:
+        connection.exec_driver_sql(sql, params)
+        return
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @event.listens_for(Session, "do_orm_execute")

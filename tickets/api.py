@@ -56,7 +56,7 @@ Sort = Query(
 
 def _answer(ticket: Ticket | Row[Any], response: Response) -> TicketPublic:
     response.headers["ETag"] = etag(ticket.version)
-    return TicketPublic.model_validate(ticket)
+    return TicketPublic.stored(ticket)
 
 
 def _filters(
@@ -126,7 +126,7 @@ def create_ticket(
     def produce() -> tuple[TicketPublic, dict[str, str]]:
         ticket = service.create_ticket(session, actor, data=body)
         headers = {"ETag": etag(ticket.version), "Location": f"{API_PREFIX}/tickets/{ticket.id}"}
-        return TicketPublic.model_validate(ticket), headers
+        return TicketPublic.stored(ticket), headers
 
     return idem.respond(session, actor, produce)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from core.db import get_engine, new_session, reading_tenants, unit_of_work
+from core.db import get_engine, make_engine, new_session, reading_tenants, unit_of_work
 from core.errors import CrossTenantWrite
+from core.settings import get_settings
 from regie.tenant_exit.tables import DERIVED
 from services.catalogue.models import CatalogueEntry, ServiceDomain
 from tests.factories import make_entries, make_tenant
@@ -120,16 +121,27 @@ def test_app_role_owns_nothing_and_cannot_bypass_rls() -> None:
 
 
 @pytest.mark.postgres
-def test_raw_sql_sees_only_the_tenant_set_for_the_transaction() -> None:
+@pytest.mark.parametrize("listened", [False, True], ids=["to-the-driver", "through-sqlalchemy"])
+def test_raw_sql_sees_only_the_tenant_set_for_the_transaction(listened: bool) -> None:
+    """The tenant is set at each transaction's start straight through the driver, or through
+    SQLAlchemy when something listens to the engine's statements: both hold the boundary."""
     a, b = make_tenant(), make_tenant()
     make_entries(a, 3, "A")
     make_entries(b, 2, "B")
-    with unit_of_work(a.id) as session:
-        count = session.execute(text("SELECT count(*) FROM services_catalogue_entry")).scalar()
-    assert count == 3
-    with unit_of_work(None) as session:
-        count = session.execute(text("SELECT count(*) FROM services_catalogue_entry")).scalar()
-    assert count == 0
+    engine = make_engine(get_settings().database_url)
+    seen: list[str] = []
+    if listened:
+        event.listen(engine, "before_cursor_execute", lambda _c, _k, sql, *_: seen.append(sql))
+    try:
+        with unit_of_work(a.id, engine) as session:
+            count = session.execute(text("SELECT count(*) FROM services_catalogue_entry"))
+            assert count.scalar() == 3
+        with unit_of_work(None, engine) as session:
+            count = session.execute(text("SELECT count(*) FROM services_catalogue_entry"))
+            assert count.scalar() == 0
+    finally:
+        engine.dispose()
+    assert any("set_config" in sql for sql in seen) == listened
 
 
 @pytest.mark.postgres
