@@ -14,6 +14,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field
 
 import core.db  # noqa: F401  (puts the constraint naming convention on the metadata first)
+from core.factories import empty_list
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, utcnow
 
@@ -69,4 +70,4 @@ class AuditCheckpoint(TenantScoped, table=True):
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     key_id: str = Field(max_length=16)
     signature: str = Field(max_length=128)
-    frontier: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    frontier: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field
 
+from core.factories import empty_dict, empty_list
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -91,7 +92,7 @@ class ChangeSettings(TenantScoped, table=True):
     __audited__ = True
 
     # [{"key", "text", "answers": [{"key", "text", "weight"}]}]
-    questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    questions: list[dict[str, Any]] = Field(default_factory=empty_list, sa_column=Column(JSON))
     medium_from: int = 4
     high_from: int = 8
     # Downtime of an approved change is announced to the DAP's contacts this many days ahead.
@@ -113,7 +114,7 @@ class ChangeTemplate(TenantScoped, table=True):
     name: str = Field(max_length=200)
     description: str = Field(max_length=20000)
     risk_class: RiskClass = Field(default=RiskClass.low, sa_type=enum_type(RiskClass))
-    rollback_plan: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    rollback_plan: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     active: bool = True
     approved_by: str = Field(max_length=80)
     version: int = 1
@@ -133,7 +134,7 @@ class ApprovalRule(TenantScoped, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     change_type: ChangeType = Field(sa_type=enum_type(ChangeType))
     risk_class: RiskClass = Field(sa_type=enum_type(RiskClass))
-    approvers: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    approvers: list[dict[str, Any]] = Field(default_factory=empty_list, sa_column=Column(JSON))
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -160,8 +161,8 @@ class Change(TenantScoped, table=True):
     title: str = Field(max_length=200)
     description: str = Field(max_length=20000)
     reason: str = Field(max_length=4000)
-    service_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    ci_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    service_ids: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON))
+    ci_ids: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON))
     planned_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     planned_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implementer_id: uuid.UUID | None = None
@@ -217,7 +218,7 @@ class ChangeEvent(TenantScoped, table=True):
     from_value: str | None = Field(default=None, max_length=200)
     to_value: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=4000)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))
 
 
 class Vote(TenantScoped, table=True):
@@ -341,7 +342,7 @@ class Review(TenantScoped, table=True):
     change_id: uuid.UUID
     outcome: ReviewOutcome = Field(sa_type=enum_type(ReviewOutcome, length=30))
     # The incidents the change caused: ticket ids of the same tenant.
-    incident_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    incident_ids: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON))
     lessons: str = Field(max_length=20000)
     reviewed_by: str = Field(max_length=80)
     reviewed_by_name: str = Field(max_length=200)
@@ -387,7 +388,7 @@ class Release(TenantScoped, table=True):
     title: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=20000)
     release_version: str = Field(max_length=60)
-    change_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    change_ids: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON))
     created_by: str = Field(max_length=80)
     created_by_name: str = Field(max_length=200)
     version: int = Field(default=1, sa_column=_release_row_version)

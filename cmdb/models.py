@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field
 
+from core.factories import empty_dict, empty_list
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -66,7 +67,7 @@ class CiClass(TenantScoped, table=True):
     key: str = Field(max_length=40)
     name: str = Field(max_length=200)
     description: str = Field(default="", max_length=4000)
-    attributes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    attributes: list[dict[str, Any]] = Field(default_factory=empty_list, sa_column=Column(JSON))
     version: int = Field(default=1, sa_column=_class_version)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -87,7 +88,7 @@ class Ci(TenantScoped, table=True):
     name: str = Field(max_length=200)
     natural_key: str = Field(max_length=200)
     status: CiStatus = Field(default=CiStatus.active, sa_type=enum_type(CiStatus))
-    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    attributes: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     owner: str | None = Field(default=None, max_length=200)
     version: int = Field(default=1, sa_column=_ci_version)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -114,7 +115,7 @@ class CiVersion(TenantScoped, table=True):
     name: str = Field(max_length=200)
     natural_key: str = Field(max_length=200)
     status: CiStatus = Field(sa_type=enum_type(CiStatus))
-    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    attributes: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     owner: str | None = Field(default=None, max_length=200)
 
 

@@ -4,6 +4,9 @@ import uuid
 
 from uuid_utils import compat
 
+from core.factories import signed
 
+
+@signed
 def new_id() -> uuid.UUID:
     return compat.uuid7()

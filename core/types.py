@@ -11,7 +11,10 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from core.factories import signed
 
+
+@signed
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

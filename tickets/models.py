@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlmodel import Field
 
 import tickets.search  # noqa: F401  (SQLite search triggers call its function: register it first)
+from core.factories import empty_dict, empty_list
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -113,7 +114,7 @@ class TicketSettings(TenantScoped, table=True):
     reopen_days: int = Field(default=10, ge=0, le=365)
     privacy_mode: PrivacyMode = Field(default=PrivacyMode.warn, sa_type=enum_type(PrivacyMode))
     # {"<impact>/<urgency>": "<priority>"}; missing pairs fall back to the default matrix.
-    priority_matrix: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    priority_matrix: dict[str, str] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     # Bumped by settings changes only (not by the counter), for If-Match.
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -231,7 +232,9 @@ class Ticket(TenantScoped, table=True):
     converted_to_id: uuid.UUID | None = None
     converted_from_id: uuid.UUID | None = None
     # Where the personal-data guard found something: [{"field", "kind", "start", "end"}].
-    privacy_findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    privacy_findings: list[dict[str, Any]] = Field(
+        default_factory=empty_list, sa_column=Column(JSON)
+    )
     resolution: str | None = Field(default=None, max_length=4000)
     version: int = Field(default=1, sa_column=_version)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -263,4 +266,4 @@ class TicketEvent(TenantScoped, table=True):
     from_value: str | None = Field(default=None, max_length=200)
     to_value: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))

@@ -30,6 +30,7 @@ from sqlmodel import Field, Session, col, select
 
 from core.db import unit_of_work
 from core.errors import Conflict, Unprocessable
+from core.factories import empty_dict
 from core.identity.permissions import Principal
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, utcnow
@@ -47,7 +48,7 @@ class IdempotencyRecord(TenantScoped, table=True):
     status_code: int | None = None
     response_body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     response_headers: dict[str, str] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False)
+        default_factory=empty_dict, sa_column=Column(JSON, nullable=False)
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from core.factories import empty_list
 from core.identity.roles import Role
 from core.ids import new_id
 from core.tenancy import TenantScoped
@@ -23,7 +24,9 @@ class ApiKey(TenantScoped, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(max_length=100)
     secret_hash: str = Field(max_length=64)
-    permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    permissions: list[str] = Field(
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -71,7 +74,7 @@ class WebSession(TenantScoped, table=True):
     user_tid: uuid.UUID | None = None  # None for the demo sign-in
     user_oid: uuid.UUID
     user_name: str = Field(default="", max_length=200)
-    app_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    app_roles: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     id_token: str | None = Field(default=None, max_length=8000)
     user_agent: str = Field(default="", max_length=300)
     client_address: str = Field(default="", max_length=64)

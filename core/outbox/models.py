@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field
 
+from core.factories import empty_dict
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -27,7 +28,9 @@ class OutboxMessage(TenantScoped, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     topic: str = Field(max_length=100)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(
+        default_factory=empty_dict, sa_column=Column(JSON, nullable=False)
+    )
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_type(OutboxStatus))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+from core.factories import empty_dict, empty_list
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -135,7 +136,7 @@ class Event(TenantScoped, table=True):
     from_value: str | None = Field(default=None, max_length=200)
     to_value: str | None = Field(default=None, max_length=200)
     text: str | None = Field(default=None, max_length=4000)  # a reason or a progress note
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))
 
 
 _backlog_version = Column("version", Integer, nullable=False, default=1)
@@ -151,7 +152,7 @@ class Backlog(TenantScoped, table=True):
     __mapper_args__ = {"version_id_col": _backlog_version}
     __audited__ = True
 
-    item_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    item_ids: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     version: int = Field(default=1, sa_column=_backlog_version)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+from core.factories import empty_list
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -58,7 +59,9 @@ class TicketFactsRow(TenantScoped, table=True):
     escalated: bool = False
     resolved_line: str | None = Field(default=None, max_length=12)
     service_id: uuid.UUID | None = None
-    statuses: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    statuses: list[list[str]] = Field(
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False)
+    )
     as_of: datetime = Field(sa_type=UTCDateTime)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+from core.factories import empty_list
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -82,8 +83,8 @@ class Supplier(TenantScoped, table=True):
     name: str = Field(max_length=200)
     parent_id: uuid.UUID | None = None  # the supplier this one is a sub-supplier of
     ci_id: uuid.UUID | None = None  # the CI that stands for the supplier in the CMDB
-    delivery_countries: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    processing_countries: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    delivery_countries: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON))
+    processing_countries: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON))
     last_risk_analysis_on: date | None = None
     version: int = Field(default=1, sa_column=_versions["supplier"])
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+from core.factories import empty_dict
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -56,8 +57,8 @@ class AlertRule(TenantScoped, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(max_length=100)
     position: int = Field(default=100)
-    match: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
-    match_regex: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    match: dict[str, str] = Field(default_factory=empty_dict, sa_column=Column(JSON))
+    match_regex: dict[str, str] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     service_id: uuid.UUID | None = None
     group_id: uuid.UUID | None = None
     impact: Level | None = Field(default=None, sa_type=enum_type(Level))
@@ -84,7 +85,7 @@ class AlertCiRule(TenantScoped, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(max_length=100)
-    match: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    match: dict[str, str] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     match_key: str = Field(max_length=64)  # sha256 of the canonical labels
     ci_id: uuid.UUID
     version: int = Field(default=1, sa_column=_ci_rule_version)
@@ -114,7 +115,7 @@ class AlertFold(TenantScoped, table=True):
     first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_status: AlertStatus = Field(default=AlertStatus.firing, sa_type=enum_type(AlertStatus))
-    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    labels: dict[str, str] = Field(default_factory=empty_dict, sa_column=Column(JSON))
     # The CI rule the last alert matched and the CI it gave (None: no rule matched).
     ci_rule_id: uuid.UUID | None = None
     ci_id: uuid.UUID | None = None

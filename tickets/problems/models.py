@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field
 
+from core.factories import empty_dict
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, enum_type, utcnow
@@ -107,4 +108,4 @@ class ProblemEvent(TenantScoped, table=True):
     from_value: str | None = Field(default=None, max_length=200)
     to_value: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index
 from sqlmodel import Field
 
+from core.factories import empty_dict
 from core.ids import new_id
 from core.tenancy import TenantScoped
 from core.types import UTCDateTime, utcnow
@@ -48,7 +49,9 @@ class ScimUser(TenantScoped, table=True):
     directory_id: uuid.UUID | None = None
     object_id: uuid.UUID | None = None
     active: bool = True
-    document: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    document: dict[str, Any] = Field(
+        default_factory=empty_dict, sa_column=Column(JSON, nullable=False)
+    )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -66,7 +69,9 @@ class ScimGroup(TenantScoped, table=True):
     external_id: str | None = Field(default=None, max_length=300)
     directory_id: uuid.UUID | None = None
     object_id: uuid.UUID | None = None
-    document: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    document: dict[str, Any] = Field(
+        default_factory=empty_dict, sa_column=Column(JSON, nullable=False)
+    )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
