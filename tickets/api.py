@@ -115,7 +115,7 @@ def list_tickets(
         session, actor, filters, sort=sort, limit=limit, after=after, columns=SUMMARY_FIELDS
     )
     # Rows of stored values need no input checks: built as they are, serialised once.
-    items = [TicketSummary.model_construct(**r._mapping) for r in rows]
+    items = [TicketSummary.from_stored(dict(r._mapping)) for r in rows]
     return TicketPage(items=items, nextCursor=encode_cursor(last) if last else None)
 
 
