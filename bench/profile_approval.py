@@ -9,6 +9,10 @@ application in this process, one round trip after another, with the app's thread
 run in the calling thread (as bench/profile_tickets.py does for the ticket path). Prints the
 CPU per round trip, the time the garbage collector took, and the functions with the most own
 and cumulative time. Each round trip approves one of the dataset's votable changes.
+
+`--instructions` counts the instructions per round trip instead (bench/callgrind.py).
+Reset the votes between runs (`changes_dataset.py --reset-votes`) to vote on the same
+changes each time.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import callgrind  # bench/, the script's own directory
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -53,7 +59,16 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--cpu-only", action="store_true", help="no profiler: CPU per round trip only")
+    p.add_argument(
+        "--instructions", action="store_true", help="instructions per round trip (callgrind)"
+    )
     args = p.parse_args()
+    if args.instructions and not callgrind.under_callgrind():
+        argv = ["--cpu-only", *(a for a in sys.argv[1:] if a != "--instructions")]
+        total = callgrind.rerun_counted(__file__, argv)["approval"]
+        per = total / args.round_trips / 1e6
+        print(f"===== GET + vote: {per:.3f} M instructions per round trip ({args.round_trips})")
+        return 0
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(HERE))
     import psycopg
@@ -100,7 +115,8 @@ def main() -> int:
         cpu0 = time.process_time()
         if not args.cpu_only:
             prof.enable()
-        codes = [round_trip(c) for c in mine[args.warmup :]]
+        with callgrind.counted("approval"):
+            codes = [round_trip(c) for c in mine[args.warmup :]]
         prof.disable()
         cpu = (time.process_time() - cpu0) / args.round_trips * 1000
         (HERE / ".data" / "changes.json").write_text(json.dumps(data, indent=2))

@@ -25,13 +25,14 @@ import json
 import os
 import pstats
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+import callgrind  # bench/, the script's own directory
+
 HERE = Path(__file__).resolve().parent
+
 NOTE = {"body": "Logboeken van de applicatieserver nagekeken.", "visibility": "internal"}
 
 
@@ -118,7 +119,7 @@ def main() -> int:
         "--instructions", action="store_true", help="instructions per request (callgrind)"
     )
     args = p.parse_args()
-    if args.instructions and not os.environ.get(UNDER_CALLGRIND):
+    if args.instructions and not callgrind.under_callgrind():
         return instructions(args)
     in_one_thread(args.database)
     from run_tickets import incident_body
@@ -150,18 +151,12 @@ def main() -> int:
         for _ in range(20):  # warm-up: caches, pool, statement preparation
             one(name)
         prof = cProfile.Profile(time.process_time)  # CPU, not waiting on the database
-        counting = bool(os.environ.get(UNDER_CALLGRIND))
-        if counting:
-            callgrind("-z")
-            callgrind("--instr=on")
         cpu0 = time.process_time()
-        if not args.cpu_only and not counting:
+        if not args.cpu_only:
             prof.enable()
-        codes = [one(name) for _ in range(args.requests)]
+        with callgrind.counted(name):
+            codes = [one(name) for _ in range(args.requests)]
         prof.disable()
-        if counting:
-            callgrind("--instr=off")
-            callgrind(f"--dump={name}")
         cpu = (time.process_time() - cpu0) / args.requests * 1000
         print(
             f"\n===== {name}: {cpu:.2f} ms CPU per request "
@@ -182,47 +177,13 @@ def main() -> int:
     return 0
 
 
-UNDER_CALLGRIND = "REGIE_BENCH_UNDER_CALLGRIND"
-
-
-def callgrind(command: str) -> None:
-    """Tell the callgrind this process runs under to do `command` (it waits for it)."""
-    subprocess.run(
-        ["callgrind_control", command, str(os.getpid())], check=True, capture_output=True
-    )
-
-
 def instructions(args: argparse.Namespace) -> int:
-    """Run this script under callgrind, counting only the measured requests, and print the
-    instructions per request of each scenario."""
-    with tempfile.TemporaryDirectory() as tmp:
-        argv = [a for a in sys.argv[1:] if a != "--instructions"]
-        subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--instr-atstart=no",
-                f"--callgrind-out-file={tmp}/cg.%p",
-                sys.executable,
-                __file__,
-                "--cpu-only",
-                *argv,
-            ],
-            env={**os.environ, UNDER_CALLGRIND: "1"},
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        counts = {}
-        for dump in Path(tmp).glob("cg.*.*"):
-            text = dump.read_text(errors="replace")
-            name = text.split("desc: Trigger: dump ", 1)[1].split("\n", 1)[0]
-            counts[name] = int(text.split("\ntotals: ", 1)[1].split("\n", 1)[0])
+    """The instructions per request of each scenario, counted under callgrind."""
+    argv = ["--cpu-only", *(a for a in sys.argv[1:] if a != "--instructions")]
+    counts = callgrind.rerun_counted(__file__, argv)
     for name in args.scenarios.split(","):
-        per = counts[name] / args.requests
-        print(
-            f"===== {name}: {per / 1e6:.3f} M instructions per request ({args.requests} requests)"
-        )
+        per = counts[name] / args.requests / 1e6
+        print(f"===== {name}: {per:.3f} M instructions per request ({args.requests} requests)")
     return 0
 
 
