@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    # A tenant's messages published within this long are drained by one job (0: one each).
+    outbox_drain_after_seconds: float = Field(default=0.25, ge=0, le=60)
     security_contact: str = "mailto:security@regie.example"
     security_policy_url: str = "https://regie.example/security-policy"
     security_languages: str = "nl, en"

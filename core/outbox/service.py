@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.db import unit_of_work
-from core.jobs import enqueue_after_commit
+from core.jobs import enqueue_gathered
 from core.observability import OUTBOX_HANDLED
 from core.outbox.models import OutboxMessage, OutboxStatus
+from core.settings import get_settings
 from core.tenancy import Tenant, TenantStatus
 from core.types import utcnow
 
@@ -43,11 +44,14 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
 
 
 def publish(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMessage:
-    """Add a message to the session's transaction and ask for a drain after commit."""
+    """Add a message to the session's transaction and have the tenant drained soon after
+    commit: one send to the broker for a burst of messages, not one each, since a drain
+    handles every message that is due when it runs."""
     message = OutboxMessage(topic=topic, payload=payload)
     session.add(message)
     session.flush()
-    enqueue_after_commit(session, DRAIN_TASK, str(message.tenant_id))
+    after = get_settings().outbox_drain_after_seconds
+    enqueue_gathered(session, DRAIN_TASK, str(message.tenant_id), seconds=after)
     return message
 
 
@@ -61,6 +65,17 @@ def pending_ids(tenant_id: uuid.UUID, limit: int, engine: Engine | None = None) 
             .limit(limit)
         )
         return list(session.exec(stmt))
+
+
+def drain_due(tenant_id: uuid.UUID, limit: int = 100, engine: Engine | None = None) -> int:
+    """Handle batches of `limit` until one is not full: a drain stands for every message
+    published before it ran, however large the burst; returns how many were handled."""
+    total = 0
+    while True:
+        handled = drain(tenant_id, limit, engine)
+        total += handled
+        if handled < limit:
+            return total
 
 
 def drain(tenant_id: uuid.UUID, limit: int = 100, engine: Engine | None = None) -> int:

@@ -12,7 +12,7 @@ from core.settings import get_settings
 
 @celery_app.task(name=service.DRAIN_TASK)
 def drain(tenant_id: str) -> int:
-    return service.drain(uuid.UUID(tenant_id), get_settings().outbox_batch_size)
+    return service.drain_due(uuid.UUID(tenant_id), get_settings().outbox_batch_size)
 
 
 @celery_app.task(name="core.outbox.drain_all")

@@ -12,6 +12,7 @@ from sqlmodel import select
 from core.db import unit_of_work
 from core.outbox.models import OutboxMessage, OutboxStatus
 from core.outbox.service import publish
+from core.settings import get_settings
 from tests.factories import make_tenant
 from tests.fixtures import Processes, wait_for
 
@@ -126,3 +127,45 @@ def test_failing_handler_is_retried_with_backoff_then_marked_failed() -> None:
             assert session.exec(select(OutboxMessage)).one().status == OutboxStatus.failed
     finally:
         service.HANDLERS.pop("test.always-fails")
+
+
+def test_one_drain_takes_a_burst_larger_than_a_batch() -> None:
+    from core.outbox import service
+
+    tenant = make_tenant()
+    handled: list[int] = []
+    service.handler("test.counted")(lambda _session, message: handled.append(message.payload["n"]))
+    try:
+        with unit_of_work(tenant.id) as session:
+            for n in range(7):
+                publish(session, "test.counted", {"n": n})
+        assert service.drain_due(tenant.id, limit=3) == 7
+        assert sorted(handled) == list(range(7))
+        assert set(statuses(tenant.id).values()) == {OutboxStatus.done}
+    finally:
+        service.HANDLERS.pop("test.counted")
+
+
+def test_a_burst_of_messages_asks_the_broker_for_one_drain(monkeypatch) -> None:
+    from core import jobs
+    from core.outbox import service
+
+    sent: list[tuple[str, list, float | None]] = []
+    send = jobs.celery_app.send_task
+
+    def noting(name: str, args: list, countdown: float | None = None, **kw):  # type: ignore[no-untyped-def]
+        sent.append((name, args, countdown))
+        return send(name, args=args, countdown=countdown, **kw)
+
+    monkeypatch.setattr(jobs.celery_app, "send_task", noting)
+    tenant, other = make_tenant(), make_tenant()
+    for _ in range(5):  # five requests, each committing a message
+        publish_probes(tenant.id, 1)
+    publish_probes(other.id, 2)
+    drains = [(name, args) for name, args, _ in sent if name == service.DRAIN_TASK]
+    assert drains == [(service.DRAIN_TASK, [str(tenant.id)]), (service.DRAIN_TASK, [str(other.id)])]
+    after = get_settings().outbox_drain_after_seconds
+    assert {countdown for _, _, countdown in sent} == {after}
+    time.sleep(after + 0.1)  # that drain has run: the next needs its own
+    publish_probes(tenant.id, 1)
+    assert [args for name, args, _ in sent[2:] if name == service.DRAIN_TASK] == [[str(tenant.id)]]
