@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, inspect, text, update
+from sqlalchemy import Row, bindparam, func, text, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -23,6 +23,7 @@ from tickets.models import (
     Level,
     Line,
     Priority,
+    PrivacyMode,
     Status,
     Ticket,
     TicketEvent,
@@ -200,7 +201,40 @@ def settings(session: Session, *, create: bool = False) -> TicketSettings | None
     return found
 
 
-def take_number(session: Session, known: TicketSettings | None = None) -> str:
+@dataclass(frozen=True)
+class SettingsInForce:
+    """What ticket writes read of the tenant's settings; `stored`: from its row, not the
+    defaults of a tenant that has none yet."""
+
+    prefix: str
+    reopen_days: int
+    privacy_mode: PrivacyMode
+    priority_matrix: dict[str, str]
+    stored: bool
+
+
+_settings = TicketSettings.__table__.c  # type: ignore[attr-defined]
+# Plain columns in a statement built once: every ticket write reads them, and the entity
+# (the ORM's loading, the tenant criteria added per query) cost more than the read itself.
+_IN_FORCE = select_columns(
+    _settings.prefix, _settings.reopen_days, _settings.privacy_mode, _settings.priority_matrix
+).where(_settings.tenant_id == bindparam("tenant"))
+
+
+def settings_in_force(session: Session) -> SettingsInForce:
+    """The settings a ticket write applies, or the defaults when none were stored yet."""
+    row = session.execute(_IN_FORCE, {"tenant": session_tenant(session)}).first()
+    found = row._mapping if row is not None else TicketSettings().model_dump()
+    return SettingsInForce(
+        prefix=found["prefix"],
+        reopen_days=found["reopen_days"],
+        privacy_mode=found["privacy_mode"],
+        priority_matrix=found["priority_matrix"] or {},
+        stored=row is not None,
+    )
+
+
+def take_number(session: Session, known: SettingsInForce | None = None) -> str:
     """The next ticket number of the session's tenant, e.g. SHN-000123: unique, never reused.
 
     PostgreSQL takes it from the tenant's sequence, which holds no lock, so one tenant's
@@ -208,13 +242,16 @@ def take_number(session: Session, known: TicketSettings | None = None) -> str:
     time anyway and counts in the settings row. `known`: the settings the caller already
     read, used for the prefix when they are stored ones."""
     if session.get_bind().dialect.name == "postgresql":
-        stored = known is not None and inspect(known).persistent
-        current = known if stored else settings(session, create=True)
-        assert current is not None  # created just above when missing
+        if known is not None and known.stored:
+            prefix = known.prefix
+        else:
+            current = settings(session, create=True)
+            assert current is not None  # created just above when missing
+            prefix = current.prefix
         number = session.execute(
             text("SELECT tickets_next_number(:tenant)"), {"tenant": session_tenant(session)}
         ).scalar_one()
-        return f"{current.prefix}-{number:06d}"
+        return f"{prefix}-{number:06d}"
     stmt = (
         update(TicketSettings)
         .values(next_number=col(TicketSettings.next_number) + 1)

@@ -25,7 +25,6 @@ from tickets.models import (
     Status,
     Ticket,
     TicketEvent,
-    TicketSettings,
     TicketType,
 )
 from tickets.references import check_links
@@ -71,9 +70,9 @@ def record(
     return event
 
 
-def ticket_settings(session: Session) -> TicketSettings:
-    """The tenant's ticket settings, or the defaults when none were stored yet."""
-    return repository.settings(session) or TicketSettings()
+def ticket_settings(session: Session) -> repository.SettingsInForce:
+    """The tenant's ticket settings as a write applies them (read, never changed here)."""
+    return repository.settings_in_force(session)
 
 
 def can_read_all(actor: Principal) -> bool:

@@ -70,6 +70,25 @@ def test_priority_follows_the_tenants_matrix(desk) -> None:
     assert desk.report(impact="low", urgency="medium")["priority"] == "medium"
 
 
+def test_a_ticket_resolved_before_the_tenants_reopen_window_stays_resolved(desk) -> None:
+    group = desk.group("Service desk", "1")
+    ticket = desk.report()
+    desk.act(ticket, "assignments", {"groupId": group["id"]})
+    desk.act(ticket, "transitions", {"status": "in-progress"})
+    desk.act(ticket, "transitions", {"status": "resolved", "resolution": "Restarted."})
+    settings = desk.client.get("/api/v1/ticket-settings", headers=auth(desk.admin))
+    r = desk.client.patch(
+        "/api/v1/ticket-settings",
+        headers=auth(desk.admin, **{"If-Match": settings.headers["etag"]}),
+        json={"reopenDays": 0},
+    )
+    assert r.status_code == 200 and r.json()["reopenDays"] == 0
+    r = desk.act(ticket, "transitions", {"status": "in-progress", "reason": "Back again"})
+    assert r.status_code == 409 and "more than 0 days ago" in r.json()["detail"]
+    current = desk.client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth(desk.agent))
+    assert current.json()["status"] == "resolved"
+
+
 def test_a_reporter_sees_only_their_own_tickets_and_an_agent_sees_all(desk) -> None:
     mine = desk.report()
     from tests.factories import make_token
