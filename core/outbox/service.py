@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from core.db import unit_of_work
+from core.db import session_tenant, unit_of_work
 from core.jobs import enqueue_gathered
 from core.observability import OUTBOX_HANDLED
 from core.outbox.models import OutboxMessage, OutboxStatus
@@ -47,9 +47,11 @@ def publish(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMess
     """Add a message to the session's transaction and have the tenant drained soon after
     commit: one send to the broker for a burst of messages, not one each, since a drain
     handles every message that is due when it runs."""
-    message = OutboxMessage(topic=topic, payload=payload)
-    session.add(message)
-    session.flush()
+    tenant_id = session_tenant(session)
+    if tenant_id is None:
+        raise ValueError("An outbox message belongs to a tenant: publish in a tenant's unit.")
+    message = OutboxMessage(tenant_id=tenant_id, topic=topic, payload=payload)
+    session.add(message)  # inserted by the commit's flush, with the rest of the transaction
     after = get_settings().outbox_drain_after_seconds
     enqueue_gathered(session, DRAIN_TASK, str(message.tenant_id), seconds=after)
     return message

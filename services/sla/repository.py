@@ -33,8 +33,13 @@ _IN_EFFECT = (
 
 
 def in_effect(session: Session, day: date) -> Agreement | None:
-    """The version in effect on `day`: the latest date not after it, then the highest number."""
-    return session.exec(_IN_EFFECT, params={"day": day}).first()
+    """The version in effect on `day`: the latest date not after it, then the highest number.
+
+    A version is flushed as it is added (in a savepoint), so what the session holds
+    unflushed (a ticket write's history) cannot change the answer and is left to the next
+    flush instead of being flushed for this read."""
+    with session.no_autoflush:
+        return session.exec(_IN_EFFECT, params={"day": day}).first()
 
 
 def next_number(session: Session) -> int:
