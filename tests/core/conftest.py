@@ -1,4 +1,5 @@
-"""Fixtures for identity tests: a real OpenID provider with Entra-shaped directories."""
+"""Fixtures for identity tests (a real OpenID provider with Entra-shaped directories), and
+the jobs sent to the broker."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 
 import pytest
 
+from core import jobs
 from core.db import unit_of_work
 from core.identity import access
 from core.settings import get_settings
@@ -63,3 +65,17 @@ def world(idp, monkeypatch):
         session.add_all([client, other, supplier])
     access._tenants.clear()  # the directories are re-bound to fresh tenants in every test
     return client, other, supplier
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, list, float | None]]:
+    """What reaches the broker: each send still goes to it, and is noted here."""
+    found: list[tuple[str, list, float | None]] = []
+    send = jobs.celery_app.send_task
+
+    def noting(name: str, args: list, countdown: float | None = None, **kw):  # type: ignore[no-untyped-def]
+        found.append((name, args, countdown))
+        return send(name, args=args, countdown=countdown, **kw)
+
+    monkeypatch.setattr(jobs.celery_app, "send_task", noting)
+    return found

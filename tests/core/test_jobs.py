@@ -13,20 +13,6 @@ from core import jobs
 from core.db import unit_of_work
 
 
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, list, float | None]]:
-    """What reaches the broker: each send still goes to it, and is noted here."""
-    found: list[tuple[str, list, float | None]] = []
-    send = jobs.celery_app.send_task
-
-    def noting(name: str, args: list, countdown: float | None = None, **kw):  # type: ignore[no-untyped-def]
-        found.append((name, args, countdown))
-        return send(name, args=args, countdown=countdown, **kw)
-
-    monkeypatch.setattr(jobs.celery_app, "send_task", noting)
-    return found
-
-
 def _commit(*args: str, seconds: float) -> None:
     with unit_of_work(None) as session:
         jobs.enqueue_gathered(session, REFRESH, *args, seconds=seconds)

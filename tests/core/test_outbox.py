@@ -146,18 +146,9 @@ def test_one_drain_takes_a_burst_larger_than_a_batch() -> None:
         service.HANDLERS.pop("test.counted")
 
 
-def test_a_burst_of_messages_asks_the_broker_for_one_drain(monkeypatch) -> None:
-    from core import jobs
+def test_a_burst_of_messages_asks_the_broker_for_one_drain(sent) -> None:
     from core.outbox import service
 
-    sent: list[tuple[str, list, float | None]] = []
-    send = jobs.celery_app.send_task
-
-    def noting(name: str, args: list, countdown: float | None = None, **kw):  # type: ignore[no-untyped-def]
-        sent.append((name, args, countdown))
-        return send(name, args=args, countdown=countdown, **kw)
-
-    monkeypatch.setattr(jobs.celery_app, "send_task", noting)
     tenant, other = make_tenant(), make_tenant()
     for _ in range(5):  # five requests, each committing a message
         publish_probes(tenant.id, 1)
