@@ -47,11 +47,14 @@ def lock_head(conn: Connection, tenant_id: uuid.UUID) -> tuple[int, str]:
     return row[0], row[1]
 
 
+# Sent on every write: built once, so SQLAlchemy keeps its cache key.
+_APPEND = text("SELECT audit_append(:t, CAST(:rows AS jsonb))")
+
+
 def append_in_database(conn: Connection, tenant_id: uuid.UUID, drafts: list[dict[str, Any]]) -> int:
     """Have PostgreSQL number, chain and insert the entries and move the head; the new size."""
     rows = [{**d, "occurred_at": d["occurred_at"].isoformat()} for d in drafts]
-    stmt = text("SELECT audit_append(:t, CAST(:rows AS jsonb))")
-    return int(conn.execute(stmt, {"t": tenant_id, "rows": json.dumps(rows)}).scalar_one())
+    return int(conn.execute(_APPEND, {"t": tenant_id, "rows": json.dumps(rows)}).scalar_one())
 
 
 def append(conn: Connection, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:

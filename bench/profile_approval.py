@@ -59,6 +59,7 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--cpu-only", action="store_true", help="no profiler: CPU per round trip only")
+    p.add_argument("--dump", type=Path, help="also write the profile here, for pstats")
     p.add_argument(
         "--instructions", action="store_true", help="instructions per round trip (callgrind)"
     )
@@ -126,6 +127,8 @@ def main() -> int:
             f"profiler {'off' if args.cpu_only else 'on'}), status {sorted(set(codes))}, "
             f"load average {os.getloadavg()[0]:.2f}"
         )
+        if args.dump and not args.cpu_only:
+            prof.dump_stats(args.dump)
         if not args.cpu_only:
             for key in ("tottime", "cumulative"):
                 out = io.StringIO()

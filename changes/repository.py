@@ -73,11 +73,15 @@ class Filters:
     ci_id: uuid.UUID | None = None  # changes that name this CI among theirs
 
 
+# Read in every write of a change and every vote: built once (SQLAlchemy keeps a built
+# statement's cache key; one built per call computes it again).
+_GET = select(Change).where(Change.id == bindparam("id"))
+_GET_LOCKED = _GET.with_for_update()
+
+
 def get(session: Session, change_id: uuid.UUID, *, for_update: bool = False) -> Change | None:
-    stmt = select(Change).where(Change.id == change_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).first()
+    stmt = _GET_LOCKED if for_update else _GET
+    return session.exec(stmt, params={"id": change_id}).first()
 
 
 def read(session: Session, change_id: uuid.UUID) -> Row[Any] | None:
@@ -162,9 +166,13 @@ def events(session: Session, change_id: uuid.UUID) -> list[ChangeEvent]:
     return list(session.exec(stmt))
 
 
+_VOTES = (
+    select(Vote).where(Vote.change_id == bindparam("change")).order_by(col(Vote.at), col(Vote.id))
+)
+
+
 def votes(session: Session, change_id: uuid.UUID) -> list[Vote]:
-    stmt = select(Vote).where(Vote.change_id == change_id).order_by(col(Vote.at), col(Vote.id))
-    return list(session.exec(stmt))
+    return list(session.exec(_VOTES, params={"change": change_id}))
 
 
 def rollbacks(session: Session, change_id: uuid.UUID) -> list[Rollback]:
@@ -520,14 +528,18 @@ def stored_entry(session: Session, change_id: uuid.UUID) -> str | None:
     return session.execute(_ENTRY_OF, params).scalar()
 
 
+_HELD = columns(_e.change_id, _e.entry, _e.epoch).where(
+    _e.tenant_id == bindparam("tenant"), _e.change_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def held_entries(
     session: Session, tenant_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str | None, int]]:
     """(entry, epoch) of these changes' stored entries, where they have a row. In a flush."""
-    stmt = columns(_e.change_id, _e.entry, _e.epoch).where(
-        _e.tenant_id == tenant_id, _e.change_id.in_(ids)
-    )
-    return {row.change_id: (row.entry, row.epoch) for row in session.connection().execute(stmt)}
+    params = {"tenant": tenant_id, "ids": ids}
+    rows = session.connection().execute(_HELD, params)
+    return {row.change_id: (row.entry, row.epoch) for row in rows}
 
 
 _REWRITE = (

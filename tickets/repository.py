@@ -65,11 +65,14 @@ class Filters:
     ids: list[uuid.UUID] | None = None
 
 
+# Read by every write of a ticket: built once, so SQLAlchemy keeps the cache key.
+_GET = select(Ticket).where(Ticket.id == bindparam("id"))
+_GET_LOCKED = _GET.with_for_update()
+
+
 def get(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket | None:
-    stmt = select(Ticket).where(Ticket.id == ticket_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).first()
+    stmt = _GET_LOCKED if for_update else _GET
+    return session.exec(stmt, params={"id": ticket_id}).first()
 
 
 # Built once, on the table, the tenant named (row-level security holds it too on PostgreSQL):

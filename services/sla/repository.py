@@ -47,9 +47,11 @@ def next_number(session: Session) -> int:
     return (highest or 0) + 1
 
 
+_CLOCKS = select(Clock).where(Clock.ticket_id == bindparam("ticket")).order_by(col(Clock.kind))
+
+
 def clocks(session: Session, ticket_id: uuid.UUID) -> list[Clock]:
-    stmt = select(Clock).where(Clock.ticket_id == ticket_id).order_by(col(Clock.kind))
-    return list(session.exec(stmt))
+    return list(session.exec(_CLOCKS, params={"ticket": ticket_id}))
 
 
 def clocks_of(session: Session, ticket_ids: list[uuid.UUID]) -> list[Clock]:

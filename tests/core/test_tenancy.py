@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import get_engine, make_engine, new_session, reading_tenants, unit_of_work
 from core.errors import CrossTenantWrite
@@ -39,6 +39,23 @@ def test_get_by_primary_key_of_other_tenant_finds_nothing() -> None:
             session.exec(select(CatalogueEntry).where(CatalogueEntry.id == entry.id)).first()
             is None
         )
+
+
+def test_a_select_built_once_answers_each_session_its_own_tenants_rows() -> None:
+    """A module's statement, scoped once: the tenant comes with each execution."""
+    a, b = make_tenant(), make_tenant()
+    make_entries(a, 3, "A")
+    make_entries(b, 2, "B")
+    built_once = select(CatalogueEntry).where(col(CatalogueEntry.code) >= bindparam("from"))
+    for tenant, codes in ((a, {"A0001", "A0002"}), (b, {"B0001"}), (a, {"A0001", "A0002"})):
+        with unit_of_work(tenant.id) as session:
+            rows = session.exec(built_once, params={"from": "A0001"}).all()
+            assert {r.code for r in rows} >= codes and {r.tenant_id for r in rows} == {tenant.id}
+            entry = rows[0]
+            session.expire(entry)  # reloaded on the next read, through the same scoping
+            assert entry.tenant_id == tenant.id
+    with unit_of_work(None) as session:
+        assert session.exec(built_once, params={"from": "A0001"}).all() == []
 
 
 def test_insert_with_other_tenants_id_is_refused() -> None:
