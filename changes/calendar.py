@@ -56,7 +56,9 @@ def conflicts_of(session: Session, change: Change | Row[Any]) -> list[dict[str, 
         if not isinstance(change, Change):
             stored = getattr(change, "calendar_entry", None)
         elif not inspect(change).modified:
-            stored = repository.stored_entry(session, change.id)
+            stored = session.info.get(_WRITTEN, {}).get(change.id)
+            if stored is None:
+                stored = repository.stored_entry(session, change.id)
         else:
             stored = None
         if stored is not None:
@@ -343,6 +345,9 @@ def delete_freeze(session: Session, actor: Principal, *, freeze_id: uuid.UUID) -
 # ---------------------------------------------------------------- stale entries
 
 REFRESH = "changes.refresh_calendar"
+# Session info key: the entries this session's last flush wrote anew, per change id, so that
+# the answer of the write that carried them does not read them back.
+_WRITTEN = "regie_calendar_written"
 # What an entry shows of its change, and what of it other changes' conflicts compare.
 _SHOWS = frozenset(repository.PLANNED)
 _CLAIMS = ("status", "planned_start", "planned_end", "service_ids", "ci_ids")
@@ -353,6 +358,12 @@ def install() -> None:
     capture by every process that writes."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_soft_rollback", _forget_written)
+
+
+def _forget_written(session: Session, _previous: Any) -> None:
+    """A rollback may undo what the last flush wrote."""
+    session.info.pop(_WRITTEN, None)
 
 
 def _after_flush(session: Session, _flush_context: Any) -> None:
@@ -361,6 +372,7 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
     a CMDB relation (those naming CIs) or a DAP version (those causing downtime). A change
     whose own conflicts cannot have changed (an approval, a title) keeps its entry, written
     anew with the conflicts it holds."""
+    session.info.pop(_WRITTEN, None)
     stale: dict[uuid.UUID, dict[str, Any]] = {}
 
     def of(tenant_id: uuid.UUID) -> dict[str, Any]:
@@ -381,6 +393,7 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
             which["ids"] |= _carry(session, tenant_id, which["own"])
         del which["own"]
         if any(which.values()):
+            session.info.pop(_WRITTEN, None)  # what it makes stale may include those
             repository.make_stale(session, tenant_id, shown=SHOWN, live=LIVE, **which)
             enqueue_gathered(session, REFRESH, str(tenant_id))
 
@@ -426,4 +439,6 @@ def _carry(session: Session, tenant_id: uuid.UUID, changes: list[Change]) -> set
         found.append(
             (change.id, epoch, calendar_json.text(planned, calendar_json.conflicts(entry)))
         )
-    return {c.id for c in changes} - repository.rewrite_entries(session, tenant_id, found)
+    written = repository.rewrite_entries(session, tenant_id, found)
+    session.info.setdefault(_WRITTEN, {}).update((c, x) for c, _, x in found if c in written)
+    return {c.id for c in changes} - written

@@ -15,7 +15,8 @@ from functools import cache, lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from psycopg.pq import ConnStatus
+from psycopg.errors import error_from_result
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
 from sqlalchemy import Engine, MetaData, bindparam, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -52,6 +53,7 @@ def driver_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """One engine per database, tuned here for both dialects so every process behaves alike."""
     url = driver_url(url)
     # Statement parameters (search text, ticket contents) never reach an error message or log.
     kwargs.setdefault("hide_parameters", True)
@@ -133,6 +135,7 @@ def _tune_sqlite(engine: Engine) -> None:
 
 @lru_cache
 def get_engine() -> Engine:
+    """The process's one engine: its pool is shared by every unit of work."""
     return make_engine(get_settings().database_url)
 
 
@@ -214,6 +217,7 @@ def finish(session: Session, *, ok: bool) -> None:
 
 
 def session_tenant(session: OrmSession) -> uuid.UUID | None:
+    """The tenant the session is scoped to, None for the supplier's cross-tenant work."""
     return session.info.get("tenant_id")
 
 
@@ -222,6 +226,8 @@ def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) ->
     if connection.dialect.name == "postgresql":
         tenant = str(session_tenant(session) or "")
         timeout = session.info.get(STATEMENT_TIMEOUT)
+        if _begin_with_settings(connection, tenant, timeout):
+            return
         if timeout:
             _send(
                 connection,
@@ -230,6 +236,29 @@ def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) ->
             )
         else:
             _send(connection, "SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant))
+
+
+def _begin_with_settings(connection: Any, tenant: str, timeout: int | None) -> bool:
+    """Begin the transaction and set its tenant (and statement timeout) in one exchange with
+    PostgreSQL, where psycopg would send its BEGIN alone first: one round trip fewer for
+    every unit of work. Only for a plain BEGIN, and when nothing listens to the statements."""
+    if connection._has_events or connection.engine._has_events:
+        return False
+    driver = connection.connection.driver_connection
+    plain = driver.isolation_level is None and driver.read_only is None
+    if not plain or driver.deferrable is not None or driver.autocommit:
+        return False
+    if driver.pgconn.transaction_status != TransactionStatus.IDLE:
+        return False
+    # Both values are spelled by this module (a UUID's text, a whole number of milliseconds).
+    value = uuid.UUID(tenant) if tenant else ""
+    sql = f"BEGIN; SELECT set_config('{TENANT_SETTING}', '{value}', true)"
+    if timeout:
+        sql += f", set_config('statement_timeout', '{int(timeout)}ms', true)"
+    result = driver.pgconn.exec_(sql.encode())
+    if result.status != ExecStatus.TUPLES_OK:
+        raise error_from_result(result)
+    return True
 
 
 def _send(connection: Any, sql: str, params: tuple[str, ...]) -> None:

@@ -20,9 +20,9 @@ from core.settings import get_settings
 from core.tenancy import TenantKind
 from core.types import utcnow
 from regie.tenant_exit import manifest
-from regie.tenant_exit.export import find_tenant, number_sequence, scoped, set_tenant, tenant_table
+from regie.tenant_exit.export import find_tenant, number_sequence, scoped, set_tenant
 from regie.tenant_exit.manifest import ExportRefused
-from regie.tenant_exit.tables import tenant_tables
+from regie.tenant_exit.tables import tenant_table, tenant_tables
 
 FORMAT = "regie-tenant-deletion/v1"
 PURPOSE = "tenant-deletion"

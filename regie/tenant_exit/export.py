@@ -15,7 +15,14 @@ from sqlalchemy import Connection, Engine, Table, select, text
 from audit import checkpoints
 from core.types import utcnow
 from regie.tenant_exit import manifest, registers, schema
-from regie.tenant_exit.tables import TENANT_TABLE, file_name, is_file, json_value, tenant_tables
+from regie.tenant_exit.tables import (
+    TENANT_TABLE,
+    file_name,
+    is_file,
+    json_value,
+    tenant_table,
+    tenant_tables,
+)
 
 BATCH = 1000
 AUDIT_FORMAT = "regie-audit-export/v1"
@@ -43,22 +50,18 @@ def scoped(
 
 
 def set_tenant(conn: Connection, tenant_id: uuid.UUID) -> None:
+    """Row-level security lets a raw connection see the tenant's rows only once this is set."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT set_config('regie.tenant_id', :t, true)"), {"t": str(tenant_id)})
 
 
 def find_tenant(conn: Connection, slug: str) -> dict[str, Any]:
+    """The tenant's own row, by the slug operators know it by; ExportFailed when unknown."""
     table = tenant_table()
     row = conn.execute(select(table).where(table.c.slug == slug)).mappings().first()
     if row is None:
         raise ExportFailed(f"no tenant {slug!r}")
     return dict(row)
-
-
-def tenant_table() -> Table:
-    from core.db import metadata
-
-    return metadata.tables[TENANT_TABLE]
 
 
 def stream(conn: Connection, table: Table, tenant_id: uuid.UUID) -> Iterator[dict[str, Any]]:
@@ -166,4 +169,5 @@ def ticket_number_next(conn: Connection, tenant_id: uuid.UUID) -> int | None:
 
 
 def number_sequence(tenant_id: uuid.UUID) -> str:
+    """The name of the PostgreSQL sequence that numbers the tenant's tickets, kept per tenant."""
     return "tickets_number_" + str(tenant_id).replace("-", "")

@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, Table, or_, select, text, update
 from core.settings import get_settings
 from regie.migrate import alembic_config
 from regie.tenant_exit import manifest
-from regie.tenant_exit.export import number_sequence, scoped, tenant_table
+from regie.tenant_exit.export import number_sequence, scoped
 from regie.tenant_exit.manifest import ExportRefused
-from regie.tenant_exit.tables import decoder, is_file, tenant_tables
+from regie.tenant_exit.tables import decoder, is_file, tenant_table, tenant_tables
 
 BATCH = 500
 

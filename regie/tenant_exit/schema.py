@@ -6,7 +6,7 @@ from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from regie.tenant_exit import manifest, registers
-from regie.tenant_exit.tables import tenant_tables, type_name
+from regie.tenant_exit.tables import tenant_table, tenant_tables, type_name
 
 FILE = "SCHEMA.md"
 
@@ -29,8 +29,6 @@ INTRO = f"""# Schema of this export ({manifest.FORMAT})
 
 def describe(counts: dict[str, int]) -> str:
     """The document for an export with these row counts per table."""
-    from regie.tenant_exit.export import tenant_table
-
     parts = [INTRO]
     for table in [tenant_table(), *tenant_tables()]:
         parts.append(_table(table, counts.get(table.name, 0)))

@@ -22,6 +22,11 @@ TENANT_TABLE = "core_tenant"
 DERIVED = {"tickets_search_entry": "tickets_ticket"}
 
 
+def tenant_table() -> Table:
+    """The tenant's own row's table: exported, imported and deleted with its rows."""
+    return metadata.tables[TENANT_TABLE]
+
+
 def tenant_tables() -> list[Table]:
     """Every table holding a tenant's rows, parents before children (foreign-key order)."""
     return [t for t in metadata.sorted_tables if "tenant_id" in t.c]
@@ -39,6 +44,7 @@ def tables_in_database(engine: Engine) -> set[str]:
 
 
 def is_file(column: Column[Any]) -> bool:
+    """Stored bytes go to files of their own beside the rows, not into the JSON lines."""
     return isinstance(column.type, LargeBinary)
 
 

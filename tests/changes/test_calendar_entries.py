@@ -23,6 +23,7 @@ from tests.cmdb.helpers import Cmdb
 from tests.factories import auth, make_tenant, make_token
 from tests.services.test_dap import MANAGER as DAP_MANAGER
 from tests.services.test_dap import body as dap_body
+from tests.support.statements import counted
 
 WEEKS = {
     "from": datetime.now(UTC).isoformat(),
@@ -95,6 +96,22 @@ def test_a_write_makes_stale_the_entries_it_alters_and_the_answer_stays_right(cl
     refused = desk.act(later, "transitions", {"status": "closed"})
     assert refused.status_code >= 400  # nothing written, nothing stale
     assert _stale(desk.tenant) == set()
+
+
+def test_a_write_that_carries_its_entry_answers_with_the_entry_it_wrote(client) -> None:
+    desk = Desk(client, make_tenant())
+    change = desk.move(desk.create(**window(days=3, hours=2)), "submitted")
+    desk.move(desk.create(**window(days=3, hours=4)), "submitted")
+    refresh_calendar(str(desk.tenant.id))
+
+    with counted() as sent:
+        assessed = desk.assess(change)  # live to live: its entry written anew, not made stale
+
+    assert assessed["status"] == "assessed"
+    assert assessed["conflicts"] == desk.get(change)["conflicts"] != []
+    rewrites = [s for s in sent if s.startswith("UPDATE changes_calendar_entry")]
+    read_back = [s for s in sent if s.startswith("SELECT changes_calendar_entry.entry FROM")]
+    assert rewrites and not read_back, sent
 
 
 def test_a_freeze_a_cmdb_relation_and_a_dap_version_make_their_entries_stale(client) -> None:

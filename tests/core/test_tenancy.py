@@ -7,7 +7,14 @@ from sqlalchemy import bindparam, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
-from core.db import get_engine, make_engine, new_session, reading_tenants, unit_of_work
+from core.db import (
+    STATEMENT_TIMEOUT,
+    get_engine,
+    make_engine,
+    new_session,
+    reading_tenants,
+    unit_of_work,
+)
 from core.errors import CrossTenantWrite
 from core.settings import get_settings
 from regie.tenant_exit.tables import DERIVED
@@ -140,8 +147,9 @@ def test_app_role_owns_nothing_and_cannot_bypass_rls() -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("listened", [False, True], ids=["to-the-driver", "through-sqlalchemy"])
 def test_raw_sql_sees_only_the_tenant_set_for_the_transaction(listened: bool) -> None:
-    """The tenant is set at each transaction's start straight through the driver, or through
-    SQLAlchemy when something listens to the engine's statements: both hold the boundary."""
+    """The tenant is set at each transaction's start straight through the driver (in one
+    exchange with its BEGIN), or through SQLAlchemy when something listens to the engine's
+    statements: both hold the boundary."""
     a, b = make_tenant(), make_tenant()
     make_entries(a, 3, "A")
     make_entries(b, 2, "B")
@@ -151,8 +159,10 @@ def test_raw_sql_sees_only_the_tenant_set_for_the_transaction(listened: bool) ->
         event.listen(engine, "before_cursor_execute", lambda _c, _k, sql, *_: seen.append(sql))
     try:
         with unit_of_work(a.id, engine) as session:
+            session.info[STATEMENT_TIMEOUT] = 1234  # set with the tenant as the transaction begins
             count = session.execute(text("SELECT count(*) FROM services_catalogue_entry"))
             assert count.scalar() == 3
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "1234ms"
         with unit_of_work(None, engine) as session:
             count = session.execute(text("SELECT count(*) FROM services_catalogue_entry"))
             assert count.scalar() == 0
