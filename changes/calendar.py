@@ -358,11 +358,13 @@ def install() -> None:
     capture by every process that writes."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_soft_rollback", _forget_written)
+        event.listen(Session, "after_soft_rollback", _forget_written)  # savepoints' too
+        event.listen(Session, "after_commit", _forget_written)  # the outermost only
 
 
-def _forget_written(session: Session, _previous: Any) -> None:
-    """A rollback may undo what the last flush wrote."""
+def _forget_written(session: Session, *_: Any) -> None:
+    """A rollback may undo what the last flush wrote, and after the commit other writers may
+    make it stale: kept only inside the transaction that wrote it."""
     session.info.pop(_WRITTEN, None)
 
 
