@@ -61,12 +61,14 @@ def checkpoint(slug: str | None = None) -> list[tuple[Tenant, int]]:
 
 
 def set_retention(slug: str, days: int) -> None:
+    """Set how many days a tenant's entries are kept (`regie audit retention`)."""
     tenant = tenants(slug)[0]
     with unit_of_work(tenant.id) as session:
         retention.set_retention(session, tenant.id, days=days)
 
 
 def prune(slug: str | None = None) -> list[tuple[Tenant, int]]:
+    """Prune each tenant's expired entries, up to a checkpoint the rest still verifies from."""
     out = []
     for tenant in tenants(slug):
         with unit_of_work(tenant.id) as session:

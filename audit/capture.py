@@ -45,6 +45,7 @@ def install() -> None:
 
 
 def uninstall() -> None:
+    """Remove the flush listeners again, for tests that build their own engines."""
     for name, fn in _EVENTS:
         if event.contains(Session, name, globals()[fn]):
             event.remove(Session, name, globals()[fn])

@@ -20,4 +20,5 @@ def canonical(obj: Any) -> bytes:
 
 
 def entry_digest(prev_hash: str, seq: int, body: bytes) -> bytes:
+    """An entry's hash over its predecessor's: changing any entry breaks every later one."""
     return hashlib.sha256(bytes.fromhex(prev_hash) + seq.to_bytes(8, "big") + body).digest()

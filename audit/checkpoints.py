@@ -90,6 +90,7 @@ def _extend(session: Session, latest: AuditCheckpoint | None, size: int) -> Comp
 
 
 def record_of(cp: AuditCheckpoint) -> CheckpointRecord:
+    """A stored checkpoint as the record verifiers read, in or out of the database."""
     return CheckpointRecord(
         tenant_id=str(cp.tenant_id),
         tree_size=cp.tree_size,
@@ -103,6 +104,7 @@ def record_of(cp: AuditCheckpoint) -> CheckpointRecord:
 
 
 def as_json(record: CheckpointRecord) -> dict[str, Any]:
+    """A checkpoint as one line of the file kept outside the database, and of exports."""
     return {
         "type": "checkpoint",
         "tenant": record.tenant_id,
@@ -117,6 +119,7 @@ def as_json(record: CheckpointRecord) -> dict[str, Any]:
 
 
 def from_json(data: dict[str, Any]) -> CheckpointRecord:
+    """A checkpoint read back from its file or an export."""
     return CheckpointRecord(
         tenant_id=data["tenant"],
         tree_size=int(data["treeSize"]),
@@ -130,6 +133,7 @@ def from_json(data: dict[str, Any]) -> CheckpointRecord:
 
 
 def file_path(tenant_id: uuid.UUID | str) -> Path:
+    """The tenant's append-only checkpoint file outside the database."""
     return get_settings().audit_checkpoint_dir / f"{tenant_id}.jsonl"
 
 
@@ -147,6 +151,7 @@ def append_to_file(record: CheckpointRecord) -> None:
 
 
 def read_file(tenant_id: uuid.UUID) -> list[CheckpointRecord]:
+    """The checkpoints kept outside the database, to compare with those inside it."""
     path = file_path(tenant_id)
     if not path.exists():
         return []

@@ -41,6 +41,7 @@ def _records(session: Session, actor: Principal, fmt: str) -> Iterator[dict[str,
 
 
 def entry_json(e: AuditEntry) -> dict[str, Any]:
+    """An entry as an export line, with what the offline verifier needs to check it."""
     return {
         "type": "entry",
         "seq": e.seq,
@@ -56,6 +57,7 @@ def export_jsonl(session: Session, actor: Principal) -> str:
 
 
 def export_csv(session: Session, actor: Principal) -> str:
+    """The tenant's log as CSV for spreadsheets; the JSON Lines export is the one to verify."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()

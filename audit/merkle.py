@@ -14,10 +14,12 @@ EMPTY_ROOT = _sha256(b"").digest()
 
 
 def leaf_hash(leaf: bytes) -> bytes:
+    """RFC 6962 leaf hash: the 0x00 prefix keeps a leaf from passing as a node."""
     return _sha256(b"\x00" + leaf).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 6962 node hash: the 0x01 prefix keeps a node from passing as a leaf."""
     return _sha256(b"\x01" + left + right).digest()
 
 

@@ -46,6 +46,7 @@ def read_export(path: Path) -> Iterator[dict[str, Any]]:
 def verify_export(
     path: Path, public_key: str, extra_checkpoints: list[Path] | None = None
 ) -> Verdict:
+    """Verify an export against the public key alone, without access to the database."""
     records = list(read_export(path))
     header = next((r for r in records if r["type"] == "header"), None)
     if header is None:
@@ -72,6 +73,7 @@ def _key_text(value: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m audit.offline`: exit 0 when the export verifies, 1 otherwise."""
     parser = argparse.ArgumentParser(
         prog="python -m audit.offline", description=__doc__.split("\n")[0]
     )

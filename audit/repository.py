@@ -72,10 +72,12 @@ def append(conn: Connection, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -
 
 
 def head(session: Session) -> AuditHead | None:
+    """The tenant's log size, last hash and retention: the next entry extends the chain from it."""
     return session.exec(select(AuditHead)).first()
 
 
 def get_entry(session: Session, seq: int) -> AuditEntry | None:
+    """One entry of the tenant by its sequence number."""
     return session.exec(select(AuditEntry).where(AuditEntry.seq == seq)).first()
 
 
@@ -87,6 +89,7 @@ def page(
     descending: bool,
     after: int | None,
 ) -> list[AuditEntry]:
+    """A page of entries by the filters, by sequence number either way."""
     stmt = _filtered(select(AuditEntry), filters)
     seq = col(AuditEntry.seq)
     stmt = keyset(
@@ -177,24 +180,29 @@ def entry_hashes(session: Session, *, after: int, upto: int) -> list[str]:
 
 
 def first_seq(session: Session) -> int | None:
+    """The oldest entry still kept: retention may have pruned those before it."""
     return session.exec(select(func.min(AuditEntry.seq))).one()
 
 
 def last_seq_before(session: Session, moment: datetime) -> int | None:
+    """The last entry written before `moment`, where pruning stops."""
     stmt = select(func.max(AuditEntry.seq)).where(col(AuditEntry.occurred_at) < moment)
     return session.exec(stmt).one()
 
 
 def checkpoints(session: Session) -> list[AuditCheckpoint]:
+    """Every checkpoint of the tenant, oldest first, to verify the log against."""
     return list(session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.tree_size))))
 
 
 def checkpoint_at(session: Session, size: int) -> AuditCheckpoint | None:
+    """The checkpoint made at one tree size, for a consistency proof."""
     stmt = select(AuditCheckpoint).where(AuditCheckpoint.tree_size == size)
     return session.exec(stmt).first()
 
 
 def latest_checkpoint(session: Session, *, upto: int | None = None) -> AuditCheckpoint | None:
+    """The newest checkpoint, or the newest at or below `upto`."""
     stmt = select(AuditCheckpoint)
     if upto is not None:
         stmt = stmt.where(col(AuditCheckpoint.tree_size) <= upto)
@@ -204,6 +212,7 @@ def latest_checkpoint(session: Session, *, upto: int | None = None) -> AuditChec
 def checkpoint_page(
     session: Session, *, limit: int, descending: bool, after: int | None
 ) -> list[AuditCheckpoint]:
+    """A page of checkpoints by tree size."""
     size = col(AuditCheckpoint.tree_size)
     stmt = keyset(
         select(AuditCheckpoint),
@@ -229,6 +238,7 @@ def delete_through(session: Session, tenant_id: uuid.UUID, seq: int) -> int:
 
 
 def set_retention(session: Session, tenant_id: uuid.UUID, days: int) -> None:
+    """Store the retention; on PostgreSQL through the function allowed to change the head."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT audit_set_retention(:t, :d)"), {"t": tenant_id, "d": days})

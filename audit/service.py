@@ -54,6 +54,7 @@ def list_entries(
 
 
 def get_entry(session: Session, actor: Principal, *, seq: int) -> AuditEntry:
+    """One entry for an audit reader; the read itself is recorded as an access."""
     actor.require(permissions.READ)
     entry = repository.get_entry(session, seq)
     if entry is None:
@@ -65,6 +66,7 @@ def get_entry(session: Session, actor: Principal, *, seq: int) -> AuditEntry:
 def list_checkpoints(
     session: Session, actor: Principal, *, limit: int, descending: bool, after: int | None
 ) -> tuple[list[AuditCheckpoint], int | None]:
+    """A page of checkpoints for an audit reader, with the cursor of the next."""
     actor.require(permissions.READ)
     rows = repository.checkpoint_page(session, limit=limit + 1, descending=descending, after=after)
     more = len(rows) > limit
@@ -128,6 +130,7 @@ def consistency_proof(
 
 
 def public_key() -> dict[str, str]:
+    """The key that verifies checkpoints, published so anyone can check an export."""
     key = signing.public_key()
     return {
         "algorithm": "Ed25519",

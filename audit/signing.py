@@ -35,10 +35,12 @@ class CheckpointStatement:
 
 
 def public_bytes(key: Ed25519PublicKey) -> bytes:
+    """A public key's raw 32 bytes, as published and as its id is made from."""
     return key.public_bytes(*_RAW)
 
 
 def key_id(key: Ed25519PublicKey) -> str:
+    """A short id for a public key, so a verifier sees which key signed."""
     return hashlib.sha256(public_bytes(key)).hexdigest()[:16]
 
 
@@ -90,6 +92,7 @@ class NoSigningKey(RuntimeError):
 
 
 def load_private_key(settings: Settings) -> Ed25519PrivateKey:
+    """The configured signing key, refused when it does not match the configured public key."""
     if settings.audit_signing_key is not None:
         key = parse_private_key(settings.audit_signing_key.get_secret_value())
         if settings.audit_public_key is not None and public_bytes(key.public_key()) != (
@@ -104,6 +107,7 @@ def load_private_key(settings: Settings) -> Ed25519PrivateKey:
 
 @lru_cache
 def signing_key() -> Ed25519PrivateKey:
+    """The signing key of this process's settings."""
     return load_private_key(get_settings())
 
 
@@ -118,14 +122,17 @@ def public_key() -> Ed25519PublicKey:
 
 
 def sign(statement: CheckpointStatement) -> str:
+    """Sign a checkpoint statement, so a rewritten database cannot forge its history."""
     return signing_key().sign(statement.message()).hex()
 
 
 def verify(key: Ed25519PublicKey, statement: CheckpointStatement, signature: str) -> bool:
+    """Whether a checkpoint's signature is the key's over that statement."""
     return verify_message(key, statement.message(), signature)
 
 
 def verify_message(key: Ed25519PublicKey, message: bytes, signature: str) -> bool:
+    """Whether a signature over `message` is valid; a malformed one is simply not."""
     try:
         key.verify(bytes.fromhex(signature), message)
     except (InvalidSignature, ValueError):

@@ -70,6 +70,7 @@ class _Walk:
 def check_signatures(
     checkpoints: Sequence[CheckpointRecord], key: Ed25519PublicKey, tenant_id: str
 ) -> Verdict:
+    """Every checkpoint must be the tenant's and signed by the key: the first that is not fails."""
     for cp in checkpoints:
         if cp.tenant_id != tenant_id or not signing.verify(key, cp.statement(), cp.signature):
             return Verdict().fail(cp.tree_size, f"checkpoint at size {cp.tree_size}: bad signature")

@@ -142,6 +142,7 @@ class Windows:
         return cls([c.planned_start for c in timed], timed, max(spans, default=timedelta(0)))
 
     def near(self, start: datetime, end: datetime) -> list[Planned]:
+        """The changes whose window can overlap `start`-`end`, found by bisection."""
         first = bisect.bisect_left(self.starts, start - self.longest)
         return self.changes[first : bisect.bisect_left(self.starts, end)]
 

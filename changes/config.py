@@ -105,6 +105,7 @@ def approvers_for(
 
 
 def list_templates(session: Session, actor: Principal) -> list[ChangeTemplate]:
+    """The tenant's change templates, to readers and to those who configure them."""
     _require_read(actor)
     return repository.templates(session)
 
@@ -163,6 +164,7 @@ def update_template(
 
 
 def list_rules(session: Session, actor: Principal) -> list[ApprovalRule]:
+    """The tenant's approval rules, to readers and to those who configure them."""
     _require_read(actor)
     return repository.rules(session)
 

@@ -44,6 +44,7 @@ def issue(session: Session, actor: Principal, *, name: str) -> tuple[FeedToken, 
 
 
 def list_tokens(session: Session, actor: Principal) -> list[FeedToken]:
+    """The tenant's calendar feed tokens, for those who configure changes."""
     actor.require(permissions.CONFIGURE)
     return repository.feed_tokens(session)
 

@@ -80,6 +80,7 @@ _GET_LOCKED = _GET.with_for_update()
 
 
 def get(session: Session, change_id: uuid.UUID, *, for_update: bool = False) -> Change | None:
+    """One change; `for_update` locks it for a write that reads it first."""
     stmt = _GET_LOCKED if for_update else _GET
     return session.exec(stmt, params={"id": change_id}).first()
 
@@ -91,12 +92,14 @@ def read(session: Session, change_id: uuid.UUID) -> Row[Any] | None:
 
 
 def by_ticket(session: Session, ticket_id: uuid.UUID) -> Change | None:
+    """The change raised from this ticket, if any: a ticket leads to one change at most."""
     return session.exec(select(Change).where(Change.ticket_id == ticket_id)).first()
 
 
 def page(
     session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
 ) -> list[Change]:
+    """A page of changes by the filters, in keyset order."""
     key = sort.lstrip("-")
     stmt = select(Change)
     for column, value in (
@@ -122,12 +125,14 @@ def page(
 
 
 def cursor_values(change: Change, sort: str) -> list[Any]:
+    """The keyset cursor after this change in the sort, for the next page."""
     key = sort.lstrip("-")
     value = getattr(change, SORTS[key].key)
     return [value.isoformat() if key in _TIME_SORTS else str(value), str(change.id)]
 
 
 def settings(session: Session, *, create: bool = False) -> ChangeSettings | None:
+    """The tenant's change settings; with `create`, made once even by racing first changes."""
     found = session.exec(select(ChangeSettings)).first()
     if found is None and create:
         try:
@@ -158,6 +163,7 @@ def take_number(session: Session) -> int:
 
 
 def events(session: Session, change_id: uuid.UUID) -> list[ChangeEvent]:
+    """A change's history, oldest first."""
     stmt = (
         select(ChangeEvent)
         .where(ChangeEvent.change_id == change_id)
@@ -172,10 +178,12 @@ _VOTES = (
 
 
 def votes(session: Session, change_id: uuid.UUID) -> list[Vote]:
+    """A change's approval votes in the order they were cast."""
     return list(session.exec(_VOTES, params={"change": change_id}))
 
 
 def rollbacks(session: Session, change_id: uuid.UUID) -> list[Rollback]:
+    """A change's rollbacks, in the order they started."""
     stmt = (
         select(Rollback)
         .where(Rollback.change_id == change_id)
@@ -187,25 +195,30 @@ def rollbacks(session: Session, change_id: uuid.UUID) -> list[Rollback]:
 def template(
     session: Session, template_id: uuid.UUID, *, for_update: bool = False
 ) -> ChangeTemplate | None:
+    """One change template; `for_update` locks it for a write that reads it first."""
     stmt = select(ChangeTemplate).where(ChangeTemplate.id == template_id)
     return session.exec(stmt.with_for_update() if for_update else stmt).first()
 
 
 def templates(session: Session) -> list[ChangeTemplate]:
+    """The tenant's change templates by name."""
     stmt = select(ChangeTemplate).order_by(col(ChangeTemplate.name), col(ChangeTemplate.id))
     return list(session.exec(stmt))
 
 
 def template_named(session: Session, name: str) -> ChangeTemplate | None:
+    """The template of this name: names are unique per tenant."""
     return session.exec(select(ChangeTemplate).where(ChangeTemplate.name == name)).first()
 
 
 def rule(session: Session, rule_id: uuid.UUID, *, for_update: bool = False) -> ApprovalRule | None:
+    """One approval rule; `for_update` locks it for a write that reads it first."""
     stmt = select(ApprovalRule).where(ApprovalRule.id == rule_id)
     return session.exec(stmt.with_for_update() if for_update else stmt).first()
 
 
 def rule_for(session: Session, change_type: ChangeType, risk: RiskClass) -> ApprovalRule | None:
+    """The tenant's rule for this type and risk class; None means the default applies."""
     stmt = select(ApprovalRule).where(
         ApprovalRule.change_type == change_type, ApprovalRule.risk_class == risk
     )
@@ -213,6 +226,7 @@ def rule_for(session: Session, change_type: ChangeType, risk: RiskClass) -> Appr
 
 
 def rules(session: Session) -> list[ApprovalRule]:
+    """The tenant's approval rules by change type and risk class."""
     stmt = select(ApprovalRule).order_by(
         col(ApprovalRule.change_type), col(ApprovalRule.risk_class)
     )
@@ -648,19 +662,23 @@ def freeze_windows(session: Session, start: datetime, end: datetime) -> list[Fre
 
 
 def freeze(session: Session, freeze_id: uuid.UUID) -> Freeze | None:
+    """One freeze period of the tenant."""
     return session.exec(select(Freeze).where(Freeze.id == freeze_id)).first()
 
 
 def feed_token(session: Session, token_id: uuid.UUID) -> FeedToken | None:
+    """One calendar feed token, to revoke it."""
     return session.exec(select(FeedToken).where(FeedToken.id == token_id)).first()
 
 
 def feed_tokens(session: Session) -> list[FeedToken]:
+    """The tenant's calendar feed tokens, oldest first."""
     stmt = select(FeedToken).order_by(col(FeedToken.created_at), col(FeedToken.id))
     return list(session.exec(stmt))
 
 
 def review(session: Session, change_id: uuid.UUID) -> Review | None:
+    """A change's post-implementation review, if written."""
     return session.exec(select(Review).where(Review.change_id == change_id)).first()
 
 
@@ -677,6 +695,7 @@ def take_release_number(session: Session) -> int:
 
 
 def release(session: Session, release_id: uuid.UUID, *, for_update: bool = False) -> Release | None:
+    """One release; `for_update` locks it for a write that reads it first."""
     stmt = select(Release).where(Release.id == release_id)
     return session.exec(stmt.with_for_update() if for_update else stmt).first()
 
@@ -714,6 +733,7 @@ def deployments(session: Session, release_id: uuid.UUID) -> list[Deployment]:
 
 
 def sign_offs(session: Session, release_id: uuid.UUID) -> list[SignOff]:
+    """A release's sign-offs in the order they were given."""
     stmt = (
         select(SignOff)
         .where(SignOff.release_id == release_id)
@@ -761,6 +781,7 @@ def statuses_reached(
 
 
 def reviews_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Review]:
+    """The reviews of these changes in one statement, for the change KPIs."""
     if not ids:
         return {}
     return {

@@ -95,6 +95,7 @@ def assess(
 
 
 def classify(score: int, medium_from: int, high_from: int) -> RiskClass:
+    """The risk class a score falls in by the tenant's thresholds."""
     if score >= high_from:
         return RiskClass.high
     return RiskClass.medium if score >= medium_from else RiskClass.low

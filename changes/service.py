@@ -63,6 +63,7 @@ def record(
 
 
 def can_read(actor: Principal) -> bool:
+    """Whether the caller may read changes: readers, writers and approvers."""
     return any(actor.can(p) for p in (permissions.READ, permissions.WRITE, permissions.APPROVE))
 
 
@@ -107,6 +108,7 @@ def load_for_change(
 
 
 def touch(session: Session, change: Change) -> Change:
+    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
     change.updated_at = utcnow()
     session.flush()
     return change
@@ -274,6 +276,7 @@ def invalid(name: str, reason: str) -> dict[str, str]:
 
 
 def raise_invalid(found: list[dict[str, str]]) -> None:
+    """Answer every invalid field at once rather than the first one found."""
     if found:
         names = ", ".join(p["name"] for p in found)
         raise InvalidInput(f"{len(found)} invalid field(s): {names}", invalidParams=found)

@@ -69,18 +69,22 @@ def add_unique(session: Session, row: Any) -> bool:
 
 
 def get_class(session: Session, class_id: uuid.UUID) -> CiClass | None:
+    """One CI class of the tenant (built-in or its own)."""
     return session.exec(select(CiClass).where(CiClass.id == class_id)).first()
 
 
 def classes(session: Session) -> list[CiClass]:
+    """The tenant's CI classes by key; configuration, so read whole (capped)."""
     return list(session.exec(select(CiClass).order_by(col(CiClass.key)).limit(MAX_CLASSES)))
 
 
 def class_key_taken(session: Session, key: str) -> bool:
+    """Whether a class key is in use: keys are unique per tenant."""
     return session.exec(select(CiClass.id).where(CiClass.key == key)).first() is not None
 
 
 def get(session: Session, ci_id: uuid.UUID, *, for_update: bool = False) -> Ci | None:
+    """One CI; `for_update` locks it for a write that reads it first."""
     stmt = select(Ci).where(Ci.id == ci_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -88,12 +92,14 @@ def get(session: Session, ci_id: uuid.UUID, *, for_update: bool = False) -> Ci |
 
 
 def get_many(session: Session, ci_ids: list[uuid.UUID]) -> list[Ci]:
+    """The CIs of those ids that exist in the tenant, in one statement."""
     return list(session.exec(select(Ci).where(col(Ci.id).in_(ci_ids)))) if ci_ids else []
 
 
 def natural_key_taken(
     session: Session, class_id: uuid.UUID, natural_key: str, *, besides: uuid.UUID | None = None
 ) -> bool:
+    """Whether another CI of the class has this natural key: it names one CI per class."""
     stmt = select(Ci.id).where(Ci.class_id == class_id, Ci.natural_key == natural_key)
     if besides is not None:
         stmt = stmt.where(Ci.id != besides)
@@ -103,6 +109,7 @@ def natural_key_taken(
 def page(
     session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
 ) -> list[Ci]:
+    """A page of CIs by class, status and name, in keyset order."""
     key = sort.lstrip("-")
     stmt = select(Ci)
     if filters.class_id is not None:
@@ -123,12 +130,14 @@ def _escape_like(text: str) -> str:
 
 
 def cursor_values(ci: Ci, sort: str) -> list[Any]:
+    """The keyset cursor after this CI in the sort, for the next page."""
     key = sort.lstrip("-")
     value = getattr(ci, SORTS[key].key)
     return [value.isoformat() if key == "createdAt" else str(value), str(ci.id)]
 
 
 def versions(session: Session, ci_id: uuid.UUID) -> list[CiVersion]:
+    """Every version of a CI, oldest first: its history."""
     stmt = select(CiVersion).where(CiVersion.ci_id == ci_id).order_by(col(CiVersion.version))
     return list(session.exec(stmt))
 
@@ -146,6 +155,7 @@ def version_at(session: Session, ci_id: uuid.UUID, at: datetime) -> CiVersion | 
 def get_relation(
     session: Session, relation_id: uuid.UUID, *, for_update: bool = False
 ) -> CiRelation | None:
+    """One relation; `for_update` locks it for a write that reads it first."""
     stmt = select(CiRelation).where(CiRelation.id == relation_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -155,6 +165,7 @@ def get_relation(
 def current_relation(
     session: Session, source_id: uuid.UUID, target_id: uuid.UUID, type_: RelationType
 ) -> CiRelation | None:
+    """The relation of this type between the two CIs that is not removed, if any."""
     stmt = select(CiRelation).where(
         CiRelation.source_id == source_id,
         CiRelation.target_id == target_id,

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 
 def is_audited(cls: type) -> bool:
+    """Whether the audit capture records writes of this table's model."""
     return bool(getattr(cls, "__audited__", False))
 
 
 def masked_columns(cls: type) -> frozenset[str]:
+    """Columns whose values the audit log never holds (secrets, hashes)."""
     return frozenset(getattr(cls, "__audit_masked__", ()))
 
 
 def digested_columns(cls: type) -> frozenset[str]:
+    """Free-text columns logged as a digest: proof of the text without keeping it."""
     return frozenset(getattr(cls, "__audit_digested__", ()))

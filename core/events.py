@@ -16,11 +16,13 @@ _listeners: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
 
 
 def subscribe(event_type: type[E], listener: Callable[[E], None]) -> None:
+    """Let a lower layer react to a higher one's events without importing it."""
     if listener not in _listeners[event_type]:
         _listeners[event_type].append(listener)
 
 
 def unsubscribe(event_type: type[E], listener: Callable[[E], None]) -> None:
+    """Stop a listener, for tests that subscribe one of their own."""
     if listener in _listeners[event_type]:
         _listeners[event_type].remove(listener)
 

@@ -9,4 +9,5 @@ from core.factories import signed
 
 @signed
 def new_id() -> uuid.UUID:
+    """A UUIDv7: inserts stay local in the B-tree and ids sort by creation."""
     return compat.uuid7()

@@ -127,10 +127,12 @@ class Settings(BaseSettings):
 
     @property
     def is_sqlite(self) -> bool:
+        """Whether this is the embedded default, which needs SQLite's own handling."""
         return self.database_url.startswith("sqlite")
 
     @property
     def owner_url(self) -> str:
+        """The URL migrations run with: the owner's if set, else the app's own."""
         return self.database_owner_url or self.database_url
 
     @property
@@ -176,10 +178,12 @@ def load_settings() -> Settings:
 
 
 def fail_config(variable: str, message: str) -> NoReturn:
+    """Stop at start-up with the variable to fix, not a traceback."""
     print(f"regie: configuration error: {variable}: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
 @lru_cache
 def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
     return load_settings()

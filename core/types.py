@@ -16,6 +16,7 @@ from core.factories import signed
 
 @signed
 def utcnow() -> datetime:
+    """The current moment, aware and in UTC: naive timestamps are refused."""
     return datetime.now(UTC)
 
 

@@ -96,6 +96,7 @@ def _check_group_fields(given: dict[str, object], group: AssignmentGroup) -> Non
 
 
 def list_members(session: Session, actor: Principal, *, group_id: uuid.UUID) -> list[GroupMember]:
+    """A group's members, after checking the caller may see the group."""
     get_group(session, actor, group_id=group_id)
     return repository.members(session, group_id)
 

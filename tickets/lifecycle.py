@@ -28,6 +28,7 @@ REOPENED_FROM = frozenset({S.resolved, S.closed})
 
 
 def allowed(current: Status, wanted: Status) -> bool:
+    """Whether the lifecycle lets a ticket go from `current` to `wanted`."""
     return wanted in TRANSITIONS[current]
 
 

@@ -213,6 +213,7 @@ class _Covered:
             self.sums.append(self.sums[-1] + f.end - f.start)
 
     def between(self, start: int, end: int) -> int:
+        """Characters of other findings between two offsets, in logarithmic time."""
         lo, hi = bisect_left(self.starts, start), bisect_left(self.starts, end)
         return self.sums[hi] - self.sums[lo]
 

@@ -71,6 +71,7 @@ _GET_LOCKED = _GET.with_for_update()
 
 
 def get(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket | None:
+    """One ticket; `for_update` locks it for a write that reads it first."""
     stmt = _GET_LOCKED if for_update else _GET
     return session.exec(stmt, params={"id": ticket_id}).first()
 
@@ -88,6 +89,7 @@ def row(session: Session, ticket_id: uuid.UUID) -> Row[Any] | None:
 
 
 def get_by_number(session: Session, number: str) -> Ticket | None:
+    """The ticket a human-readable number names (e.g. SHN-000123)."""
     return session.exec(select(Ticket).where(Ticket.number == number)).first()
 
 
@@ -157,12 +159,14 @@ def _filtered(stmt: Any, f: Filters) -> Any:
 
 
 def cursor_values(ticket: Any, sort: str) -> list[Any]:
+    """The keyset cursor after this ticket in the sort, for the next page."""
     key = sort.lstrip("-")
     value = getattr(ticket, SORTS[key].key)
     return [value.isoformat() if key in _TIME_SORTS else str(value), str(ticket.id)]
 
 
 def events(session: Session, ticket_id: uuid.UUID) -> list[TicketEvent]:
+    """A ticket's history, oldest first."""
     stmt = (
         select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket_id)
@@ -197,6 +201,7 @@ def last_status_before(session: Session, ticket_id: uuid.UUID, status: Status) -
 
 
 def settings(session: Session, *, create: bool = False) -> TicketSettings | None:
+    """The tenant's ticket settings; with `create`, made with the defaults when missing."""
     found = session.exec(select(TicketSettings)).first()
     if found is None and create:
         _create_settings(session)
@@ -279,10 +284,12 @@ def _create_settings(session: Session) -> None:
 
 
 def group(session: Session, group_id: uuid.UUID) -> AssignmentGroup | None:
+    """One assignment group of the tenant."""
     return session.exec(select(AssignmentGroup).where(AssignmentGroup.id == group_id)).first()
 
 
 def groups(session: Session, *, line: Line | None = None) -> list[AssignmentGroup]:
+    """The tenant's groups by name; with `line`, the active groups of that line only."""
     stmt = select(AssignmentGroup).order_by(col(AssignmentGroup.name))
     if line is not None:
         stmt = stmt.where(AssignmentGroup.line == line, col(AssignmentGroup.active).is_(True))
@@ -290,6 +297,7 @@ def groups(session: Session, *, line: Line | None = None) -> list[AssignmentGrou
 
 
 def group_name_taken(session: Session, name: str) -> bool:
+    """Whether a group of this name exists: names are unique per tenant."""
     return (
         session.exec(select(AssignmentGroup.id).where(AssignmentGroup.name == name)).first()
         is not None
@@ -297,6 +305,7 @@ def group_name_taken(session: Session, name: str) -> bool:
 
 
 def member(session: Session, group_id: uuid.UUID, member_id: uuid.UUID) -> GroupMember | None:
+    """One membership, to change or end it."""
     stmt = select(GroupMember).where(
         GroupMember.group_id == group_id, GroupMember.member_id == member_id
     )
@@ -314,6 +323,7 @@ def workers(session: Session) -> list[tuple[uuid.UUID, str]]:
 
 
 def members(session: Session, group_id: uuid.UUID) -> list[GroupMember]:
+    """A group's members by name."""
     stmt = (
         select(GroupMember)
         .where(GroupMember.group_id == group_id)

@@ -34,6 +34,7 @@ def _stems(word: str) -> tuple[str, ...]:
 
 
 def words(value: str) -> list[str]:
+    """The lower-cased words of a text, as both search back ends split it."""
     return [w.lower() for w in _WORD.findall(value)]
 
 

@@ -76,6 +76,7 @@ def ticket_settings(session: Session) -> repository.SettingsInForce:
 
 
 def can_read_all(actor: Principal) -> bool:
+    """Whether the caller reads every ticket of the tenant, not only their own."""
     return actor.can(permissions.READ) or actor.can(permissions.WORK)
 
 

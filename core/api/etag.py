@@ -19,6 +19,7 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_RE
 
 
 def etag(version: int) -> str:
+    """The ETag of a stored version, which If-Match must repeat to write it."""
     return f'"{version}"'
 
 

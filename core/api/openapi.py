@@ -118,6 +118,7 @@ def _fix_operation(method: str, op: dict[str, Any]) -> None:
 def build_openapi(
     app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]
 ) -> dict[str, Any]:
+    """The published document: paths under the API prefix, problem+json errors, ADR names."""
     doc = get_openapi(
         title="Regie API",
         version=version,
@@ -161,6 +162,8 @@ def _rename_form_bodies(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def install(app: FastAPI, *, version: str, public_url: str, contact: dict[str, str]) -> None:
+    """Build the OpenAPI document on first request only: most workers never serve it."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = build_openapi(

@@ -25,11 +25,13 @@ class Page(BaseModel, Generic[T]):
 
 
 def encode_cursor(values: list[Any]) -> str:
+    """An opaque cursor, so clients page by it and never build one themselves."""
     raw = json.dumps(values, default=str, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> list[Any]:
+    """The values behind a cursor; a tampered or foreign cursor is invalid input."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded))

@@ -64,6 +64,7 @@ async def send_problem(
 def problem_body(
     status: int, title: str, detail: str, type_uri: str, **extra: Any
 ) -> dict[str, Any]:
+    """An RFC 9457 problem, with the correlation id that finds the request in the logs."""
     body: dict[str, Any] = {
         "type": type_uri,
         "title": title,
@@ -83,11 +84,13 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
+    """A problem as an application/problem+json response."""
     body = problem_body(status, title, detail, type_uri, **extra)
     return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def from_app_error(exc: AppError) -> Response:
+    """The problem answer for a domain error raised anywhere below the routes."""
     return problem_response(
         exc.status, exc.title, exc.detail, exc.type_uri, headers=exc.headers, **exc.extra
     )
@@ -102,6 +105,7 @@ def _pointer(loc: tuple[Any, ...]) -> tuple[str, str]:
 
 
 def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Validation errors as named fields with JSON pointers, not pydantic's locations."""
     out = []
     for err in errors:
         name, pointer = _pointer(tuple(err.get("loc", ())))
@@ -197,6 +201,7 @@ def _unhandled(_request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
+    """Make every failure, expected or not, answer as application/problem+json."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(StaleDataError, _stale_handler)

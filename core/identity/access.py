@@ -176,6 +176,7 @@ def _insufficient_claims(context_id: str) -> Unauthenticated:
 
 
 def tenant_by_slug(slug: str) -> Tenant | None:
+    """The tenant a Regie-Tenant header names (cached briefly)."""
     return _tenant("slug", slug)
 
 

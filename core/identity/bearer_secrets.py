@@ -21,14 +21,17 @@ def new_secret() -> tuple[str, str]:
 
 
 def digest(secret: str) -> str:
+    """What is stored of a secret: a leaked table gives no usable key."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def matches(stored_digest: str, secret: str) -> bool:
+    """Compare in constant time, so timing tells nothing of the stored digest."""
     return hmac.compare_digest(stored_digest, digest(secret))
 
 
 def compose(prefix: str, tenant_id: uuid.UUID, row_id: uuid.UUID, secret: str) -> str:
+    """The bearer secret handed out once: it names its tenant and row for the lookup."""
     return f"{prefix}_{tenant_id.hex}_{row_id.hex}_{secret}"
 
 

@@ -134,6 +134,7 @@ def _held_embedded(
 
 
 def list_grants(session: Session, actor: Principal, *, include_revoked: bool) -> list[Grant]:
+    """The tenant's grants for access managers, revoked ones only when asked."""
     actor.require(MANAGE)
     stmt = select(Grant).order_by(col(Grant.granted_at), col(Grant.id))
     if not include_revoked:

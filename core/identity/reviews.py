@@ -75,6 +75,7 @@ def _last_sign_in(session: Session, tid: uuid.UUID, oid: uuid.UUID) -> datetime 
 
 
 def list_reviews(session: Session, actor: Principal) -> list[AccessReview]:
+    """The tenant's access reviews, newest first, for access managers."""
     actor.require(MANAGE)
     return list(session.exec(select(AccessReview).order_by(col(AccessReview.started_at).desc())))
 
@@ -128,14 +129,17 @@ def decide(
 
 
 def is_reviewer(actor: Principal, review: AccessReview) -> bool:
+    """Whether the caller is the person named to carry out this review."""
     return actor.actor_id == review.reviewer_oid and actor.directory_id == review.reviewer_tid
 
 
 def is_overdue(review: AccessReview) -> bool:
+    """Whether an open review has passed its due date."""
     return review.completed_at is None and review.due_at < utcnow()
 
 
 def export_csv(review: AccessReview, items: list[AccessReviewItem]) -> str:
+    """A review with its decisions as CSV, for the auditor's file."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(

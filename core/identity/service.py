@@ -64,6 +64,7 @@ def issue_api_key(
 
 
 def list_api_keys(session: Session, actor: Principal) -> list[ApiKey]:
+    """The tenant's API keys for key managers (secrets never shown again)."""
     actor.require(MANAGE_KEYS)
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))))
 

@@ -108,6 +108,7 @@ def _alive(session: Session, tenant: Tenant, web: WebSession, secret: str) -> bo
 
 
 def end_session(session: Session, *, session_id: uuid.UUID, reason: str) -> WebSession:
+    """End a web session now (sign-out or revocation) and announce it to the audit log."""
     web = session.exec(select(WebSession).where(WebSession.id == session_id)).first()
     if web is None:
         raise NotFound("No such session.")

@@ -62,6 +62,7 @@ _metadata: dict[str, dict[str, Any]] = {}
 
 
 def issuer_for(authority: str, tid: uuid.UUID) -> str:
+    """The issuer Entra writes into a directory's v2.0 tokens, which a token must carry."""
     return f"{authority.rstrip('/')}/{tid}/v2.0"
 
 

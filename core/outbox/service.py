@@ -58,6 +58,7 @@ def publish(session: Session, topic: str, payload: dict[str, Any]) -> OutboxMess
 
 
 def pending_ids(tenant_id: uuid.UUID, limit: int, engine: Engine | None = None) -> list[uuid.UUID]:
+    """The tenant's messages due for handling, oldest first, up to `limit`."""
     with unit_of_work(tenant_id, engine, read_only=True) as session:
         stmt = (
             select(OutboxMessage.id)
@@ -131,6 +132,7 @@ def _record_failure(
 
 
 def active_tenant_ids(engine: Engine | None = None) -> list[uuid.UUID]:
+    """The tenants whose outboxes a full drain visits."""
     with unit_of_work(None, engine, read_only=True) as session:
         stmt = select(Tenant.id).where(Tenant.status == TenantStatus.active)
         return list(session.exec(stmt))

@@ -29,14 +29,17 @@ class Filters:
 
 
 def get(session: Session, outage_id: uuid.UUID) -> Outage | None:
+    """One outage of the tenant."""
     return session.exec(select(Outage).where(Outage.id == outage_id)).first()
 
 
 def by_incident(session: Session, incident_id: uuid.UUID) -> Outage | None:
+    """The outage recorded for an incident: an incident has one at most."""
     return session.exec(select(Outage).where(Outage.incident_id == incident_id)).first()
 
 
 def next_number(session: Session) -> int:
+    """The next outage number; a racing insert fails on the unique number and retries."""
     highest = session.exec(select(func.max(Outage.number))).one()
     return (highest or 0) + 1
 
@@ -78,6 +81,7 @@ def _typed_cursor(after: list[Any], key: str) -> list[Any]:
 
 
 def cursor_values(outage: Outage, sort: str) -> list[Any]:
+    """The keyset cursor after this outage in the sort, for the next page."""
     if sort.lstrip("-") == "start":
         return [outage.start_at.isoformat(), str(outage.id)]
     return [outage.number, str(outage.id)]

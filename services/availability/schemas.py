@@ -71,6 +71,7 @@ class OutagePublic(ApiModel):
 
 
 def outage_public(outage: Outage) -> OutagePublic:
+    """An outage as the API answers it, with whether it is still going on."""
     return OutagePublic(
         id=outage.id,
         number=outage.number,

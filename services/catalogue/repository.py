@@ -18,11 +18,13 @@ SORTS: dict[str, Any] = {
 
 
 def get(session: Session, entry_id: uuid.UUID) -> CatalogueEntry | None:
+    """One catalogue entry of the tenant."""
     stmt = select(CatalogueEntry).where(CatalogueEntry.id == entry_id)
     return session.exec(stmt).first()
 
 
 def code_taken(session: Session, code: str) -> bool:
+    """Whether a service code is in use: codes are unique per tenant."""
     stmt = select(CatalogueEntry.id).where(CatalogueEntry.code == code)
     return session.exec(stmt).first() is not None
 
@@ -36,6 +38,7 @@ def page(
     status: ServiceStatus | None = None,
     domain: ServiceDomain | None = None,
 ) -> list[CatalogueEntry]:
+    """A page of catalogue entries, optionally of one status, in keyset order."""
     descending = sort.startswith("-")
     sort_col = SORTS[sort.lstrip("-")]
     stmt = select(CatalogueEntry)
@@ -51,11 +54,13 @@ def page(
 
 
 def cursor_values(entry: CatalogueEntry, sort: str) -> list[Any]:
+    """The keyset cursor after this entry in the sort, for the next page."""
     key = sort.lstrip("-")
     value = entry.created_at.isoformat() if key == "createdAt" else getattr(entry, key)
     return [value, str(entry.id)]
 
 
 def for_cis(session: Session, ci_ids: list[uuid.UUID]) -> list[CatalogueEntry]:
+    """The services these CIs stand for in the CMDB, by code, in one statement."""
     stmt = select(CatalogueEntry).where(col(CatalogueEntry.ci_id).in_(ci_ids))
     return list(session.exec(stmt.order_by(col(CatalogueEntry.code)))) if ci_ids else []

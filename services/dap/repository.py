@@ -12,6 +12,7 @@ from services.dap.models import DapVersion
 
 
 def version(session: Session, version_id: uuid.UUID) -> DapVersion | None:
+    """One DAP version of the tenant."""
     return session.exec(select(DapVersion).where(DapVersion.id == version_id)).first()
 
 
@@ -48,5 +49,6 @@ def effective_between(session: Session, first: date, last: date) -> list[DapVers
 
 
 def next_number(session: Session) -> int:
+    """The next DAP version number; a racing insert fails on the unique number."""
     highest = session.exec(select(func.max(DapVersion.number))).one()
     return (highest or 0) + 1

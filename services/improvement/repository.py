@@ -36,6 +36,7 @@ class Filters:
 
 
 def get(session: Session, item_id: uuid.UUID, *, for_update: bool = False) -> Item | None:
+    """One improvement item; `for_update` locks it for a write that reads it first."""
     stmt = select(Item).where(Item.id == item_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -43,16 +44,14 @@ def get(session: Session, item_id: uuid.UUID, *, for_update: bool = False) -> It
 
 
 def by_feed_key(session: Session, key: str) -> Item | None:
+    """The item a feed proposed under this key, so it proposes each finding once."""
     return session.exec(select(Item).where(Item.feed_key == key)).first()
-
-
-def existing_ids(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    return set(session.exec(select(Item.id).where(col(Item.id).in_(ids))))
 
 
 def page(
     session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
 ) -> list[Item]:
+    """A page of items by the filters, in keyset order."""
     stmt = select(Item)
     if filters.status:
         stmt = stmt.where(col(Item.status).in_(filters.status))
@@ -70,12 +69,14 @@ def page(
 
 
 def items(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Item]:
+    """The items of these ids that exist in the tenant, in one statement."""
     return {row.id: row for row in session.exec(select(Item).where(col(Item.id).in_(ids)))}
 
 
 def events(
     session: Session, item_id: uuid.UUID, kind: ImprovementEventKind | None = None
 ) -> list[Event]:
+    """An item's history, oldest first, optionally of one kind."""
     stmt = select(Event).where(Event.item_id == item_id)
     if kind is not None:
         stmt = stmt.where(Event.kind == kind)
@@ -85,6 +86,7 @@ def events(
 def events_since(
     session: Session, since: datetime, kinds: list[ImprovementEventKind], *, limit: int, after: Any
 ) -> list[tuple[Event, Item]]:
+    """History rows of these kinds from `since` with their items, for the review."""
     stmt: Any = (
         select(Event, Item)
         .join(Item, and_(col(Item.id) == Event.item_id, col(Item.tenant_id) == Event.tenant_id))
@@ -95,6 +97,7 @@ def events_since(
 
 
 def backlog(session: Session, *, for_update: bool = False) -> Backlog | None:
+    """The tenant's backlog row (the items' order), if made yet."""
     stmt = select(Backlog)
     if for_update:
         stmt = stmt.with_for_update()
@@ -116,6 +119,7 @@ def backlog_for_change(session: Session) -> Backlog:
 
 
 def change_ids(session: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The changes linked to each item, in the order they were linked."""
     found: dict[uuid.UUID, list[uuid.UUID]] = {item_id: [] for item_id in item_ids}
     stmt = (
         select(ChangeLink)
@@ -128,6 +132,7 @@ def change_ids(session: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
 
 
 def change_link(session: Session, item_id: uuid.UUID, change_id: uuid.UUID) -> ChangeLink | None:
+    """The link between an item and a change, if any."""
     stmt = select(ChangeLink).where(
         ChangeLink.item_id == item_id, ChangeLink.change_id == change_id
     )
@@ -135,13 +140,16 @@ def change_link(session: Session, item_id: uuid.UUID, change_id: uuid.UUID) -> C
 
 
 def evaluation(session: Session, item_id: uuid.UUID) -> Evaluation | None:
+    """An item's evaluation, once it was evaluated."""
     return session.exec(select(Evaluation).where(Evaluation.item_id == item_id)).first()
 
 
 def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    """The tenant, to tell the client's side from the supplier's."""
     return session.get(Tenant, tenant_id)
 
 
 def status_counts(session: Session) -> dict[str, int]:
+    """How many items the tenant has in each status, in one statement."""
     stmt = select(Item.status, func.count()).group_by(Item.status)
     return {str(status): count for status, count in session.exec(stmt)}

@@ -47,6 +47,7 @@ READERS = (
 
 
 def problem(name: str, why: str, pointer: str | None = None) -> dict[str, str]:
+    """One entry of a 400's invalidParams: the field, its JSON pointer and why."""
     return {"name": name, "pointer": pointer or f"/{name}", "reason": why}
 
 
@@ -58,6 +59,7 @@ def refuse(problems: list[dict[str, str]]) -> None:
 
 
 def require_any(actor: Principal, *wanted: str) -> None:
+    """Refuse with 403 unless the caller holds one of the permissions."""
     if not any(actor.can(p) for p in wanted):
         raise Forbidden(f"This action needs the permission '{wanted[0]}'.")
 
@@ -184,6 +186,7 @@ def load_for_change(
 
 
 def touch(session: Session, item: Item) -> Item:
+    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
     item.updated_at = utcnow()
     session.flush()
     return item

@@ -74,6 +74,7 @@ def facts(session: Session, period: Period) -> list[ChangeFact] | None:
 
 
 def evidence_url(period: Period, kpi: ChangeKpi) -> str:
+    """Where the changes behind a change KPI are listed, so a figure can be checked."""
     return f"{API_PREFIX}/kpis/change-evidence?period={period.text}&kpi={kpi.value}"
 
 

@@ -95,6 +95,7 @@ def month_period(month: date) -> Period:
 
 
 def next_month(month: date) -> date:
+    """The first day of the month after, across a year end."""
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
@@ -122,6 +123,7 @@ def percent(part: int, whole: int) -> float | None:
 
 
 def mean(values: Sequence[float]) -> float | None:
+    """The mean to two decimals, None for no values rather than a made-up zero."""
     return round(math.fsum(values) / len(values), 2) if values else None
 
 
@@ -136,6 +138,7 @@ def p90(values: Iterable[float]) -> float | None:
 
 
 def age_days(opened_at: datetime, at: datetime) -> float:
+    """Days from opening to `at`, with fractions, as the backlog figures count age."""
     return (at - opened_at).total_seconds() / DAY
 
 

@@ -34,6 +34,7 @@ _JOINED = and_(col(C.tenant_id) == col(F.tenant_id), col(C.ticket_id) == col(F.t
 
 
 def facts(session: Session, ticket_id: uuid.UUID) -> TicketFactsRow | None:
+    """A ticket's stored KPI facts, if written."""
     return session.exec(select(F).where(F.ticket_id == ticket_id)).first()
 
 
@@ -55,10 +56,12 @@ def insert_facts(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def facts_ticket_ids(session: Session) -> set[uuid.UUID]:
+    """Every ticket that has stored facts, in one statement."""
     return set(session.exec(select(F.ticket_id)))
 
 
 def delete_facts(session: Session, ticket_ids: set[uuid.UUID]) -> int:
+    """Delete the facts of these tickets; returns how many went."""
     stmt = delete(F).where(col(F.ticket_id).in_(ticket_ids))
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
@@ -330,6 +333,7 @@ def accepted_in(session: Session, months: Sequence[date]) -> list[Any]:
 
 
 def agreements(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Agreement]:
+    """The agreements of these ids, in one statement."""
     if not ids:
         return {}
     return {
@@ -356,6 +360,7 @@ def exclusions_in(
 def exclusion(
     session: Session, exclusion_id: uuid.UUID, *, for_update: bool = False
 ) -> Exclusion | None:
+    """One KPI exclusion; `for_update` locks it for a write that reads it first."""
     stmt = select(Exclusion).where(Exclusion.id == exclusion_id)
     return session.exec(stmt.with_for_update() if for_update else stmt).first()
 
@@ -402,14 +407,17 @@ def proposed_exclusions(session: Session, month: date) -> list[Exclusion]:
 
 
 def tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    """The tenant, to tell whether the caller speaks for the client."""
     return session.exec(select(Tenant).where(Tenant.id == tenant_id)).first()
 
 
 def closed_month(session: Session, month: date) -> ClosedMonth | None:
+    """The tenant's closed month, if it was closed."""
     return session.exec(select(ClosedMonth).where(ClosedMonth.month == month)).first()
 
 
 def closed_months_in(session: Session, months: Sequence[date]) -> list[ClosedMonth]:
+    """The closed months among these, in one statement."""
     return list(session.exec(select(ClosedMonth).where(col(ClosedMonth.month).in_(months))))
 
 

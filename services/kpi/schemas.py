@@ -308,10 +308,12 @@ class ExclusionPage(ApiModel):
 
 
 def month_text(month: date) -> str:
+    """A month as the API writes it, YYYY-MM."""
     return f"{month.year:04d}-{month.month:02d}"
 
 
 def exclusion_public(row: Exclusion) -> ExclusionPublic:
+    """An exclusion as the API answers it."""
     return ExclusionPublic(
         id=row.id,
         month=month_text(row.month),

@@ -160,6 +160,7 @@ def _tallied(counted: Iterable[Any], period: Period, left: LeftOut) -> dict[str,
 
 
 def evidence_url(period: Period, kpi: KpiName) -> str:
+    """Where the clocks behind a KPI are listed, so a figure can be checked."""
     return f"{API_PREFIX}/kpis/evidence?period={period.text}&kpi={kpi.value}"
 
 

@@ -20,6 +20,7 @@ from services.kpi.schemas import CountedTicket, CountedTicketPage, TicketSet
 
 
 def url(period: Period, which: TicketSet) -> str:
+    """Where the tickets of a KPI's ticket set are listed, so a count can be checked."""
     return f"{API_PREFIX}/kpis/tickets?period={period.text}&set={which.value}"
 
 

@@ -177,6 +177,7 @@ class FiguresUnavailable(RuntimeError):
 
 
 def first_of(day: date) -> date:
+    """The first day of the month `day` falls in."""
     return day.replace(day=1)
 
 

@@ -35,6 +35,7 @@ def jobs(session: Session, *, limit: int, after: list[Any] | None) -> list[Repor
 
 
 def cursor_values(found: ReportJob) -> list[Any]:
+    """The keyset cursor after this report job, for the next page."""
     return [found.created_at.isoformat(), str(found.id)]
 
 
@@ -49,15 +50,18 @@ def file_facts(session: Session, job_id: uuid.UUID) -> list[tuple[str, str, int]
 
 
 def file(session: Session, job_id: uuid.UUID, fmt: str) -> ReportFile | None:
+    """A report job's rendered file in one format, if rendered."""
     stmt = select(ReportFile).where(ReportFile.job_id == job_id, ReportFile.format == fmt)
     return session.exec(stmt).first()
 
 
 def delete_files(session: Session, job_id: uuid.UUID) -> None:
+    """Drop a job's files before it renders again: a killed attempt may have left some."""
     session.execute(delete(ReportFile).where(col(ReportFile.job_id) == job_id))
 
 
 def monthly(session: Session, month: date) -> MonthlyReport | None:
+    """The tenant's monthly report of a month, if made."""
     return session.exec(select(MonthlyReport).where(MonthlyReport.month == month)).first()
 
 

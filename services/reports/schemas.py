@@ -81,10 +81,12 @@ class ReportPage(Page[ReportPublic]):
 
 
 def href(job_id: uuid.UUID, fmt: str) -> str:
+    """Where a report's file in one format is downloaded."""
     return f"{API_PREFIX}/sla/reports/{job_id}/files/{fmt}"
 
 
 def report_public(job: ReportJob, files: list[tuple[str, str, int]] | None = None) -> ReportPublic:
+    """A report job as the API answers it, with its files once done."""
     done = job.state == JobState.done
     return ReportPublic(
         id=job.id,

@@ -15,6 +15,7 @@ from services.sla.models import Agreement, BreachWarning, Clock
 
 
 def agreement(session: Session, agreement_id: uuid.UUID) -> Agreement | None:
+    """One agreement version of the tenant."""
     return session.exec(select(Agreement).where(Agreement.id == agreement_id)).first()
 
 
@@ -43,6 +44,7 @@ def in_effect(session: Session, day: date) -> Agreement | None:
 
 
 def next_number(session: Session) -> int:
+    """The next agreement number; a racing insert fails on the unique number."""
     highest = session.exec(select(func.max(Agreement.number))).one()
     return (highest or 0) + 1
 
@@ -51,10 +53,12 @@ _CLOCKS = select(Clock).where(Clock.ticket_id == bindparam("ticket")).order_by(c
 
 
 def clocks(session: Session, ticket_id: uuid.UUID) -> list[Clock]:
+    """A ticket's SLA clocks."""
     return list(session.exec(_CLOCKS, params={"ticket": ticket_id}))
 
 
 def clocks_of(session: Session, ticket_ids: list[uuid.UUID]) -> list[Clock]:
+    """The clocks of these tickets in one statement, by ticket and kind."""
     stmt = select(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
     return list(session.exec(stmt.order_by(col(Clock.ticket_id), col(Clock.kind))))
 
@@ -103,6 +107,7 @@ def clocked_tickets(session: Session) -> set[uuid.UUID]:
 
 
 def delete_clocks(session: Session, ticket_ids: set[uuid.UUID]) -> int:
+    """Delete the clocks of these tickets; returns how many went."""
     stmt = delete(Clock).where(col(Clock.ticket_id).in_(ticket_ids))
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
@@ -126,6 +131,7 @@ def unwarned_clocks(session: Session, threshold: int, now: datetime) -> list[Clo
 
 
 def warnings(session: Session, ticket_id: uuid.UUID) -> list[BreachWarning]:
+    """The breach warnings recorded for a ticket, by kind and threshold."""
     stmt = (
         select(BreachWarning)
         .where(BreachWarning.ticket_id == ticket_id)

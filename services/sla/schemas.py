@@ -195,6 +195,7 @@ def agreement_public(agreement: Agreement) -> AgreementPublic:
 
 
 def agreement_ref(agreement: Agreement) -> AgreementRef:
+    """Which agreement a figure was computed under, the default or a numbered version."""
     default = terms.is_default(agreement)
     return AgreementRef(
         id=agreement.id,
@@ -205,6 +206,7 @@ def agreement_ref(agreement: Agreement) -> AgreementRef:
 
 
 def service_hours(agreement: Agreement) -> ServiceHours:
+    """An agreement's opening hours as the API answers them."""
     days = {
         day: [Window(start=a, end=b) for a, b in agreement.schedule.get(day, [])]
         for day in terms.DAYS
@@ -213,6 +215,7 @@ def service_hours(agreement: Agreement) -> ServiceHours:
 
 
 def holidays(agreement: Agreement) -> Holidays:
+    """An agreement's closed days as the API answers them."""
     return Holidays(
         country=agreement.country,
         extra_closed_days=[date.fromisoformat(d) for d in agreement.extra_closed_days],
@@ -231,6 +234,7 @@ def _targets(agreement: Agreement, priority: str) -> PriorityTargets:
 
 
 def clock_public(result: clock.ClockResult) -> ClockPublic:
+    """A computed clock as the API answers it."""
     return ClockPublic(
         kind=KIND_NAMES[result.kind],
         priority=result.priority,

@@ -73,6 +73,7 @@ def default_agreement() -> Agreement:
 
 
 def is_default(agreement: Agreement) -> bool:
+    """Whether these are the built-in terms, not a stored agreement version."""
     return agreement.id is None
 
 
@@ -131,6 +132,7 @@ def _calendar(
 
 
 def month_day(text: str) -> tuple[int, int]:
+    """A yearly date written MM-DD as (month, day)."""
     month, day = text.split("-")
     return int(month), int(day)
 

@@ -22,6 +22,7 @@ Record = TypeVar("Record", Contract, Certification, Plan)
 
 
 def get(session: Session, supplier_id: uuid.UUID, *, for_update: bool = False) -> Supplier | None:
+    """One supplier; `for_update` locks it for a write that reads it first."""
     stmt = select(Supplier).where(Supplier.id == supplier_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -29,6 +30,7 @@ def get(session: Session, supplier_id: uuid.UUID, *, for_update: bool = False) -
 
 
 def name_taken(session: Session, name: str, *, besides: uuid.UUID | None = None) -> bool:
+    """Whether another supplier has this name: names are unique per tenant."""
     stmt = select(Supplier.id).where(Supplier.name == name)
     if besides is not None:
         stmt = stmt.where(Supplier.id != besides)
@@ -36,6 +38,7 @@ def name_taken(session: Session, name: str, *, besides: uuid.UUID | None = None)
 
 
 def page(session: Session, *, limit: int, after: list[Any] | None) -> list[Supplier]:
+    """A page of suppliers by name."""
     typed = typed_cursor(after, timestamp=False)
     stmt = keyset(
         select(Supplier), col(Supplier.name), col(Supplier.id), descending=False, after=typed
@@ -44,6 +47,7 @@ def page(session: Session, *, limit: int, after: list[Any] | None) -> list[Suppl
 
 
 def records(session: Session, model: type[Record], supplier_id: uuid.UUID) -> list[Record]:
+    """A supplier's records of one kind (contracts, certifications, plans), oldest first."""
     stmt = select(model).where(model.supplier_id == supplier_id)
     return list(session.exec(stmt.order_by(col(model.created_at), col(model.id))))
 
@@ -59,6 +63,7 @@ def records_of(
 
 
 def subsuppliers(session: Session, supplier_id: uuid.UUID) -> list[Supplier]:
+    """The suppliers a supplier subcontracts to, by name."""
     stmt = select(Supplier).where(Supplier.parent_id == supplier_id)
     return list(session.exec(stmt.order_by(col(Supplier.name))))
 
@@ -66,6 +71,7 @@ def subsuppliers(session: Session, supplier_id: uuid.UUID) -> list[Supplier]:
 def record(
     session: Session, model: type[Record], supplier_id: uuid.UUID, record_id: uuid.UUID
 ) -> Record | None:
+    """One record of a supplier, locked for the write that reads it."""
     stmt = select(model).where(model.supplier_id == supplier_id, model.id == record_id)
     return session.exec(stmt.with_for_update()).first()
 
@@ -76,14 +82,17 @@ def contracts_ending_from(session: Session, first: date) -> list[Contract]:
 
 
 def certifications_expiring_by(session: Session, last: date) -> list[Certification]:
+    """Certifications that expire by `last`, for the warning sweep."""
     return list(session.exec(select(Certification).where(col(Certification.expires_on) <= last)))
 
 
 def exit_plans(session: Session) -> list[Plan]:
+    """Every exit plan of the tenant, for the untested-plan warning."""
     return list(session.exec(select(Plan).where(Plan.kind == PlanKind.exit)))
 
 
 def warned(session: Session, subject_id: uuid.UUID, kind: str, due_on: date) -> bool:
+    """Whether this warning was made already: the sweep warns once per due date."""
     stmt = select(SourcingWarning.id).where(
         SourcingWarning.subject_id == subject_id,
         SourcingWarning.kind == kind,

@@ -33,6 +33,7 @@ def derive_fingerprint(source: str, labels: dict[str, str]) -> str:
 
 
 def from_alertmanager(payload: AlertmanagerPayload) -> list[Alert]:
+    """Alertmanager's webhook batch as alerts, so its payload is handled like any other source's."""
     return [_from_alertmanager_alert(a) for a in payload.alerts]
 
 
@@ -52,6 +53,7 @@ def _from_alertmanager_alert(alert: AlertmanagerAlert) -> Alert:
 
 
 def from_event(event: AlertEvent) -> list[Alert]:
+    """A generic monitoring event as alerts; without a fingerprint, one derived from its labels."""
     labels = dict(event.labels)
     if event.severity is not None:
         labels.setdefault("severity", event.severity)

@@ -40,10 +40,12 @@ def reserve(session: Session, fold: AlertFold) -> bool:
 
 
 def settings(session: Session) -> AlertSettings | None:
+    """The tenant's stored alert settings, None when none were saved."""
     return session.exec(select(AlertSettings)).first()
 
 
 def rules(session: Session) -> list[AlertRule]:
+    """The tenant's alert rules in the order they are tried."""
     stmt = select(AlertRule).order_by(
         col(AlertRule.position), col(AlertRule.created_at), col(AlertRule.id)
     )
@@ -51,6 +53,7 @@ def rules(session: Session) -> list[AlertRule]:
 
 
 def rule(session: Session, rule_id: uuid.UUID) -> AlertRule | None:
+    """One alert rule of the tenant (row-level security keeps others out)."""
     return session.exec(select(AlertRule).where(AlertRule.id == rule_id)).first()
 
 
@@ -61,10 +64,12 @@ def ci_rules(session: Session) -> list[AlertCiRule]:
 
 
 def ci_rule(session: Session, rule_id: uuid.UUID) -> AlertCiRule | None:
+    """One CI rule of the tenant, for changing or removing it."""
     return session.exec(select(AlertCiRule).where(AlertCiRule.id == rule_id)).first()
 
 
 def ci_rule_by_key(session: Session, match_key: str) -> AlertCiRule | None:
+    """The CI rule an alert's match key names, if any."""
     return session.exec(select(AlertCiRule).where(AlertCiRule.match_key == match_key)).first()
 
 

@@ -144,6 +144,7 @@ def current_settings(session: Session) -> AlertSettings:
 
 
 def get_settings(session: Session, actor: Principal) -> AlertSettings:
+    """The alert settings, to those who manage alerts; the defaults when none were saved."""
     actor.require(permissions.MANAGE)
     return current_settings(session)
 

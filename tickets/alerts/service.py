@@ -37,6 +37,7 @@ class Summary:
     ignored: list[str] = field(default_factory=list)
 
     def add(self, outcome: list[str], value: str) -> None:
+        """Record a value once: a batch can name one ticket several times."""
         if value not in outcome:
             outcome.append(value)
 
@@ -155,16 +156,19 @@ class Intake:
         )
 
     def rules(self) -> list[AlertRule]:
+        """The tenant's rules, read once per batch however many alerts it holds."""
         if self._rules is None:
             self._rules = repository.rules(self.session)
         return self._rules
 
     def known_ci_rules(self) -> list[AlertCiRule]:
+        """The tenant's CI rules, read once per batch however many alerts it holds."""
         if self._ci_rules is None:
             self._ci_rules = repository.ci_rules(self.session)
         return self._ci_rules
 
     def settings(self) -> AlertSettings:
+        """The tenant's alert settings, read once per batch."""
         if self._settings is None:
             self._settings = rules.current_settings(self.session)
         return self._settings

@@ -12,12 +12,14 @@ from tickets.mail.models import Mail, MailAddress
 
 
 def get(session: Session, mail_id: uuid.UUID) -> Mail | None:
+    """One outgoing mail of the tenant."""
     return session.exec(select(Mail).where(Mail.id == mail_id)).first()
 
 
 def page(
     session: Session, *, recipient_id: uuid.UUID | None, limit: int, after: list[Any] | None
 ) -> list[Mail]:
+    """A page of outgoing mail, newest first, optionally for one recipient."""
     stmt = select(Mail)
     if recipient_id is not None:
         stmt = stmt.where(Mail.recipient_id == recipient_id)
@@ -27,8 +29,10 @@ def page(
 
 
 def cursor_values(mail: Mail) -> list[Any]:
+    """The keyset cursor after this mail, for the next page."""
     return [mail.created_at.isoformat(), str(mail.id)]
 
 
 def address(session: Session, person_id: uuid.UUID) -> MailAddress | None:
+    """A person's mail address, None when they have none on record."""
     return session.exec(select(MailAddress).where(MailAddress.person_id == person_id)).first()

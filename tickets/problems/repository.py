@@ -36,6 +36,7 @@ class Filters:
 
 
 def get(session: Session, problem_id: uuid.UUID, *, for_update: bool = False) -> Problem | None:
+    """One problem; `for_update` locks it for a write that reads it first."""
     stmt = select(Problem).where(Problem.id == problem_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -45,6 +46,7 @@ def get(session: Session, problem_id: uuid.UUID, *, for_update: bool = False) ->
 def page(
     session: Session, filters: Filters, *, sort: str, limit: int, after: list[Any] | None
 ) -> list[Problem]:
+    """A page of problems by the filters, in keyset order."""
     key = sort.lstrip("-")
     stmt = _filtered(select(Problem), filters)
     typed_after = typed_cursor(after, timestamp=key in _TIME_SORTS)
@@ -85,6 +87,7 @@ def _escape_like(text: str) -> str:
 
 
 def cursor_values(problem: Problem, sort: str) -> list[Any]:
+    """The keyset cursor after this problem in the sort, for the next page."""
     key = sort.lstrip("-")
     value = getattr(problem, SORTS[key].key)
     return [value.isoformat() if key in _TIME_SORTS else str(value), str(problem.id)]
@@ -110,6 +113,7 @@ def take_number(session: Session) -> str:
 
 
 def events(session: Session, problem_id: uuid.UUID) -> list[ProblemEvent]:
+    """A problem's history, oldest first."""
     stmt = (
         select(ProblemEvent)
         .where(ProblemEvent.problem_id == problem_id)

@@ -52,6 +52,7 @@ def record(
 
 
 def can_read(actor: Principal) -> bool:
+    """Whether the caller may read problems: readers, managers and those who link tickets."""
     return any(actor.can(p) for p in (permissions.READ, permissions.MANAGE, permissions.LINK))
 
 
@@ -78,6 +79,7 @@ def load_for_change(
 
 
 def touch(session: Session, problem: Problem) -> Problem:
+    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
     problem.updated_at = utcnow()
     session.flush()
     return problem

@@ -73,6 +73,7 @@ CONFIG = ServiceProviderConfig(
 
 
 def provider() -> ScimProvider:
+    """The SCIM service description Entra reads before it provisions."""
     return ScimProvider(
         models=[User, EnterpriseUser, Group],
         resource_types=[

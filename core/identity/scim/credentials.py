@@ -35,6 +35,7 @@ def issue(session: Session, actor: Principal, *, name: str) -> tuple[ScimCredent
 
 
 def list_credentials(session: Session, actor: Principal) -> list[ScimCredential]:
+    """The tenant's SCIM credentials for access managers (secrets never shown again)."""
     actor.require(MANAGE)
     stmt = select(ScimCredential).order_by(col(ScimCredential.created_at), col(ScimCredential.id))
     return list(session.exec(stmt))
