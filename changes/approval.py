@@ -19,9 +19,10 @@ from changes import permissions, repository
 from changes.errors import AlreadyVoted, NotAnApprover, TransitionRefused
 from changes.models import Change, ChangeEventKind, ChangeStatus, Vote, VoteDecision
 from changes.schemas import VoteCreate
-from changes.service import get_change, record, touch
+from changes.service import get_change, record
 from changes.workflow import refuse_untested, set_status
 from core.api.etag import check_if_match
+from core.db import touch
 from core.errors import Forbidden
 from core.identity.access import tenant_by_id
 from core.identity.permissions import Principal

@@ -42,6 +42,7 @@ from changes.release_schemas import (
 )
 from changes.service import invalid, raise_invalid, record
 from core.api.etag import check_if_match
+from core.db import touch
 from core.errors import Forbidden
 from core.identity.permissions import Principal
 from core.identity.roles import Role
@@ -171,13 +172,8 @@ def update_release(
             value = [str(c) for c in value]
         setattr(release, field, value)
     if session.is_modified(release):
-        _touch(session, release)
+        touch(session, release)
     return release
-
-
-def _touch(session: Session, release: Release) -> None:
-    release.updated_at = utcnow()
-    session.flush()
 
 
 def _when(at: datetime | None, now: datetime) -> datetime:
@@ -238,7 +234,7 @@ def deploy(
     )
     session.add(row)
     _follow(session, actor, release, row)
-    _touch(session, release)
+    touch(session, release)
     return row
 
 
@@ -334,7 +330,7 @@ def roll_back(
     )
     session.add(row)
     _follow(session, actor, release, row)
-    _touch(session, release)
+    touch(session, release)
     return row
 
 
@@ -377,7 +373,7 @@ def sign_off(
         note=data.note,
     )
     session.add(row)
-    _touch(session, release)
+    touch(session, release)
     return row
 
 

@@ -11,7 +11,8 @@ from changes import permissions, repository
 from changes.errors import AlreadyExists, NotReady, ReviewNotFound, TransitionRefused
 from changes.models import Change, ChangeEventKind, ChangeStatus, Review
 from changes.schemas import ReviewCreate
-from changes.service import get_change, invalid, raise_invalid, record, touch
+from changes.service import get_change, invalid, raise_invalid, record
+from core.db import touch
 from core.identity.permissions import Principal
 from tickets import public as tickets
 

@@ -16,9 +16,9 @@ from changes.models import Change, ChangeEvent, ChangeEventKind, ChangeStatus, C
 from changes.schemas import ChangeCreate, ChangeFromTicket, ChangeUpdate
 from cmdb import public as cmdb
 from core.api.etag import check_if_match
+from core.db import touch
 from core.errors import Forbidden, InvalidInput
 from core.identity.permissions import Principal
-from core.types import utcnow
 from services.catalogue import public as catalogue
 from tickets import public as tickets
 from tickets.problems import public as problems
@@ -104,13 +104,6 @@ def load_for_change(
     actor.require(permission)
     change = get_change(session, actor, change_id=change_id, for_update=True)
     check_if_match(if_match, change.version)
-    return change
-
-
-def touch(session: Session, change: Change) -> Change:
-    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
-    change.updated_at = utcnow()
-    session.flush()
     return change
 
 

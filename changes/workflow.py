@@ -28,9 +28,9 @@ from changes.service import (
     load_for_change,
     raise_invalid,
     record,
-    touch,
 )
 from cmdb import public as cmdb
+from core.db import touch
 from core.identity.permissions import Principal
 from core.types import utcnow
 from tickets import public as tickets

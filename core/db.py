@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from psycopg.errors import error_from_result
@@ -28,6 +28,7 @@ from core.cursor import Cursor
 from core.errors import CrossTenantWrite
 from core.settings import get_settings
 from core.tenancy import TenantScoped
+from core.types import utcnow
 
 # Stable constraint names so migrations diff cleanly on both databases.
 SQLModel.metadata.naming_convention = {
@@ -214,6 +215,16 @@ def finish(session: Session, *, ok: bool) -> None:
             session.rollback()
     finally:
         session.close()
+
+
+Row = TypeVar("Row", bound=TenantScoped)
+
+
+def touch(session: Session, row: Row) -> Row:
+    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
+    row.updated_at = utcnow()
+    session.flush()
+    return row
 
 
 def session_tenant(session: OrmSession) -> uuid.UUID | None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
+from core.db import touch
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -41,12 +42,6 @@ def _load(session: Session, actor: Principal, ticket_id: uuid.UUID, if_match: st
     return ticket
 
 
-def _touch(session: Session, ticket: Ticket) -> Ticket:
-    ticket.updated_at = utcnow()
-    session.flush()
-    return ticket
-
-
 def _missing(name: str, why: str) -> InvalidInput:
     return InvalidInput(why, invalidParams=[{"name": name, "pointer": f"/{name}", "reason": why}])
 
@@ -74,7 +69,7 @@ def transition(
     if wanted == Status.assigned and ticket.group_id is None:
         raise TransitionRefused("Assign the ticket to a group first.")
     _apply_status(session, actor, ticket, wanted, reason=data.reason, resolution=data.resolution)
-    return _touch(session, ticket)
+    return touch(session, ticket)
 
 
 def _check_reopen_window(session: Session, ticket: Ticket) -> None:
@@ -144,7 +139,7 @@ def follow(
     if ticket.status in lifecycle.DONE or not lifecycle.allowed(ticket.status, wanted):
         return False
     _apply_status(session, actor, ticket, wanted, reason=reason, resolution=resolution)
-    _touch(session, ticket)
+    touch(session, ticket)
     return True
 
 
@@ -160,7 +155,7 @@ def assign(
     ticket = _load(session, actor, ticket_id, if_match)
     group = _group(session, data.group_id)
     _assign(session, actor, ticket, group, data.assignee_id, data.reason, EventKind.assignment)
-    return _touch(session, ticket)
+    return touch(session, ticket)
 
 
 def _group(session: Session, group_id: uuid.UUID) -> AssignmentGroup:
@@ -218,7 +213,7 @@ def escalate(
     ticket = _load(session, actor, ticket_id, if_match)
     if data.kind == EscalationKind.hierarchical:
         _escalate_to_manager(session, actor, ticket, data.reason)
-        return _touch(session, ticket)
+        return touch(session, ticket)
     current = _group(session, ticket.group_id) if ticket.group_id else None
     target = _next_group(session, current, data.group_id)
     _assign(
@@ -231,7 +226,7 @@ def escalate(
         EventKind.escalation,
         escalation="functional",
     )
-    return _touch(session, ticket)
+    return touch(session, ticket)
 
 
 def _next_group(
@@ -315,7 +310,7 @@ def change_priority(
         impact=ticket.impact.value,
         urgency=ticket.urgency.value,
     )
-    return _touch(session, ticket)
+    return touch(session, ticket)
 
 
 def change_class(
@@ -344,7 +339,7 @@ def change_class(
         after=data.incident_class.value,
         reason=data.reason,
     )
-    return _touch(session, ticket)
+    return touch(session, ticket)
 
 
 def reject(
@@ -370,7 +365,7 @@ def reject(
         record(
             session, actor, ticket, EventKind.converted, after=converted.number, reason=data.reason
         )
-    _touch(session, ticket)
+    touch(session, ticket)
     return ticket, converted
 
 
@@ -407,4 +402,4 @@ def forward(
             Status.waiting_third_party,
             reason=f"Forwarded to {third_party}",
         )
-    return _touch(session, ticket)
+    return touch(session, ticket)

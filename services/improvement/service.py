@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from core.api.etag import check_if_match
 from core.api.pagination import typed_cursor
+from core.db import touch
 from core.errors import Forbidden, InvalidInput
 from core.identity.permissions import Principal
-from core.types import utcnow
 from services.improvement import backlog, permissions, repository
 from services.improvement.errors import Closed, ImprovementNotFound
 from services.improvement.figures import value_of
@@ -182,13 +182,6 @@ def load_for_change(
     """The item locked for a change, only if `if_match` names its version."""
     item = get_item(session, actor, item_id=item_id, for_update=True)
     check_if_match(if_match, item.version)
-    return item
-
-
-def touch(session: Session, item: Item) -> Item:
-    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
-    item.updated_at = utcnow()
-    session.flush()
     return item
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.api.etag import check_if_match
+from core.db import touch
 from core.errors import Forbidden, InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -75,13 +76,6 @@ def load_for_change(
     actor.require(permissions.MANAGE)
     problem = get_problem(session, actor, problem_id=problem_id, for_update=True)
     check_if_match(if_match, problem.version)
-    return problem
-
-
-def touch(session: Session, problem: Problem) -> Problem:
-    """Stamp the change time and flush, so the answer carries the new version (ETag)."""
-    problem.updated_at = utcnow()
-    session.flush()
     return problem
 
 

@@ -7,6 +7,7 @@ import uuid
 
 from sqlmodel import Session
 
+from core.db import touch
 from core.errors import InvalidInput
 from core.identity.permissions import Principal
 from core.types import utcnow
@@ -34,7 +35,6 @@ from tickets.problems.service import (
     record,
     set_status,
     sync_known_error,
-    touch,
 )
 from tickets.schemas import TicketCreate
 
