@@ -26,6 +26,7 @@ from core import events
 from core.api import openapi, problems
 from core.api.admission import Admission
 from core.api.middleware import HttpConventions
+from core.api.params import read_params_once
 from core.api.routing import skip_unreachable_routers
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web.mount_static(app)
     app.mount("/scim", cast("ASGIApp", ScimApp()))  # a plain ASGI callable
     skip_unreachable_routers(app)
+    read_params_once()
     problems.install(app)
     openapi.install(
         app,

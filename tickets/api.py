@@ -114,8 +114,9 @@ def list_tickets(
     rows, last = service.list_tickets(
         session, actor, filters, sort=sort, limit=limit, after=after, columns=SUMMARY_FIELDS
     )
-    # Rows of stored values need no input checks: built as they are, serialised once.
-    items = [TicketSummary.from_stored(dict(r._mapping)) for r in rows]
+    # Rows of stored values need no input checks: built as they are, serialised once; the
+    # row's values come in the order of the columns asked for (no mapping built per row).
+    items = [TicketSummary.from_stored(dict(zip(SUMMARY_FIELDS, r, strict=True))) for r in rows]
     return TicketPage(items=items, nextCursor=encode_cursor(last) if last else None)
 
 
