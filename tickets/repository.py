@@ -127,7 +127,9 @@ def page(
         stmt, SORTS[key], _ticket.c.id, descending=sort.startswith("-"), after=typed_after
     )
     stmt = stmt.limit(limit)
-    return list(session.exec(stmt) if columns is None else session.execute(stmt))
+    if columns is None:
+        return list(session.exec(stmt))
+    return list(session.execute(stmt).all())  # one fetch for the page, not one per row
 
 
 def _filtered(stmt: Any, f: Filters) -> Any:
