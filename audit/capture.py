@@ -149,7 +149,12 @@ def _changes(state: InstanceState[Any], action: str) -> dict[str, dict[str, Any]
     }
     digested = digested_columns(cls)
     out: dict[str, dict[str, Any]] = {}
-    for attr in state.mapper.column_attrs:
+    attrs: Any = state.mapper.column_attrs
+    if action == "update":
+        # Only an attribute set since the row was loaded keeps its value before (the ORM's
+        # history of any other is "unchanged"): the few a write sets, not all of the row's.
+        attrs = [a for a in attrs if a.key in state.committed_state]
+    for attr in attrs:
         key = attr.key
         if key == "tenant_id":
             continue
