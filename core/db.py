@@ -219,10 +219,10 @@ def finish(session: Session, *, ok: bool) -> None:
         session.close()
 
 
-Row = TypeVar("Row", bound=TenantScoped)
+Versioned = TypeVar("Versioned", bound=TenantScoped)
 
 
-def touch(session: Session, row: Row) -> Row:
+def touch(session: Session, row: Versioned) -> Versioned:
     """Stamp the change time and flush, so the answer carries the new version (ETag)."""
     row.updated_at = utcnow()
     session.flush()
