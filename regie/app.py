@@ -28,6 +28,7 @@ from core.api.admission import Admission
 from core.api.middleware import HttpConventions
 from core.api.params import read_params_once
 from core.api.routing import skip_unreachable_routers
+from core.api.tracing import ServerSpan
 from core.identity.api import keys_router, reviews_router, sessions_router
 from core.identity.api import router as grants_router
 from core.identity.events import SessionChanged
@@ -222,22 +223,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _instrument(app: FastAPI, settings: Settings) -> None:
-    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-    from opentelemetry.util.http import parse_excluded_urls
 
     from core.db import get_engine
 
-    # The server span of every request, outermost. It is named after the method here and after
-    # the matched route once routing is done (core.api.middleware): FastAPI's instrumentation
-    # names it up front by matching the path against every route, a second routing per request.
-    # No spans per ASGI message: they said nothing the server span does not.
-    app.add_middleware(
-        OpenTelemetryMiddleware,
-        excluded_urls=parse_excluded_urls("health,ready,metrics"),
-        default_span_details=lambda scope: (scope.get("method") or "HTTP", {}),
-        exclude_spans=["receive", "send"],
-    )
+    # The server span of every request, outermost (core.api.tracing).
+    app.add_middleware(ServerSpan, exporting=bool(settings.otlp_endpoint))
     # Statement spans only pay off when someone collects them.
     if settings.otlp_endpoint and not getattr(_instrument, "done", False):
         # The instrumentation's declared range trails SQLAlchemy 2.1; its hooks work unchanged.

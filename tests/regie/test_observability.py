@@ -20,15 +20,16 @@ from tests.regie.test_up import fetch, free_port
 from tickets import permissions as tickets_permissions
 
 SECRET_TEXT = "Confidential-citizen-remark-4711"
+CALLER = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
-def request(url: str, token: str, body: dict | None = None) -> int:
+def request(url: str, token: str, body: dict | None = None, **headers: str) -> int:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
         url,
         data=data,
         method="POST" if data else "GET",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"} | headers,
     )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
@@ -63,6 +64,8 @@ def test_served_api_logs_json_lines_with_ids_and_no_bodies() -> None:
                     "subdomain": 1,
                     "description": SECRET_TEXT,
                 },
+                # A caller's trace, not sampled: its id goes on, though no span is recorded.
+                traceparent=f"00-{CALLER}-00f067aa0ba902b7-00",
             )
             == 201
         )
@@ -79,7 +82,7 @@ def test_served_api_logs_json_lines_with_ids_and_no_bodies() -> None:
     post = next(e for e in lines if e.get("event") == "request" and e.get("method") == "POST")
     assert post["route"] == "/api/v1/services" and post["status"] == 201
     assert post["tenant_id"] == str(tenant.id) and post["actor_id"]
-    assert len(post["request_id"]) >= 8 and len(post["trace_id"]) == 32
+    assert len(post["request_id"]) >= 8 and post["trace_id"] == CALLER
     assert post["duration_ms"] > 0
 
 
@@ -87,8 +90,7 @@ def test_a_sampled_request_is_traced_under_its_route_and_the_callers_trace(clien
     exporter = InMemorySpanExporter()
     trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[attr-defined]
     token = make_token(make_tenant(), [tickets_permissions.READ])
-    caller = "4bf92f3577b34da6a3ce929d0e0e4736"
-    sampled = {"traceparent": f"00-{caller}-00f067aa0ba902b7-01"}
+    sampled = {"traceparent": f"00-{CALLER}-00f067aa0ba902b7-01"}
     try:
         found = client.get(f"/api/v1/tickets/{uuid.uuid4()}", headers=auth(token, **sampled))
         lost = client.get("/api/v1/no-such-thing", headers=auth(token, **sampled))
@@ -101,7 +103,7 @@ def test_a_sampled_request_is_traced_under_its_route_and_the_callers_trace(clien
         ("GET /api/v1/tickets/{ticketId}", "/api/v1/tickets/{ticketId}"),
         ("GET", None),
     ]
-    assert {format(s.context.trace_id, "032x") for s in spans} == {caller}
+    assert {format(s.context.trace_id, "032x") for s in spans} == {CALLER}
 
 
 def test_health_and_ready(client) -> None:
