@@ -11,8 +11,6 @@ caller's trace if one came with it: the trace id the logs and the audit trail ca
 
 from __future__ import annotations
 
-from typing import Any
-
 from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware, asgi_getter
 from opentelemetry.propagate import extract
@@ -47,6 +45,7 @@ class ServerSpan:
             return await self.recorded(scope, receive, send)
         if self.excluded.url_disabled(scope["path"]):
             return await self.app(scope, receive, send)
-        kind: Any = trace.SpanKind.SERVER
-        with self.tracer.start_as_current_span(scope["method"], context=caller, kind=kind):
+        with self.tracer.start_as_current_span(
+            scope["method"], context=caller, kind=trace.SpanKind.SERVER
+        ):
             await self.app(scope, receive, send)
