@@ -18,7 +18,7 @@ import structlog
 from fastapi import HTTPException
 from opentelemetry import trace
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.api.problems import send_problem
@@ -49,6 +49,19 @@ class HttpConventions:
         self.ui_csp = ui_csp if callable(ui_csp) else lambda: ui_csp
         # Paths (regular expressions) that take multipart/form-data files, with their limit.
         self.uploads = [(re.compile(p), limit) for p, limit in (uploads or {}).items()]
+        # Every response's own headers, spelled once: by TLS, then for the API's paths.
+        every = [
+            (b"api-version", api_version.encode("latin-1")),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+        ]
+        hsts = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+        self._every = {False: every, True: [*every, hsts]}
+        self._api = [
+            (b"cache-control", b"no-store"),
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +87,7 @@ class HttpConventions:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                self._decorate(MutableHeaders(scope=message), scope["path"], request_id, tls)
+                self._decorate(message, scope["path"], request_id, tls)
                 _name_span(scope)
             await send(message)
 
@@ -108,19 +121,17 @@ class HttpConventions:
             client_var.reset(client_token)
             structlog.contextvars.clear_contextvars()
 
-    def _decorate(self, h: MutableHeaders, path: str, request_id: str, tls: bool) -> None:
-        h["API-Version"] = self.api_version
-        h["X-Request-ID"] = request_id
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "no-referrer"
-        h["X-Frame-Options"] = "DENY"
-        if tls:
-            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    def _decorate(self, start: Message, path: str, request_id: str, tls: bool) -> None:
+        """Set the headers every response carries, replacing the app's own of those names, in
+        one pass over the app's headers (not one per header set)."""
+        given = start.get("headers") or []
+        added = [*self._every[tls], (b"x-request-id", request_id.encode("latin-1"))]
         if path.startswith("/api/"):
-            h["Cache-Control"] = "no-store"
-            h["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
-        elif "content-security-policy" not in h:
-            h["Content-Security-Policy"] = self.ui_csp()
+            added += self._api
+        elif not any(name.lower() == b"content-security-policy" for name, _ in given):
+            added.append((b"content-security-policy", self.ui_csp().encode("latin-1")))
+        names = {name for name, _ in added}
+        start["headers"] = [h for h in given if h[0].lower() not in names] + added
 
     def _body_limit(self, scope: Scope) -> tuple[int, bool]:
         """The body limit of this request's path, and whether the path takes uploads."""

@@ -86,7 +86,7 @@ def standing_and_roles(
     with a token, not three. A user SCIM never provisioned is active in no group."""
     params = {"tenant": session_tenant(session), "tid": tid, "oid": oid}
     active, roles = True, set()
-    for is_active, role in session.execute(_STANDING_ROLES, params):
+    for is_active, role in session.connection().execute(_STANDING_ROLES, params):
         if role is None:
             active = bool(is_active)
         else:

@@ -155,7 +155,8 @@ def _check(
     session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, secret: str
 ) -> tuple[Principal, bool]:
     refused = Unauthenticated("The API key is unknown, expired or revoked.")
-    key = session.execute(_KEY, {"tenant": tenant_id, "key": key_id}).first()
+    # On the session's connection: a Core statement needs none of the ORM's execution work.
+    key = session.connection().execute(_KEY, {"tenant": tenant_id, "key": key_id}).first()
     if key is None or key.status != TenantStatus.active:
         raise refused
     if not bearer_secrets.matches(key.secret_hash, secret):

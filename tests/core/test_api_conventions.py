@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Session
@@ -128,6 +128,29 @@ def test_every_response_carries_version_and_security_headers(client) -> None:
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert client.get("/api/v1/openapi.json").headers["cache-control"] == "no-store"
+
+
+def test_the_conventions_headers_replace_the_routes_own_once() -> None:
+    app = FastAPI()
+
+    @app.get("/api/v1/feed")
+    def feed() -> Response:
+        own = {"Cache-Control": "private, max-age=60", "X-Frame-Options": "SAMEORIGIN"}
+        return Response("ok", headers=own)
+
+    @app.get("/page")
+    def page() -> Response:
+        return Response("ok", headers={"Content-Security-Policy": "default-src 'self'"})
+
+    app.add_middleware(HttpConventions, api_version="1.0.0", max_body=1024, ui_csp="x")
+    client = TestClient(app)
+    raw = client.get("/api/v1/feed").headers.raw
+    for name, value in ((b"cache-control", b"no-store"), (b"x-frame-options", b"DENY")):
+        assert [v for k, v in raw if k == name] == [value]  # replaced, not doubled
+    assert [v for k, v in raw if k == b"content-length"] == [b"2"]  # the route's own kept
+    page_csp = client.get("/page").headers.get_list("content-security-policy")
+    assert page_csp == ["default-src 'self'"]  # a page's own policy stands
+    assert client.get("/elsewhere").headers.get_list("content-security-policy") == ["x"]
 
 
 def test_hsts_only_over_tls(app) -> None:
