@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -60,15 +61,29 @@ def serve(
     # The workers import the app, which configures Celery itself: with several of them this
     # process only supervises, and needs neither Celery nor the audit capture (see main).
     settings = _checked_settings(jobs=False)
-    uvicorn.run(
-        "regie.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "workers": workers,
+        "log_config": None,
+        "proxy_headers": True,
+        "server_header": False,
+    }
+    if workers == 1:
+        uvicorn.run("regie.asgi:app", **options)
+        return
+    config = uvicorn.Config("regie.asgi:app", **options)
+    from uvicorn.supervisors import Multiprocess
+
+    from regie.listening import OwnSocket, reserve
+
+    try:
+        held = reserve(config.host, config.port)
+    except OSError as exc:
+        fail_config("REGIE_PORT", f"cannot listen on {config.host}:{config.port}: {exc}")
+    with held, contextlib.suppress(KeyboardInterrupt):
+        # Each worker binds a socket of its own to the port (regie.listening).
+        Multiprocess(config, sockets=[OwnSocket(config.host, config.port)]).run()  # type: ignore[list-item]
 
 
 @app.command()
