@@ -72,11 +72,11 @@ def serve(
     if workers == 1:
         uvicorn.run("regie.asgi:app", **options)
         return
-    config = uvicorn.Config("regie.asgi:app", **options)
     from uvicorn.supervisors import Multiprocess
 
     from regie.listening import OwnSocket, reserve
 
+    config = uvicorn.Config("regie.asgi:app", **options)
     try:
         held = reserve(config.host, config.port)
     except OSError as exc:
