@@ -56,7 +56,7 @@ from dataset import (  # noqa: E402
     reexec_in_snapshot,
     source_description,
 )
-from tickets_dataset import drop_indexes, rebuild_indexes  # noqa: E402
+from tickets_dataset import default_terms, drop_indexes, rebuild_indexes  # noqa: E402
 
 # SLA_BENCH_DATABASE / SLA_BENCH_DATA: another database and data folder (a private copy).
 DATABASE = os.environ.get("SLA_BENCH_DATABASE", "regie_slabench")
@@ -123,17 +123,9 @@ def agreement_and_grant(tenant_id: uuid.UUID, effective: date) -> uuid.UUID:
     from core.db import unit_of_work
     from core.identity.models import Grant, SubjectKind
     from core.identity.roles import Role
-    from services.sla.models import Agreement
-    from services.sla.terms import default_agreement
 
-    base = default_agreement()
-    columns = {
-        name: getattr(base, name)
-        for name in Agreement.model_fields
-        if name not in ("tenant_id", "id", "number", "effective_from", "created_at")
-    }
     with unit_of_work(tenant_id) as session:
-        agreement = Agreement(number=1, effective_from=effective, **columns)
+        agreement = default_terms(1, effective)
         session.add(agreement)
         session.add(
             Grant(

@@ -36,7 +36,7 @@ import random
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -394,7 +394,9 @@ def write_outputs(out: Path, token: str, ids: list[str], lists: list[str], words
 # --------------------------------------------------------------------------- main
 
 
-def create_tenants(count: int) -> list:
+def create_tenants(count: int, now: datetime) -> list:
+    """The tenants, each with its SLA agreement in effect since before its first ticket (as
+    every client has one: a ticket write reads it)."""
     from core.db import unit_of_work
     from core.tenancy import Tenant
 
@@ -403,7 +405,28 @@ def create_tenants(count: int) -> list:
     ]
     with unit_of_work(None) as session:
         session.add_all(tenants)
+    effective = (now - timedelta(days=3 * 365)).date()
+    for tenant in tenants:
+        with unit_of_work(tenant.id) as session:
+            session.add(default_terms(1, effective))
     return tenants
+
+
+def default_terms(number: int, effective: date):  # type: ignore[no-untyped-def]
+    """An agreement version holding the default terms (DOMAIN.md's SLA) from `effective`."""
+    from services.sla.models import Agreement
+    from services.sla.terms import default_agreement
+
+    base = default_agreement()
+    kept = set(Agreement.model_fields) - {
+        "tenant_id",
+        "id",
+        "number",
+        "effective_from",
+        "created_at",
+    }
+    columns = {name: getattr(base, name) for name in kept}
+    return Agreement(number=number, effective_from=effective, **columns)
 
 
 def main() -> int:
@@ -414,7 +437,8 @@ def main() -> int:
     t0 = time.perf_counter()
     print(f"[tickets] creating roles and database {args.database}", flush=True)
     app_url, superuser_url = migrated_database(args, args.database, "redis://127.0.0.1:6379/14")
-    tenants = create_tenants(args.tenants)
+    now = datetime.now(UTC).replace(microsecond=0)
+    tenants = create_tenants(args.tenants, now)
 
     import psycopg
 
@@ -422,7 +446,6 @@ def main() -> int:
         replies = has_table(conn, "tickets_message") and not args.no_replies
         tables = [t for t in LOADED_TABLES if has_table(conn, t)]
     rng = random.Random(args.seed)
-    now = datetime.now(UTC).replace(microsecond=0)
     desks = [Desk(rng, t.id, now) for t in tenants]
     counts = tenant_sizes(args.tickets, args.tenants, args.measured)
     times = [creation_times(rng, n, now) for n in counts]

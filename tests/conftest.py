@@ -11,6 +11,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -82,7 +83,16 @@ pytest_plugins = ["tests.fixtures"]
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-LONGEST = ("tests/regie/test_openapi_contract.py",)
+# Files of one or two long tests (3.5 and 1 minutes here), which the order by number of tests
+# would otherwise put last, where each runs alone while the other process is idle.
+LONGEST = ("tests/regie/test_openapi_contract.py", "tests/regie/test_up.py")
+
+
+def pytest_configure(config):
+    """Split over processes (pytest-xdist), the files go out in the order collected below:
+    xdist's own reordering by number of tests would put the longest, single-test files last."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
@@ -106,6 +116,11 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
-    # The longest file first: split over processes (pytest-xdist), it would otherwise run
-    # last, alone, for three minutes.
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST)
+    # The longest files first, then (as xdist would) the files with the most tests: the
+    # last files handed out are short ones, so both processes finish at about the same time.
+    tests_in = Counter(_file(item) for item in items)
+    items.sort(key=lambda item: (_file(item) not in LONGEST, -tests_in[_file(item)]))
+
+
+def _file(item) -> str:
+    return item.nodeid.split("::")[0]

@@ -119,7 +119,7 @@ def page(
         estimate = search.estimate(dialect, filters.q, internal=internal)
         many = False
         if estimate is not None and key in _WALKED_SORTS:
-            many = session.execute(estimate).scalar_one() >= search.WALK_FROM
+            many = session.connection().execute(estimate).scalar_one() >= search.WALK_FROM
         match = search.clause(
             dialect, filters.q, tenant_id=session_tenant(session), internal=internal, walk=many
         )
@@ -131,7 +131,9 @@ def page(
     stmt = stmt.limit(limit)
     if columns is None:
         return list(session.exec(stmt))
-    return list(session.execute(stmt).all())  # one fetch for the page, not one per row
+    # On the connection (a Core statement needs none of the ORM's execution work), in one
+    # fetch for the page, not one per row.
+    return list(session.connection().execute(stmt).all())
 
 
 def _filtered(stmt: Any, f: Filters) -> Any:
@@ -235,7 +237,7 @@ _IN_FORCE = select_columns(
 
 def settings_in_force(session: Session) -> SettingsInForce:
     """The settings a ticket write applies, or the defaults when none were stored yet."""
-    row = session.execute(_IN_FORCE, {"tenant": session_tenant(session)}).first()
+    row = session.connection().execute(_IN_FORCE, {"tenant": session_tenant(session)}).first()
     found = row._mapping if row is not None else TicketSettings().model_dump()
     return SettingsInForce(
         prefix=found["prefix"],
@@ -244,6 +246,9 @@ def settings_in_force(session: Session) -> SettingsInForce:
         priority_matrix=found["priority_matrix"] or {},
         stored=row is not None,
     )
+
+
+_NEXT_NUMBER = text("SELECT tickets_next_number(:tenant)")
 
 
 def take_number(session: Session, known: SettingsInForce | None = None) -> str:
@@ -260,9 +265,11 @@ def take_number(session: Session, known: SettingsInForce | None = None) -> str:
             current = settings(session, create=True)
             assert current is not None  # created just above when missing
             prefix = current.prefix
-        number = session.execute(
-            text("SELECT tickets_next_number(:tenant)"), {"tenant": session_tenant(session)}
-        ).scalar_one()
+        number = (
+            session.connection()
+            .execute(_NEXT_NUMBER, {"tenant": session_tenant(session)})
+            .scalar_one()
+        )
         return f"{prefix}-{number:06d}"
     stmt = (
         update(TicketSettings)

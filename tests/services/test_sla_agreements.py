@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from core.db import get_engine
 from core.identity.roles import ROLE_PERMISSIONS, Role
 from regie import roles
 from services.sla import permissions as sla
@@ -206,3 +209,24 @@ def test_a_new_version_is_audited(client, manager, tenant) -> None:
     entry = audited[0]
     assert entry["action"] == "create" and entry["entity"]["id"] == created["id"]
     assert entry["changes"]["effective_from"]["after"] == created["effectiveFrom"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE services_sla_agreement SET effective_from = '2020-01-01' WHERE id = :id",
+        "DELETE FROM services_sla_agreement WHERE id = :id",
+    ],
+)
+def test_the_application_cannot_change_or_remove_a_stored_version(
+    client, manager, reader, tenant, statement
+) -> None:
+    # Versions read once are kept by their id in each process: the database holds them fixed.
+    created = client.post(URL, headers=auth(manager), json=version()).json()
+    with pytest.raises(DBAPIError, match="permission denied"), get_engine().begin() as conn:
+        conn.execute(text("SELECT set_config('regie.tenant_id', :t, true)"), {"t": str(tenant.id)})
+        conn.execute(text(statement), {"id": created["id"]})
+    assert client.get(f"{URL}/{created['id']}", headers=auth(reader)).json() == created
+    at = {"at": f"{tomorrow().isoformat()}T12:00:00+01:00"}
+    assert client.get(f"{URL}/current", headers=auth(reader), params=at).json() == created
