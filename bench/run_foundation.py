@@ -263,19 +263,25 @@ def start_server(args: argparse.Namespace, workers: int) -> tuple[subprocess.Pop
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    wait_ready(proc, log, args.port, workers)
+    return proc, log
+
+
+def wait_ready(proc: subprocess.Popen, log: Path, port: int, workers: int) -> None:
+    """Until the server answers /ready with all its workers started (stopped after 90 s)."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"regie serve exited with {proc.returncode}; see {log}")
+            raise SystemExit(f"{proc.args[:2]} exited with {proc.returncode}; see {log}")
         try:
-            status, _ = get(args.port, "/ready", timeout=2)
+            status, _ = get(port, "/ready", timeout=2)
             if status == 200 and (workers == 1 or len(children(proc.pid)) >= workers):
-                return proc, log
+                return
         except OSError:
             pass
         time.sleep(0.5)
     stop_server(proc)
-    raise SystemExit(f"API not ready within 90 s; see {log}")
+    raise SystemExit(f"not ready within 90 s; see {log}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, text, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.api.pagination import keyset, typed_cursor
 from core.db import session_tenant
+from core.rows import OneRow
 from core.tenancy import Tenant
 from tickets import search
 from tickets.lifecycle import OPEN
@@ -78,16 +79,18 @@ def get(session: Session, ticket_id: uuid.UUID, *, for_update: bool = False) -> 
 
 # Built once, on the table, the tenant named (row-level security holds it too on PostgreSQL):
 # a read's answer needs the columns, not an entity the ORM loads, tracks and scopes per call.
-_ROW = select_columns(_ticket).where(
-    _ticket.c.tenant_id == bindparam("tenant"), _ticket.c.id == bindparam("id")
+_ROW = OneRow(
+    select_columns(_ticket).where(
+        _ticket.c.tenant_id == bindparam("tenant"), _ticket.c.id == bindparam("id")
+    )
 )
 
 
-def row(session: Session, ticket_id: uuid.UUID) -> Row[Any] | None:
-    """The ticket's columns, as a read answers them (on the session's connection: a Core
-    statement needs none of the ORM's execution work)."""
+def row(session: Session, ticket_id: uuid.UUID) -> Any:
+    """The ticket's columns by name, as a read answers them (core.rows: none of the ORM's
+    or SQLAlchemy's execution work per read)."""
     params = {"tenant": session_tenant(session), "id": ticket_id}
-    return session.connection().execute(_ROW, params).first()
+    return _ROW.first(session.connection(), params)
 
 
 def get_by_number(session: Session, number: str) -> Ticket | None:
@@ -230,15 +233,17 @@ class SettingsInForce:
 _settings = TicketSettings.__table__.c  # type: ignore[attr-defined]
 # Plain columns in a statement built once: every ticket write reads them, and the entity
 # (the ORM's loading, the tenant criteria added per query) cost more than the read itself.
-_IN_FORCE = select_columns(
-    _settings.prefix, _settings.reopen_days, _settings.privacy_mode, _settings.priority_matrix
-).where(_settings.tenant_id == bindparam("tenant"))
+_IN_FORCE = OneRow(
+    select_columns(
+        _settings.prefix, _settings.reopen_days, _settings.privacy_mode, _settings.priority_matrix
+    ).where(_settings.tenant_id == bindparam("tenant"))
+)
 
 
 def settings_in_force(session: Session) -> SettingsInForce:
     """The settings a ticket write applies, or the defaults when none were stored yet."""
-    row = session.connection().execute(_IN_FORCE, {"tenant": session_tenant(session)}).first()
-    found = row._mapping if row is not None else TicketSettings().model_dump()
+    row = _IN_FORCE.first(session.connection(), {"tenant": session_tenant(session)})
+    found = row._asdict() if row is not None else TicketSettings().model_dump()
     return SettingsInForce(
         prefix=found["prefix"],
         reopen_days=found["reopen_days"],
@@ -248,7 +253,7 @@ def settings_in_force(session: Session) -> SettingsInForce:
     )
 
 
-_NEXT_NUMBER = text("SELECT tickets_next_number(:tenant)")
+_NEXT_NUMBER = OneRow(select_columns(func.tickets_next_number(bindparam("tenant")).label("number")))
 
 
 def take_number(session: Session, known: SettingsInForce | None = None) -> str:
@@ -265,11 +270,8 @@ def take_number(session: Session, known: SettingsInForce | None = None) -> str:
             current = settings(session, create=True)
             assert current is not None  # created just above when missing
             prefix = current.prefix
-        number = (
-            session.connection()
-            .execute(_NEXT_NUMBER, {"tenant": session_tenant(session)})
-            .scalar_one()
-        )
+        params = {"tenant": session_tenant(session)}
+        number = _NEXT_NUMBER.first(session.connection(), params).number
         return f"{prefix}-{number:06d}"
     stmt = (
         update(TicketSettings)

@@ -16,6 +16,7 @@ from core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from core.identity import bearer_secrets
 from core.identity.models import ApiKey
 from core.identity.permissions import DECLARED, Principal, declare
+from core.rows import OneRow
 from core.tenancy import Tenant, TenantStatus
 from core.types import utcnow
 
@@ -135,19 +136,21 @@ _key = ApiKey.__table__.c  # type: ignore[attr-defined]
 _tenant = Tenant.__table__.c  # type: ignore[attr-defined]
 # The key and its tenant's status in one statement, built once, on the tables: this runs on
 # every request, where an ORM statement built and scoped per call cost twice the CPU.
-_KEY = select_columns(
-    _key.id,
-    _key.name,
-    _key.secret_hash,
-    _key.permissions,
-    _key.expires_at,
-    _key.revoked_at,
-    _key.last_used_at,
-    _tenant.status,
-).where(
-    _key.tenant_id == bindparam("tenant"),
-    _key.id == bindparam("key"),
-    _tenant.id == _key.tenant_id,
+_KEY = OneRow(
+    select_columns(
+        _key.id,
+        _key.name,
+        _key.secret_hash,
+        _key.permissions,
+        _key.expires_at,
+        _key.revoked_at,
+        _key.last_used_at,
+        _tenant.status,
+    ).where(
+        _key.tenant_id == bindparam("tenant"),
+        _key.id == bindparam("key"),
+        _tenant.id == _key.tenant_id,
+    )
 )
 
 
@@ -156,7 +159,7 @@ def _check(
 ) -> tuple[Principal, bool]:
     refused = Unauthenticated("The API key is unknown, expired or revoked.")
     # On the session's connection: a Core statement needs none of the ORM's execution work.
-    key = session.connection().execute(_KEY, {"tenant": tenant_id, "key": key_id}).first()
+    key = _KEY.first(session.connection(), {"tenant": tenant_id, "key": key_id})
     if key is None or key.status != TenantStatus.active:
         raise refused
     if not bearer_secrets.matches(key.secret_hash, secret):

@@ -11,6 +11,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from core.db import session_tenant
+from core.rows import OneRow
 from core.types import utcnow
 from services.sla.models import Agreement, BreachWarning, Clock
 
@@ -30,7 +31,7 @@ _agreement = Agreement.__table__  # type: ignore[attr-defined]
 # every ticket write asks for the version in effect, and through the ORM (the tenant criteria
 # added per query, the entity loaded, its terms decoded and tracked) it cost 2-3 times the
 # read of its id (bench/README.md).
-_IN_EFFECT = (
+_IN_EFFECT = OneRow(
     select_columns(_agreement.c.id)
     .where(
         _agreement.c.tenant_id == bindparam("tenant"),
@@ -56,9 +57,10 @@ def in_effect(session: Session, day: date) -> Agreement | None:
     cannot change the answer. The version comes back unattached to any session and shared
     with other requests: it is only read."""
     tenant, connection = session_tenant(session), session.connection()
-    found = connection.execute(_IN_EFFECT, {"tenant": tenant, "day": day}).scalar()
-    if found is None:
+    latest = _IN_EFFECT.first(connection, {"tenant": tenant, "day": day})
+    if latest is None:
         return None
+    found = latest.id
     version = _versions.get((tenant, found))
     if version is None:
         row = connection.execute(_VERSION, {"tenant": tenant, "id": found}).one()
