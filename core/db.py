@@ -258,11 +258,17 @@ def _set_tenant_setting(session: Session, _transaction: Any, connection: Any) ->
             _send(connection, "SELECT set_config(%s, %s, true)", (TENANT_SETTING, tenant))
 
 
+def statements_listened(connection: Any) -> bool:
+    """Whether something listens to the connection's statements (a test's count, tracing):
+    then a statement must go through SQLAlchemy, not straight to the driver, to be seen."""
+    return bool(connection._has_events or connection.engine._has_events)
+
+
 def _begin_with_settings(connection: Any, tenant: str, timeout: int | None) -> bool:
     """Begin the transaction and set its tenant (and statement timeout) in one exchange with
     PostgreSQL, where psycopg would send its BEGIN alone first: one round trip fewer for
     every unit of work. Only for a plain BEGIN, and when nothing listens to the statements."""
-    if connection._has_events or connection.engine._has_events:
+    if statements_listened(connection):
         return False
     driver = connection.connection.driver_connection
     plain = driver.isolation_level is None and driver.read_only is None
@@ -286,7 +292,7 @@ def _send(connection: Any, sql: str, params: tuple[str, ...]) -> None:
     SQLAlchemy's execution path around it cost ~0.2 ms of CPU, a tenth of a ticket's GET.
     When something listens to the engine's statements (tracing, a test's count), through
     SQLAlchemy instead, so that it sees this one too."""
-    if connection._has_events or connection.engine._has_events:
+    if statements_listened(connection):
         connection.exec_driver_sql(sql, params)
         return
     with connection.connection.driver_connection.cursor() as cursor:

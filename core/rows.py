@@ -24,6 +24,8 @@ import psycopg
 from sqlalchemy import Connection, Select
 from sqlalchemy.exc import DBAPIError
 
+from core.db import statements_listened
+
 
 class OneRow:
     """A SELECT built once (bound parameters only) whose first row a request reads."""
@@ -39,11 +41,7 @@ class OneRow:
 
     def first(self, connection: Connection, params: dict[str, Any]) -> Any:
         """The first row, its fields by column name; None when there is none."""
-        if (
-            connection.dialect.name != "postgresql"
-            or connection._has_events
-            or connection.engine._has_events
-        ):
+        if connection.dialect.name != "postgresql" or statements_listened(connection):
             return connection.execute(self.statement, params).first()
         sql = self._sql or self._compile(connection)
         if self._fixed:
